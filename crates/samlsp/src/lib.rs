@@ -1,0 +1,4 @@
+//! samlsp: a SAML 2.0 service provider core.
+#![forbid(unsafe_code)]
+
+pub mod xml;
