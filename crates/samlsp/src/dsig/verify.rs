@@ -1,0 +1,514 @@
+//! The verification procedure (XML-DSig 1.1 §3.2, restricted to the SAML profile
+//! of SAML Core 2.0 §5.4).
+
+use base64::Engine;
+use openssl::bn::BigNum;
+use openssl::ecdsa::EcdsaSig;
+use openssl::hash::hash;
+use openssl::memcmp;
+use openssl::pkey::PKey;
+use openssl::sign::{Signer, Verifier};
+
+use super::algorithms::{ENVELOPED, truncate};
+use super::keys::KeyKind;
+use super::{
+    AlgorithmPolicy, DSIG_NS, DigestAlgorithm, DsigError, SignatureAlgorithm, SignedElement,
+    TrustedKeys,
+};
+use crate::xml::ElementRef;
+use crate::xml::c14n::{self, C14N_10, EXC_C14N, Method};
+
+/// Most transforms a Reference may list: enveloped-signature and one C14N.
+const MAX_TRANSFORMS: usize = 2;
+
+/// Verifies the enveloped signature of `element` and returns proof.
+///
+/// Steps, in order (each failure is a distinct [`DsigError`]):
+/// 1. exactly one `ds:Signature` child, strictly shaped;
+/// 2. algorithms allowed by `policy`;
+/// 3. exactly one `Reference`, URI `#` + the element's `ID`, that ID unique in
+///    the whole document;
+/// 4. transforms enveloped-signature then optionally one C14N;
+/// 5. the digest of the canonicalized element equals `DigestValue`;
+/// 6. `SignatureValue` over the canonicalized `SignedInfo` verifies with one of
+///    `keys` (never a key from the message).
+pub fn verify<'d>(
+    element: ElementRef<'d>,
+    keys: &TrustedKeys,
+    policy: &AlgorithmPolicy,
+) -> Result<SignedElement<'d>, DsigError> {
+    // 1. The signature: exactly one, a direct child (SAML Core 2.0 §5.4.1:
+    // enveloped, referencing its parent).
+    let mut sigs = element.children_named(DSIG_NS, "Signature");
+    let signature = sigs.next().ok_or(DsigError::NoSignature)?;
+    let extra = sigs.count();
+    if extra > 0 {
+        return Err(DsigError::MultipleSignatures { count: extra + 1 });
+    }
+    let parts = SignatureParts::read(signature)?;
+    let signed_info = parts.signed_info;
+
+    // 2. Algorithms.
+    let c14n_method = canonicalization_method(parts.c14n)?;
+    let sig_alg = SignatureAlgorithm::from_uri(required_attr(parts.sig_method, "Algorithm")?)?;
+    if let Some(child) = parts.sig_method.children().next() {
+        if child.is(DSIG_NS, "HMACOutputLength") {
+            return Err(DsigError::HmacOutputLength);
+        }
+        return Err(DsigError::Structure {
+            reason: "unexpected child of SignatureMethod",
+        });
+    }
+    policy.check_signature(sig_alg)?;
+    let reference = parts.reference;
+    let digest_alg =
+        DigestAlgorithm::from_uri(required_attr(reference.digest_method, "Algorithm")?)?;
+    policy.check_digest(digest_alg)?;
+
+    // 3. The reference must name this element by its unique ID.
+    let id = element.attr("ID").ok_or(DsigError::MissingId)?;
+    let expected_uri = format!("#{id}");
+    let found_uri = reference.element.attr("URI").unwrap_or("");
+    if found_uri != expected_uri || id.is_empty() {
+        return Err(DsigError::ReferenceUri {
+            expected: truncate(&expected_uri),
+            found: truncate(found_uri),
+        });
+    }
+    check_id_unique(element, id)?;
+
+    // 4. Transforms.
+    let ref_method = reference_c14n(reference.transforms)?;
+
+    // 5. Digest of the element without its signature.
+    let mut buf = Vec::with_capacity(8 * 1024);
+    c14n::canonicalize(element, &ref_method, Some(signature), &mut buf);
+    let digest = hash(digest_alg.message_digest(), &buf).map_err(|_| DsigError::DigestMismatch)?;
+    let expected_digest = decode_base64(reference.digest_value, "DigestValue")?;
+    if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
+        return Err(DsigError::DigestMismatch);
+    }
+
+    // 6. Signature value over the canonical SignedInfo.
+    buf.clear();
+    c14n::canonicalize(signed_info, &c14n_method, None, &mut buf);
+    let signature_value = decode_base64(parts.signature_value, "SignatureValue")?;
+    let key_index = check_signature_value(
+        sig_alg,
+        &buf,
+        &signature_value,
+        keys,
+        policy,
+        parts.key_info,
+    )?;
+
+    Ok(SignedElement {
+        element,
+        signature: signature.node_id(),
+        algorithm: sig_alg,
+        digest: digest_alg,
+        key_index,
+    })
+}
+
+struct ReferenceParts<'d> {
+    element: ElementRef<'d>,
+    transforms: Option<ElementRef<'d>>,
+    digest_method: ElementRef<'d>,
+    digest_value: ElementRef<'d>,
+}
+
+struct SignatureParts<'d> {
+    signed_info: ElementRef<'d>,
+    c14n: ElementRef<'d>,
+    sig_method: ElementRef<'d>,
+    reference: ReferenceParts<'d>,
+    signature_value: ElementRef<'d>,
+    key_info: Option<ElementRef<'d>>,
+}
+
+/// Reads children in schema order, refusing anything else: every element in the
+/// signature is either understood or an error.
+struct Sequence<'d> {
+    children: std::iter::Peekable<Box<dyn Iterator<Item = ElementRef<'d>> + 'd>>,
+}
+
+impl<'d> Sequence<'d> {
+    fn of(parent: ElementRef<'d>) -> Result<Self, DsigError> {
+        if parent.has_non_whitespace_text() {
+            return Err(DsigError::Structure {
+                reason: "character data where only elements are allowed",
+            });
+        }
+        let it: Box<dyn Iterator<Item = ElementRef<'d>> + 'd> = Box::new(parent.children());
+        Ok(Sequence {
+            children: it.peekable(),
+        })
+    }
+
+    fn required(&mut self, local: &str, reason: &'static str) -> Result<ElementRef<'d>, DsigError> {
+        self.optional(local).ok_or(DsigError::Structure { reason })
+    }
+
+    fn optional(&mut self, local: &str) -> Option<ElementRef<'d>> {
+        match self.children.peek() {
+            Some(c) if c.is(DSIG_NS, local) => self.children.next(),
+            _ => None,
+        }
+    }
+
+    fn remaining(&mut self) -> Option<ElementRef<'d>> {
+        self.children.next()
+    }
+}
+
+impl<'d> SignatureParts<'d> {
+    fn read(signature: ElementRef<'d>) -> Result<Self, DsigError> {
+        let mut seq = Sequence::of(signature)?;
+        let signed_info = seq.required("SignedInfo", "Signature must start with SignedInfo")?;
+        let signature_value =
+            seq.required("SignatureValue", "SignatureValue must follow SignedInfo")?;
+        let key_info = seq.optional("KeyInfo");
+        if let Some(extra) = seq.remaining() {
+            return Err(DsigError::Structure {
+                reason: if extra.is(DSIG_NS, "Object") {
+                    "ds:Object is not allowed in a SAML signature"
+                } else {
+                    "unexpected element in Signature"
+                },
+            });
+        }
+
+        let mut si = Sequence::of(signed_info)?;
+        let c14n = si.required(
+            "CanonicalizationMethod",
+            "SignedInfo lacks CanonicalizationMethod",
+        )?;
+        let sig_method = si.required("SignatureMethod", "SignedInfo lacks SignatureMethod")?;
+        let mut references = Vec::new();
+        while let Some(r) = si.optional("Reference") {
+            references.push(r);
+        }
+        if si.remaining().is_some() {
+            return Err(DsigError::Structure {
+                reason: "unexpected element in SignedInfo",
+            });
+        }
+        let reference = match references.as_slice() {
+            [one] => *one,
+            other => return Err(DsigError::ReferenceCount { count: other.len() }),
+        };
+
+        let mut rs = Sequence::of(reference)?;
+        let transforms = rs.optional("Transforms");
+        let digest_method = rs.required("DigestMethod", "Reference lacks DigestMethod")?;
+        let digest_value = rs.required("DigestValue", "Reference lacks DigestValue")?;
+        if rs.remaining().is_some() {
+            return Err(DsigError::Structure {
+                reason: "unexpected element in Reference",
+            });
+        }
+        if digest_method.children().next().is_some() {
+            return Err(DsigError::Structure {
+                reason: "unexpected child of DigestMethod",
+            });
+        }
+
+        Ok(SignatureParts {
+            signed_info,
+            c14n,
+            sig_method,
+            reference: ReferenceParts {
+                element: reference,
+                transforms,
+                digest_method,
+                digest_value,
+            },
+            signature_value,
+            key_info,
+        })
+    }
+}
+
+fn required_attr<'d>(el: ElementRef<'d>, name: &str) -> Result<&'d str, DsigError> {
+    el.attr(name).ok_or(DsigError::Structure {
+        reason: "Algorithm attribute missing",
+    })
+}
+
+/// `CanonicalizationMethod` or a C14N `Transform`: exclusive (with an optional
+/// InclusiveNamespaces child) or C14N 1.0; nothing else, comments variants
+/// included.
+fn c14n_of(el: ElementRef<'_>, uri: &str) -> Option<Result<Method, DsigError>> {
+    match uri {
+        EXC_C14N => {
+            let mut prefixes = None;
+            for child in el.children() {
+                if child.is(EXC_C14N, "InclusiveNamespaces") && prefixes.is_none() {
+                    prefixes = Some(child.attr("PrefixList").unwrap_or(""));
+                } else {
+                    return Some(Err(DsigError::Structure {
+                        reason: "unexpected child of a canonicalization method",
+                    }));
+                }
+            }
+            Some(Ok(Method::exclusive_with_prefix_list(
+                prefixes.unwrap_or(""),
+            )))
+        }
+        C14N_10 => {
+            if el.children().next().is_some() {
+                return Some(Err(DsigError::Structure {
+                    reason: "unexpected child of a canonicalization method",
+                }));
+            }
+            Some(Ok(Method::Inclusive))
+        }
+        _ => None,
+    }
+}
+
+fn canonicalization_method(el: ElementRef<'_>) -> Result<Method, DsigError> {
+    let uri = required_attr(el, "Algorithm")?;
+    c14n_of(el, uri).unwrap_or_else(|| {
+        Err(DsigError::UnsupportedCanonicalization {
+            algorithm: truncate(uri),
+        })
+    })
+}
+
+/// The C14N the reference digest uses: after enveloped-signature, the listed
+/// C14N, or C14N 1.0 when none is listed (XML-DSig §4.4.3.2: a node-set becomes
+/// octets by C14N 1.0).
+fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigError> {
+    let Some(transforms) = transforms else {
+        return Err(DsigError::TransformChain {
+            reason: "the enveloped-signature transform is missing",
+        });
+    };
+    let mut seq = Sequence::of(transforms)?;
+    let mut list = Vec::new();
+    while let Some(t) = seq.optional("Transform") {
+        list.push(t);
+        if list.len() > MAX_TRANSFORMS {
+            return Err(DsigError::TransformChain {
+                reason: "more than two transforms",
+            });
+        }
+    }
+    if seq.remaining().is_some() {
+        return Err(DsigError::Structure {
+            reason: "unexpected element in Transforms",
+        });
+    }
+    // Reject unknown algorithms before judging the order, so an XSLT or XPath
+    // transform is always reported as what it is.
+    for t in &list {
+        let uri = required_attr(*t, "Algorithm")?;
+        if uri != ENVELOPED && uri != EXC_C14N && uri != C14N_10 {
+            return Err(DsigError::UnsupportedTransform {
+                algorithm: truncate(uri),
+            });
+        }
+    }
+    match list.as_slice() {
+        [] => Err(DsigError::TransformChain {
+            reason: "the enveloped-signature transform is missing",
+        }),
+        [env, rest @ ..] => {
+            if env.attr("Algorithm") != Some(ENVELOPED) {
+                return Err(DsigError::TransformChain {
+                    reason: "the first transform must be enveloped-signature",
+                });
+            }
+            if env.children().next().is_some() {
+                return Err(DsigError::Structure {
+                    reason: "unexpected child of the enveloped-signature transform",
+                });
+            }
+            match rest {
+                [] => Ok(Method::Inclusive),
+                [c] => {
+                    let uri = required_attr(*c, "Algorithm")?;
+                    c14n_of(*c, uri).unwrap_or(Err(DsigError::TransformChain {
+                        reason: "the second transform must be a canonicalization",
+                    }))
+                }
+                _ => Err(DsigError::TransformChain {
+                    reason: "more than two transforms",
+                }),
+            }
+        }
+    }
+}
+
+/// ID attributes SAML and its neighbours use. A second element carrying the
+/// referenced value in any of them is refused, so no ID lookup anywhere (ours,
+/// an XPath in the application, another library) can land on a different
+/// element than the one verified.
+fn check_id_unique(element: ElementRef<'_>, id: &str) -> Result<(), DsigError> {
+    let doc = element.document();
+    let mut seen = 0usize;
+    for el in doc.elements() {
+        for (ns, local, value) in el.attributes() {
+            let id_like = matches!(local, "ID" | "Id" | "id")
+                && (ns.is_none() || local == "Id" || ns == Some(crate::xml::XML_NS));
+            if id_like && value == id {
+                seen += 1;
+            }
+        }
+    }
+    if seen != 1 {
+        return Err(DsigError::DuplicateId { id: truncate(id) });
+    }
+    Ok(())
+}
+
+fn decode_base64(el: ElementRef<'_>, field: &'static str) -> Result<Vec<u8>, DsigError> {
+    let text = el.text().ok_or(DsigError::Structure {
+        reason: "element content where base64 text is expected",
+    })?;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if compact.is_empty() {
+        return Err(DsigError::Base64 { field });
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| DsigError::Base64 { field })
+}
+
+/// Certificates named in KeyInfo, used only to try the matching trusted key
+/// first. Anything in KeyInfo that would make us fetch or trust a key
+/// (RetrievalMethod, KeyInfoReference, EncryptedKey, ...) is refused outright.
+fn key_hints(key_info: Option<ElementRef<'_>>) -> Result<Vec<Vec<u8>>, DsigError> {
+    let mut hints = Vec::new();
+    let Some(ki) = key_info else {
+        return Ok(hints);
+    };
+    for child in ki.children() {
+        if child.is(DSIG_NS, "X509Data") {
+            for x in child.children() {
+                if x.is(DSIG_NS, "X509Certificate") && hints.len() < 4 {
+                    if let Ok(der) = decode_base64(x, "X509Certificate") {
+                        hints.push(der);
+                    }
+                }
+            }
+        } else if child.is(DSIG_NS, "KeyName") || child.is(DSIG_NS, "KeyValue") {
+            // Informational at most; never used as a key.
+        } else {
+            return Err(DsigError::UnsupportedKeyInfo {
+                element: truncate(child.local_name()),
+            });
+        }
+    }
+    Ok(hints)
+}
+
+fn check_signature_value(
+    alg: SignatureAlgorithm,
+    signed_info: &[u8],
+    value: &[u8],
+    keys: &TrustedKeys,
+    policy: &AlgorithmPolicy,
+    key_info: Option<ElementRef<'_>>,
+) -> Result<usize, DsigError> {
+    let hints = key_hints(key_info)?;
+    if alg.is_hmac() {
+        let secret = policy
+            .hmac_secret
+            .as_ref()
+            .ok_or(DsigError::DisabledAlgorithm {
+                algorithm: alg.uri().to_owned(),
+            })?;
+        let key = PKey::hmac(secret.expose()).map_err(|_| DsigError::SignatureInvalid)?;
+        let mut signer =
+            Signer::new(alg.message_digest(), &key).map_err(|_| DsigError::SignatureInvalid)?;
+        let mac = signer
+            .sign_oneshot_to_vec(signed_info)
+            .map_err(|_| DsigError::SignatureInvalid)?;
+        if mac.len() == value.len() && memcmp::eq(&mac, value) {
+            return Ok(0);
+        }
+        return Err(DsigError::SignatureInvalid);
+    }
+    if keys.is_empty() {
+        return Err(DsigError::NoTrustedKeys);
+    }
+    let wants_rsa = matches!(
+        alg,
+        SignatureAlgorithm::RsaSha256
+            | SignatureAlgorithm::RsaSha384
+            | SignatureAlgorithm::RsaSha512
+            | SignatureAlgorithm::RsaSha1
+    );
+    let candidates: Vec<usize> = keys
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| matches!(k.kind, KeyKind::Rsa) == wants_rsa)
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.is_empty() {
+        return Err(DsigError::NoKeyForAlgorithm);
+    }
+    // A hinted key that is trusted is tried first; the others follow, so a
+    // stale or extra certificate in KeyInfo cannot block a genuine signature.
+    let mut order: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|&i| {
+            keys.keys
+                .get(i)
+                .and_then(|k| k.cert_der.as_deref())
+                .is_some_and(|der| hints.iter().any(|h| h.as_slice() == der))
+        })
+        .collect();
+    for &i in &candidates {
+        if !order.contains(&i) {
+            order.push(i);
+        }
+    }
+    for i in order {
+        let Some(key) = keys.keys.get(i) else {
+            continue;
+        };
+        if verify_with_key(alg, key, signed_info, value) {
+            return Ok(i);
+        }
+    }
+    Err(DsigError::SignatureInvalid)
+}
+
+fn verify_with_key(
+    alg: SignatureAlgorithm,
+    key: &super::TrustedKey,
+    data: &[u8],
+    value: &[u8],
+) -> bool {
+    let md = alg.message_digest();
+    match key.kind {
+        KeyKind::Rsa => {
+            let Ok(mut v) = Verifier::new(md, &key.public) else {
+                return false;
+            };
+            v.verify_oneshot(value, data).unwrap_or(false)
+        }
+        KeyKind::Ec { field_bytes } => {
+            // XML-DSig 1.1 §6.4.3: the value is r || s, each the field size.
+            if value.len() != 2 * field_bytes {
+                return false;
+            }
+            let (r, s) = value.split_at(field_bytes);
+            let der = BigNum::from_slice(r)
+                .and_then(|r| BigNum::from_slice(s).map(|s| (r, s)))
+                .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
+                .and_then(|sig| sig.to_der());
+            let Ok(der) = der else { return false };
+            let Ok(mut v) = Verifier::new(md, &key.public) else {
+                return false;
+            };
+            v.verify_oneshot(&der, data).unwrap_or(false)
+        }
+    }
+}

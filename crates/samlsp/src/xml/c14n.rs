@@ -1,0 +1,495 @@
+//! Canonical XML over the parsed tree: Exclusive XML Canonicalization 1.0
+//! (<https://www.w3.org/TR/xml-exc-c14n/>) and Canonical XML 1.0
+//! (<https://www.w3.org/TR/xml-c14n/>), both *without comments*.
+//!
+//! Why our own: the only maintained Rust C14N implementations either work on a
+//! different tree than the one we verify (a second parser is a parser
+//! differential, the root of CVE-2025-25291/25292) or bind libxml2. Canonicalizing
+//! the very arena that the SAML code later reads means the digested bytes and the
+//! read values cannot disagree. The implementation is checked against libxml2
+//! (through lxml) by a differential test over generated namespace-heavy documents.
+//!
+//! Only document subsets that are whole subtrees are produced (optionally minus
+//! one excluded subtree: the enveloped signature), which is all XML-DSig needs
+//! for same-document `#id` references.
+
+use super::{Document, ElementData, ElementRef, NodeId, NodeKind, XML_NS};
+
+/// `CanonicalizationMethod` / `Transform` URI of Exclusive C14N 1.0, no comments.
+pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+/// URI of Canonical XML 1.0, no comments.
+pub const C14N_10: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+
+/// A canonicalization method this crate implements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    /// Exclusive C14N 1.0 with its `InclusiveNamespaces PrefixList` (prefixes
+    /// treated per Canonical XML; `None` stands for `#default`).
+    Exclusive {
+        inclusive_prefixes: Vec<Option<String>>,
+    },
+    /// Canonical XML 1.0.
+    Inclusive,
+}
+
+impl Method {
+    /// Exclusive C14N with an empty prefix list.
+    pub fn exclusive() -> Self {
+        Method::Exclusive {
+            inclusive_prefixes: Vec::new(),
+        }
+    }
+
+    /// Parses an `InclusiveNamespaces/@PrefixList` value (whitespace-separated
+    /// prefixes, `#default` for the default namespace).
+    pub fn exclusive_with_prefix_list(list: &str) -> Self {
+        let inclusive_prefixes = list
+            .split_ascii_whitespace()
+            .map(|p| {
+                if p == "#default" {
+                    None
+                } else {
+                    Some(p.to_owned())
+                }
+            })
+            .collect();
+        Method::Exclusive { inclusive_prefixes }
+    }
+
+    /// The algorithm URI.
+    pub fn uri(&self) -> &'static str {
+        match self {
+            Method::Exclusive { .. } => EXC_C14N,
+            Method::Inclusive => C14N_10,
+        }
+    }
+}
+
+/// Canonicalizes the subtree rooted at `apex` into `out`. When `exclude` is set,
+/// that element and its subtree are left out (the enveloped-signature transform).
+pub fn canonicalize(
+    apex: ElementRef<'_>,
+    method: &Method,
+    exclude: Option<ElementRef<'_>>,
+    out: &mut Vec<u8>,
+) {
+    let doc = apex.document();
+    let exclude = exclude.map(|e| e.node_id());
+    subtree(doc, apex.node_id(), method, exclude, out);
+}
+
+/// Canonicalizes a whole document, including processing instructions before and
+/// after the root element (C14N 1.0 §2.1: each followed or preceded by `#xA`).
+pub fn canonicalize_document(doc: &Document, method: &Method, out: &mut Vec<u8>) {
+    for &id in &doc.prolog {
+        if write_pi(doc, id, out) {
+            out.push(b'\n');
+        }
+    }
+    subtree(doc, doc.root, method, None, out);
+    for &id in &doc.epilog {
+        if matches!(doc.node(id).map(|n| &n.kind), Some(NodeKind::Pi { .. })) {
+            out.push(b'\n');
+            write_pi(doc, id, out);
+        }
+    }
+}
+
+pub(crate) fn subtree(
+    doc: &Document,
+    apex: NodeId,
+    method: &Method,
+    exclude: Option<NodeId>,
+    out: &mut Vec<u8>,
+) {
+    let mut state = State {
+        doc,
+        method,
+        exclude,
+        in_scope: Vec::new(),
+        rendered: Vec::new(),
+    };
+    // The namespace context of the apex comes from its ancestors.
+    let mut ancestors = Vec::new();
+    let mut cur = doc.parent(apex);
+    while let Some(a) = cur {
+        ancestors.push(a);
+        cur = doc.parent(a);
+    }
+    for &a in ancestors.iter().rev() {
+        if let Some(data) = doc.element_data(a) {
+            for d in &data.ns_decls {
+                state.in_scope.push((d.prefix.as_deref(), &d.uri));
+            }
+        }
+    }
+    let inherited = if matches!(method, Method::Inclusive) {
+        inherited_xml_attributes(doc, &ancestors)
+    } else {
+        Vec::new()
+    };
+    state.element(apex, &inherited, out);
+}
+
+/// C14N 1.0 §2.4: attributes in the xml namespace of the apex's ancestors (the
+/// nearest wins) are rendered on the apex unless it has its own.
+fn inherited_xml_attributes<'d>(
+    doc: &'d Document,
+    ancestors: &[NodeId],
+) -> Vec<(&'d str, &'d str)> {
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    for &a in ancestors {
+        if let Some(data) = doc.element_data(a) {
+            for attr in &data.attributes {
+                if attr.name.ns.as_deref() == Some(XML_NS)
+                    && !found.iter().any(|(l, _)| *l == &*attr.name.local)
+                {
+                    found.push((&attr.name.local, &attr.value));
+                }
+            }
+        }
+    }
+    found
+}
+
+struct State<'d, 'm> {
+    doc: &'d Document,
+    method: &'m Method,
+    exclude: Option<NodeId>,
+    /// Namespace declarations in scope, innermost last.
+    in_scope: Vec<(Option<&'d str>, &'d str)>,
+    /// Declarations rendered by output ancestors, innermost last.
+    rendered: Vec<(Option<&'d str>, &'d str)>,
+}
+
+fn lookup<'d>(stack: &[(Option<&'d str>, &'d str)], prefix: Option<&str>) -> Option<&'d str> {
+    stack
+        .iter()
+        .rev()
+        .find(|(p, _)| *p == prefix)
+        .map(|(_, u)| *u)
+}
+
+impl<'d> State<'d, '_> {
+    fn element(&mut self, id: NodeId, inherited_xml: &[(&'d str, &'d str)], out: &mut Vec<u8>) {
+        let Some(data) = self.doc.element_data(id) else {
+            return;
+        };
+        let scope_mark = self.in_scope.len();
+        let rendered_mark = self.rendered.len();
+        for d in &data.ns_decls {
+            self.in_scope.push((d.prefix.as_deref(), &d.uri));
+        }
+
+        let mut decls = self.namespaces_to_render(data);
+        decls.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
+        self.rendered.extend(decls.iter().copied());
+
+        out.push(b'<');
+        data.name.write_qualified(out);
+        for (prefix, uri) in &decls {
+            match prefix {
+                Some(p) => {
+                    out.extend_from_slice(b" xmlns:");
+                    out.extend_from_slice(p.as_bytes());
+                }
+                None => out.extend_from_slice(b" xmlns"),
+            }
+            out.extend_from_slice(b"=\"");
+            escape_attr(uri, out);
+            out.push(b'"');
+        }
+
+        // Attributes sort by namespace URI (none first), then local name.
+        let mut attrs: Vec<(&str, &str, Option<&str>, &str)> = data
+            .attributes
+            .iter()
+            .map(|a| {
+                (
+                    a.name.ns.as_deref().unwrap_or(""),
+                    &*a.name.local,
+                    a.name.prefix.as_deref(),
+                    &*a.value,
+                )
+            })
+            .collect();
+        for &(local, value) in inherited_xml {
+            if !attrs.iter().any(|a| a.0 == XML_NS && a.1 == local) {
+                attrs.push((XML_NS, local, Some("xml"), value));
+            }
+        }
+        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (_, local, prefix, value) in attrs {
+            out.push(b' ');
+            if let Some(p) = prefix {
+                out.extend_from_slice(p.as_bytes());
+                out.push(b':');
+            }
+            out.extend_from_slice(local.as_bytes());
+            out.extend_from_slice(b"=\"");
+            escape_attr(value, out);
+            out.push(b'"');
+        }
+        out.push(b'>');
+
+        for &child in &data.children {
+            if Some(child) == self.exclude {
+                continue;
+            }
+            match self.doc.node(child).map(|n| &n.kind) {
+                Some(NodeKind::Element(_)) => self.element(child, &[], out),
+                Some(NodeKind::Text(t)) => escape_text(t, out),
+                Some(NodeKind::Pi { .. }) => {
+                    write_pi(self.doc, child, out);
+                }
+                Some(NodeKind::Comment) | None => {}
+            }
+        }
+
+        out.extend_from_slice(b"</");
+        data.name.write_qualified(out);
+        out.push(b'>');
+
+        self.in_scope.truncate(scope_mark);
+        self.rendered.truncate(rendered_mark);
+    }
+
+    /// The namespace declarations this element must output: those whose in-scope
+    /// value differs from what the nearest output ancestor rendered, among
+    /// all in-scope prefixes (C14N 1.0 §2.3) or only the visibly utilized ones
+    /// plus the InclusiveNamespaces list (Exc-C14N §3).
+    fn namespaces_to_render(&self, data: &'d ElementData) -> Vec<(Option<&'d str>, &'d str)> {
+        let mut candidates: Vec<Option<&'d str>> = Vec::new();
+        let mut add = |p: Option<&'d str>| {
+            if p != Some("xml") && !candidates.contains(&p) {
+                candidates.push(p);
+            }
+        };
+        match self.method {
+            Method::Inclusive => {
+                for (p, _) in &self.in_scope {
+                    add(*p);
+                }
+            }
+            Method::Exclusive { inclusive_prefixes } => {
+                add(data.name.prefix.as_deref());
+                for a in &data.attributes {
+                    if let Some(p) = a.name.prefix.as_deref() {
+                        add(Some(p));
+                    }
+                }
+                for p in inclusive_prefixes {
+                    // Listed prefixes count only where they are in scope.
+                    let p = p.as_deref();
+                    if let Some(found) = self.in_scope.iter().rev().find(|(q, _)| *q == p) {
+                        add(found.0);
+                    }
+                }
+            }
+        }
+        let mut result = Vec::new();
+        for p in candidates {
+            let uri = match lookup(&self.in_scope, p) {
+                Some(u) => u,
+                None if p.is_none() => "",
+                None => continue,
+            };
+            let current = lookup(&self.rendered, p).unwrap_or("");
+            if current != uri {
+                result.push((p, uri));
+            }
+        }
+        result
+    }
+}
+
+fn write_pi(doc: &Document, id: NodeId, out: &mut Vec<u8>) -> bool {
+    if let Some(NodeKind::Pi { target, data }) = doc.node(id).map(|n| &n.kind) {
+        out.extend_from_slice(b"<?");
+        out.extend_from_slice(target.as_bytes());
+        if !data.is_empty() {
+            out.push(b' ');
+            out.extend_from_slice(data.as_bytes());
+        }
+        out.extend_from_slice(b"?>");
+        true
+    } else {
+        false
+    }
+}
+
+/// C14N 1.0 §2.3 text node escaping.
+fn escape_text(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'\r' => b"&#xD;",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+/// C14N 1.0 §2.3 attribute value escaping.
+fn escape_attr(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'"' => b"&quot;",
+            b'\t' => b"&#x9;",
+            b'\n' => b"&#xA;",
+            b'\r' => b"&#xD;",
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{Limits, parse};
+
+    fn c14n_doc(input: &str, method: &Method) -> String {
+        let doc = parse(input.as_bytes(), &Limits::default()).unwrap();
+        let mut out = Vec::new();
+        canonicalize_document(&doc, method, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn c14n_el(input: &str, index: usize, method: &Method) -> String {
+        let doc = parse(input.as_bytes(), &Limits::default()).unwrap();
+        let el = doc.elements().nth(index).unwrap();
+        let mut out = Vec::new();
+        canonicalize(el, method, None, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    // W3C Canonical XML 1.0 §3.1: PIs, comments, and outside of document element.
+    #[test]
+    fn w3c_c14n_3_1_pis_comments_outside_document_element() {
+        let input = "<?xml version=\"1.0\"?>\n\n<?xml-stylesheet   href=\"doc.xsl\"\n   type=\"text/xsl\"   ?>\n\n<doc>Hello, world!<!-- Comment 1 --></doc>\n\n<?pi-without-data     ?>\n\n<!-- Comment 2 -->\n\n<!-- Comment 3 -->";
+        let expected = "<?xml-stylesheet href=\"doc.xsl\"\n   type=\"text/xsl\"   ?>\n<doc>Hello, world!</doc>\n<?pi-without-data?>";
+        assert_eq!(c14n_doc(input, &Method::Inclusive), expected);
+    }
+
+    // W3C Canonical XML 1.0 §3.2: whitespace in document content.
+    #[test]
+    fn w3c_c14n_3_2_whitespace_in_document_content() {
+        let input = "<doc>\n   <clean>   </clean>\n   <dirty>   A   B   </dirty>\n   <mixed>\n      A\n      <clean>   </clean>\n      B\n      <dirty>   A   B   </dirty>\n      C\n   </mixed>\n</doc>";
+        assert_eq!(c14n_doc(input, &Method::Inclusive), input);
+    }
+
+    // W3C Canonical XML 1.0 §3.3 start and end tags, without its DTD (which this
+    // parser refuses): the attribute defaulted by the DTD is therefore absent.
+    #[test]
+    fn w3c_c14n_3_3_start_and_end_tags_without_dtd() {
+        let input = r#"<doc>
+   <e1   />
+   <e2   ></e2>
+   <e3   name = "elem3"   id="elem3"   />
+   <e4   name="elem4"   id="elem4"   ></e4>
+   <e5 a:attr="out" b:attr="sorted" attr2="all" attr="I'm"
+      xmlns:b="http://www.ietf.org"
+      xmlns:a="http://www.w3.org"
+      xmlns="http://example.org"/>
+   <e6 xmlns="" xmlns:a="http://www.w3.org">
+      <e7 xmlns="http://www.ietf.org">
+         <e8 xmlns="" xmlns:a="http://www.w3.org">
+            <e9 xmlns="" xmlns:a="http://www.ietf.org"/>
+         </e8>
+      </e7>
+   </e6>
+</doc>"#;
+        let expected = r#"<doc>
+   <e1></e1>
+   <e2></e2>
+   <e3 id="elem3" name="elem3"></e3>
+   <e4 id="elem4" name="elem4"></e4>
+   <e5 xmlns="http://example.org" xmlns:a="http://www.w3.org" xmlns:b="http://www.ietf.org" attr="I'm" attr2="all" b:attr="sorted" a:attr="out"></e5>
+   <e6 xmlns:a="http://www.w3.org">
+      <e7 xmlns="http://www.ietf.org">
+         <e8 xmlns="">
+            <e9 xmlns:a="http://www.ietf.org"></e9>
+         </e8>
+      </e7>
+   </e6>
+</doc>"#;
+        assert_eq!(c14n_doc(input, &Method::Inclusive), expected);
+    }
+
+    // W3C Canonical XML 1.0 §3.4 character modifications and character
+    // references, without the DTD-typed attributes (ID/NMTOKENS normalization
+    // needs the DTD we refuse).
+    #[test]
+    fn w3c_c14n_3_4_character_modifications() {
+        let input = "<doc>\n   <text>First line&#x0d;&#10;Second line</text>\n   <value>&#x32;</value>\n   <compute><![CDATA[value>\"0\" && value<\"10\" ?\"valid\":\"error\"]]></compute>\n   <compute expr='value>\"0\" &amp;&amp; value&lt;\"10\" ?\"valid\":\"error\"'>valid</compute>\n   <norm attr=' &apos;   &#x20;&#13;&#xa;&#9;   &apos; '/>\n</doc>";
+        let expected = "<doc>\n   <text>First line&#xD;\nSecond line</text>\n   <value>2</value>\n   <compute>value&gt;\"0\" &amp;&amp; value&lt;\"10\" ?\"valid\":\"error\"</compute>\n   <compute expr=\"value>&quot;0&quot; &amp;&amp; value&lt;&quot;10&quot; ?&quot;valid&quot;:&quot;error&quot;\">valid</compute>\n   <norm attr=\" '    &#xD;&#xA;&#x9;   ' \"></norm>\n</doc>";
+        assert_eq!(c14n_doc(input, &Method::Inclusive), expected);
+    }
+
+    // W3C Canonical XML 1.0 §3.6: UTF-8 output of a character reference.
+    #[test]
+    fn w3c_c14n_3_6_utf8_encoding() {
+        assert_eq!(
+            c14n_doc("<doc>&#169;</doc>", &Method::Inclusive),
+            "<doc>\u{a9}</doc>"
+        );
+    }
+
+    // Exclusive XML Canonicalization §2.2: the n1:elem2 subtree of two
+    // different documents canonicalizes identically under Exc-C14N, and
+    // differently under C14N 1.0.
+    #[test]
+    fn w3c_exc_c14n_2_2_same_subtree_in_two_contexts() {
+        let doc1 = "<n0:local xmlns:n0=\"foo:bar\" xmlns:n3=\"ftp://example.org\"><n1:elem2 xmlns:n1=\"http://example.net\" xml:lang=\"en\"><n3:stuff xmlns:n3=\"ftp://example.org\"/></n1:elem2></n0:local>";
+        let doc2 = "<n2:pdu xmlns:n1=\"http://example.com\" xmlns:n2=\"http://foo.example\" xml:lang=\"fr\" xml:space=\"retain\"><n1:elem2 xmlns:n1=\"http://example.net\" xml:lang=\"en\"><n3:stuff xmlns:n3=\"ftp://example.org\"/></n1:elem2></n2:pdu>";
+        let exc = "<n1:elem2 xmlns:n1=\"http://example.net\" xml:lang=\"en\"><n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff></n1:elem2>";
+        assert_eq!(c14n_el(doc1, 1, &Method::exclusive()), exc);
+        assert_eq!(c14n_el(doc2, 1, &Method::exclusive()), exc);
+        assert_eq!(
+            c14n_el(doc1, 1, &Method::Inclusive),
+            "<n1:elem2 xmlns:n0=\"foo:bar\" xmlns:n1=\"http://example.net\" xmlns:n3=\"ftp://example.org\" xml:lang=\"en\"><n3:stuff></n3:stuff></n1:elem2>"
+        );
+        assert_eq!(
+            c14n_el(doc2, 1, &Method::Inclusive),
+            "<n1:elem2 xmlns:n1=\"http://example.net\" xmlns:n2=\"http://foo.example\" xml:lang=\"en\" xml:space=\"retain\"><n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff></n1:elem2>"
+        );
+    }
+
+    #[test]
+    fn exclusive_prefix_list_renders_listed_prefixes() {
+        let doc = "<r xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\"><x:e xmlns:x=\"urn:x\"><b:f/></x:e></r>";
+        assert_eq!(
+            c14n_el(doc, 1, &Method::exclusive_with_prefix_list("a #default")),
+            "<x:e xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:x=\"urn:x\"><b:f xmlns:b=\"urn:b\"></b:f></x:e>"
+        );
+    }
+
+    #[test]
+    fn exclusive_undeclares_default_namespace_only_when_rendered() {
+        let doc = "<r xmlns=\"urn:d\"><e><f xmlns=\"\"/></e></r>";
+        assert_eq!(
+            c14n_el(doc, 1, &Method::exclusive()),
+            "<e xmlns=\"urn:d\"><f xmlns=\"\"></f></e>"
+        );
+        let doc = "<r xmlns:p=\"urn:p\"><p:e><f/></p:e></r>";
+        assert_eq!(
+            c14n_el(doc, 1, &Method::exclusive()),
+            "<p:e xmlns:p=\"urn:p\"><f></f></p:e>"
+        );
+    }
+}
