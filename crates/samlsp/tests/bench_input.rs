@@ -56,3 +56,51 @@ fn reference_inputs_verify() {
         );
     }
 }
+
+#[test]
+fn reference_inputs_pass_every_protocol_check() {
+    use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
+    let keys = TrustedKeys::from_certificate_pem(&shared("idp-cert.pem")).unwrap();
+    let idp = IdentityProvider::new(
+        EntityId::new("https://idp.example.com/saml2/idp/metadata").unwrap(),
+        keys,
+    )
+    .unwrap();
+    let sp =
+        ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").unwrap())
+            .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
+            .idp(idp)
+            .build()
+            .unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T13:31:00Z")
+        .unwrap()
+        .to_utc();
+    for file in [
+        "resp-assertion-signed.b64",
+        "resp-response-signed.b64",
+        "resp-both-signed.b64",
+    ] {
+        let value = String::from_utf8(shared(file)).unwrap();
+        let ctx = RequestContext::Pending {
+            request_id: "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+            idp: None,
+        };
+        let a = sp
+            .verify_response(&value, now, ctx)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            a.issuer().as_str(),
+            "https://idp.example.com/saml2/idp/metadata"
+        );
+        assert!(!a.name_id().value().is_empty());
+        assert_eq!(a.attributes().len(), 6, "{file}");
+        assert_eq!(
+            a.attributes()
+                .iter()
+                .map(|x| x.values().len())
+                .sum::<usize>(),
+            9,
+            "{file}"
+        );
+    }
+}

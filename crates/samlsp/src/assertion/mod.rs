@@ -1,0 +1,469 @@
+//! The verified assertion and the rules that make one (SAML Core 2.0 §2.3–2.7,
+//! Web Browser SSO Profile, SAML Profiles §4.1.4).
+//!
+//! An [`Assertion`] can only be built here, from a [`SignedElement`]: every value
+//! it exposes was read from the signed subtree of the same parse tree.
+
+use chrono::{DateTime, Utc};
+
+use crate::dsig::SignedElement;
+use crate::error::{ProtocolError, clip};
+use crate::ids::EntityId;
+use crate::time::{ClockSkew, parse_instant};
+use crate::xml::ElementRef;
+
+/// SAML 2.0 assertion namespace.
+pub const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+/// Bearer confirmation method (SAML Profiles §3.3).
+pub const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+/// Entity NameID format, the only one allowed on an Issuer (Core §8.3.6).
+pub const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+
+/// The subject's name identifier (SAML Core 2.0 §2.2.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameId {
+    value: String,
+    format: Option<String>,
+    name_qualifier: Option<String>,
+    sp_name_qualifier: Option<String>,
+}
+
+impl NameId {
+    /// The identifier: all text of the element, comments skipped (never cut).
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+    /// `Format`, when given (unspecified otherwise).
+    pub fn format(&self) -> Option<&str> {
+        self.format.as_deref()
+    }
+    /// `NameQualifier`.
+    pub fn name_qualifier(&self) -> Option<&str> {
+        self.name_qualifier.as_deref()
+    }
+    /// `SPNameQualifier`.
+    pub fn sp_name_qualifier(&self) -> Option<&str> {
+        self.sp_name_qualifier.as_deref()
+    }
+}
+
+/// One `saml:Attribute` (SAML Core 2.0 §2.7.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    name: String,
+    friendly_name: Option<String>,
+    name_format: Option<String>,
+    values: Vec<String>,
+}
+
+impl Attribute {
+    /// `Name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// `FriendlyName`.
+    pub fn friendly_name(&self) -> Option<&str> {
+        self.friendly_name.as_deref()
+    }
+    /// `NameFormat`.
+    pub fn name_format(&self) -> Option<&str> {
+        self.name_format.as_deref()
+    }
+    /// Simple-content values as strings, in document order. Values with
+    /// element content (e.g. a NameID inside eduPersonTargetedID) are not
+    /// represented as strings and are left out.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+}
+
+/// A verified assertion: signature, issuer, audience, recipient, time and
+/// request binding all checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    id: String,
+    issuer: EntityId,
+    name_id: NameId,
+    session_index: Option<String>,
+    authn_instant: DateTime<Utc>,
+    session_not_on_or_after: Option<DateTime<Utc>>,
+    not_on_or_after: DateTime<Utc>,
+    authn_context_class: Option<String>,
+    attributes: Vec<Attribute>,
+}
+
+impl Assertion {
+    /// The assertion's ID (for replay caches).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The issuing IdP.
+    pub fn issuer(&self) -> &EntityId {
+        &self.issuer
+    }
+    /// The subject's NameID.
+    pub fn name_id(&self) -> &NameId {
+        &self.name_id
+    }
+    /// `SessionIndex` of the AuthnStatement (for single logout).
+    pub fn session_index(&self) -> Option<&str> {
+        self.session_index.as_deref()
+    }
+    /// When the user authenticated.
+    pub fn authn_instant(&self) -> DateTime<Utc> {
+        self.authn_instant
+    }
+    /// `SessionNotOnOrAfter`: the IdP's cap on the SP session, when given.
+    pub fn session_not_on_or_after(&self) -> Option<DateTime<Utc>> {
+        self.session_not_on_or_after
+    }
+    /// The earliest of the Conditions and bearer confirmation NotOnOrAfter:
+    /// how long a replay cache must remember [`Assertion::id`].
+    pub fn not_on_or_after(&self) -> DateTime<Utc> {
+        self.not_on_or_after
+    }
+    /// `AuthnContextClassRef`, when given.
+    pub fn authn_context_class(&self) -> Option<&str> {
+        self.authn_context_class.as_deref()
+    }
+    /// All attributes, in document order.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attributes
+    }
+    /// The first attribute with this `Name`.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// What the assertion's checks compare against.
+pub(crate) struct Expectations<'a> {
+    pub(crate) idp: &'a EntityId,
+    pub(crate) sp: &'a EntityId,
+    /// The ACS URL the response was delivered to.
+    pub(crate) acs_urls: &'a [crate::ids::Url],
+    /// `Some(id)`: the response answers this request; `None`: unsolicited.
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) skew: ClockSkew,
+}
+
+fn structure(element: &'static str, reason: &'static str) -> ProtocolError {
+    ProtocolError::Structure { element, reason }
+}
+
+fn instant(
+    el: ElementRef<'_>,
+    attr: &str,
+    field: &'static str,
+) -> Result<Option<DateTime<Utc>>, ProtocolError> {
+    match el.attr(attr) {
+        None => Ok(None),
+        Some(v) => parse_instant(v)
+            .map(Some)
+            .ok_or(ProtocolError::Timestamp { field }),
+    }
+}
+
+fn simple_text(el: ElementRef<'_>, element: &'static str) -> Result<String, ProtocolError> {
+    el.text()
+        .ok_or(structure(element, "element content where text is expected"))
+}
+
+impl Assertion {
+    /// Applies every assertion-level rule and extracts the data, reading only
+    /// through `signed`.
+    pub(crate) fn from_signed(
+        signed: &SignedElement<'_>,
+        exp: &Expectations<'_>,
+    ) -> Result<Self, ProtocolError> {
+        let a = signed.element();
+        if !a.is(SAML_NS, "Assertion") {
+            return Err(structure(
+                "Assertion",
+                "signed element is not a saml:Assertion",
+            ));
+        }
+        // SAML Core §2.3.3: Version is "2.0"; ID and IssueInstant required.
+        let version = a.attr("Version").unwrap_or("");
+        if version != "2.0" {
+            return Err(ProtocolError::Version {
+                found: clip(version),
+            });
+        }
+        let id = a
+            .attr("ID")
+            .ok_or(structure("Assertion", "no ID"))?
+            .to_owned();
+        instant(a, "IssueInstant", "Assertion IssueInstant")?
+            .ok_or(structure("Assertion", "no IssueInstant"))?;
+
+        let mut issuer = None;
+        let mut subject = None;
+        let mut conditions = None;
+        let mut authn = Vec::new();
+        let mut attr_statements = Vec::new();
+        for child in a.children() {
+            match (child.namespace(), child.local_name()) {
+                (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
+                (Some(SAML_NS), "Subject") if subject.is_none() => subject = Some(child),
+                (Some(SAML_NS), "Conditions") if conditions.is_none() => conditions = Some(child),
+                (Some(SAML_NS), "AuthnStatement") => authn.push(child),
+                (Some(SAML_NS), "AttributeStatement") => attr_statements.push(child),
+                // Advice is IdP-supplied context, never read; the signature is
+                // covered by dsig.
+                (Some(SAML_NS), "Advice") | (Some(crate::dsig::DSIG_NS), "Signature") => {}
+                (Some(SAML_NS), "Issuer" | "Subject" | "Conditions") => {
+                    return Err(structure(
+                        "Assertion",
+                        "repeated Issuer, Subject or Conditions",
+                    ));
+                }
+                (Some(SAML_NS), "Statement" | "AuthzDecisionStatement") => {}
+                _ => return Err(structure("Assertion", "unexpected child element")),
+            }
+        }
+
+        // SAML Profiles §4.1.4.2: the assertion Issuer is the IdP.
+        let issuer_el = issuer.ok_or(ProtocolError::MissingIssuer)?;
+        check_issuer(issuer_el, exp.idp, "Assertion")?;
+
+        let subject = subject.ok_or(ProtocolError::NoSubject)?;
+        let (name_id, confirmation_expiry) = check_subject(subject, exp)?;
+
+        // SAML Core §2.5.1.2: time window, with skew.
+        let conditions = conditions.ok_or(ProtocolError::NoAudienceRestriction)?;
+        let conditions_expiry = check_conditions(conditions, exp)?;
+
+        // SAML Profiles §4.1.4.2: at least one AuthnStatement.
+        let authn_statement = *authn.first().ok_or(ProtocolError::NoAuthnStatement)?;
+        let authn_instant = instant(authn_statement, "AuthnInstant", "AuthnInstant")?
+            .ok_or(structure("AuthnStatement", "no AuthnInstant"))?;
+        let session_index = authn_statement.attr("SessionIndex").map(str::to_owned);
+        let session_not_on_or_after = instant(
+            authn_statement,
+            "SessionNotOnOrAfter",
+            "SessionNotOnOrAfter",
+        )?;
+        let authn_context_class = authn_statement
+            .children_named(SAML_NS, "AuthnContext")
+            .next()
+            .and_then(|c| c.children_named(SAML_NS, "AuthnContextClassRef").next())
+            .map(|c| simple_text(c, "AuthnContextClassRef"))
+            .transpose()?;
+
+        let mut attributes = Vec::new();
+        for statement in attr_statements {
+            for attr in statement.children() {
+                if !attr.is(SAML_NS, "Attribute") {
+                    // EncryptedAttribute is not supported; refuse rather than drop.
+                    return Err(structure("AttributeStatement", "unexpected child element"));
+                }
+                attributes.push(read_attribute(attr)?);
+            }
+        }
+
+        let not_on_or_after = match conditions_expiry {
+            Some(c) => c.min(confirmation_expiry),
+            None => confirmation_expiry,
+        };
+
+        Ok(Assertion {
+            id,
+            issuer: exp.idp.clone(),
+            name_id,
+            session_index,
+            authn_instant,
+            session_not_on_or_after,
+            not_on_or_after,
+            authn_context_class,
+            attributes,
+        })
+    }
+}
+
+/// Issuer equals the IdP entity ID exactly; Format absent or entity
+/// (SAML Profiles §4.1.4.2).
+pub(crate) fn check_issuer(
+    el: ElementRef<'_>,
+    idp: &EntityId,
+    element: &'static str,
+) -> Result<(), ProtocolError> {
+    let value = simple_text(el, "Issuer")?;
+    if let Some(format) = el.attr("Format") {
+        if format != ENTITY_FORMAT {
+            return Err(ProtocolError::IssuerFormat {
+                found: clip(format),
+            });
+        }
+    }
+    if value != idp.as_str() {
+        return Err(ProtocolError::Issuer {
+            element,
+            expected: idp.to_string(),
+            found: clip(&value),
+        });
+    }
+    Ok(())
+}
+
+/// Subject: a NameID and a bearer confirmation valid for this SP now
+/// (SAML Profiles §4.1.4.2–3). Returns the NameID and the confirmation's
+/// NotOnOrAfter.
+fn check_subject(
+    subject: ElementRef<'_>,
+    exp: &Expectations<'_>,
+) -> Result<(NameId, DateTime<Utc>), ProtocolError> {
+    let mut name_id = None;
+    let mut confirmations = Vec::new();
+    for child in subject.children() {
+        if child.is(SAML_NS, "NameID") && name_id.is_none() {
+            name_id = Some(child);
+        } else if child.is(SAML_NS, "SubjectConfirmation") {
+            confirmations.push(child);
+        } else {
+            // BaseID/EncryptedID and anything in another namespace: a NameID
+            // we cannot read is never replaced by one we guess.
+            return Err(structure("Subject", "unexpected child element"));
+        }
+    }
+    let name_el = name_id.ok_or(ProtocolError::NoNameId)?;
+    let value = simple_text(name_el, "NameID")?;
+    if value.trim().is_empty() {
+        return Err(structure("NameID", "empty"));
+    }
+    let name_id = NameId {
+        value,
+        format: name_el.attr("Format").map(str::to_owned),
+        name_qualifier: name_el.attr("NameQualifier").map(str::to_owned),
+        sp_name_qualifier: name_el.attr("SPNameQualifier").map(str::to_owned),
+    };
+
+    // The first bearer confirmation decides; its failure is reported as is.
+    let bearer = confirmations
+        .into_iter()
+        .find(|c| c.attr("Method") == Some(BEARER))
+        .ok_or(ProtocolError::NoBearerConfirmation)?;
+    let data = bearer
+        .children_named(SAML_NS, "SubjectConfirmationData")
+        .next()
+        .ok_or(ProtocolError::ConfirmationMissing(
+            "SubjectConfirmationData",
+        ))?;
+    if data.attr("NotBefore").is_some() {
+        return Err(ProtocolError::ConfirmationNotBefore);
+    }
+    let recipient = data
+        .attr("Recipient")
+        .ok_or(ProtocolError::ConfirmationMissing("Recipient"))?;
+    if !exp.acs_urls.iter().any(|u| u.as_str() == recipient) {
+        return Err(ProtocolError::Recipient {
+            found: clip(recipient),
+        });
+    }
+    let not_on_or_after = instant(data, "NotOnOrAfter", "SubjectConfirmationData NotOnOrAfter")?
+        .ok_or(ProtocolError::ConfirmationMissing("NotOnOrAfter"))?;
+    if exp.now >= not_on_or_after + exp.skew.duration() {
+        return Err(ProtocolError::ConfirmationExpired {
+            not_on_or_after,
+            now: exp.now,
+        });
+    }
+    check_in_response_to(data.attr("InResponseTo"), exp.request_id)?;
+    Ok((name_id, not_on_or_after))
+}
+
+/// InResponseTo binding (SAML Profiles §4.1.4.2/§4.1.4.3), shared by the
+/// Response and the SubjectConfirmationData: a pending request must be answered
+/// by exactly its ID; without one, any InResponseTo is refused (a response to a
+/// request we do not hold is never "unsolicited": crewjam/saml PR #659).
+pub(crate) fn check_in_response_to(
+    found: Option<&str>,
+    expected: Option<&str>,
+) -> Result<(), ProtocolError> {
+    match (expected, found) {
+        (Some(e), Some(f)) if e == f => Ok(()),
+        (Some(e), f) => Err(ProtocolError::InResponseTo {
+            expected: e.to_owned(),
+            found: f.map(clip),
+        }),
+        (None, Some(f)) => Err(ProtocolError::UnknownInResponseTo { found: clip(f) }),
+        (None, None) => Ok(()),
+    }
+}
+
+/// Conditions (SAML Core §2.5.1): NotBefore inclusive, NotOnOrAfter exclusive,
+/// both widened by the skew; every AudienceRestriction must include this SP
+/// (§2.5.1.4); unknown conditions invalidate.
+fn check_conditions(
+    c: ElementRef<'_>,
+    exp: &Expectations<'_>,
+) -> Result<Option<DateTime<Utc>>, ProtocolError> {
+    if let Some(not_before) = instant(c, "NotBefore", "Conditions NotBefore")? {
+        if exp.now + exp.skew.duration() < not_before {
+            return Err(ProtocolError::NotYetValid {
+                not_before,
+                now: exp.now,
+            });
+        }
+    }
+    let not_on_or_after = instant(c, "NotOnOrAfter", "Conditions NotOnOrAfter")?;
+    if let Some(t) = not_on_or_after {
+        if exp.now >= t + exp.skew.duration() {
+            return Err(ProtocolError::Expired {
+                not_on_or_after: t,
+                now: exp.now,
+            });
+        }
+    }
+    let mut restrictions = 0;
+    for child in c.children() {
+        match (child.namespace(), child.local_name()) {
+            (Some(SAML_NS), "AudienceRestriction") => {
+                restrictions += 1;
+                let mut matched = false;
+                for audience in child.children() {
+                    if !audience.is(SAML_NS, "Audience") {
+                        return Err(structure("AudienceRestriction", "unexpected child element"));
+                    }
+                    if simple_text(audience, "Audience")? == exp.sp.as_str() {
+                        matched = true;
+                    }
+                }
+                if !matched {
+                    return Err(ProtocolError::Audience);
+                }
+            }
+            // OneTimeUse is enforced for every assertion by the replay cache;
+            // ProxyRestriction only limits what *we* may issue.
+            (Some(SAML_NS), "OneTimeUse" | "ProxyRestriction") => {}
+            (_, name) => return Err(ProtocolError::UnknownCondition { name: clip(name) }),
+        }
+    }
+    if restrictions == 0 {
+        return Err(ProtocolError::NoAudienceRestriction);
+    }
+    Ok(not_on_or_after)
+}
+
+fn read_attribute(el: ElementRef<'_>) -> Result<Attribute, ProtocolError> {
+    let name = el
+        .attr("Name")
+        .ok_or(structure("Attribute", "no Name"))?
+        .to_owned();
+    let mut values = Vec::new();
+    for v in el.children() {
+        if !v.is(SAML_NS, "AttributeValue") {
+            return Err(structure("Attribute", "unexpected child element"));
+        }
+        if let Some(text) = v.text() {
+            values.push(text);
+        }
+    }
+    Ok(Attribute {
+        name,
+        friendly_name: el.attr("FriendlyName").map(str::to_owned),
+        name_format: el.attr("NameFormat").map(str::to_owned),
+        values,
+    })
+}

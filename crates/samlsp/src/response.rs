@@ -1,0 +1,310 @@
+//! Verifying a `samlp:Response` delivered by the HTTP-POST binding
+//! (SAML Bindings §3.5, Web Browser SSO Profile, SAML Profiles §4.1.4).
+//!
+//! The response is parsed once; the assertion to trust is found by strict
+//! position (a direct child of the root `samlp:Response`, exactly one), its
+//! signature (or the Response's) is verified on that very element, and the
+//! [`Assertion`] is read through the resulting proof.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+use crate::assertion::{Assertion, Expectations, SAML_NS, check_in_response_to, check_issuer};
+use crate::config::{IdentityProvider, ServiceProvider};
+use crate::dsig::{self, DSIG_NS};
+use crate::error::{EncodingError, Error, ProtocolError, clip};
+use crate::xml::{self, ElementRef};
+
+/// SAML 2.0 protocol namespace.
+pub const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+/// Top-level success status (SAML Core §3.2.2.2).
+pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+
+/// What the SP knows about the request this response should answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestContext<'a> {
+    /// A request with this ID is pending (found, e.g., through RelayState).
+    Pending {
+        /// The AuthnRequest ID.
+        request_id: &'a str,
+        /// The IdP the request was sent to, when known: the response must come
+        /// from it.
+        idp: Option<&'a str>,
+    },
+    /// No request is pending: only an unsolicited response can be accepted,
+    /// and only from an IdP that allows them.
+    Unsolicited,
+}
+
+/// Decodes the base64 value of a posted `SAMLResponse` (whitespace and line
+/// breaks tolerated). The POST binding carries no DEFLATE (Bindings §3.5.4):
+/// a compressed payload is refused, never inflated.
+pub fn decode_post_value(value: &str, max_bytes: usize) -> Result<Vec<u8>, EncodingError> {
+    if value.len() > max_bytes.saturating_mul(4) / 3 + 8 {
+        return Err(EncodingError::TooLarge {
+            size: value.len(),
+            limit: max_bytes,
+        });
+    }
+    let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if compact.is_empty() {
+        return Err(EncodingError::Empty);
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .map_err(|_| EncodingError::NotBase64)?;
+    if looks_deflated(&bytes) {
+        return Err(EncodingError::Compressed);
+    }
+    Ok(bytes)
+}
+
+/// True when `bytes` is not XML text but a raw DEFLATE stream whose first
+/// inflated bytes are markup. Only 64 output bytes are ever produced, to
+/// classify the error; the payload is not processed.
+fn looks_deflated(bytes: &[u8]) -> bool {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'<') | Some(0xEF)) {
+        return false;
+    }
+    let mut out = [0u8; 64];
+    let mut inflater = flate2::Decompress::new(false);
+    match inflater.decompress(bytes, &mut out, flate2::FlushDecompress::None) {
+        Ok(_) => {
+            let produced = usize::try_from(inflater.total_out()).unwrap_or(0);
+            out.iter()
+                .take(produced)
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&b| b == b'<')
+        }
+        Err(_) => false,
+    }
+}
+
+impl ServiceProvider {
+    /// Verifies a posted `SAMLResponse` value (base64) at time `now`.
+    pub fn verify_response(
+        &self,
+        saml_response: &str,
+        now: DateTime<Utc>,
+        ctx: RequestContext<'_>,
+    ) -> Result<Assertion, Error> {
+        let xml = decode_post_value(saml_response, self.inner.limits.max_input_bytes)?;
+        self.verify_response_xml(&xml, now, ctx)
+    }
+
+    /// Verifies a response given as raw XML bytes (already base64-decoded).
+    pub fn verify_response_xml(
+        &self,
+        xml_bytes: &[u8],
+        now: DateTime<Utc>,
+        ctx: RequestContext<'_>,
+    ) -> Result<Assertion, Error> {
+        let doc = xml::parse(xml_bytes, &self.inner.limits)?;
+        let root = doc.root();
+
+        // SAML Core §3.2.2: the root is samlp:Response, by namespace URI.
+        if !root.is(SAMLP_NS, "Response") {
+            return Err(ProtocolError::NotAResponse {
+                namespace: clip(root.namespace().unwrap_or("")),
+                name: clip(root.local_name()),
+            }
+            .into());
+        }
+        let version = root.attr("Version").unwrap_or("");
+        if version != "2.0" {
+            return Err(ProtocolError::Version {
+                found: clip(version),
+            }
+            .into());
+        }
+        let parts = ResponseParts::read(root)?;
+
+        // Pick the IdP: the one the request went to, else the Issuer's (which is
+        // only a lookup key until its signature verifies).
+        let idp = self.select_idp(&parts, ctx)?;
+        if let Some(issuer) = parts.issuer {
+            check_issuer(issuer, &idp.entity_id, "Response")?;
+        }
+
+        // A Response signature, when present, must verify (never skipped).
+        let signed_response = match parts.signature {
+            Some(_) => Some(dsig::verify(root, &idp.keys, &self.inner.policy)?),
+            None => None,
+        };
+
+        // SAML Bindings §3.5.5.2: Destination required on a signed Response,
+        // and when present it must be where we received it.
+        match root.attr("Destination") {
+            Some(d) if !self.inner.acs_urls.iter().any(|u| u.as_str() == d) => {
+                return Err(ProtocolError::Destination { found: clip(d) }.into());
+            }
+            None if signed_response.is_some() => {
+                return Err(ProtocolError::MissingDestination.into());
+            }
+            _ => {}
+        }
+
+        check_status(parts.status)?;
+
+        // Exactly one assertion (CVE-2022-41912: one signed, another read).
+        let assertion_el = match (parts.assertions.as_slice(), parts.encrypted.len()) {
+            ([one], 0) => *one,
+            ([], 0) => return Err(ProtocolError::NoAssertion.into()),
+            ([], 1) => return Err(ProtocolError::EncryptedAssertionUnsupported.into()),
+            (a, e) => return Err(ProtocolError::MultipleAssertions { count: a.len() + e }.into()),
+        };
+
+        // The assertion must be covered: by its own signature (which must
+        // verify), or by the Response's. When both exist both were verified.
+        let has_own_signature = assertion_el
+            .children_named(DSIG_NS, "Signature")
+            .next()
+            .is_some();
+        let signed_assertion = if has_own_signature {
+            dsig::verify(assertion_el, &idp.keys, &self.inner.policy)?
+        } else {
+            match &signed_response {
+                Some(sr) => sr.narrow(assertion_el).ok_or(ProtocolError::NotSigned)?,
+                None => return Err(ProtocolError::NotSigned.into()),
+            }
+        };
+
+        let request_id = match ctx {
+            RequestContext::Pending { request_id, .. } => Some(request_id),
+            RequestContext::Unsolicited => None,
+        };
+        // SAML Profiles §4.1.4.2/§4.1.5: unsolicited only when allowed; a
+        // response naming a request we do not hold is refused either way.
+        check_in_response_to(root.attr("InResponseTo"), request_id)?;
+        if request_id.is_none() && !idp.allow_unsolicited {
+            return Err(ProtocolError::UnsolicitedNotAllowed.into());
+        }
+
+        let exp = Expectations {
+            idp: &idp.entity_id,
+            sp: &self.inner.entity_id,
+            acs_urls: &self.inner.acs_urls,
+            request_id,
+            now,
+            skew: self.inner.clock_skew,
+        };
+        Ok(Assertion::from_signed(&signed_assertion, &exp)?)
+    }
+
+    fn select_idp(
+        &self,
+        parts: &ResponseParts<'_>,
+        ctx: RequestContext<'_>,
+    ) -> Result<&IdentityProvider, Error> {
+        if let RequestContext::Pending { idp: Some(id), .. } = ctx {
+            return self
+                .idp(id)
+                .ok_or_else(|| ProtocolError::UnknownIssuer { found: clip(id) }.into());
+        }
+        // The Response Issuer is optional (SAML Profiles §4.1.4.2); fall back to
+        // the Assertion's.
+        let issuer_el = parts.issuer.or_else(|| {
+            parts
+                .assertions
+                .first()
+                .and_then(|a| a.children_named(SAML_NS, "Issuer").next())
+        });
+        let issuer = issuer_el.and_then(|i| i.text()).unwrap_or_default();
+        self.idp(&issuer).ok_or_else(|| {
+            ProtocolError::UnknownIssuer {
+                found: clip(&issuer),
+            }
+            .into()
+        })
+    }
+}
+
+/// The Response's children, read strictly by schema (SAML Core §3.2.2, §3.4):
+/// Issuer?, Signature?, Extensions?, Status, (Assertion | EncryptedAssertion)*.
+struct ResponseParts<'d> {
+    issuer: Option<ElementRef<'d>>,
+    signature: Option<ElementRef<'d>>,
+    status: ElementRef<'d>,
+    assertions: Vec<ElementRef<'d>>,
+    encrypted: Vec<ElementRef<'d>>,
+}
+
+impl<'d> ResponseParts<'d> {
+    fn read(root: ElementRef<'d>) -> Result<Self, ProtocolError> {
+        let structure = |reason| ProtocolError::Structure {
+            element: "Response",
+            reason,
+        };
+        if root.has_non_whitespace_text() {
+            return Err(structure("character data in Response"));
+        }
+        let mut issuer = None;
+        let mut signature = None;
+        let mut status = None;
+        let mut extensions = 0;
+        let mut assertions = Vec::new();
+        let mut encrypted = Vec::new();
+        for child in root.children() {
+            match (child.namespace(), child.local_name()) {
+                (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
+                (Some(DSIG_NS), "Signature") if signature.is_none() => signature = Some(child),
+                (Some(SAMLP_NS), "Extensions") if extensions == 0 => extensions += 1,
+                (Some(SAMLP_NS), "Status") if status.is_none() => status = Some(child),
+                (Some(SAML_NS), "Assertion") => assertions.push(child),
+                (Some(SAML_NS), "EncryptedAssertion") => encrypted.push(child),
+                (Some(SAML_NS), "Issuer") => return Err(structure("more than one Issuer")),
+                (Some(DSIG_NS), "Signature") => {
+                    return Err(ProtocolError::Structure {
+                        element: "Response",
+                        reason: "more than one Signature",
+                    });
+                }
+                (Some(SAMLP_NS), "Status") => return Err(structure("more than one Status")),
+                (Some(SAMLP_NS), "Extensions") => {
+                    return Err(structure("more than one Extensions"));
+                }
+                _ => return Err(structure("unexpected child element")),
+            }
+        }
+        Ok(ResponseParts {
+            issuer,
+            signature,
+            status: status.ok_or(structure("no Status"))?,
+            assertions,
+            encrypted,
+        })
+    }
+}
+
+/// SAML Core §3.2.2.2: the top-level StatusCode must be Success; otherwise the
+/// error carries the codes and the message for the operator.
+fn check_status(status: ElementRef<'_>) -> Result<(), ProtocolError> {
+    let code_el =
+        status
+            .children_named(SAMLP_NS, "StatusCode")
+            .next()
+            .ok_or(ProtocolError::Structure {
+                element: "Status",
+                reason: "no StatusCode",
+            })?;
+    let code = code_el.attr("Value").unwrap_or("");
+    if code == STATUS_SUCCESS {
+        return Ok(());
+    }
+    let second_level = code_el
+        .children_named(SAMLP_NS, "StatusCode")
+        .next()
+        .and_then(|c| c.attr("Value"))
+        .map(clip);
+    let message = status
+        .children_named(SAMLP_NS, "StatusMessage")
+        .next()
+        .and_then(|m| m.text())
+        .map(|m| clip(&m));
+    Err(ProtocolError::Status {
+        code: clip(code),
+        second_level,
+        message,
+    })
+}
