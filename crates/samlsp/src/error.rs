@@ -26,6 +26,9 @@ pub enum Error {
     /// The transport encoding (base64, DEFLATE, query string) is wrong.
     #[error("encoding: {0}")]
     Encoding(#[from] EncodingError),
+    /// Metadata was refused.
+    #[error("metadata: {0}")]
+    Metadata(#[from] crate::metadata::MetadataError),
     /// Configuration (a caller bug, not hostile input).
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),

@@ -33,6 +33,7 @@ pub mod danger;
 pub mod dsig;
 pub mod error;
 pub mod ids;
+pub mod metadata;
 pub mod response;
 pub mod time;
 pub mod xml;
