@@ -12,6 +12,7 @@
     clippy::panic
 )]
 
+pub mod corpus;
 pub mod signer;
 
 use std::path::{Path, PathBuf};

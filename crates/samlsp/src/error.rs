@@ -32,6 +32,112 @@ pub enum Error {
     /// Configuration (a caller bug, not hostile input).
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
+    /// An HTTP binding's parameters are wrong (query string, SigAlg, Signature).
+    #[error("binding: {0}")]
+    Binding(#[from] BindingError),
+    /// An EncryptedAssertion could not be decrypted or is not acceptable.
+    #[error("decryption: {0}")]
+    Decryption(#[from] DecryptionError),
+    /// The request store or replay cache refused or failed.
+    #[error("tracking: {0}")]
+    Tracking(#[from] TrackingError),
+    /// Building an outgoing message failed (randomness, signing, endpoint).
+    #[error("outbound message: {0}")]
+    Outbound(#[from] OutboundError),
+}
+
+/// Problems with the parameters of an HTTP-Redirect (or HTTP-POST) binding
+/// message (SAML Bindings §3.4, §3.5).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BindingError {
+    #[error("the query string has no {0} parameter")]
+    MissingParameter(&'static str),
+    #[error("the parameter {0} appears more than once")]
+    DuplicateParameter(&'static str),
+    #[error("both SAMLRequest and SAMLResponse are present")]
+    RequestAndResponse,
+    #[error("the parameter {0} is not valid percent-encoding or UTF-8")]
+    PercentEncoding(&'static str),
+    #[error("the query string is {size} bytes, over the limit of {limit}")]
+    QueryTooLarge { size: usize, limit: usize },
+    #[error("Signature is present without SigAlg, or SigAlg without Signature")]
+    IncompleteSignature,
+    #[error("the message is not signed, but a signature is required")]
+    Unsigned,
+    #[error("SigAlg {found:?} is not supported")]
+    UnsupportedSigAlg { found: String },
+    #[error("SigAlg {found:?} is disabled by policy (SHA-1 needs a danger opt-in)")]
+    DisabledSigAlg { found: String },
+    #[error("the Signature parameter is not base64")]
+    SignatureEncoding,
+    #[error("no trusted key verifies the query-string signature (SAML Bindings §3.4.4.1)")]
+    SignatureInvalid,
+    #[error("no trusted keys; refusing to verify (never 'no key, so no check')")]
+    NoTrustedKeys,
+    #[error("RelayState is {size} bytes; SAML Bindings §3.4.3 allows at most 80")]
+    RelayStateTooLong { size: usize },
+}
+
+/// Why an EncryptedAssertion was refused (XML Encryption 1.1, SAML Core §2.3.4,
+/// §6). Everything that goes wrong once decryption has started is the single
+/// variant [`DecryptionError::Failed`], so that no padding, key-unwrap or
+/// plaintext-format oracle exists (Bleichenbacher 1998, Manger 2001, Jager and
+/// Somorovsky 2011).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecryptionError {
+    #[error("this SP has no decryption key")]
+    NoKey,
+    #[error("malformed encrypted element: {0}")]
+    Structure(&'static str),
+    #[error("encryption algorithm {uri:?} is not supported")]
+    UnsupportedAlgorithm { uri: String },
+    #[error("encryption algorithm {uri:?} is disabled by policy (it needs a danger opt-in)")]
+    DisabledAlgorithm { uri: String },
+    #[error(
+        "CBC-encrypted content is accepted only when the Response signature covers the \
+         EncryptedAssertion (unsigned CBC is a padding oracle); sign the Response or use AES-GCM"
+    )]
+    CbcWithoutSignature,
+    #[error("decryption failed")]
+    Failed,
+}
+
+/// Failures of a [`crate::tracking::RequestStore`] or
+/// [`crate::tracking::ReplayCache`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TrackingError {
+    #[error("the {store} is full ({capacity} live entries)")]
+    Full {
+        store: &'static str,
+        capacity: usize,
+    },
+    #[error("an entry with this key already exists")]
+    Duplicate,
+    #[error("the store is unavailable: {reason}")]
+    Unavailable { reason: String },
+    #[error("a stored entry is corrupt")]
+    Corrupt,
+}
+
+/// Failures while building an outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum OutboundError {
+    #[error("the random number generator failed")]
+    Random,
+    #[error("signing failed")]
+    Signing,
+    #[error("identity provider {entity_id:?} is not configured")]
+    UnknownIdp { entity_id: String },
+    #[error("the IdP has no SingleSignOnService endpoint for HTTP-Redirect or HTTP-POST")]
+    NoSsoEndpoint,
+    #[error("{0} is not one of this SP's ACS URLs")]
+    UnknownAcsUrl(String),
+    #[error("RelayState is {size} bytes; SAML Bindings §3.4.3 allows at most 80")]
+    RelayStateTooLong { size: usize },
 }
 
 /// Transport-level problems with a SAML message value.
@@ -48,6 +154,10 @@ pub enum EncodingError {
     Empty,
     #[error("the value is {size} bytes, over the limit of {limit}")]
     TooLarge { size: usize, limit: usize },
+    #[error("the value is not a complete raw DEFLATE stream (SAML Bindings §3.4.4.1)")]
+    Inflate,
+    #[error("the value inflates to more than {limit} bytes (a DEFLATE bomb?)")]
+    InflatedTooLarge { limit: usize },
 }
 
 /// Configuration errors.
@@ -62,6 +172,10 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{0}")]
     Invalid(&'static str),
+    #[error("the IdP {entity_id} wants signed AuthnRequests but this SP has no signing key")]
+    SigningKeyRequired { entity_id: String },
+    #[error("an encryption key must be RSA (key transport is RSA-OAEP)")]
+    EncryptionKeyNotRsa,
 }
 
 /// SAML Core / Profiles rules. Each names the rule and carries the values that

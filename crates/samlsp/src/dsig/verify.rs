@@ -289,6 +289,14 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
     let mut seq = Sequence::of(transforms)?;
     let mut list = Vec::new();
     while let Some(t) = seq.optional("Transform") {
+        // Unknown algorithms are reported as what they are (XSLT, XPath, ...)
+        // before the chain's length or order is judged.
+        let uri = required_attr(t, "Algorithm")?;
+        if uri != ENVELOPED && uri != EXC_C14N && uri != C14N_10 {
+            return Err(DsigError::UnsupportedTransform {
+                algorithm: truncate(uri),
+            });
+        }
         list.push(t);
         if list.len() > MAX_TRANSFORMS {
             return Err(DsigError::TransformChain {
@@ -300,16 +308,6 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
         return Err(DsigError::Structure {
             reason: "unexpected element in Transforms",
         });
-    }
-    // Reject unknown algorithms before judging the order, so an XSLT or XPath
-    // transform is always reported as what it is.
-    for t in &list {
-        let uri = required_attr(*t, "Algorithm")?;
-        if uri != ENVELOPED && uri != EXC_C14N && uri != C14N_10 {
-            return Err(DsigError::UnsupportedTransform {
-                algorithm: truncate(uri),
-            });
-        }
     }
     match list.as_slice() {
         [] => Err(DsigError::TransformChain {

@@ -313,10 +313,10 @@ impl<'a> Parser<'a> {
         let mut raw_attrs: Vec<(Option<&str>, &str, String)> = Vec::new();
         let mut decls: Vec<NsDecl> = Vec::new();
         let mut count = 0usize;
-        // Keep the attribute tokenizer's own checks on (it reports duplicates of
-        // the raw name); we repeat the check after namespace resolution.
+        // Duplicates are checked here on the raw names (bounded by the attribute
+        // limit) and again after namespace resolution.
         let mut attrs = e.attributes();
-        attrs.with_checks(true);
+        attrs.with_checks(false);
         let mut owned_keys: Vec<String> = Vec::new();
         let mut values: Vec<String> = Vec::new();
         for attr in attrs {
@@ -326,18 +326,16 @@ impl<'a> Parser<'a> {
                     limit: self.limits.max_attributes,
                 });
             }
-            let attr = attr.map_err(|err| match err {
-                quick_xml::events::attributes::AttrError::Duplicated(_, _) => {
-                    XmlError::DuplicateAttribute {
-                        name: "(raw name)".into(),
-                    }
-                }
-                other => XmlError::Malformed {
-                    offset,
-                    reason: other.to_string(),
-                },
+            let attr = attr.map_err(|err| XmlError::Malformed {
+                offset,
+                reason: err.to_string(),
             })?;
             let key = attr.key.into_inner().to_owned();
+            if owned_keys.contains(&key) {
+                return Err(XmlError::DuplicateAttribute {
+                    name: key.chars().take(64).collect(),
+                });
+            }
             let raw_value: &str = &attr.value;
             let value = normalize_attribute_value(raw_value, offset)?;
             if value.len() > self.limits.max_text_bytes {
