@@ -170,7 +170,7 @@ pub fn sign(xml: &str, id: &str, key: &SigningKey, opts: &SignOptions) -> String
     );
     let with_placeholder = xml.replacen(&marker, &signature, 1);
     let fdoc = parse(with_placeholder.as_bytes(), &Limits::default()).unwrap();
-    let dv = B64.encode(&digest);
+    let dv = B64.encode(digest);
     let si = fdoc
         .elements()
         .find(|e| {
