@@ -24,6 +24,7 @@ mod error;
 mod parse;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use error::XmlError;
 pub use parse::parse;
@@ -102,8 +103,9 @@ pub(crate) struct QName {
     /// The prefix as written (`None` when unprefixed).
     pub(crate) prefix: Option<Box<str>>,
     pub(crate) local: Box<str>,
-    /// Resolved namespace URI; `None` is "no namespace".
-    pub(crate) ns: Option<Box<str>>,
+    /// Resolved namespace URI; `None` is "no namespace". Shared with the
+    /// declaration, so resolving costs no allocation.
+    pub(crate) ns: Option<Arc<str>>,
 }
 
 impl QName {
@@ -128,7 +130,7 @@ pub(crate) struct Attribute {
 #[derive(Debug, Clone)]
 pub(crate) struct NsDecl {
     pub(crate) prefix: Option<Box<str>>,
-    pub(crate) uri: Box<str>,
+    pub(crate) uri: Arc<str>,
 }
 
 #[derive(Debug)]

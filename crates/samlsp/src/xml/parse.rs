@@ -2,6 +2,8 @@
 //! tree *means* (references, normalization, namespaces, limits) is applied here,
 //! so that the one tree the rest of the crate sees is fully determined by this file.
 
+use std::sync::Arc;
+
 use quick_xml::Reader;
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
@@ -38,7 +40,7 @@ struct Parser<'a> {
     stack: Vec<NodeId>,
     /// In-scope namespace declarations; `scope_marks[i]` is the length of
     /// `scope` before the i-th open element pushed its own.
-    scope: Vec<(Option<Box<str>>, Box<str>)>,
+    scope: Vec<(Option<Box<str>>, Arc<str>)>,
     scope_marks: Vec<usize>,
     /// Character data not yet turned into a node (text, CDATA and references
     /// arrive as separate tokens and merge into one text node).
@@ -317,7 +319,7 @@ impl<'a> Parser<'a> {
         // limit) and again after namespace resolution.
         let mut attrs = e.attributes();
         attrs.with_checks(false);
-        let mut owned_keys: Vec<String> = Vec::new();
+        let mut owned_keys: Vec<&str> = Vec::new();
         let mut values: Vec<String> = Vec::new();
         for attr in attrs {
             count += 1;
@@ -330,7 +332,7 @@ impl<'a> Parser<'a> {
                 offset,
                 reason: err.to_string(),
             })?;
-            let key = attr.key.into_inner().to_owned();
+            let key: &str = attr.key.into_inner();
             if owned_keys.contains(&key) {
                 return Err(XmlError::DuplicateAttribute {
                     name: key.chars().take(64).collect(),
@@ -346,7 +348,7 @@ impl<'a> Parser<'a> {
             owned_keys.push(key);
             values.push(value);
         }
-        for (key, value) in owned_keys.iter().zip(values) {
+        for (&key, value) in owned_keys.iter().zip(values) {
             if key == "xmlns" {
                 check_namespace_binding(None, &value)?;
                 decls.push(NsDecl {
@@ -382,7 +384,7 @@ impl<'a> Parser<'a> {
         }
 
         let ns = match prefix {
-            None => self.lookup(None).filter(|u| !u.is_empty()).map(Box::from),
+            None => self.lookup(None).filter(|u| !u.is_empty()).map(Arc::clone),
             Some(p) => Some(self.resolve_prefix(p)?),
         };
         let name = QName {
@@ -463,17 +465,17 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn lookup(&self, prefix: Option<&str>) -> Option<&str> {
+    fn lookup(&self, prefix: Option<&str>) -> Option<&Arc<str>> {
         self.scope
             .iter()
             .rev()
             .find(|(p, _)| p.as_deref() == prefix)
-            .map(|(_, u)| &**u)
+            .map(|(_, u)| u)
     }
 
-    fn resolve_prefix(&self, prefix: &str) -> Result<Box<str>, XmlError> {
+    fn resolve_prefix(&self, prefix: &str) -> Result<Arc<str>, XmlError> {
         if prefix == "xml" {
-            return Ok(XML_NS.into());
+            return Ok(Arc::clone(&XML_NS_ARC));
         }
         if prefix == "xmlns" {
             return Err(XmlError::InvalidNamespaceDeclaration {
@@ -481,13 +483,15 @@ impl<'a> Parser<'a> {
             });
         }
         match self.lookup(Some(prefix)) {
-            Some(uri) => Ok(uri.into()),
+            Some(uri) => Ok(Arc::clone(uri)),
             None => Err(XmlError::UndeclaredPrefix {
                 prefix: prefix.to_owned(),
             }),
         }
     }
 }
+
+static XML_NS_ARC: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(XML_NS));
 
 /// Rules of Namespaces in XML 1.0 §3 for one declaration, plus our refusal of
 /// relative URIs (C14N 1.0 §2: "the XPath data model is undefined" for them, and
@@ -558,6 +562,17 @@ fn split_qname(raw: &str) -> Result<(Option<&str>, &str), XmlError> {
 /// targets). Non-ASCII letters are accepted as name characters without the
 /// exact Unicode tables, which SAML never needs.
 fn check_ncname_or_name(s: &str, ncname: bool) -> Result<(), XmlError> {
+    // Fast path: ASCII names, the only ones SAML uses.
+    let bytes = s.as_bytes();
+    if let Some((&first, rest)) = bytes.split_first() {
+        if (first.is_ascii_alphabetic() || first == b'_')
+            && rest
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return Ok(());
+        }
+    }
     let mut chars = s.chars();
     let ok_start = |c: char| c.is_alphabetic() || c == '_' || (!ncname && c == ':');
     let ok_rest = |c: char| {
@@ -579,27 +594,51 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// First character XML 1.0 §2.2 `Char` forbids, by byte scan: C0 controls
+/// other than tab, LF and CR, and U+FFFE/U+FFFF (`EF BF BE`/`EF BF BF`).
+/// Surrogates cannot occur in a valid `str`.
+fn first_invalid_char(s: &str) -> Option<(usize, char)> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let bad = match b {
+            b'\t' | b'\n' | b'\r' => false,
+            0..=0x1F => true,
+            0xEF => matches!(
+                (bytes.get(i + 1), bytes.get(i + 2)),
+                (Some(0xBF), Some(0xBE | 0xBF))
+            ),
+            _ => false,
+        };
+        if bad {
+            return s
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .map(|c| (i, c));
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Appends `raw` with line ends normalized (XML 1.0 §2.11) and every character
 /// checked against `Char`.
 fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<(), XmlError> {
-    let mut chars = raw.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\r' => {
-                if matches!(chars.peek(), Some((_, '\n'))) {
-                    chars.next();
-                }
-                out.push('\n');
-            }
-            c if is_xml_char(c) => out.push(c),
-            c => {
-                return Err(XmlError::InvalidCharacter {
-                    code: c as u32,
-                    offset: offset + i,
-                });
-            }
-        }
+    if let Some((i, c)) = first_invalid_char(raw) {
+        return Err(XmlError::InvalidCharacter {
+            code: c as u32,
+            offset: offset + i,
+        });
     }
+    let mut rest = raw;
+    while let Some(pos) = rest.find('\r') {
+        let (head, tail) = rest.split_at(pos);
+        out.push_str(head);
+        out.push('\n');
+        let after = tail.get(1..).unwrap_or("");
+        rest = after.strip_prefix('\n').unwrap_or(after);
+    }
+    out.push_str(rest);
     Ok(())
 }
 
@@ -609,7 +648,10 @@ fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<()
 fn normalize_attribute_value(raw: &str, offset: usize) -> Result<String, XmlError> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(pos) = rest.find(['&', '<', '\r', '\n', '\t']) {
+    while let Some(pos) = rest
+        .bytes()
+        .position(|b| matches!(b, b'&' | b'<' | b'\r' | b'\n' | b'\t'))
+    {
         let (head, tail) = rest.split_at(pos);
         push_checked(&mut out, head, offset)?;
         let mut tail_chars = tail.chars();
@@ -645,7 +687,7 @@ fn normalize_attribute_value(raw: &str, offset: usize) -> Result<String, XmlErro
 }
 
 fn push_checked(out: &mut String, s: &str, offset: usize) -> Result<(), XmlError> {
-    if let Some((i, c)) = s.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+    if let Some((i, c)) = first_invalid_char(s) {
         return Err(XmlError::InvalidCharacter {
             code: c as u32,
             offset: offset + i,
