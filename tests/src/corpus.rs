@@ -58,10 +58,11 @@ pub fn case(manifest: &str, name: &str) -> Case {
 }
 
 /// Builds the SP a case describes.
-pub fn service_provider(case: &Case) -> ServiceProvider {
+pub fn service_provider(case: &Case) -> Result<ServiceProvider, Error> {
     let cert = case.str("trusted_cert").expect("trusted_cert");
-    let mut keys =
-        vec![TrustedKey::from_certificate_pem(&crate::read_repo_file(cert)).expect("trusted cert")];
+    let trusted = TrustedKey::from_certificate_pem(&crate::read_repo_file(cert))
+        .map_err(|e| Error::Config(samlsp::ConfigError::Key(e)))?;
+    let mut keys = vec![trusted];
     if let Some(extra) = case
         .entry
         .get("extra_trusted_certs")
@@ -104,12 +105,12 @@ pub fn service_provider(case: &Case) -> ServiceProvider {
         builder =
             builder.algorithm_policy(samlsp::dsig::AlgorithmPolicy::strict().danger_allow_sha1());
     }
-    builder.build().unwrap()
+    Ok(builder.build().unwrap())
 }
 
 /// Verifies a case's response as its manifest entry prescribes.
 pub fn run(case: &Case) -> Result<Assertion, Error> {
-    let sp = service_provider(case);
+    let sp = service_provider(case)?;
     let file = case.str("file").expect("file");
     let bytes = crate::read_repo_file(file);
     let now = crate::instant(case.str("now").expect("now"));
@@ -120,7 +121,7 @@ pub fn run(case: &Case) -> Result<Assertion, Error> {
         },
         None => RequestContext::Unsolicited,
     };
-    if file.ends_with(".b64") {
+    if file.ends_with(".b64") || case.str("format") == Some("base64") {
         sp.verify_response(&String::from_utf8_lossy(&bytes), now, ctx)
     } else {
         sp.verify_response_xml(&bytes, now, ctx)
