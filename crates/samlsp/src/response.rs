@@ -6,7 +6,6 @@
 //! signature (or the Response's) is verified on that very element, and the
 //! [`Assertion`] is read through the resulting proof.
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 
 use crate::assertion::{Assertion, Expectations, SAML_NS, check_in_response_to, check_issuer};
@@ -46,13 +45,11 @@ pub fn decode_post_value(value: &str, max_bytes: usize) -> Result<Vec<u8>, Encod
             limit: max_bytes,
         });
     }
-    let compact: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if compact.is_empty() {
+    let bytes =
+        crate::util::decode_base64_lenient(value.as_bytes()).ok_or(EncodingError::NotBase64)?;
+    if bytes.is_empty() {
         return Err(EncodingError::Empty);
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .map_err(|_| EncodingError::NotBase64)?;
     if looks_deflated(&bytes) {
         return Err(EncodingError::Compressed);
     }
@@ -148,15 +145,42 @@ impl ServiceProvider {
         check_status(parts.status)?;
 
         // Exactly one assertion (CVE-2022-41912: one signed, another read).
-        let assertion_el = match (parts.assertions.as_slice(), parts.encrypted.len()) {
-            ([one], 0) => *one,
-            ([], 0) => return Err(ProtocolError::NoAssertion.into()),
-            ([], 1) => return Err(ProtocolError::EncryptedAssertionUnsupported.into()),
-            (a, e) => return Err(ProtocolError::MultipleAssertions { count: a.len() + e }.into()),
+        // An EncryptedAssertion (SAML Core §2.3.4) is decrypted into a document
+        // of its own, parsed by the same hardened parser; it lives as long as
+        // the proof read from it.
+        let decrypted: xml::Document;
+        let mut encryption_cover = None;
+        let assertion_el = match (parts.assertions.as_slice(), parts.encrypted.as_slice()) {
+            ([one], []) => *one,
+            ([], []) => return Err(ProtocolError::NoAssertion.into()),
+            ([], [enc]) => {
+                if self.inner.decryption_keys.is_empty() {
+                    return Err(ProtocolError::EncryptedAssertionUnsupported.into());
+                }
+                // Verified above, before any decryption: only a signature
+                // over the ciphertext lets CBC content through.
+                encryption_cover = signed_response.as_ref().and_then(|sr| sr.narrow(*enc));
+                let plaintext = crate::xmlenc::decrypt_element(
+                    *enc,
+                    &self.inner.decryption_keys,
+                    &self.inner.decryption_policy,
+                    encryption_cover.is_some(),
+                )?;
+                decrypted = xml::parse(&plaintext, &self.inner.limits)?;
+                decrypted.root()
+            }
+            (a, e) => {
+                return Err(ProtocolError::MultipleAssertions {
+                    count: a.len() + e.len(),
+                }
+                .into());
+            }
         };
 
         // The assertion must be covered: by its own signature (which must
-        // verify), or by the Response's. When both exist both were verified.
+        // verify), or by the Response's (for an encrypted one: the Response
+        // signature over the EncryptedAssertion). When both exist both were
+        // verified.
         let has_own_signature = assertion_el
             .children_named(DSIG_NS, "Signature")
             .next()
@@ -164,9 +188,10 @@ impl ServiceProvider {
         let signed_assertion = if has_own_signature {
             dsig::verify(assertion_el, &idp.keys, &self.inner.policy)?
         } else {
-            match &signed_response {
-                Some(sr) => sr.narrow(assertion_el).ok_or(ProtocolError::NotSigned)?,
-                None => return Err(ProtocolError::NotSigned.into()),
+            match (&encryption_cover, &signed_response) {
+                (Some(cover), _) => cover.carry_to_decrypted(assertion_el),
+                (None, Some(sr)) => sr.narrow(assertion_el).ok_or(ProtocolError::NotSigned)?,
+                (None, None) => return Err(ProtocolError::NotSigned.into()),
             }
         };
 

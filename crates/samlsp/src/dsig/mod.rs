@@ -67,6 +67,27 @@ impl<'d> SignedElement<'d> {
         self.key_index
     }
 
+    /// Carries this proof, held for an encrypted element (`EncryptedAssertion`),
+    /// to the root of the document decrypted from it. The signature covered
+    /// the ciphertext, the algorithms and the wrapped key, and decryption is a
+    /// function of those and the SP's keys, so the plaintext is what the signer
+    /// sent. Only response verification calls this, right after decrypting
+    /// the very element this proof is for.
+    pub(crate) fn carry_to_decrypted<'e>(
+        &self,
+        decrypted_root: ElementRef<'e>,
+    ) -> SignedElement<'e> {
+        SignedElement {
+            element: decrypted_root,
+            // The signature is in the outer document: no node of the
+            // decrypted one is it (documents are far smaller than 2^32 nodes).
+            signature: NodeId(u32::MAX),
+            algorithm: self.algorithm,
+            digest: self.digest,
+            key_index: self.key_index,
+        }
+    }
+
     /// Narrows the proof to a descendant element: it is covered by the same
     /// signature as long as it is inside the signed element and not inside the
     /// signature itself (which the enveloped transform removed from the digest).

@@ -1,7 +1,6 @@
 //! The verification procedure (XML-DSig 1.1 §3.2, restricted to the SAML profile
 //! of SAML Core 2.0 §5.4).
 
-use base64::Engine;
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::hash;
@@ -366,19 +365,16 @@ fn decode_base64(el: ElementRef<'_>, field: &'static str) -> Result<Vec<u8>, Dsi
     let text = el.text().ok_or(DsigError::Structure {
         reason: "element content where base64 text is expected",
     })?;
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if compact.is_empty() {
-        return Err(DsigError::Base64 { field });
+    match crate::util::decode_base64_lenient(text.as_bytes()) {
+        Some(bytes) if !bytes.is_empty() => Ok(bytes),
+        _ => Err(DsigError::Base64 { field }),
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|_| DsigError::Base64 { field })
 }
 
 /// Certificates named in KeyInfo, used only to try the matching trusted key
 /// first. Anything in KeyInfo that would make us fetch or trust a key
 /// (RetrievalMethod, KeyInfoReference, EncryptedKey, ...) is refused outright.
-fn key_hints(key_info: Option<ElementRef<'_>>) -> Result<Vec<Vec<u8>>, DsigError> {
+fn key_hints(key_info: Option<ElementRef<'_>>, decode: bool) -> Result<Vec<Vec<u8>>, DsigError> {
     let mut hints = Vec::new();
     let Some(ki) = key_info else {
         return Ok(hints);
@@ -386,7 +382,7 @@ fn key_hints(key_info: Option<ElementRef<'_>>) -> Result<Vec<Vec<u8>>, DsigError
     for child in ki.children() {
         if child.is(DSIG_NS, "X509Data") {
             for x in child.children() {
-                if x.is(DSIG_NS, "X509Certificate") && hints.len() < 4 {
+                if decode && x.is(DSIG_NS, "X509Certificate") && hints.len() < 4 {
                     if let Ok(der) = decode_base64(x, "X509Certificate") {
                         hints.push(der);
                     }
@@ -411,7 +407,9 @@ fn check_signature_value(
     policy: &AlgorithmPolicy,
     key_info: Option<ElementRef<'_>>,
 ) -> Result<usize, DsigError> {
-    let hints = key_hints(key_info)?;
+    // KeyInfo is validated always (a RetrievalMethod is refused even when it
+    // would not be followed), decoded only when it can choose among keys.
+    let hints = key_hints(key_info, keys.keys.len() > 1)?;
     if alg.is_hmac() {
         let secret = policy
             .hmac_secret

@@ -2,11 +2,11 @@
 //! keys (all of them, for rollover), SSO/SLO endpoints per binding and
 //! `WantAuthnRequestsSigned`, read with the same hardened parser.
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 
+use crate::binding::Binding;
 use crate::config::IdentityProvider;
-use crate::dsig::{TrustedKey, TrustedKeys};
+use crate::dsig::{AlgorithmPolicy, TrustedKey, TrustedKeys};
 use crate::error::{ConfigError, Error, clip};
 use crate::ids::{EntityId, Url};
 use crate::time::parse_instant;
@@ -45,6 +45,12 @@ pub enum MetadataError {
     Structure(&'static str),
     #[error("entity ID: {0}")]
     EntityId(#[from] crate::ids::InvalidIdentifier),
+    #[error("the metadata is not signed, but a signature from the pinned key is required")]
+    Unsigned,
+    #[error("the metadata signature did not verify: {0}")]
+    Signature(crate::dsig::DsigError),
+    #[error("cannot read the metadata source: {reason}")]
+    Source { reason: String },
 }
 
 /// One endpoint: binding and location.
@@ -78,6 +84,11 @@ pub struct IdpMetadata {
 impl IdpMetadata {
     /// Parses metadata and picks the IdP: by `entity_id` when given, else the
     /// only IdP in the document. `now` enforces `validUntil`.
+    ///
+    /// No signature is checked: use this for metadata whose integrity the
+    /// deployment guarantees (a file shipped with the app, a TLS fetch from the
+    /// IdP itself). Metadata from an aggregator must go through
+    /// [`IdpMetadata::parse_verified`].
     pub fn parse(
         xml_bytes: &[u8],
         entity_id: Option<&str>,
@@ -85,6 +96,35 @@ impl IdpMetadata {
     ) -> Result<Self, Error> {
         let doc = xml::parse(xml_bytes, &Limits::metadata())?;
         Ok(Self::from_root(doc.root(), entity_id, now)?)
+    }
+
+    /// Like [`IdpMetadata::parse`], but the root element (EntityDescriptor or
+    /// EntitiesDescriptor) must carry an enveloped signature that verifies
+    /// with one of `signing_keys`, the pinned metadata-signing certificate(s)
+    /// (SAML Metadata §3.1; SAML V2.0 Metadata Interoperability Profile). The
+    /// IdP is then read through the proof, so everything used is signed.
+    /// Unsigned metadata is refused, never accepted as "nothing to check".
+    pub fn parse_verified(
+        xml_bytes: &[u8],
+        entity_id: Option<&str>,
+        now: DateTime<Utc>,
+        signing_keys: &TrustedKeys,
+    ) -> Result<Self, Error> {
+        let doc = xml::parse(xml_bytes, &Limits::metadata())?;
+        let root = doc.root();
+        if !root.is(MD_NS, "EntityDescriptor") && !root.is(MD_NS, "EntitiesDescriptor") {
+            return Err(MetadataError::NotMetadata.into());
+        }
+        if root
+            .children_named(crate::dsig::DSIG_NS, "Signature")
+            .next()
+            .is_none()
+        {
+            return Err(MetadataError::Unsigned.into());
+        }
+        let signed = crate::dsig::verify(root, signing_keys, &AlgorithmPolicy::strict())
+            .map_err(MetadataError::Signature)?;
+        Ok(Self::from_root(signed.element(), entity_id, now)?)
     }
 
     fn from_root(
@@ -152,10 +192,24 @@ impl IdpMetadata {
         })
     }
 
-    /// The trusted IdP this metadata describes (unsolicited responses off).
+    /// The trusted IdP this metadata describes: its signing keys, SSO and SLO
+    /// endpoints (HTTP-Redirect and HTTP-POST) and `WantAuthnRequestsSigned`.
+    /// Unsolicited responses stay off.
     pub fn to_identity_provider(&self) -> Result<IdentityProvider, ConfigError> {
         let keys = TrustedKeys::new(self.signing_keys.clone())?;
-        IdentityProvider::new(self.entity_id.clone(), keys)
+        let mut idp = IdentityProvider::new(self.entity_id.clone(), keys)?
+            .want_authn_requests_signed(self.want_authn_requests_signed);
+        for e in &self.sso {
+            if let Some(b) = Binding::from_uri(&e.binding) {
+                idp = idp.sso_endpoint(b, e.location.clone());
+            }
+        }
+        for e in &self.slo {
+            if let Some(b) = Binding::from_uri(&e.binding) {
+                idp = idp.slo_endpoint(b, e.location.clone());
+            }
+        }
+        Ok(idp)
     }
 
     /// The SSO endpoint for a binding.
@@ -220,10 +274,8 @@ fn certificates(key_descriptor: ElementRef<'_>) -> Result<Vec<Vec<u8>>, Metadata
                 let text = cert.text().ok_or(MetadataError::Structure(
                     "X509Certificate has element content",
                 ))?;
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                let der = base64::engine::general_purpose::STANDARD
-                    .decode(compact.as_bytes())
-                    .map_err(|_| MetadataError::Structure("X509Certificate is not base64"))?;
+                let der = crate::util::decode_base64_lenient(text.as_bytes())
+                    .ok_or(MetadataError::Structure("X509Certificate is not base64"))?;
                 certs.push(der);
             }
         }

@@ -108,6 +108,9 @@ pub(crate) fn subtree(
         exclude,
         in_scope: Vec::new(),
         rendered: Vec::new(),
+        scratch_decls: Vec::new(),
+        scratch_attrs: Vec::new(),
+        scratch_candidates: Vec::new(),
     };
     // The namespace context of the apex comes from its ancestors.
     let mut ancestors = Vec::new();
@@ -160,6 +163,9 @@ struct State<'d, 'm> {
     in_scope: Vec<(Option<&'d str>, &'d str)>,
     /// Declarations rendered by output ancestors, innermost last.
     rendered: Vec<(Option<&'d str>, &'d str)>,
+    scratch_decls: Vec<(Option<&'d str>, &'d str)>,
+    scratch_attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str)>,
+    scratch_candidates: Vec<Option<&'d str>>,
 }
 
 fn lookup<'d>(stack: &[(Option<&'d str>, &'d str)], prefix: Option<&str>) -> Option<&'d str> {
@@ -181,7 +187,11 @@ impl<'d> State<'d, '_> {
             self.in_scope.push((d.prefix.as_deref(), &d.uri));
         }
 
-        let mut decls = self.namespaces_to_render(data);
+        // Scratch vectors are reused across elements: each is consumed before
+        // the recursion into children.
+        let mut decls = std::mem::take(&mut self.scratch_decls);
+        decls.clear();
+        self.namespaces_to_render(data, &mut decls);
         decls.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
         self.rendered.extend(decls.iter().copied());
 
@@ -199,27 +209,26 @@ impl<'d> State<'d, '_> {
             escape_attr(uri, out);
             out.push(b'"');
         }
+        self.scratch_decls = decls;
 
         // Attributes sort by namespace URI (none first), then local name.
-        let mut attrs: Vec<(&str, &str, Option<&str>, &str)> = data
-            .attributes
-            .iter()
-            .map(|a| {
-                (
-                    a.name.ns.as_deref().unwrap_or(""),
-                    &*a.name.local,
-                    a.name.prefix.as_deref(),
-                    &*a.value,
-                )
-            })
-            .collect();
+        let mut attrs = std::mem::take(&mut self.scratch_attrs);
+        attrs.clear();
+        attrs.extend(data.attributes.iter().map(|a| {
+            (
+                a.name.ns.as_deref().unwrap_or(""),
+                &*a.name.local,
+                a.name.prefix.as_deref(),
+                &*a.value,
+            )
+        }));
         for &(local, value) in inherited_xml {
             if !attrs.iter().any(|a| a.0 == XML_NS && a.1 == local) {
                 attrs.push((XML_NS, local, Some("xml"), value));
             }
         }
         attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (_, local, prefix, value) in attrs {
+        for &(_, local, prefix, value) in &attrs {
             out.push(b' ');
             if let Some(p) = prefix {
                 out.extend_from_slice(p.as_bytes());
@@ -230,6 +239,7 @@ impl<'d> State<'d, '_> {
             escape_attr(value, out);
             out.push(b'"');
         }
+        self.scratch_attrs = attrs;
         out.push(b'>');
 
         for &child in &data.children {
@@ -258,8 +268,13 @@ impl<'d> State<'d, '_> {
     /// value differs from what the nearest output ancestor rendered, among
     /// all in-scope prefixes (C14N 1.0 §2.3) or only the visibly utilized ones
     /// plus the InclusiveNamespaces list (Exc-C14N §3).
-    fn namespaces_to_render(&self, data: &'d ElementData) -> Vec<(Option<&'d str>, &'d str)> {
-        let mut candidates: Vec<Option<&'d str>> = Vec::new();
+    fn namespaces_to_render(
+        &mut self,
+        data: &'d ElementData,
+        result: &mut Vec<(Option<&'d str>, &'d str)>,
+    ) {
+        let mut candidates = std::mem::take(&mut self.scratch_candidates);
+        candidates.clear();
         let mut add = |p: Option<&'d str>| {
             if p != Some("xml") && !candidates.contains(&p) {
                 candidates.push(p);
@@ -287,8 +302,7 @@ impl<'d> State<'d, '_> {
                 }
             }
         }
-        let mut result = Vec::new();
-        for p in candidates {
+        for &p in &candidates {
             let uri = match lookup(&self.in_scope, p) {
                 Some(u) => u,
                 None if p.is_none() => "",
@@ -299,7 +313,7 @@ impl<'d> State<'d, '_> {
                 result.push((p, uri));
             }
         }
-        result
+        self.scratch_candidates = candidates;
     }
 }
 

@@ -307,23 +307,20 @@ impl<'a> Parser<'a> {
                 limit: self.limits.max_elements,
             });
         }
-        let raw_name = e.name().into_inner().to_owned();
-        let (prefix, local) = split_qname(&raw_name)?;
+        let raw_name: &str = e.name().into_inner();
+        let (prefix, local) = split_qname(raw_name)?;
 
-        // Collect attributes and namespace declarations (raw) first: declarations
-        // on an element apply to its own name and attributes.
-        let mut raw_attrs: Vec<(Option<&str>, &str, String)> = Vec::new();
+        // One pass over the attributes: declarations apart, others kept with
+        // their namespace unresolved until this element's declarations are in
+        // scope (they apply to its own name and attributes).
         let mut decls: Vec<NsDecl> = Vec::new();
-        let mut count = 0usize;
-        // Duplicates are checked here on the raw names (bounded by the attribute
-        // limit) and again after namespace resolution.
+        let mut attributes: Vec<Attribute> = Vec::new();
         let mut attrs = e.attributes();
+        // Duplicates are checked here: on the raw names, then after namespace
+        // resolution (Namespaces in XML §6.3). Both are bounded by the limit.
         attrs.with_checks(false);
-        let mut owned_keys: Vec<&str> = Vec::new();
-        let mut values: Vec<String> = Vec::new();
         for attr in attrs {
-            count += 1;
-            if count > self.limits.max_attributes {
+            if decls.len() + attributes.len() >= self.limits.max_attributes {
                 return Err(XmlError::TooManyAttributes {
                     limit: self.limits.max_attributes,
                 });
@@ -333,54 +330,55 @@ impl<'a> Parser<'a> {
                 reason: err.to_string(),
             })?;
             let key: &str = attr.key.into_inner();
-            if owned_keys.contains(&key) {
-                return Err(XmlError::DuplicateAttribute {
-                    name: key.chars().take(64).collect(),
-                });
-            }
-            let raw_value: &str = &attr.value;
-            let value = normalize_attribute_value(raw_value, offset)?;
+            let value = normalize_attribute_value(&attr.value, offset)?;
             if value.len() > self.limits.max_text_bytes {
                 return Err(XmlError::TextTooLong {
                     limit: self.limits.max_text_bytes,
                 });
             }
-            owned_keys.push(key);
-            values.push(value);
-        }
-        for (&key, value) in owned_keys.iter().zip(values) {
-            if key == "xmlns" {
-                check_namespace_binding(None, &value)?;
+            let decl_prefix = if key == "xmlns" {
+                Some(None)
+            } else {
+                key.strip_prefix("xmlns:").map(Some)
+            };
+            if let Some(p) = decl_prefix {
+                if let Some(p) = p {
+                    check_ncname_or_name(p, true)?;
+                }
+                check_namespace_binding(p, &value)?;
+                if decls.iter().any(|d| d.prefix.as_deref() == p) {
+                    return Err(XmlError::DuplicateAttribute {
+                        name: key.chars().take(64).collect(),
+                    });
+                }
                 decls.push(NsDecl {
-                    prefix: None,
-                    uri: value.into(),
-                });
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                check_ncname_or_name(p, true)?;
-                check_namespace_binding(Some(p), &value)?;
-                decls.push(NsDecl {
-                    prefix: Some(p.into()),
+                    prefix: p.map(Box::from),
                     uri: value.into(),
                 });
             } else {
                 let (ap, al) = split_qname(key)?;
-                raw_attrs.push((ap, al, value));
-            }
-        }
-        for (i, d) in decls.iter().enumerate() {
-            if decls.iter().take(i).any(|o| o.prefix == d.prefix) {
-                return Err(XmlError::DuplicateAttribute {
-                    name: match &d.prefix {
-                        Some(p) => format!("xmlns:{p}"),
-                        None => "xmlns".into(),
+                if attributes
+                    .iter()
+                    .any(|a| a.name.prefix.as_deref() == ap && &*a.name.local == al)
+                {
+                    return Err(XmlError::DuplicateAttribute {
+                        name: key.chars().take(64).collect(),
+                    });
+                }
+                attributes.push(Attribute {
+                    name: QName {
+                        prefix: ap.map(Box::from),
+                        local: al.into(),
+                        ns: None,
                     },
+                    value: value.into(),
                 });
             }
         }
 
         self.scope_marks.push(self.scope.len());
         for d in &decls {
-            self.scope.push((d.prefix.clone(), d.uri.clone()));
+            self.scope.push((d.prefix.clone(), Arc::clone(&d.uri)));
         }
 
         let ns = match prefix {
@@ -392,32 +390,31 @@ impl<'a> Parser<'a> {
             local: local.into(),
             ns,
         };
-        let mut attributes: Vec<Attribute> = Vec::with_capacity(raw_attrs.len());
-        for (ap, al, value) in raw_attrs {
-            let ans = match ap {
-                // Unprefixed attributes are in no namespace (Namespaces §6.2).
-                None => None,
-                Some(p) => Some(self.resolve_prefix(p)?),
-            };
-            if attributes
+        // Unprefixed attributes are in no namespace (Namespaces §6.2); prefixed
+        // ones take their prefix's URI.
+        for a in attributes.iter_mut() {
+            if let Some(p) = a.name.prefix.as_deref() {
+                a.name.ns = Some(self.resolve_prefix(p)?);
+            }
+        }
+        // Two prefixes bound to one URI must not qualify the same local name.
+        for (i, a) in attributes.iter().enumerate() {
+            if a.name.ns.is_none() {
+                continue;
+            }
+            let twin = attributes
                 .iter()
-                .any(|a| a.name.ns == ans && &*a.name.local == al)
-            {
+                .skip(i + 1)
+                .find(|b| b.name.ns == a.name.ns && b.name.local == a.name.local);
+            if let Some(b) = twin {
                 return Err(XmlError::DuplicateAttribute {
-                    name: match ap {
-                        Some(p) => format!("{p}:{al}"),
-                        None => al.to_owned(),
-                    },
+                    name: format!(
+                        "{}:{}",
+                        b.name.prefix.as_deref().unwrap_or(""),
+                        b.name.local
+                    ),
                 });
             }
-            attributes.push(Attribute {
-                name: QName {
-                    prefix: ap.map(Box::from),
-                    local: al.into(),
-                    ns: ans,
-                },
-                value: value.into(),
-            });
         }
 
         let parent = self.stack.last().copied();
