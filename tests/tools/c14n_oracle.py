@@ -130,6 +130,7 @@ class Libxml2:
     """
 
     def __init__(self, path: str | None = None):
+        assert ctypes.sizeof(ctypes.c_void_p) == 8, "struct offsets below assume LP64"
         lib = ctypes.CDLL(path or etree.__file__)
         vp, cp, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
         lib.xmlInitParser.argtypes, lib.xmlInitParser.restype = [], None
@@ -148,7 +149,7 @@ class Libxml2:
 
     @staticmethod
     def _nodeset(xpath_obj: int):
-        """(nodeNr, nodeTab) of an xmlXPathObject holding a node set.
+        """(nodeNr, nodeTab, xmlNodeSetPtr) of an xmlXPathObject holding a node set.
 
         xmlXPathObject is {int type; xmlNodeSetPtr nodesetval; ...} and xmlNodeSet is
         {int nodeNr; int nodeMax; xmlNodePtr *nodeTab}: pointers at offset 8 on LP64.
@@ -306,8 +307,9 @@ class Gen:
         return "".join(self.r.choice(pool) for _ in range(self.r.randint(lo, hi)))
 
     def text(self) -> str:
-        t = self.pieces(TEXT_PIECES, 1, 6)
-        return t.replace("]]>", "]]&gt;")
+        t = self.pieces(TEXT_PIECES, 1, 6).replace("]]>", "]]&gt;")
+        # Adjacent text children must not form "]]>" either.
+        return t + "x" if t.endswith("]") else t
 
     def ws_text(self) -> str:
         return self.r.choice(["\n", " ", "\n  ", "\t", "\r\n", "  \n\t"])
