@@ -101,6 +101,19 @@ pub fn service_provider(case: &Case) -> Result<ServiceProvider, Error> {
         .acs_url(Url::new(acs).unwrap())
         .idp(idp)
         .clock_skew(ClockSkew::seconds(skew));
+    if let Some(key) = case.str("sp_decryption_key") {
+        let cert = if key.ends_with("sp_key.pem") {
+            key.replace("sp_key.pem", "sp_cert.pem")
+        } else {
+            key.replace(".key", ".crt")
+        };
+        let pair = samlsp::keys::SpKeyPair::from_pem(
+            &crate::read_repo_file(key),
+            &crate::read_repo_file(&cert),
+        )
+        .map_err(|e| Error::Config(samlsp::ConfigError::Key(e)))?;
+        builder = builder.encryption_key(pair);
+    }
     if case.entry.get("allow_sha1").and_then(Value::as_bool) == Some(true) {
         builder =
             builder.algorithm_policy(samlsp::dsig::AlgorithmPolicy::strict().danger_allow_sha1());

@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod decode;
+mod keygen;
+mod metadata;
 mod verify;
 
 #[derive(Parser, Debug)]
@@ -21,6 +24,12 @@ struct Cli {
 enum Command {
     /// Verify a SAMLResponse offline, as an SP would on its ACS.
     Verify(verify::Args),
+    /// Generate an SP key and a self-signed certificate.
+    Keygen(keygen::Args),
+    /// Print SP metadata for an entity ID, ACS URL and certificates.
+    Metadata(metadata::Args),
+    /// Decode a SAMLRequest/SAMLResponse value, redirect URL or POST body to XML.
+    Decode(decode::Args),
 }
 
 /// Largest input file read (the SAML parser's own limit is lower).
@@ -52,5 +61,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Verify(args) => verify::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Metadata(args) => metadata::run(&args),
+        Command::Decode(args) => decode::run(&args),
     }
 }

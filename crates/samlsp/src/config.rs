@@ -6,11 +6,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::Duration;
+
+use crate::binding::Binding;
 use crate::dsig::{AlgorithmPolicy, TrustedKeys};
 use crate::error::ConfigError;
 use crate::ids::{EntityId, Url};
+use crate::keys::SpKeyPair;
+use crate::metadata::Endpoint;
+use crate::metadata::sp::{ContactPerson, Organization};
 use crate::time::ClockSkew;
 use crate::xml::Limits;
+use crate::xmlenc::DecryptionPolicy;
 
 /// One trusted identity provider (a tenant).
 #[derive(Debug, Clone)]
@@ -18,6 +25,11 @@ pub struct IdentityProvider {
     pub(crate) entity_id: EntityId,
     pub(crate) keys: TrustedKeys,
     pub(crate) allow_unsolicited: bool,
+    pub(crate) sso: Vec<Endpoint>,
+    pub(crate) slo: Vec<Endpoint>,
+    pub(crate) want_authn_requests_signed: bool,
+    pub(crate) binding: Option<Binding>,
+    pub(crate) name_id_format: Option<String>,
 }
 
 impl IdentityProvider {
@@ -31,6 +43,81 @@ impl IdentityProvider {
             entity_id,
             keys,
             allow_unsolicited: false,
+            sso: Vec::new(),
+            slo: Vec::new(),
+            want_authn_requests_signed: false,
+            binding: None,
+            name_id_format: None,
+        })
+    }
+
+    /// Adds a SingleSignOnService endpoint (where AuthnRequests go).
+    pub fn sso_endpoint(mut self, binding: Binding, location: Url) -> Self {
+        self.sso.push(Endpoint {
+            binding: binding.uri().to_owned(),
+            location,
+        });
+        self
+    }
+
+    /// Adds a SingleLogoutService endpoint.
+    pub fn slo_endpoint(mut self, binding: Binding, location: Url) -> Self {
+        self.slo.push(Endpoint {
+            binding: binding.uri().to_owned(),
+            location,
+        });
+        self
+    }
+
+    /// The IdP requires signed AuthnRequests (metadata
+    /// `WantAuthnRequestsSigned`, SAML Metadata §2.4.3): AuthnRequests to it
+    /// are always signed, and refused when the SP has no signing key.
+    pub fn want_authn_requests_signed(mut self, want: bool) -> Self {
+        self.want_authn_requests_signed = want;
+        self
+    }
+
+    /// The binding to send AuthnRequests with when the IdP offers several
+    /// (default: HTTP-Redirect).
+    pub fn preferred_binding(mut self, binding: Binding) -> Self {
+        self.binding = Some(binding);
+        self
+    }
+
+    /// The NameID format to request from this IdP (overrides the SP's).
+    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+        self.name_id_format = Some(format.into());
+        self
+    }
+
+    /// SingleSignOnService endpoints.
+    pub fn sso_endpoints(&self) -> &[Endpoint] {
+        &self.sso
+    }
+
+    /// SingleLogoutService endpoints.
+    pub fn slo_endpoints(&self) -> &[Endpoint] {
+        &self.slo
+    }
+
+    /// Whether the IdP wants signed AuthnRequests.
+    pub fn wants_authn_requests_signed(&self) -> bool {
+        self.want_authn_requests_signed
+    }
+
+    /// The SSO endpoint to use: the preferred binding when offered, else
+    /// HTTP-Redirect, else HTTP-POST.
+    pub fn sso_for(&self, preferred: Option<Binding>) -> Option<(Binding, &Url)> {
+        let order = [
+            preferred.or(self.binding),
+            Some(Binding::HttpRedirect),
+            Some(Binding::HttpPost),
+        ];
+        order.into_iter().flatten().find_map(|b| {
+            self.sso
+                .iter()
+                .find(|e| e.binding == b.uri())
+                .map(|e| (b, &e.location))
         })
     }
 
@@ -65,6 +152,19 @@ pub(crate) struct SpInner {
     pub(crate) clock_skew: ClockSkew,
     pub(crate) policy: AlgorithmPolicy,
     pub(crate) limits: Limits,
+    pub(crate) signing_key: Option<SpKeyPair>,
+    pub(crate) next_signing_key: Option<SpKeyPair>,
+    pub(crate) encryption_key: Option<SpKeyPair>,
+    pub(crate) next_encryption_key: Option<SpKeyPair>,
+    /// Current, next and retired encryption keys, in the order tried.
+    pub(crate) decryption_keys: Vec<SpKeyPair>,
+    pub(crate) decryption_policy: DecryptionPolicy,
+    pub(crate) name_id_format: Option<String>,
+    pub(crate) sign_authn_requests: bool,
+    pub(crate) slo: Vec<Endpoint>,
+    pub(crate) organization: Option<Organization>,
+    pub(crate) contacts: Vec<ContactPerson>,
+    pub(crate) request_lifetime: Duration,
 }
 
 /// This service provider: immutable once built, cheap to clone and share
@@ -84,6 +184,18 @@ impl ServiceProvider {
             clock_skew: ClockSkew::default(),
             policy: AlgorithmPolicy::strict(),
             limits: Limits::default(),
+            signing_key: None,
+            next_signing_key: None,
+            encryption_key: None,
+            next_encryption_key: None,
+            retired_encryption_keys: Vec::new(),
+            decryption_policy: DecryptionPolicy::strict(),
+            name_id_format: None,
+            sign_authn_requests: true,
+            slo: Vec::new(),
+            organization: None,
+            contacts: Vec::new(),
+            request_lifetime: Duration::minutes(DEFAULT_REQUEST_LIFETIME_MINUTES),
         }
     }
 
@@ -115,7 +227,46 @@ impl ServiceProvider {
     pub fn clock_skew(&self) -> ClockSkew {
         self.inner.clock_skew
     }
+
+    /// The XML limits applied to inbound messages (and to inflated
+    /// HTTP-Redirect messages).
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The algorithm policy for signatures.
+    pub fn algorithm_policy(&self) -> &AlgorithmPolicy {
+        &self.inner.policy
+    }
+
+    /// The signing key, when configured.
+    pub fn signing_key(&self) -> Option<&SpKeyPair> {
+        self.inner.signing_key.as_ref()
+    }
+
+    /// True when a decryption key is configured.
+    pub fn can_decrypt(&self) -> bool {
+        !self.inner.decryption_keys.is_empty()
+    }
+
+    /// How long an AuthnRequest stays pending.
+    pub fn request_lifetime(&self) -> Duration {
+        self.inner.request_lifetime
+    }
+
+    /// Whether AuthnRequests to `idp` are signed: always when the IdP wants
+    /// them signed, else when a signing key is configured and request signing
+    /// is on (the default).
+    pub fn signs_authn_requests_to(&self, idp: &IdentityProvider) -> bool {
+        self.inner.signing_key.is_some()
+            && (idp.want_authn_requests_signed || self.inner.sign_authn_requests)
+    }
 }
+
+/// Default time an AuthnRequest stays pending: 30 minutes covers a login with
+/// password reset or MFA enrolment at the IdP, and keeps the request store
+/// small.
+pub const DEFAULT_REQUEST_LIFETIME_MINUTES: i64 = 30;
 
 /// Builder for [`ServiceProvider`].
 #[derive(Debug)]
@@ -126,9 +277,103 @@ pub struct ServiceProviderBuilder {
     clock_skew: ClockSkew,
     policy: AlgorithmPolicy,
     limits: Limits,
+    signing_key: Option<SpKeyPair>,
+    next_signing_key: Option<SpKeyPair>,
+    encryption_key: Option<SpKeyPair>,
+    next_encryption_key: Option<SpKeyPair>,
+    retired_encryption_keys: Vec<SpKeyPair>,
+    decryption_policy: DecryptionPolicy,
+    name_id_format: Option<String>,
+    sign_authn_requests: bool,
+    slo: Vec<Endpoint>,
+    organization: Option<Organization>,
+    contacts: Vec<ContactPerson>,
+    request_lifetime: Duration,
 }
 
 impl ServiceProviderBuilder {
+    /// The key that signs AuthnRequests (and metadata, on request); its
+    /// certificate is published as `KeyDescriptor use="signing"`.
+    pub fn signing_key(mut self, key: SpKeyPair) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// The signing key that will replace the current one: published in
+    /// metadata now so IdPs trust it before it is used.
+    pub fn next_signing_key(mut self, key: SpKeyPair) -> Self {
+        self.next_signing_key = Some(key);
+        self
+    }
+
+    /// The RSA key IdPs encrypt assertions to; published as
+    /// `KeyDescriptor use="encryption"` and used to decrypt.
+    pub fn encryption_key(mut self, key: SpKeyPair) -> Self {
+        self.encryption_key = Some(key);
+        self
+    }
+
+    /// The next encryption key: published in metadata and already accepted
+    /// for decryption (an IdP may switch as soon as it refreshes metadata).
+    pub fn next_encryption_key(mut self, key: SpKeyPair) -> Self {
+        self.next_encryption_key = Some(key);
+        self
+    }
+
+    /// A previous encryption key, no longer published but still accepted for
+    /// decryption while IdPs catch up.
+    pub fn retired_encryption_key(mut self, key: SpKeyPair) -> Self {
+        self.retired_encryption_keys.push(key);
+        self
+    }
+
+    /// Which encryption algorithms are accepted (default strict).
+    pub fn decryption_policy(mut self, policy: DecryptionPolicy) -> Self {
+        self.decryption_policy = policy;
+        self
+    }
+
+    /// The NameID format requested in AuthnRequests and listed in metadata.
+    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+        self.name_id_format = Some(format.into());
+        self
+    }
+
+    /// Signs AuthnRequests when a signing key is configured (default true).
+    /// An IdP that wants signed requests always gets them.
+    pub fn sign_authn_requests(mut self, sign: bool) -> Self {
+        self.sign_authn_requests = sign;
+        self
+    }
+
+    /// Adds a SingleLogoutService endpoint of this SP (published in metadata).
+    pub fn slo_url(mut self, binding: Binding, url: Url) -> Self {
+        self.slo.push(Endpoint {
+            binding: binding.uri().to_owned(),
+            location: url,
+        });
+        self
+    }
+
+    /// The organization published in metadata.
+    pub fn organization(mut self, organization: Organization) -> Self {
+        self.organization = Some(organization);
+        self
+    }
+
+    /// Adds a contact published in metadata.
+    pub fn contact(mut self, contact: ContactPerson) -> Self {
+        self.contacts.push(contact);
+        self
+    }
+
+    /// How long an AuthnRequest stays pending (default 30 minutes, clamped to
+    /// 1 minute .. 24 hours).
+    pub fn request_lifetime(mut self, lifetime: Duration) -> Self {
+        self.request_lifetime = lifetime.clamp(Duration::minutes(1), Duration::hours(24));
+        self
+    }
+
     /// Adds an Assertion Consumer Service URL (HTTP-POST).
     pub fn acs_url(mut self, url: Url) -> Self {
         self.acs_urls.push(url);
@@ -159,8 +404,9 @@ impl ServiceProviderBuilder {
         self
     }
 
-    /// Builds, refusing a configuration without an ACS URL or an IdP, or with
-    /// two IdPs under one entity ID.
+    /// Builds, refusing a configuration without an ACS URL or an IdP, with
+    /// two IdPs under one entity ID, with a "next" key but no current one, or
+    /// with a non-RSA encryption key.
     pub fn build(self) -> Result<ServiceProvider, ConfigError> {
         if self.acs_urls.is_empty() {
             return Err(ConfigError::Missing("ACS URL"));
@@ -170,9 +416,33 @@ impl ServiceProviderBuilder {
         }
         let mut idps = BTreeMap::new();
         for idp in self.idps {
+            // An IdP that wants signed AuthnRequests while no signing key is
+            // configured is not refused here: such an SP can still verify
+            // responses (offline `samlsp verify`, IdP-initiated login). Sending
+            // it an AuthnRequest fails with `ConfigError::SigningKeyRequired`.
             if idps.insert(idp.entity_id.clone(), idp).is_some() {
                 return Err(ConfigError::Invalid("two IdPs share one entity ID"));
             }
+        }
+        if self.next_signing_key.is_some() && self.signing_key.is_none() {
+            return Err(ConfigError::Missing(
+                "signing key (a next signing key is set)",
+            ));
+        }
+        if self.next_encryption_key.is_some() && self.encryption_key.is_none() {
+            return Err(ConfigError::Missing(
+                "encryption key (a next encryption key is set)",
+            ));
+        }
+        let mut decryption_keys = Vec::new();
+        decryption_keys.extend(self.encryption_key.iter().cloned());
+        decryption_keys.extend(self.next_encryption_key.iter().cloned());
+        decryption_keys.extend(self.retired_encryption_keys);
+        if decryption_keys.iter().any(|k| !k.is_rsa()) {
+            return Err(ConfigError::EncryptionKeyNotRsa);
+        }
+        if decryption_keys.len() > crate::xmlenc::MAX_DECRYPTION_KEYS {
+            return Err(ConfigError::Invalid("more than 4 decryption keys"));
         }
         Ok(ServiceProvider {
             inner: Arc::new(SpInner {
@@ -182,6 +452,18 @@ impl ServiceProviderBuilder {
                 clock_skew: self.clock_skew,
                 policy: self.policy,
                 limits: self.limits,
+                signing_key: self.signing_key,
+                next_signing_key: self.next_signing_key,
+                encryption_key: self.encryption_key,
+                next_encryption_key: self.next_encryption_key,
+                decryption_keys,
+                decryption_policy: self.decryption_policy,
+                name_id_format: self.name_id_format,
+                sign_authn_requests: self.sign_authn_requests,
+                slo: self.slo,
+                organization: self.organization,
+                contacts: self.contacts,
+                request_lifetime: self.request_lifetime,
             }),
         })
     }

@@ -6,6 +6,14 @@
 //! to read signed data; [`ServiceProvider::verify_response`] applies every SAML
 //! rule and returns an [`Assertion`], which only that path can build.
 //!
+//! The SP side of the protocol sits on top: [`authn_request`] builds
+//! AuthnRequests sent by [`binding`] (HTTP-Redirect with the query-string
+//! signature, HTTP-POST with an enveloped signature and an escaped form);
+//! [`tracking`] keeps pending requests and used assertion IDs, and
+//! [`ServiceProvider::consume_response`] is the whole ACS step; [`xmlenc`]
+//! decrypts EncryptedAssertions; [`metadata`] writes SP metadata and reads
+//! (and refreshes) IdP metadata; [`keys`] holds the SP's private keys.
+//!
 //! ```no_run
 //! use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 //! use samlsp::dsig::TrustedKeys;
@@ -28,19 +36,36 @@
 #![forbid(unsafe_code)]
 
 pub mod assertion;
+pub mod authn_request;
+pub mod binding;
 pub mod config;
 pub mod danger;
 pub mod dsig;
 pub mod error;
 pub mod ids;
+pub mod keys;
 pub mod metadata;
 pub mod response;
 pub mod time;
+pub mod tracking;
+mod util;
 pub mod xml;
+pub mod xmlenc;
+pub mod xmlwriter;
 
 pub use assertion::{Assertion, Attribute, NameId};
+pub use authn_request::{OsRandom, OutboundMessage, PreparedAuthnRequest, RandomSource};
+pub use binding::Binding;
 pub use config::{IdentityProvider, ServiceProvider, ServiceProviderBuilder};
-pub use error::{ConfigError, EncodingError, Error, ProtocolError};
+pub use error::{
+    BindingError, ConfigError, DecryptionError, EncodingError, Error, OutboundError, ProtocolError,
+    TrackingError,
+};
 pub use ids::{EntityId, RequestId, Url};
+pub use keys::SpKeyPair;
 pub use response::RequestContext;
 pub use time::ClockSkew;
+pub use tracking::{
+    Login, MemoryReplayCache, MemoryRequestStore, PendingRequest, ReplayCache, RequestStore,
+};
+pub use xmlenc::DecryptionPolicy;

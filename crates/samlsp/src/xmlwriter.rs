@@ -71,14 +71,35 @@ fn xml_chars(s: &str) -> impl Iterator<Item = char> + '_ {
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     out: String,
-    open: Vec<&'static str>,
+    /// Open elements: name and whether an element child was written.
+    open: Vec<(&'static str, bool)>,
     in_start_tag: bool,
+    pretty: bool,
 }
 
 impl XmlWriter {
-    /// An empty writer.
+    /// An empty writer producing compact output.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty writer that puts each element on its own line, indented by
+    /// two spaces per level (for documents people read, such as metadata).
+    /// Text-only elements stay on one line, so no text value gains whitespace.
+    pub fn pretty() -> Self {
+        XmlWriter {
+            pretty: true,
+            ..Self::default()
+        }
+    }
+
+    fn newline(&mut self, depth: usize) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..depth {
+                self.out.push_str("  ");
+            }
+        }
     }
 
     fn close_start_tag(&mut self) {
@@ -91,9 +112,14 @@ impl XmlWriter {
     /// Opens `<name`.
     pub fn start(&mut self, name: &'static str) -> &mut Self {
         self.close_start_tag();
+        let depth = self.open.len();
+        if let Some(parent) = self.open.last_mut() {
+            parent.1 = true;
+            self.newline(depth);
+        }
         self.out.push('<');
         self.out.push_str(name);
-        self.open.push(name);
+        self.open.push((name, false));
         self.in_start_tag = true;
         self
     }
@@ -137,11 +163,15 @@ impl XmlWriter {
 
     /// Closes the innermost open element (`/>` when it is empty).
     pub fn end(&mut self) -> &mut Self {
-        if let Some(name) = self.open.pop() {
+        if let Some((name, had_children)) = self.open.pop() {
             if self.in_start_tag {
                 self.out.push_str("/>");
                 self.in_start_tag = false;
             } else {
+                if had_children {
+                    let depth = self.open.len();
+                    self.newline(depth);
+                }
                 self.out.push_str("</");
                 self.out.push_str(name);
                 self.out.push('>');
@@ -180,6 +210,9 @@ impl XmlWriter {
         while !self.open.is_empty() {
             self.end();
         }
+        if self.pretty {
+            self.out.push('\n');
+        }
         self.out
     }
 }
@@ -207,6 +240,18 @@ mod tests {
         let mut w = XmlWriter::new();
         w.text_element("a", &[("k", "x\u{0}y")], "p\u{1}q");
         assert_eq!(w.finish(), "<a k=\"xy\">pq</a>");
+    }
+
+    #[test]
+    fn pretty_output() {
+        let mut w = XmlWriter::pretty();
+        w.start("a").attr("x", "1");
+        w.text_element("b", &[], "t");
+        w.start("c").start("d").end().end();
+        assert_eq!(
+            w.finish(),
+            "<a x=\"1\">\n  <b>t</b>\n  <c>\n    <d/>\n  </c>\n</a>\n"
+        );
     }
 
     #[test]

@@ -1,0 +1,573 @@
+//! Request tracking and replay protection (SAML Profiles §4.1.4.3, §4.1.4.5).
+//!
+//! - [`RequestStore`]: every AuthnRequest this SP sends is remembered under its
+//!   opaque RelayState token until it expires, and can be *taken* exactly
+//!   once. A response is bound to the request (and so to the browser that
+//!   started the login) through it.
+//! - [`ReplayCache`]: the ID of every accepted assertion is remembered until
+//!   the assertion could no longer be accepted anyway; a second use is refused.
+//!
+//! Both traits take `now` and return `Result`, so a shared store (Redis with
+//! `SET NX PX` and `GETDEL`) can implement them for several app instances;
+//! [`PendingRequest::to_record`] gives a flat encoding for such a store. The
+//! in-memory implementations here are bounded and suit one process.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+use crate::assertion::Assertion;
+use crate::binding::{url_decode, url_encode};
+use crate::config::ServiceProvider;
+use crate::error::{Error, ProtocolError, TrackingError, clip};
+use crate::ids::{EntityId, RequestId, Url};
+use crate::response::RequestContext;
+use crate::time::format_instant;
+
+/// Longest application state kept with a pending request.
+pub const MAX_APP_STATE_BYTES: usize = 4096;
+
+/// The opaque RelayState this SP sends with an AuthnRequest: 160 random bits,
+/// base64url (27 characters, inside the 80-byte limit of SAML Bindings §3.4.3).
+/// It is a lookup key, never a URL, so RelayState cannot be an open redirect.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RelayStateToken(String);
+
+impl RelayStateToken {
+    /// Random bytes in a token.
+    pub const RANDOM_BYTES: usize = 20;
+
+    pub(crate) fn from_random(bytes: &[u8]) -> Self {
+        RelayStateToken(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The token as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RelayStateToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A bearer secret while the request is pending.
+        f.write_str("RelayStateToken([redacted])")
+    }
+}
+
+/// An AuthnRequest this SP sent and has not yet seen answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRequest {
+    pub(crate) id: RequestId,
+    pub(crate) idp: EntityId,
+    pub(crate) acs_url: Url,
+    pub(crate) issued_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) relay_state: RelayStateToken,
+    pub(crate) app_state: Option<String>,
+}
+
+impl PendingRequest {
+    /// The AuthnRequest ID (the response's InResponseTo).
+    pub fn id(&self) -> &RequestId {
+        &self.id
+    }
+    /// The IdP the request went to.
+    pub fn idp(&self) -> &EntityId {
+        &self.idp
+    }
+    /// The ACS URL the request asked the response to be sent to.
+    pub fn acs_url(&self) -> &Url {
+        &self.acs_url
+    }
+    /// `IssueInstant` of the request.
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        self.issued_at
+    }
+    /// When the request stops being answerable.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// The RelayState token sent with it (the store key).
+    pub fn relay_state(&self) -> &RelayStateToken {
+        &self.relay_state
+    }
+    /// Application data stored with the request (e.g. the page to return to),
+    /// as the application gave it.
+    pub fn app_state(&self) -> Option<&str> {
+        self.app_state.as_deref()
+    }
+
+    /// A one-line text encoding for shared stores: space-separated fields,
+    /// the application state percent-encoded. Round-trips through
+    /// [`PendingRequest::from_record`].
+    pub fn to_record(&self) -> String {
+        format!(
+            "v1 {} {} {} {} {} {} {}",
+            self.id,
+            self.idp,
+            self.acs_url,
+            self.issued_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.relay_state.0,
+            self.app_state
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |s| format!("={}", url_encode(s))),
+        )
+    }
+
+    /// Parses [`PendingRequest::to_record`] output.
+    pub fn from_record(record: &str) -> Result<Self, TrackingError> {
+        let f: Vec<&str> = record.split(' ').collect();
+        let [v, id, idp, acs, issued, expires, rs, app] = f.as_slice() else {
+            return Err(TrackingError::Corrupt);
+        };
+        if *v != "v1" {
+            return Err(TrackingError::Corrupt);
+        }
+        let time = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| TrackingError::Corrupt)
+        };
+        let app_state = match *app {
+            "-" => None,
+            a => Some(
+                a.strip_prefix('=')
+                    .and_then(url_decode)
+                    .ok_or(TrackingError::Corrupt)?,
+            ),
+        };
+        Ok(PendingRequest {
+            id: RequestId::new(*id).map_err(|_| TrackingError::Corrupt)?,
+            idp: EntityId::new(*idp).map_err(|_| TrackingError::Corrupt)?,
+            acs_url: Url::new(*acs).map_err(|_| TrackingError::Corrupt)?,
+            issued_at: time(issued)?,
+            expires_at: time(expires)?,
+            relay_state: RelayStateToken((*rs).to_owned()),
+            app_state,
+        })
+    }
+}
+
+/// Where pending AuthnRequests wait for their response.
+///
+/// Contract: `insert` keeps the request until `request.expires_at()`; `take`
+/// returns it at most once (atomically: two concurrent takes of one key
+/// cannot both succeed) and never after it expired.
+pub trait RequestStore: Send + Sync {
+    /// Remembers a pending request under its RelayState token.
+    fn insert(&self, request: PendingRequest, now: DateTime<Utc>) -> Result<(), TrackingError>;
+    /// Removes and returns the request stored under `relay_state`, if it is
+    /// there and not expired at `now`.
+    fn take(
+        &self,
+        relay_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError>;
+}
+
+/// Outcome of [`ReplayCache::check_and_insert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayCheck {
+    /// Not seen before; now recorded.
+    FirstUse,
+    /// Already recorded: a replay.
+    Replay,
+}
+
+/// Remembers used assertion IDs (SAML Profiles §4.1.4.5).
+///
+/// Contract: `check_and_insert` is atomic (check and insert cannot be
+/// interleaved by another caller) and keeps the entry until `expires_at`.
+pub trait ReplayCache: Send + Sync {
+    /// Records `(issuer, assertion_id)` until `expires_at`, or reports that it
+    /// is already recorded.
+    fn check_and_insert(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<ReplayCheck, TrackingError>;
+}
+
+/// Entries with expiry, bounded, oldest-expiry-first eviction index.
+#[derive(Debug)]
+struct Expiring<V> {
+    map: HashMap<String, (DateTime<Utc>, V)>,
+    by_expiry: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl<V> Expiring<V> {
+    fn new() -> Self {
+        Expiring {
+            map: HashMap::new(),
+            by_expiry: BTreeSet::new(),
+        }
+    }
+
+    fn purge(&mut self, now: DateTime<Utc>) {
+        while let Some(first) = self.by_expiry.first() {
+            if first.0 > now {
+                break;
+            }
+            if let Some((_, key)) = self.by_expiry.pop_first() {
+                self.map.remove(&key);
+            }
+        }
+    }
+
+    fn evict_oldest(&mut self) {
+        if let Some((_, key)) = self.by_expiry.pop_first() {
+            self.map.remove(&key);
+        }
+    }
+
+    fn insert(&mut self, key: String, expires: DateTime<Utc>, value: V) {
+        self.by_expiry.insert((expires, key.clone()));
+        self.map.insert(key, (expires, value));
+    }
+
+    fn remove(&mut self, key: &str) -> Option<(DateTime<Utc>, V)> {
+        let (expires, value) = self.map.remove(key)?;
+        self.by_expiry.remove(&(expires, key.to_owned()));
+        Some((expires, value))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No code holding these locks panics; if one ever did, the maps are
+    // still consistent (each operation is a few map calls), so continue.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A bounded in-memory [`RequestStore`] (one process).
+///
+/// When full, expired entries are dropped first, then the request closest to
+/// expiry: a flood of logins can make old pending logins fail, never make
+/// memory grow.
+#[derive(Debug)]
+pub struct MemoryRequestStore {
+    capacity: usize,
+    inner: Mutex<Expiring<PendingRequest>>,
+}
+
+impl MemoryRequestStore {
+    /// 10,000 pending requests: about 3 MB, and more logins in flight than a
+    /// single instance serves within the 30-minute default lifetime.
+    pub const DEFAULT_CAPACITY: usize = 10_000;
+
+    /// A store holding at most `capacity` requests (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        MemoryRequestStore {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Expiring::new()),
+        }
+    }
+
+    /// Live entries (expired ones included until the next purge).
+    pub fn len(&self) -> usize {
+        lock(&self.inner).map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for MemoryRequestStore {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl RequestStore for MemoryRequestStore {
+    fn insert(&self, request: PendingRequest, now: DateTime<Utc>) -> Result<(), TrackingError> {
+        let mut inner = lock(&self.inner);
+        let key = request.relay_state.0.clone();
+        inner.purge(now);
+        if inner.map.contains_key(&key) {
+            return Err(TrackingError::Duplicate);
+        }
+        while inner.map.len() >= self.capacity {
+            inner.evict_oldest();
+        }
+        let expires = request.expires_at;
+        inner.insert(key, expires, request);
+        Ok(())
+    }
+
+    fn take(
+        &self,
+        relay_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError> {
+        let mut inner = lock(&self.inner);
+        Ok(match inner.remove(relay_state) {
+            Some((expires, request)) if now < expires => Some(request),
+            _ => None,
+        })
+    }
+}
+
+/// A bounded in-memory [`ReplayCache`] (one process).
+///
+/// When full of unexpired entries it refuses new ones
+/// ([`TrackingError::Full`]): forgetting a live entry would allow a replay, so
+/// it fails closed.
+#[derive(Debug)]
+pub struct MemoryReplayCache {
+    capacity: usize,
+    inner: Mutex<Expiring<()>>,
+}
+
+impl MemoryReplayCache {
+    /// 100,000 assertion IDs: about 15 MB. Assertions live minutes (bearer
+    /// NotOnOrAfter is typically 5 minutes), so this is over 300 logins per
+    /// second sustained before it fills.
+    pub const DEFAULT_CAPACITY: usize = 100_000;
+
+    /// A cache holding at most `capacity` IDs (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        MemoryReplayCache {
+            capacity: capacity.max(1),
+            inner: Mutex::new(Expiring::new()),
+        }
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for MemoryReplayCache {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl ReplayCache for MemoryReplayCache {
+    fn check_and_insert(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<ReplayCheck, TrackingError> {
+        let key = format!("{issuer}\n{assertion_id}");
+        let mut inner = lock(&self.inner);
+        inner.purge(now);
+        if inner.map.contains_key(&key) {
+            return Ok(ReplayCheck::Replay);
+        }
+        if inner.map.len() >= self.capacity {
+            return Err(TrackingError::Full {
+                store: "replay cache",
+                capacity: self.capacity,
+            });
+        }
+        inner.insert(key, expires_at.max(now), ());
+        Ok(ReplayCheck::FirstUse)
+    }
+}
+
+/// A successful login: the verified assertion and the request it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    assertion: Assertion,
+    request: Option<PendingRequest>,
+    unsolicited_relay_state: Option<String>,
+}
+
+impl Login {
+    /// The verified assertion.
+    pub fn assertion(&self) -> &Assertion {
+        &self.assertion
+    }
+    /// The request this response answered; `None` for an unsolicited
+    /// (IdP-initiated) response.
+    pub fn request(&self) -> Option<&PendingRequest> {
+        self.request.as_ref()
+    }
+    /// For an unsolicited response, the RelayState the IdP sent: chosen by
+    /// whoever started the flow, so never redirect to it unchecked.
+    pub fn unsolicited_relay_state(&self) -> Option<&str> {
+        self.unsolicited_relay_state.as_deref()
+    }
+    /// The assertion, consuming the login.
+    pub fn into_assertion(self) -> Assertion {
+        self.assertion
+    }
+}
+
+impl ServiceProvider {
+    /// Verifies a posted `SAMLResponse` and consumes its request and its
+    /// assertion ID: the full ACS step.
+    ///
+    /// 1. The pending request is *taken* from `requests` by the posted
+    ///    RelayState (so it answers once, even if verification then fails).
+    /// 2. Without one, the response is treated as unsolicited: accepted only
+    ///    from an IdP that allows it, and only without InResponseTo (a response
+    ///    to a request we no longer hold is refused, not "unsolicited").
+    /// 3. [`ServiceProvider::verify_response`] applies every rule.
+    /// 4. The assertion ID is recorded in `replay` until the assertion's
+    ///    NotOnOrAfter plus the clock skew (after that the time checks refuse
+    ///    it anyway); a second use is [`ProtocolError::Replay`].
+    pub fn consume_response(
+        &self,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        now: DateTime<Utc>,
+        requests: &dyn RequestStore,
+        replay: &dyn ReplayCache,
+    ) -> Result<Login, Error> {
+        let pending = match relay_state {
+            // Our tokens are 27 characters; anything long is not one of ours.
+            Some(rs) if !rs.is_empty() && rs.len() <= 128 => requests.take(rs, now)?,
+            _ => None,
+        };
+        let ctx = match &pending {
+            Some(p) => RequestContext::Pending {
+                request_id: p.id.as_str(),
+                idp: Some(p.idp.as_str()),
+            },
+            None => RequestContext::Unsolicited,
+        };
+        let assertion = self.verify_response(saml_response, now, ctx)?;
+        let keep_until = assertion.not_on_or_after() + self.clock_skew().duration();
+        match replay.check_and_insert(
+            assertion.issuer().as_str(),
+            assertion.id(),
+            keep_until,
+            now,
+        )? {
+            ReplayCheck::FirstUse => {}
+            ReplayCheck::Replay => {
+                return Err(ProtocolError::Replay {
+                    id: clip(assertion.id()),
+                }
+                .into());
+            }
+        }
+        let unsolicited_relay_state = match pending {
+            Some(_) => None,
+            None => relay_state.map(str::to_owned),
+        };
+        Ok(Login {
+            assertion,
+            request: pending,
+            unsolicited_relay_state,
+        })
+    }
+}
+
+/// Formats for logs: `id@idp issued ...`.
+impl std::fmt::Display for PendingRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to {} at {}",
+            self.id,
+            self.idp,
+            format_instant(self.issued_at)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600 + s, 0).unwrap()
+    }
+
+    fn req(token: &str, expires: i64) -> PendingRequest {
+        PendingRequest {
+            id: RequestId::new("_abc").unwrap(),
+            idp: EntityId::new("https://idp.example.com").unwrap(),
+            acs_url: Url::new("https://sp.example.org/acs").unwrap(),
+            issued_at: t(0),
+            expires_at: t(expires),
+            relay_state: RelayStateToken(token.to_owned()),
+            app_state: Some("/return?a=1 b&c".to_owned()),
+        }
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let r = req("tok", 60);
+        assert_eq!(PendingRequest::from_record(&r.to_record()).unwrap(), r);
+        let mut none = r.clone();
+        none.app_state = None;
+        assert_eq!(
+            PendingRequest::from_record(&none.to_record()).unwrap(),
+            none
+        );
+        assert_eq!(
+            PendingRequest::from_record("v2 a b"),
+            Err(TrackingError::Corrupt)
+        );
+    }
+
+    #[test]
+    fn take_once_and_expiry() {
+        let s = MemoryRequestStore::new(10);
+        s.insert(req("a", 60), t(0)).unwrap();
+        s.insert(req("b", 60), t(0)).unwrap();
+        assert_eq!(s.insert(req("a", 60), t(0)), Err(TrackingError::Duplicate));
+        assert!(s.take("a", t(1)).unwrap().is_some());
+        assert!(s.take("a", t(1)).unwrap().is_none());
+        assert!(s.take("b", t(60)).unwrap().is_none());
+    }
+
+    #[test]
+    fn request_store_is_bounded() {
+        let s = MemoryRequestStore::new(3);
+        for i in 0..10 {
+            s.insert(req(&format!("k{i}"), 100 + i), t(0)).unwrap();
+        }
+        assert_eq!(s.len(), 3);
+        assert!(s.take("k0", t(1)).unwrap().is_none());
+        assert!(s.take("k9", t(1)).unwrap().is_some());
+    }
+
+    #[test]
+    fn replay_cache() {
+        let c = MemoryReplayCache::new(2);
+        let i = "https://idp";
+        assert_eq!(
+            c.check_and_insert(i, "a", t(10), t(0)),
+            Ok(ReplayCheck::FirstUse)
+        );
+        assert_eq!(
+            c.check_and_insert(i, "a", t(10), t(5)),
+            Ok(ReplayCheck::Replay)
+        );
+        assert_eq!(
+            c.check_and_insert("other", "a", t(10), t(5)),
+            Ok(ReplayCheck::FirstUse)
+        );
+        assert!(matches!(
+            c.check_and_insert(i, "b", t(10), t(5)),
+            Err(TrackingError::Full { .. })
+        ));
+        // After expiry the slot frees up.
+        assert_eq!(
+            c.check_and_insert(i, "b", t(20), t(10)),
+            Ok(ReplayCheck::FirstUse)
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! `verify_response`: cost of verifying one SAML Response (base64 as POSTed -> validated
+//! assertion) on the reference inputs of `shared/bench/` (see its README.md).
+//!
+//! Run from `perf/`: `nice cargo bench --bench verify -- --warm-up-time 2 --measurement-time 5`.
+//! With `PERF_CPU_TIME=1` in the environment, criterion measures this thread's CPU time
+//! (CLOCK_THREAD_CPUTIME_ID) instead of wall-clock time: the machine is shared, and CPU time is
+//! what shared/bench/README.md's "responses per CPU-second" compares. Results of the two modes
+//! land in the same target/criterion/ folders, so run one mode at a time when comparing.
+//! Figures and how to read them: docs/PERFORMANCE.md, section "samael peer (perf/)".
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput};
+
+/// CPU time consumed by the calling thread (the benchmark runs on one thread).
+struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid pointer to a timespec; CLOCK_THREAD_CPUTIME_ID exists on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter() // same unit (ns), same formatting
+    }
+}
+
+fn verify_response<M: Measurement>(c: &mut Criterion<M>) {
+    let mut group = c.benchmark_group("verify_response");
+    // One element = one response, so criterion's "thrpt" is responses per second, comparable with
+    // the table in shared/bench/README.md.
+    group.throughput(Throughput::Elements(1));
+
+    // Physical floor: SHA-256 over the canonical SignedInfo (the real one of
+    // resp-assertion-signed.b64, 738 bytes) + RSA-2048 PKCS#1 v1.5 verification, OpenSSL.
+    let (signed_info, signature, key) = common::real_signed_info();
+    assert!(
+        common::openssl_verify(&signed_info, &signature, &key),
+        "reconstructed canonical SignedInfo does not verify"
+    );
+    group.bench_function("openssl_rsa2048_verify_floor", |b| {
+        b.iter(|| common::openssl_verify(black_box(&signed_info), black_box(&signature), &key))
+    });
+
+    // samael 0.0.22 (xmlsec): ServiceProvider::parse_base64_response, RSA-SHA256 only.
+    for (bench_name, file) in common::INPUTS {
+        let b64 = common::read_input(file);
+        let sp = common::samael_sp(&b64);
+        common::check_samael(&sp, &b64, file);
+        group.bench_function(bench_name, |b| {
+            b.iter(|| common::samael_verify(&sp, black_box(&b64)))
+        });
+    }
+
+    // samlsp on the same three files, with the same settings.
+    let sp = common::samlsp_sp();
+    for (bench_name, file) in common::INPUTS {
+        let b64 = common::read_input(file);
+        common::check_samlsp(&sp, &b64, file);
+        let now = common::samlsp_now(&b64);
+        let name = bench_name.replacen("samael", "samlsp", 1);
+        group.bench_function(name, |b| {
+            b.iter(|| common::samlsp_verify(&sp, black_box(&b64), now))
+        });
+    }
+    // The signature layer alone (parse + C14N + digest + RSA verify of the Assertion).
+    let xml = common::decoded(&common::read_input("resp-assertion-signed.b64"));
+    let keys = samlsp::dsig::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
+    assert!(common::samlsp_dsig(&xml, &keys));
+    group.bench_function("samlsp_dsig", |b| {
+        b.iter(|| assert!(common::samlsp_dsig(black_box(&xml), &keys)))
+    });
+
+    group.finish();
+}
+
+fn main() {
+    if std::env::var_os("PERF_CPU_TIME").is_some_and(|v| !v.is_empty() && v != "0") {
+        let mut c = Criterion::default()
+            .with_measurement(ThreadCpuTime)
+            .configure_from_args();
+        verify_response(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        verify_response(&mut c);
+        c.final_summary();
+    }
+}
