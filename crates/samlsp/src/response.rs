@@ -45,8 +45,7 @@ pub fn decode_post_value(value: &str, max_bytes: usize) -> Result<Vec<u8>, Encod
             limit: max_bytes,
         });
     }
-    let bytes =
-        crate::util::decode_base64_lenient(value.as_bytes()).ok_or(EncodingError::NotBase64)?;
+    let bytes = crate::util::decode_base64_lenient(value).ok_or(EncodingError::NotBase64)?;
     if bytes.is_empty() {
         return Err(EncodingError::Empty);
     }

@@ -365,7 +365,7 @@ fn decode_base64(el: ElementRef<'_>, field: &'static str) -> Result<Vec<u8>, Dsi
     let text = el.text().ok_or(DsigError::Structure {
         reason: "element content where base64 text is expected",
     })?;
-    match crate::util::decode_base64_lenient(text.as_bytes()) {
+    match crate::util::decode_base64_lenient(&text) {
         Some(bytes) if !bytes.is_empty() => Ok(bytes),
         _ => Err(DsigError::Base64 { field }),
     }

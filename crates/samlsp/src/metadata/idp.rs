@@ -274,7 +274,7 @@ fn certificates(key_descriptor: ElementRef<'_>) -> Result<Vec<Vec<u8>>, Metadata
                 let text = cert.text().ok_or(MetadataError::Structure(
                     "X509Certificate has element content",
                 ))?;
-                let der = crate::util::decode_base64_lenient(text.as_bytes())
+                let der = crate::util::decode_base64_lenient(&text)
                     .ok_or(MetadataError::Structure("X509Certificate is not base64"))?;
                 certs.push(der);
             }

@@ -121,8 +121,8 @@ pub(crate) fn subtree(
     }
     for &a in ancestors.iter().rev() {
         if let Some(data) = doc.element_data(a) {
-            for d in &data.ns_decls {
-                state.in_scope.push((d.prefix.as_deref(), &d.uri));
+            for d in doc.decls_of(data) {
+                state.in_scope.push((doc.opt_str(d.prefix), doc.ns(d.uri)));
             }
         }
     }
@@ -143,11 +143,12 @@ fn inherited_xml_attributes<'d>(
     let mut found: Vec<(&str, &str)> = Vec::new();
     for &a in ancestors {
         if let Some(data) = doc.element_data(a) {
-            for attr in &data.attributes {
-                if attr.name.ns.as_deref() == Some(XML_NS)
-                    && !found.iter().any(|(l, _)| *l == &*attr.name.local)
+            for attr in doc.attributes_of(data) {
+                let local = doc.str(attr.name.local);
+                if doc.opt_ns(attr.name.ns) == Some(XML_NS)
+                    && !found.iter().any(|(l, _)| *l == local)
                 {
-                    found.push((&attr.name.local, &attr.value));
+                    found.push((local, doc.str(attr.value)));
                 }
             }
         }
@@ -183,8 +184,9 @@ impl<'d> State<'d, '_> {
         };
         let scope_mark = self.in_scope.len();
         let rendered_mark = self.rendered.len();
-        for d in &data.ns_decls {
-            self.in_scope.push((d.prefix.as_deref(), &d.uri));
+        let doc = self.doc;
+        for d in doc.decls_of(data) {
+            self.in_scope.push((doc.opt_str(d.prefix), doc.ns(d.uri)));
         }
 
         // Scratch vectors are reused across elements: each is consumed before
@@ -196,7 +198,7 @@ impl<'d> State<'d, '_> {
         self.rendered.extend(decls.iter().copied());
 
         out.push(b'<');
-        data.name.write_qualified(out);
+        data.name.write_qualified(doc, out);
         for (prefix, uri) in &decls {
             match prefix {
                 Some(p) => {
@@ -214,12 +216,12 @@ impl<'d> State<'d, '_> {
         // Attributes sort by namespace URI (none first), then local name.
         let mut attrs = std::mem::take(&mut self.scratch_attrs);
         attrs.clear();
-        attrs.extend(data.attributes.iter().map(|a| {
+        attrs.extend(doc.attributes_of(data).iter().map(|a| {
             (
-                a.name.ns.as_deref().unwrap_or(""),
-                &*a.name.local,
-                a.name.prefix.as_deref(),
-                &*a.value,
+                doc.opt_ns(a.name.ns).unwrap_or(""),
+                doc.str(a.name.local),
+                doc.opt_str(a.name.prefix),
+                doc.str(a.value),
             )
         }));
         for &(local, value) in inherited_xml {
@@ -242,22 +244,22 @@ impl<'d> State<'d, '_> {
         self.scratch_attrs = attrs;
         out.push(b'>');
 
-        for &child in &data.children {
+        for (child, kind) in doc.child_nodes(data) {
             if Some(child) == self.exclude {
                 continue;
             }
-            match self.doc.node(child).map(|n| &n.kind) {
-                Some(NodeKind::Element(_)) => self.element(child, &[], out),
-                Some(NodeKind::Text(t)) => escape_text(t, out),
-                Some(NodeKind::Pi { .. }) => {
-                    write_pi(self.doc, child, out);
+            match kind {
+                NodeKind::Element(_) => self.element(child, &[], out),
+                NodeKind::Text(t) => escape_text(doc.str(*t), out),
+                NodeKind::Pi { .. } => {
+                    write_pi(doc, child, out);
                 }
-                Some(NodeKind::Comment) | None => {}
+                NodeKind::Comment => {}
             }
         }
 
         out.extend_from_slice(b"</");
-        data.name.write_qualified(out);
+        data.name.write_qualified(doc, out);
         out.push(b'>');
 
         self.in_scope.truncate(scope_mark);
@@ -287,9 +289,10 @@ impl<'d> State<'d, '_> {
                 }
             }
             Method::Exclusive { inclusive_prefixes } => {
-                add(data.name.prefix.as_deref());
-                for a in &data.attributes {
-                    if let Some(p) = a.name.prefix.as_deref() {
+                let doc = self.doc;
+                add(doc.opt_str(data.name.prefix));
+                for a in doc.attributes_of(data) {
+                    if let Some(p) = doc.opt_str(a.name.prefix) {
                         add(Some(p));
                     }
                 }
@@ -319,6 +322,7 @@ impl<'d> State<'d, '_> {
 
 fn write_pi(doc: &Document, id: NodeId, out: &mut Vec<u8>) -> bool {
     if let Some(NodeKind::Pi { target, data }) = doc.node(id).map(|n| &n.kind) {
+        let (target, data) = (doc.str(*target), doc.str(*data));
         out.extend_from_slice(b"<?");
         out.extend_from_slice(target.as_bytes());
         if !data.is_empty() {

@@ -24,7 +24,6 @@ mod error;
 mod parse;
 
 use std::fmt;
-use std::sync::Arc;
 
 pub use error::XmlError;
 pub use parse::parse;
@@ -97,72 +96,80 @@ impl NodeId {
     }
 }
 
+/// A byte range in [`Document::strings`]: every name, value and text of the
+/// document lives in one arena, so parsing allocates per document, not per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// An interned namespace URI (index into [`Document::namespaces`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct NsId(pub(crate) u32);
+
 /// A namespace-qualified name as written and as resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct QName {
     /// The prefix as written (`None` when unprefixed).
-    pub(crate) prefix: Option<Box<str>>,
-    pub(crate) local: Box<str>,
-    /// Resolved namespace URI; `None` is "no namespace". Shared with the
-    /// declaration, so resolving costs no allocation.
-    pub(crate) ns: Option<Arc<str>>,
+    pub(crate) prefix: Option<Span>,
+    pub(crate) local: Span,
+    /// Resolved namespace URI; `None` is "no namespace".
+    pub(crate) ns: Option<NsId>,
 }
 
-impl QName {
-    fn write_qualified(&self, out: &mut Vec<u8>) {
-        if let Some(p) = &self.prefix {
-            out.extend_from_slice(p.as_bytes());
-            out.push(b':');
-        }
-        out.extend_from_slice(self.local.as_bytes());
-    }
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Attribute {
     pub(crate) name: QName,
     /// The normalized value (XML 1.0 §3.3.3), references resolved.
-    pub(crate) value: Box<str>,
+    pub(crate) value: Span,
 }
 
 /// A namespace declaration as written on an element: prefix (`None` for the
 /// default namespace) and URI (empty only for `xmlns=""`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct NsDecl {
-    pub(crate) prefix: Option<Box<str>>,
-    pub(crate) uri: Arc<str>,
+    pub(crate) prefix: Option<Span>,
+    pub(crate) uri: NsId,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct ElementData {
     pub(crate) name: QName,
-    pub(crate) attributes: Vec<Attribute>,
-    pub(crate) ns_decls: Vec<NsDecl>,
-    pub(crate) children: Vec<NodeId>,
+    /// Range in [`Document::attributes`], in document order.
+    pub(crate) attributes: (u32, u32),
+    /// Range in [`Document::ns_decls`], in document order.
+    pub(crate) ns_decls: (u32, u32),
+    pub(crate) first_child: Option<NodeId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum NodeKind {
     Element(ElementData),
     /// Character data: text, CDATA sections and references merged.
-    Text(Box<str>),
+    Text(Span),
     /// Recorded (it splits text nodes) but its content is never read.
     Comment,
     Pi {
-        target: Box<str>,
-        data: Box<str>,
+        target: Span,
+        data: Span,
     },
 }
 
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) parent: Option<NodeId>,
+    pub(crate) next_sibling: Option<NodeId>,
     pub(crate) kind: NodeKind,
 }
 
 /// A parsed, immutable XML document.
 pub struct Document {
+    pub(crate) strings: String,
+    pub(crate) namespaces: Vec<Box<str>>,
     pub(crate) nodes: Vec<Node>,
+    pub(crate) attributes: Vec<Attribute>,
+    pub(crate) ns_decls: Vec<NsDecl>,
     pub(crate) root: NodeId,
     /// Comments and PIs before the root element, in order.
     pub(crate) prolog: Vec<NodeId>,
@@ -198,9 +205,45 @@ impl Document {
         }
     }
 
-    pub(crate) fn element(&self, id: NodeId) -> Option<ElementRef<'_>> {
-        self.element_data(id)?;
-        Some(ElementRef { doc: self, id })
+    /// The text of a span (empty for an out-of-range span, which the parser
+    /// never produces).
+    pub(crate) fn str(&self, span: Span) -> &str {
+        self.strings
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    pub(crate) fn opt_str(&self, span: Option<Span>) -> Option<&str> {
+        span.map(|s| self.str(s))
+    }
+
+    /// A namespace URI.
+    pub(crate) fn ns(&self, id: NsId) -> &str {
+        self.namespaces.get(id.0 as usize).map_or("", |u| u)
+    }
+
+    pub(crate) fn opt_ns(&self, id: Option<NsId>) -> Option<&str> {
+        id.map(|i| self.ns(i))
+    }
+
+    pub(crate) fn attributes_of(&self, e: &ElementData) -> &[Attribute] {
+        self.attributes
+            .get(e.attributes.0 as usize..e.attributes.1 as usize)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn decls_of(&self, e: &ElementData) -> &[NsDecl] {
+        self.ns_decls
+            .get(e.ns_decls.0 as usize..e.ns_decls.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// Child nodes of an element, in document order.
+    pub(crate) fn child_nodes(&self, e: &ElementData) -> ChildNodes<'_> {
+        ChildNodes {
+            doc: self,
+            next: e.first_child,
+        }
     }
 
     /// Parent of a node (crate-internal: readers of signed data only go downward).
@@ -234,6 +277,22 @@ impl Document {
     }
 }
 
+/// Iterator over the child nodes of an element.
+pub(crate) struct ChildNodes<'d> {
+    doc: &'d Document,
+    next: Option<NodeId>,
+}
+
+impl<'d> Iterator for ChildNodes<'d> {
+    type Item = (NodeId, &'d NodeKind);
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = self.next?;
+        let node = self.doc.node(id)?;
+        self.next = node.next_sibling;
+        Some((id, &node.kind))
+    }
+}
+
 /// A read-only view of one element.
 ///
 /// It navigates downward only: there is deliberately no `parent()`, so a view
@@ -260,15 +319,23 @@ impl PartialEq for ElementRef<'_> {
 }
 impl Eq for ElementRef<'_> {}
 
+static EMPTY_ELEMENT: ElementData = ElementData {
+    name: QName {
+        prefix: None,
+        local: Span { start: 0, end: 0 },
+        ns: None,
+    },
+    attributes: (0, 0),
+    ns_decls: (0, 0),
+    first_child: None,
+};
+
 impl<'d> ElementRef<'d> {
     fn data(&self) -> &'d ElementData {
-        match self.doc.element_data(self.id) {
-            Some(d) => d,
-            // An ElementRef is only ever built for an element node of its own
-            // document (see `Document::element`), so this branch is unreachable;
-            // an empty element is the harmless answer if it ever were.
-            None => &EMPTY_ELEMENT,
-        }
+        // An ElementRef is only ever built for an element node of its own
+        // document (the parser's root, and children found by kind); an empty element is the harmless
+        // answer if that invariant were ever broken.
+        self.doc.element_data(self.id).unwrap_or(&EMPTY_ELEMENT)
     }
 
     pub(crate) fn node_id(&self) -> NodeId {
@@ -281,59 +348,62 @@ impl<'d> ElementRef<'d> {
 
     /// Local name.
     pub fn local_name(&self) -> &'d str {
-        &self.data().name.local
+        self.doc.str(self.data().name.local)
     }
 
     /// Resolved namespace URI (`None`: no namespace).
     pub fn namespace(&self) -> Option<&'d str> {
-        self.data().name.ns.as_deref()
+        self.doc.opt_ns(self.data().name.ns)
     }
 
     /// Prefix as written.
     pub fn prefix(&self) -> Option<&'d str> {
-        self.data().name.prefix.as_deref()
+        self.doc.opt_str(self.data().name.prefix)
     }
 
     /// True when the element has this namespace URI and local name. Matching is
     /// by URI, never by prefix.
     pub fn is(&self, ns: &str, local: &str) -> bool {
-        self.namespace() == Some(ns) && self.local_name() == local
+        self.local_name() == local && self.namespace() == Some(ns)
     }
 
     /// Value of an attribute with no namespace (SAML's own attributes: `ID`,
     /// `Destination`, ...).
     pub fn attr(&self, local: &str) -> Option<&'d str> {
-        self.data()
-            .attributes
+        let doc = self.doc;
+        doc.attributes_of(self.data())
             .iter()
-            .find(|a| a.name.ns.is_none() && &*a.name.local == local)
-            .map(|a| &*a.value)
+            .find(|a| a.name.ns.is_none() && doc.str(a.name.local) == local)
+            .map(|a| doc.str(a.value))
     }
 
     /// Value of a namespaced attribute.
     pub fn attr_ns(&self, ns: &str, local: &str) -> Option<&'d str> {
-        self.data()
-            .attributes
+        let doc = self.doc;
+        doc.attributes_of(self.data())
             .iter()
-            .find(|a| a.name.ns.as_deref() == Some(ns) && &*a.name.local == local)
-            .map(|a| &*a.value)
+            .find(|a| doc.opt_ns(a.name.ns) == Some(ns) && doc.str(a.name.local) == local)
+            .map(|a| doc.str(a.value))
     }
 
     /// All attributes as (namespace, local name, value), in document order.
     pub fn attributes(&self) -> impl Iterator<Item = (Option<&'d str>, &'d str, &'d str)> + 'd {
-        self.data()
-            .attributes
-            .iter()
-            .map(|a| (a.name.ns.as_deref(), &*a.name.local, &*a.value))
+        let doc = self.doc;
+        doc.attributes_of(self.data()).iter().map(move |a| {
+            (
+                doc.opt_ns(a.name.ns),
+                doc.str(a.name.local),
+                doc.str(a.value),
+            )
+        })
     }
 
     /// Child elements in document order.
     pub fn children(&self) -> impl Iterator<Item = ElementRef<'d>> + 'd {
         let doc = self.doc;
-        self.data()
-            .children
-            .iter()
-            .filter_map(move |&c| doc.element(c))
+        doc.child_nodes(self.data())
+            .filter(|(_, k)| matches!(k, NodeKind::Element(_)))
+            .map(move |(id, _)| ElementRef { doc, id })
     }
 
     /// Child elements with this namespace and local name.
@@ -351,9 +421,9 @@ impl<'d> ElementRef<'d> {
     /// True when the element has character data other than whitespace directly
     /// inside it (mixed content where a SAML schema allows none).
     pub fn has_non_whitespace_text(&self) -> bool {
-        self.data().children.iter().any(|&c| {
-            matches!(self.doc.node(c).map(|n| &n.kind),
-                Some(NodeKind::Text(t)) if !t.trim_matches(is_xml_space).is_empty())
+        let doc = self.doc;
+        doc.child_nodes(self.data()).any(|(_, k)| {
+            matches!(k, NodeKind::Text(t) if !doc.str(*t).trim_matches(is_xml_space).is_empty())
         })
     }
 
@@ -364,10 +434,10 @@ impl<'d> ElementRef<'d> {
     /// SAML simple-content element may have.
     pub fn text(&self) -> Option<String> {
         let mut out = String::new();
-        for &c in &self.data().children {
-            match self.doc.node(c).map(|n| &n.kind) {
-                Some(NodeKind::Text(t)) => out.push_str(t),
-                Some(NodeKind::Element(_)) => return None,
+        for (_, kind) in self.doc.child_nodes(self.data()) {
+            match kind {
+                NodeKind::Text(t) => out.push_str(self.doc.str(*t)),
+                NodeKind::Element(_) => return None,
                 _ => {}
             }
         }
@@ -380,17 +450,17 @@ impl<'d> ElementRef<'d> {
     }
 }
 
-static EMPTY_ELEMENT: std::sync::LazyLock<ElementData> = std::sync::LazyLock::new(|| ElementData {
-    name: QName {
-        prefix: None,
-        local: Box::from(""),
-        ns: None,
-    },
-    attributes: Vec::new(),
-    ns_decls: Vec::new(),
-    children: Vec::new(),
-});
+impl QName {
+    fn write_qualified(&self, doc: &Document, out: &mut Vec<u8>) {
+        if let Some(p) = self.prefix {
+            out.extend_from_slice(doc.str(p).as_bytes());
+            out.push(b':');
+        }
+        out.extend_from_slice(doc.str(self.local).as_bytes());
+    }
+}
 
+/// Pre-order walk of a subtree's elements, following sibling links.
 struct Descendants<'d> {
     doc: &'d Document,
     stack: Vec<NodeId>,
@@ -409,8 +479,18 @@ impl<'d> Iterator for Descendants<'d> {
     type Item = ElementRef<'d>;
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(id) = self.stack.pop() {
-            if let Some(data) = self.doc.element_data(id) {
-                self.stack.extend(data.children.iter().rev().copied());
+            let Some(node) = self.doc.node(id) else {
+                continue;
+            };
+            // The start node's siblings are outside the subtree: only
+            // children's siblings are followed (pushed by their parent below).
+            if let NodeKind::Element(data) = &node.kind {
+                let first = self.stack.len();
+                self.stack
+                    .extend(self.doc.child_nodes(data).map(|(c, _)| c));
+                if let Some(slice) = self.stack.get_mut(first..) {
+                    slice.reverse();
+                }
                 return Some(ElementRef { doc: self.doc, id });
             }
         }

@@ -2,15 +2,15 @@
 //! tree *means* (references, normalization, namespaces, limits) is applied here,
 //! so that the one tree the rest of the crate sees is fully determined by this file.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use quick_xml::Reader;
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::{
-    Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, QName, XML_NS,
-    XMLNS_NS, XmlError, is_xml_space,
+    Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
+    XML_NS, XMLNS_NS, XmlError, is_xml_space,
 };
 
 /// Parses untrusted bytes into a [`Document`] under `limits`.
@@ -25,27 +25,61 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     let text = std::str::from_utf8(input).map_err(|e| XmlError::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
+    // Offsets are u32 in the tree; the input limit keeps them in range.
+    if u32::try_from(text.len()).is_err() {
+        return Err(XmlError::InputTooLarge {
+            size: text.len(),
+            limit: u32::MAX as usize,
+        });
+    }
     Parser::new(text, limits).run()
+}
+
+/// One open element: its node and its last child so far (to link the next).
+#[derive(Clone, Copy)]
+struct Open {
+    id: NodeId,
+    last_child: Option<NodeId>,
 }
 
 struct Parser<'a> {
     reader: Reader<&'a [u8]>,
     limits: &'a Limits,
+    strings: String,
+    namespaces: Vec<Box<str>>,
+    ns_index: HashMap<Box<str>, NsId>,
     nodes: Vec<Node>,
+    attributes: Vec<Attribute>,
+    ns_decls: Vec<NsDecl>,
     root: Option<NodeId>,
     root_closed: bool,
     prolog: Vec<NodeId>,
     epilog: Vec<NodeId>,
-    /// Open elements.
-    stack: Vec<NodeId>,
+    stack: Vec<Open>,
     /// In-scope namespace declarations; `scope_marks[i]` is the length of
     /// `scope` before the i-th open element pushed its own.
-    scope: Vec<(Option<Box<str>>, Arc<str>)>,
+    scope: Vec<(Option<Span>, NsId)>,
     scope_marks: Vec<usize>,
-    /// Character data not yet turned into a node (text, CDATA and references
-    /// arrive as separate tokens and merge into one text node).
-    pending: String,
+    /// Start (in `strings`) of character data not yet turned into a node: text,
+    /// CDATA and references arrive as separate tokens and merge into one node.
+    pending: Option<usize>,
+    /// Scratch buffer for namespace URIs before interning.
+    scratch: String,
     elements: usize,
+}
+
+fn span(start: usize, end: usize) -> Span {
+    // `parse` refuses inputs over u32::MAX bytes and the arena never exceeds a
+    // small multiple of the input (bounded by the text limits), so these fit;
+    // saturating keeps a broken invariant from panicking.
+    Span {
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        end: u32::try_from(end).unwrap_or(u32::MAX),
+    }
+}
+
+fn index(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl<'a> Parser<'a> {
@@ -62,7 +96,12 @@ impl<'a> Parser<'a> {
         Parser {
             reader,
             limits,
-            nodes: Vec::new(),
+            strings: String::with_capacity(text.len()),
+            namespaces: Vec::new(),
+            ns_index: HashMap::new(),
+            nodes: Vec::with_capacity(text.len() / 32),
+            attributes: Vec::new(),
+            ns_decls: Vec::new(),
             root: None,
             root_closed: false,
             prolog: Vec::new(),
@@ -70,7 +109,8 @@ impl<'a> Parser<'a> {
             stack: Vec::new(),
             scope: Vec::new(),
             scope_marks: Vec::new(),
-            pending: String::new(),
+            pending: None,
+            scratch: String::new(),
             elements: 0,
         }
     }
@@ -106,9 +146,10 @@ impl<'a> Parser<'a> {
                             offset: start_offset,
                             reason: e.to_string(),
                         })?;
-                        let enc = enc.into_owned();
                         if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                            return Err(XmlError::UnsupportedEncoding { encoding: enc });
+                            return Err(XmlError::UnsupportedEncoding {
+                                encoding: enc.into_owned(),
+                            });
                         }
                     }
                 }
@@ -136,7 +177,8 @@ impl<'a> Parser<'a> {
                             reason: "']]>' in character data".into(),
                         });
                     }
-                    push_normalized_text(&mut self.pending, raw, start_offset)?;
+                    self.begin_text();
+                    push_normalized_text(&mut self.strings, raw, start_offset)?;
                     self.check_pending()?;
                 }
                 Event::CData(c) => {
@@ -146,7 +188,8 @@ impl<'a> Parser<'a> {
                         });
                     }
                     let raw: &str = &c;
-                    push_normalized_text(&mut self.pending, raw, start_offset)?;
+                    self.begin_text();
+                    push_normalized_text(&mut self.strings, raw, start_offset)?;
                     self.check_pending()?;
                 }
                 Event::GeneralRef(r) => {
@@ -157,26 +200,41 @@ impl<'a> Parser<'a> {
                     }
                     let name: &str = &r;
                     let c = resolve_reference(name)?;
-                    self.pending.push(c);
+                    self.begin_text();
+                    self.strings.push(c);
                     self.check_pending()?;
                 }
                 Event::Comment(c) => {
                     let raw: &str = &c;
-                    let mut body = String::with_capacity(raw.len());
-                    push_normalized_text(&mut body, raw, start_offset)?;
+                    if let Some((i, ch)) = first_invalid_char(raw) {
+                        return Err(XmlError::InvalidCharacter {
+                            code: ch as u32,
+                            offset: start_offset + i,
+                        });
+                    }
                     self.misc_node(NodeKind::Comment)?;
                 }
                 Event::PI(pi) => {
-                    let target = pi.target().to_owned();
+                    let target = pi.target();
                     if target.eq_ignore_ascii_case("xml") {
-                        return Err(XmlError::ReservedPiTarget { target });
+                        return Err(XmlError::ReservedPiTarget {
+                            target: target.to_owned(),
+                        });
                     }
-                    check_ncname_or_name(&target, false)?;
-                    let mut data = String::new();
-                    push_normalized_text(&mut data, pi.content().trim_start(), start_offset)?;
+                    check_ncname_or_name(target, false)?;
+                    self.flush_text()?;
+                    let t0 = self.strings.len();
+                    self.strings.push_str(target);
+                    let t1 = self.strings.len();
+                    push_normalized_text(
+                        &mut self.strings,
+                        pi.content().trim_start(),
+                        start_offset,
+                    )?;
+                    let t2 = self.strings.len();
                     self.misc_node(NodeKind::Pi {
-                        target: target.into(),
-                        data: data.into(),
+                        target: span(t0, t1),
+                        data: span(t1, t2),
                     })?;
                 }
                 Event::Eof => break,
@@ -187,7 +245,11 @@ impl<'a> Parser<'a> {
         }
         let root = self.root.ok_or(XmlError::NoRoot)?;
         Ok(Document {
+            strings: self.strings,
+            namespaces: self.namespaces,
             nodes: self.nodes,
+            attributes: self.attributes,
+            ns_decls: self.ns_decls,
             root,
             prolog: self.prolog,
             epilog: self.epilog,
@@ -228,62 +290,107 @@ impl<'a> Parser<'a> {
         }
     }
 
+    fn str(&self, s: Span) -> &str {
+        self.strings
+            .get(s.start as usize..s.end as usize)
+            .unwrap_or("")
+    }
+
+    fn begin_text(&mut self) {
+        if self.pending.is_none() {
+            self.pending = Some(self.strings.len());
+        }
+    }
+
     fn check_pending(&self) -> Result<(), XmlError> {
-        if self.pending.len() > self.limits.max_text_bytes {
-            return Err(XmlError::TextTooLong {
-                limit: self.limits.max_text_bytes,
-            });
+        if let Some(start) = self.pending {
+            if self.strings.len() - start > self.limits.max_text_bytes {
+                return Err(XmlError::TextTooLong {
+                    limit: self.limits.max_text_bytes,
+                });
+            }
         }
         Ok(())
     }
 
-    fn push_node(&mut self, node: Node) -> Result<NodeId, XmlError> {
+    fn push_node(&mut self, parent: Option<NodeId>, kind: NodeKind) -> Result<NodeId, XmlError> {
         let id = u32::try_from(self.nodes.len()).map_err(|_| XmlError::TooManyElements {
             limit: self.limits.max_elements,
         })?;
-        self.nodes.push(node);
-        Ok(NodeId(id))
-    }
-
-    fn append_child(&mut self, parent: NodeId, child: NodeId) {
-        if let Some(Node {
-            kind: NodeKind::Element(e),
-            ..
-        }) = self.nodes.get_mut(parent.index())
-        {
-            e.children.push(child);
+        self.nodes.push(Node {
+            parent,
+            next_sibling: None,
+            kind,
+        });
+        let id = NodeId(id);
+        // Link it after the last child of the open element.
+        if let Some(open) = self.stack.last_mut() {
+            let prev = open.last_child.replace(id);
+            match prev {
+                Some(p) => {
+                    if let Some(n) = self.nodes.get_mut(p.index()) {
+                        n.next_sibling = Some(id);
+                    }
+                }
+                None => {
+                    if let Some(Node {
+                        kind: NodeKind::Element(e),
+                        ..
+                    }) = self.nodes.get_mut(open.id.index())
+                    {
+                        e.first_child = Some(id);
+                    }
+                }
+            }
         }
+        Ok(id)
     }
 
     /// Turns pending character data into a text node of the current element.
     fn flush_text(&mut self) -> Result<(), XmlError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let Some(&parent) = self.stack.last() else {
-            self.pending.clear();
+        let Some(start) = self.pending.take() else {
             return Ok(());
         };
-        let text = std::mem::take(&mut self.pending);
-        let id = self.push_node(Node {
-            parent: Some(parent),
-            kind: NodeKind::Text(text.into()),
-        })?;
-        self.append_child(parent, id);
+        let end = self.strings.len();
+        if end == start {
+            return Ok(());
+        }
+        let Some(parent) = self.stack.last().map(|o| o.id) else {
+            return Ok(());
+        };
+        self.push_node(Some(parent), NodeKind::Text(span(start, end)))?;
         Ok(())
     }
 
     /// A comment or PI: inside the root, or in the prolog/epilog.
     fn misc_node(&mut self, kind: NodeKind) -> Result<(), XmlError> {
         self.flush_text()?;
-        let parent = self.stack.last().copied();
-        let id = self.push_node(Node { parent, kind })?;
-        match parent {
-            Some(p) => self.append_child(p, id),
-            None if self.root.is_some() => self.epilog.push(id),
-            None => self.prolog.push(id),
+        let parent = self.stack.last().map(|o| o.id);
+        let id = self.push_node(parent, kind)?;
+        if parent.is_none() {
+            if self.root.is_some() {
+                self.epilog.push(id);
+            } else {
+                self.prolog.push(id);
+            }
         }
         Ok(())
+    }
+
+    fn intern(&mut self, uri: &str) -> NsId {
+        if let Some(&id) = self.ns_index.get(uri) {
+            return id;
+        }
+        let id = NsId(index(self.namespaces.len()));
+        self.namespaces.push(uri.into());
+        self.ns_index.insert(uri.into(), id);
+        id
+    }
+
+    fn push_str(&mut self, s: &str) -> Span {
+        let start = self.strings.len();
+        self.strings.push_str(s);
+        span(start, self.strings.len())
     }
 
     fn start_element(
@@ -309,18 +416,21 @@ impl<'a> Parser<'a> {
         }
         let raw_name: &str = e.name().into_inner();
         let (prefix, local) = split_qname(raw_name)?;
+        let prefix_span = prefix.map(|p| self.push_str(p));
+        let local_span = self.push_str(local);
 
         // One pass over the attributes: declarations apart, others kept with
         // their namespace unresolved until this element's declarations are in
         // scope (they apply to its own name and attributes).
-        let mut decls: Vec<NsDecl> = Vec::new();
-        let mut attributes: Vec<Attribute> = Vec::new();
+        let attr_start = self.attributes.len();
+        let decl_start = self.ns_decls.len();
         let mut attrs = e.attributes();
         // Duplicates are checked here: on the raw names, then after namespace
         // resolution (Namespaces in XML §6.3). Both are bounded by the limit.
         attrs.with_checks(false);
         for attr in attrs {
-            if decls.len() + attributes.len() >= self.limits.max_attributes {
+            let count = (self.attributes.len() - attr_start) + (self.ns_decls.len() - decl_start);
+            if count >= self.limits.max_attributes {
                 return Err(XmlError::TooManyAttributes {
                     limit: self.limits.max_attributes,
                 });
@@ -330,12 +440,6 @@ impl<'a> Parser<'a> {
                 reason: err.to_string(),
             })?;
             let key: &str = attr.key.into_inner();
-            let value = normalize_attribute_value(&attr.value, offset)?;
-            if value.len() > self.limits.max_text_bytes {
-                return Err(XmlError::TextTooLong {
-                    limit: self.limits.max_text_bytes,
-                });
-            }
             let decl_prefix = if key == "xmlns" {
                 Some(None)
             } else {
@@ -345,91 +449,126 @@ impl<'a> Parser<'a> {
                 if let Some(p) = p {
                     check_ncname_or_name(p, true)?;
                 }
-                check_namespace_binding(p, &value)?;
-                if decls.iter().any(|d| d.prefix.as_deref() == p) {
+                let mut uri = std::mem::take(&mut self.scratch);
+                uri.clear();
+                normalize_attribute_value(&mut uri, &attr.value, offset)?;
+                if uri.len() > self.limits.max_text_bytes {
+                    return Err(XmlError::TextTooLong {
+                        limit: self.limits.max_text_bytes,
+                    });
+                }
+                check_namespace_binding(p, &uri)?;
+                let taken = self
+                    .ns_decls
+                    .get(decl_start..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|d| d.prefix.map(|s| self.str(s)) == p);
+                if taken {
                     return Err(XmlError::DuplicateAttribute {
                         name: key.chars().take(64).collect(),
                     });
                 }
-                decls.push(NsDecl {
-                    prefix: p.map(Box::from),
-                    uri: value.into(),
+                let uri_id = self.intern(&uri);
+                self.scratch = uri;
+                let prefix = p.map(|p| self.push_str(p));
+                self.ns_decls.push(NsDecl {
+                    prefix,
+                    uri: uri_id,
                 });
             } else {
                 let (ap, al) = split_qname(key)?;
-                if attributes
+                let taken = self
+                    .attributes
+                    .get(attr_start..)
+                    .unwrap_or_default()
                     .iter()
-                    .any(|a| a.name.prefix.as_deref() == ap && &*a.name.local == al)
-                {
+                    .any(|a| {
+                        a.name.prefix.map(|s| self.str(s)) == ap && self.str(a.name.local) == al
+                    });
+                if taken {
                     return Err(XmlError::DuplicateAttribute {
                         name: key.chars().take(64).collect(),
                     });
                 }
-                attributes.push(Attribute {
+                let prefix = ap.map(|p| self.push_str(p));
+                let local = self.push_str(al);
+                let v0 = self.strings.len();
+                normalize_attribute_value(&mut self.strings, &attr.value, offset)?;
+                let v1 = self.strings.len();
+                if v1 - v0 > self.limits.max_text_bytes {
+                    return Err(XmlError::TextTooLong {
+                        limit: self.limits.max_text_bytes,
+                    });
+                }
+                self.attributes.push(Attribute {
                     name: QName {
-                        prefix: ap.map(Box::from),
-                        local: al.into(),
+                        prefix,
+                        local,
                         ns: None,
                     },
-                    value: value.into(),
+                    value: span(v0, v1),
                 });
             }
         }
 
         self.scope_marks.push(self.scope.len());
-        for d in &decls {
-            self.scope.push((d.prefix.clone(), Arc::clone(&d.uri)));
+        for i in decl_start..self.ns_decls.len() {
+            if let Some(d) = self.ns_decls.get(i) {
+                self.scope.push((d.prefix, d.uri));
+            }
         }
 
         let ns = match prefix {
-            None => self.lookup(None).filter(|u| !u.is_empty()).map(Arc::clone),
+            None => self.lookup(None).filter(|&u| !self.namespace_is_empty(u)),
             Some(p) => Some(self.resolve_prefix(p)?),
-        };
-        let name = QName {
-            prefix: prefix.map(Box::from),
-            local: local.into(),
-            ns,
         };
         // Unprefixed attributes are in no namespace (Namespaces §6.2); prefixed
         // ones take their prefix's URI.
-        for a in attributes.iter_mut() {
-            if let Some(p) = a.name.prefix.as_deref() {
-                a.name.ns = Some(self.resolve_prefix(p)?);
+        for i in attr_start..self.attributes.len() {
+            let Some(prefix) = self.attributes.get(i).and_then(|a| a.name.prefix) else {
+                continue;
+            };
+            let p = self.str(prefix).to_owned();
+            let resolved = self.resolve_prefix(&p)?;
+            if let Some(a) = self.attributes.get_mut(i) {
+                a.name.ns = Some(resolved);
             }
         }
         // Two prefixes bound to one URI must not qualify the same local name.
-        for (i, a) in attributes.iter().enumerate() {
+        let own = self.attributes.get(attr_start..).unwrap_or_default();
+        for (i, a) in own.iter().enumerate() {
             if a.name.ns.is_none() {
                 continue;
             }
-            let twin = attributes
-                .iter()
-                .skip(i + 1)
-                .find(|b| b.name.ns == a.name.ns && b.name.local == a.name.local);
+            let twin = own.iter().skip(i + 1).find(|b| {
+                b.name.ns == a.name.ns && self.str(b.name.local) == self.str(a.name.local)
+            });
             if let Some(b) = twin {
                 return Err(XmlError::DuplicateAttribute {
                     name: format!(
                         "{}:{}",
-                        b.name.prefix.as_deref().unwrap_or(""),
-                        b.name.local
+                        b.name.prefix.map(|p| self.str(p)).unwrap_or(""),
+                        self.str(b.name.local)
                     ),
                 });
             }
         }
 
-        let parent = self.stack.last().copied();
-        let id = self.push_node(Node {
-            parent,
-            kind: NodeKind::Element(ElementData {
-                name,
-                attributes,
-                ns_decls: decls,
-                children: Vec::new(),
-            }),
-        })?;
-        match parent {
-            Some(p) => self.append_child(p, id),
-            None => self.root = Some(id),
+        let parent = self.stack.last().map(|o| o.id);
+        let data = ElementData {
+            name: QName {
+                prefix: prefix_span,
+                local: local_span,
+                ns,
+            },
+            attributes: (index(attr_start), index(self.attributes.len())),
+            ns_decls: (index(decl_start), index(self.ns_decls.len())),
+            first_child: None,
+        };
+        let id = self.push_node(parent, NodeKind::Element(data))?;
+        if parent.is_none() {
+            self.root = Some(id);
         }
         if empty {
             self.pop_scope();
@@ -437,7 +576,10 @@ impl<'a> Parser<'a> {
                 self.root_closed = true;
             }
         } else {
-            self.stack.push(id);
+            self.stack.push(Open {
+                id,
+                last_child: None,
+            });
         }
         Ok(())
     }
@@ -462,33 +604,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn lookup(&self, prefix: Option<&str>) -> Option<&Arc<str>> {
+    fn namespace_is_empty(&self, id: NsId) -> bool {
+        self.namespaces
+            .get(id.0 as usize)
+            .is_none_or(|u| u.is_empty())
+    }
+
+    fn lookup(&self, prefix: Option<&str>) -> Option<NsId> {
         self.scope
             .iter()
             .rev()
-            .find(|(p, _)| p.as_deref() == prefix)
-            .map(|(_, u)| u)
+            .find(|(p, _)| p.map(|s| self.str(s)) == prefix)
+            .map(|(_, u)| *u)
     }
 
-    fn resolve_prefix(&self, prefix: &str) -> Result<Arc<str>, XmlError> {
+    fn resolve_prefix(&mut self, prefix: &str) -> Result<NsId, XmlError> {
         if prefix == "xml" {
-            return Ok(Arc::clone(&XML_NS_ARC));
+            return Ok(self.intern(XML_NS));
         }
         if prefix == "xmlns" {
             return Err(XmlError::InvalidNamespaceDeclaration {
                 reason: "the xmlns prefix cannot qualify a name",
             });
         }
-        match self.lookup(Some(prefix)) {
-            Some(uri) => Ok(Arc::clone(uri)),
-            None => Err(XmlError::UndeclaredPrefix {
+        self.lookup(Some(prefix))
+            .ok_or_else(|| XmlError::UndeclaredPrefix {
                 prefix: prefix.to_owned(),
-            }),
-        }
+            })
     }
 }
-
-static XML_NS_ARC: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(XML_NS));
 
 /// Rules of Namespaces in XML 1.0 §3 for one declaration, plus our refusal of
 /// relative URIs (C14N 1.0 §2: "the XPath data model is undefined" for them, and
@@ -642,55 +786,71 @@ fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<()
 /// Attribute-value normalization for CDATA-typed attributes (XML 1.0 §3.3.3):
 /// literal whitespace becomes a space, references are resolved (and what a
 /// character reference produces is *not* normalized).
-fn normalize_attribute_value(raw: &str, offset: usize) -> Result<String, XmlError> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(pos) = rest
-        .bytes()
-        .position(|b| matches!(b, b'&' | b'<' | b'\r' | b'\n' | b'\t'))
-    {
-        let (head, tail) = rest.split_at(pos);
-        push_checked(&mut out, head, offset)?;
-        let mut tail_chars = tail.chars();
-        match tail_chars.next() {
-            Some('&') => {
-                let body = &tail[1..];
+fn normalize_attribute_value(out: &mut String, raw: &str, offset: usize) -> Result<(), XmlError> {
+    out.reserve(raw.len());
+    let bytes = raw.as_bytes();
+    // One pass: runs of ordinary characters are copied whole; references,
+    // whitespace and forbidden characters are handled where they occur.
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'&' | b'<' | b'\r' | b'\n' | b'\t' => {}
+            0..=0x1F => {
+                return Err(XmlError::InvalidCharacter {
+                    code: u32::from(b),
+                    offset: offset + i,
+                });
+            }
+            0xEF if matches!(
+                (bytes.get(i + 1), bytes.get(i + 2)),
+                (Some(0xBF), Some(0xBE | 0xBF))
+            ) =>
+            {
+                let last = bytes.get(i + 2).copied().unwrap_or(0xBE);
+                return Err(XmlError::InvalidCharacter {
+                    code: 0xFF00 | u32::from(last & 0x3F) | 0xC0,
+                    offset: offset + i,
+                });
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        out.push_str(raw.get(run..i).unwrap_or(""));
+        match b {
+            b'&' => {
+                let body = raw.get(i + 1..).unwrap_or("");
                 let end = body.find(';').ok_or_else(|| XmlError::Malformed {
                     offset,
                     reason: "unterminated reference in attribute value".into(),
                 })?;
-                out.push(resolve_reference(&body[..end])?);
-                rest = &body[end + 1..];
+                out.push(resolve_reference(body.get(..end).unwrap_or(""))?);
+                i += end + 2;
             }
-            Some('<') => {
+            b'<' => {
                 return Err(XmlError::Malformed {
                     offset,
                     reason: "'<' in attribute value".into(),
                 });
             }
-            Some('\r') => {
+            b'\r' => {
                 out.push(' ');
-                rest = tail[1..].strip_prefix('\n').unwrap_or(&tail[1..]);
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
-            Some(_) => {
+            _ => {
                 out.push(' ');
-                rest = &tail[1..];
+                i += 1;
             }
-            None => break,
         }
+        run = i;
     }
-    push_checked(&mut out, rest, offset)?;
-    Ok(out)
-}
-
-fn push_checked(out: &mut String, s: &str, offset: usize) -> Result<(), XmlError> {
-    if let Some((i, c)) = first_invalid_char(s) {
-        return Err(XmlError::InvalidCharacter {
-            code: c as u32,
-            offset: offset + i,
-        });
-    }
-    out.push_str(s);
+    out.push_str(raw.get(run..).unwrap_or(""));
     Ok(())
 }
 
