@@ -1,0 +1,170 @@
+//! What the application configures: tenants (one service provider each),
+//! their identity providers and where those come from.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use samlsp::dsig::TrustedKeys;
+use samlsp::{Binding, EntityId, IdentityProvider, ServiceProviderBuilder, SpKeyPair, Url};
+
+/// Extra settings applied to the core builder each time a tenant's service
+/// provider is (re)built: clock skew, algorithm policy, request lifetime, ...
+pub type CustomizeSp = Arc<dyn Fn(ServiceProviderBuilder) -> ServiceProviderBuilder + Send + Sync>;
+
+/// The service provider of one tenant: what stays fixed while IdP metadata
+/// comes and goes.
+#[derive(Clone)]
+pub struct SpSettings {
+    pub(crate) entity_id: EntityId,
+    pub(crate) acs_url: Url,
+    pub(crate) signing_key: Option<SpKeyPair>,
+    pub(crate) encryption_key: Option<SpKeyPair>,
+    pub(crate) customize: Option<CustomizeSp>,
+}
+
+impl std::fmt::Debug for SpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpSettings")
+            .field("entity_id", &self.entity_id)
+            .field("acs_url", &self.acs_url)
+            .field("signing_key", &self.signing_key)
+            .field("encryption_key", &self.encryption_key)
+            .field("customize", &self.customize.as_ref().map(|_| "fn"))
+            .finish()
+    }
+}
+
+impl SpSettings {
+    /// An SP with its entity ID and its ACS URL (which must be this crate's
+    /// `POST …/saml/acs` route of the tenant, as the browser reaches it).
+    pub fn new(entity_id: EntityId, acs_url: Url) -> Self {
+        SpSettings {
+            entity_id,
+            acs_url,
+            signing_key: None,
+            encryption_key: None,
+            customize: None,
+        }
+    }
+
+    /// The key that signs AuthnRequests (and is published in metadata).
+    pub fn signing_key(mut self, key: SpKeyPair) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// The RSA key IdPs encrypt assertions to.
+    pub fn encryption_key(mut self, key: SpKeyPair) -> Self {
+        self.encryption_key = Some(key);
+        self
+    }
+
+    /// Further core settings, applied at every rebuild.
+    pub fn customize(mut self, f: CustomizeSp) -> Self {
+        self.customize = Some(f);
+        self
+    }
+
+    /// The entity ID.
+    pub fn entity_id(&self) -> &EntityId {
+        &self.entity_id
+    }
+
+    /// The ACS URL.
+    pub fn acs_url(&self) -> &Url {
+        &self.acs_url
+    }
+}
+
+/// Where an IdP's metadata is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataLocation {
+    /// Fetched over HTTP(S) by the refresher (Keycloak's
+    /// `/realms/<realm>/protocol/saml/descriptor`).
+    Url(String),
+    /// A file, re-read by the refresher.
+    File(PathBuf),
+    /// A fixed document.
+    Bytes(Vec<u8>),
+}
+
+/// How an IdP is known.
+#[derive(Debug, Clone)]
+pub enum IdpSource {
+    /// Configured in code.
+    Static(IdentityProvider),
+    /// From metadata, refreshed in the background.
+    Metadata {
+        /// Where.
+        location: MetadataLocation,
+        /// Which entity to pick (required for aggregates).
+        entity_id: Option<String>,
+        /// When set, the metadata must be signed by one of these keys.
+        pinned: Option<TrustedKeys>,
+    },
+}
+
+/// Per-IdP behaviour layered over what metadata says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdpOptions {
+    /// Accept IdP-initiated (unsolicited) responses from this IdP. Off by
+    /// default: such a response is not bound to a browser that asked for it,
+    /// so anyone can make a victim's browser post theirs (login CSRF).
+    pub allow_idp_initiated: bool,
+    /// AuthnRequest binding (default: HTTP-Redirect when offered).
+    pub binding: Option<Binding>,
+    /// NameID format to ask for.
+    pub name_id_format: Option<String>,
+    /// Ask the IdP to authenticate afresh (`ForceAuthn`).
+    pub force_authn: bool,
+    /// Overrides the metadata's `WantAuthnRequestsSigned` (Keycloak's
+    /// descriptor always says `true`, whatever the client requires).
+    pub want_signed_requests: Option<bool>,
+}
+
+/// One identity provider of a tenant.
+#[derive(Debug, Clone)]
+pub struct IdpConfig {
+    /// Short name used in URLs (`/saml/login?idp=acme`): ASCII letters,
+    /// digits, `-` and `_`.
+    pub slug: String,
+    /// Name on the sign-in button ("Acme Corp").
+    pub display_name: String,
+    /// Where it comes from.
+    pub source: IdpSource,
+    /// Behaviour.
+    pub options: IdpOptions,
+}
+
+/// A tenant: one service provider and its IdPs. The default tenant (no slug)
+/// is mounted at `/saml/…`, others at `/t/<slug>/saml/…`.
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    /// `None` for the default tenant.
+    pub slug: Option<String>,
+    /// The SP.
+    pub sp: SpSettings,
+    /// Its IdPs (at least one).
+    pub idps: Vec<IdpConfig>,
+}
+
+impl TenantConfig {
+    /// The path prefix of this tenant's SAML routes.
+    pub fn base_path(&self) -> String {
+        base_path(self.slug.as_deref())
+    }
+}
+
+pub(crate) fn base_path(slug: Option<&str>) -> String {
+    match slug {
+        None => "/saml".to_owned(),
+        Some(s) => format!("/t/{s}/saml"),
+    }
+}
+
+pub(crate) fn valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

@@ -1,0 +1,208 @@
+//! Sign-in failures: one fixed page for the browser, the exact reason for the
+//! log (STYLE rule 5; crewjam/saml's "authentication failed").
+//!
+//! Every failure gets a correlation ID, shown on the page and written in the
+//! log line with the reason, so support can find the one from the other. The
+//! log never contains the SAML message, attribute values or key material:
+//! only the error's `Display`, which the core keeps free of keys and clips
+//! attacker-supplied strings in.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::html;
+use crate::user::Refusal;
+
+/// Why a sign-in did not happen.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    /// The SAML layer refused the message (signature, issuer, audience,
+    /// replay, InResponseTo, unsolicited, ...).
+    #[error("SAML: {0}")]
+    Saml(#[from] samlsp::Error),
+    /// `/saml/login` named an IdP this tenant does not have.
+    #[error("no identity provider {slug:?} is configured here")]
+    UnknownIdp {
+        /// The requested slug (clipped).
+        slug: String,
+    },
+    /// `/saml/login` named no IdP and the tenant has several.
+    #[error("the login request names no identity provider and several are configured")]
+    IdpNotChosen,
+    /// The IdP is configured but its metadata has not loaded (yet).
+    #[error("identity provider {slug:?} has no usable metadata yet")]
+    IdpUnavailable {
+        /// The IdP slug.
+        slug: String,
+    },
+    /// No IdP of this tenant is usable, so there is no service provider.
+    #[error("no identity provider of this tenant has usable metadata")]
+    TenantUnavailable,
+    /// The ACS POST is not a well-formed SAML HTTP-POST message.
+    #[error("malformed ACS request: {0}")]
+    MalformedRequest(&'static str),
+    /// The verified assertion names an IdP the tenant does not list (cannot
+    /// happen unless the configuration changed mid-login).
+    #[error("the assertion issuer is not an IdP of this tenant")]
+    IssuerNotInTenant,
+    /// The application's user mapping refused this person.
+    #[error("refused by the application: {} ({})", .0.code, .0.title)]
+    Refused(Refusal),
+    /// The application's user mapping failed (database down, ...).
+    #[error("user mapping failed: {0}")]
+    Mapper(String),
+    /// The session could not be written.
+    #[error("session: {0}")]
+    Session(String),
+}
+
+impl SignInError {
+    /// A stable short name for logs and tests (`kind=` in the log line).
+    pub fn kind(&self) -> &'static str {
+        use samlsp::{Error as E, ProtocolError as P};
+        match self {
+            SignInError::Saml(e) => match e {
+                E::Protocol(P::Replay { .. }) => "replay",
+                E::Protocol(P::Issuer { .. }) => "issuer_mismatch",
+                E::Protocol(P::UnknownIssuer { .. }) => "unknown_issuer",
+                E::Protocol(P::UnsolicitedNotAllowed) => "unsolicited_not_allowed",
+                E::Protocol(P::InResponseTo { .. } | P::UnknownInResponseTo { .. }) => {
+                    "in_response_to"
+                }
+                E::Protocol(P::Expired { .. } | P::ConfirmationExpired { .. }) => "expired",
+                E::Protocol(P::NotYetValid { .. }) => "not_yet_valid",
+                E::Protocol(P::Audience | P::NoAudienceRestriction) => "audience",
+                E::Protocol(P::Destination { .. } | P::Recipient { .. }) => "destination",
+                E::Protocol(P::Status { .. }) => "idp_status",
+                E::Protocol(P::NotSigned) => "not_signed",
+                E::Protocol(_) => "protocol",
+                E::Signature(_) => "signature",
+                E::Xml(_) => "xml",
+                E::Encoding(_) => "encoding",
+                E::Decryption(_) => "decryption",
+                E::Tracking(_) => "tracking",
+                E::Outbound(_) => "outbound",
+                E::Config(_) => "config",
+                E::Metadata(_) => "metadata",
+                E::Binding(_) => "binding",
+                _ => "saml",
+            },
+            SignInError::UnknownIdp { .. } => "unknown_idp",
+            SignInError::IdpNotChosen => "idp_not_chosen",
+            SignInError::IdpUnavailable { .. } => "idp_unavailable",
+            SignInError::TenantUnavailable => "tenant_unavailable",
+            SignInError::MalformedRequest(_) => "malformed_request",
+            SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
+            SignInError::Refused(_) => "refused",
+            SignInError::Mapper(_) => "mapper",
+            SignInError::Session(_) => "session",
+        }
+    }
+}
+
+/// A failed sign-in as the browser sees it: the error plus its correlation
+/// ID. Created with [`SignInFailure::log`], which writes the log line.
+#[derive(Debug)]
+pub struct SignInFailure {
+    correlation_id: String,
+    error: SignInError,
+}
+
+impl SignInFailure {
+    /// Logs `error` with a fresh correlation ID (at `warn`; internal failures
+    /// at `error`) and returns the failure to answer with.
+    pub fn log(error: SignInError, route: &'static str, tenant: Option<&str>) -> Self {
+        // A reference, not a secret: fall back to the time if the CSPRNG fails.
+        let correlation_id = crate::random_token(9).unwrap_or_else(|| {
+            format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
+        });
+        let kind = error.kind();
+        match &error {
+            SignInError::Mapper(_) | SignInError::Session(_) => tracing::error!(
+                correlation_id = %correlation_id,
+                kind,
+                route,
+                tenant = tenant.unwrap_or("-"),
+                reason = %error,
+                "SAML sign-in failed"
+            ),
+            _ => tracing::warn!(
+                correlation_id = %correlation_id,
+                kind,
+                route,
+                tenant = tenant.unwrap_or("-"),
+                reason = %error,
+                "SAML sign-in failed"
+            ),
+        }
+        SignInFailure {
+            correlation_id,
+            error,
+        }
+    }
+
+    /// The correlation ID shown to the user and logged.
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    /// The reason.
+    pub fn error(&self) -> &SignInError {
+        &self.error
+    }
+}
+
+impl fmt::Display for SignInFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // What the browser may know: nothing but the reference.
+        write!(f, "sign-in failed (reference {})", self.correlation_id)
+    }
+}
+
+impl ResponseError for SignInFailure {
+    fn status_code(&self) -> StatusCode {
+        match &self.error {
+            SignInError::Refused(_) => StatusCode::FORBIDDEN,
+            SignInError::Mapper(_) | SignInError::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SignInError::IdpUnavailable { .. } | SignInError::TenantUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let reference = html::escape(&self.correlation_id);
+        match &self.error {
+            // The application's own words: it decided, and it wants the
+            // person to know what to do next.
+            SignInError::Refused(r) => html::page(
+                self.status_code(),
+                &r.title,
+                &format!(
+                    "<p>{}</p>\n<p>Reference: <code>{reference}</code></p>\n\
+                     <p><a href=\"/\">Back to the start page</a></p>",
+                    html::escape(&r.message)
+                ),
+            ),
+            _ => html::page(
+                self.status_code(),
+                FAILED_TITLE,
+                &format!(
+                    "<p>{FAILED_TEXT}</p>\n<p>Reference: <code>{reference}</code></p>\n\
+                     <p><a href=\"/\">Back to the start page</a></p>"
+                ),
+            ),
+        }
+    }
+}
+
+/// Title of the fixed failure page.
+pub const FAILED_TITLE: &str = "Sign-in failed";
+/// Text of the fixed failure page.
+pub const FAILED_TEXT: &str = "We could not sign you in. Please try again. If it keeps \
+                               happening, contact your administrator and give them the \
+                               reference below.";

@@ -1,0 +1,321 @@
+//! The SAML routes: SP metadata, login (AuthnRequest out), ACS (response in).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use samlsp::authn_request::OutboundMessage;
+use samlsp::binding::{PostForm, url_decode};
+
+use crate::error::{SignInError, SignInFailure};
+use crate::return_to::ReturnTo;
+use crate::saml::{Saml, TenantState};
+use crate::user::{LinkedUser, MapError, SignedIn, VerifiedLogin};
+
+/// Which tenant a resource serves (resource-level app data).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TenantIndex(pub(crate) usize);
+
+/// Largest ACS POST body: the core's 1 MiB XML limit, base64-encoded
+/// (4/3) and form-encoded (`+`, `/`, `=` become 3 bytes each in the worst
+/// case), plus the RelayState.
+const MAX_ACS_BODY: usize = 4 * 1024 * 1024;
+
+/// Mounts, for every tenant (`/saml` for the default one, `/t/<slug>/saml`
+/// for the others):
+///
+/// - `GET  …/metadata`: this SP's metadata;
+/// - `GET  …/login?idp=<slug>&return_to=<path>`: sends an AuthnRequest
+///   (HTTP-Redirect or HTTP-POST, per IdP) and tracks it server-side under
+///   its RelayState token;
+/// - `POST …/acs`: verifies the response, consumes the request and the
+///   assertion ID, maps the user, renews the session, redirects.
+///
+/// Use it the same way in `main` and in tests:
+/// `App::new().wrap(session).configure(samlsp_actix::configure(saml.clone()))`.
+pub fn configure(saml: Saml) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let paths: Vec<String> = saml
+            .inner
+            .tenants
+            .iter()
+            .map(|t| t.config.base_path())
+            .collect();
+        cfg.app_data(web::Data::new(saml));
+        for (i, base) in paths.into_iter().enumerate() {
+            let idx = web::Data::new(TenantIndex(i));
+            cfg.service(
+                web::resource(format!("{base}/metadata"))
+                    .app_data(idx.clone())
+                    .route(web::get().to(metadata)),
+            );
+            cfg.service(
+                web::resource(format!("{base}/login"))
+                    .app_data(idx.clone())
+                    .route(web::get().to(login)),
+            );
+            cfg.service(
+                web::resource(format!("{base}/acs"))
+                    .app_data(idx)
+                    .app_data(web::PayloadConfig::new(MAX_ACS_BODY))
+                    .route(web::post().to(acs)),
+            );
+        }
+    }
+}
+
+fn tenant<'a>(saml: &'a Saml, idx: &TenantIndex) -> Option<&'a TenantState> {
+    saml.inner.tenants.get(idx.0)
+}
+
+async fn metadata(saml: web::Data<Saml>, idx: web::Data<TenantIndex>) -> HttpResponse {
+    let Some(t) = tenant(&saml, &idx) else {
+        return HttpResponse::NotFound().finish();
+    };
+    match t.metadata_xml() {
+        Ok(xml) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "application/samlmetadata+xml"))
+            .insert_header((header::CACHE_CONTROL, "max-age=300"))
+            .body(xml),
+        Err(e) => {
+            tracing::error!(tenant = t.label(), reason = %e, "SP metadata could not be written");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// Query parameters, decoded; a repeated parameter is an error.
+fn query_params(q: &str) -> Result<Vec<(String, String)>, &'static str> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let k = url_decode(k).ok_or("bad percent-encoding")?;
+        let v = url_decode(v).ok_or("bad percent-encoding")?;
+        if out.iter().any(|(x, _)| *x == k) {
+            return Err("repeated parameter");
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn login(
+    req: HttpRequest,
+    saml: web::Data<Saml>,
+    idx: web::Data<TenantIndex>,
+) -> Result<HttpResponse, SignInFailure> {
+    let t = tenant(&saml, &idx)
+        .ok_or_else(|| SignInFailure::log(SignInError::TenantUnavailable, "login", None))?;
+    let fail = |e: SignInError| SignInFailure::log(e, "login", Some(t.label()));
+    let params =
+        query_params(req.query_string()).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
+    let idp_state = match param(&params, "idp") {
+        Some(slug) => t.idp_by_slug(slug).ok_or_else(|| {
+            fail(SignInError::UnknownIdp {
+                slug: slug.chars().take(64).collect(),
+            })
+        })?,
+        None => match t.idps.as_slice() {
+            [only] => only,
+            _ => return Err(fail(SignInError::IdpNotChosen)),
+        },
+    };
+    let slug = idp_state.config.slug.clone();
+    let idp = crate::saml::read(&idp_state.current)
+        .ok_or_else(|| fail(SignInError::IdpUnavailable { slug: slug.clone() }))?;
+    let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
+    let return_to = ReturnTo::parse_or(param(&params, "return_to"), &saml.inner.default_return);
+
+    let now = saml.now();
+    let prepared = sp
+        .authn_request(idp.entity_id().as_str())
+        .map_err(|e| fail(e.into()))?
+        .force_authn(idp_state.config.options.force_authn)
+        .app_state(return_to.as_str())
+        .build(now, saml.inner.rng.as_ref())
+        .map_err(|e| fail(e.into()))?;
+    let (pending, message) = prepared.into_parts();
+    let request_id = pending.id().to_string();
+    saml.inner
+        .requests
+        .insert(pending, now)
+        .map_err(|e| fail(samlsp::Error::from(e).into()))?;
+    tracing::info!(
+        tenant = t.label(),
+        idp = %slug,
+        request_id = %request_id,
+        "AuthnRequest sent"
+    );
+    Ok(match message {
+        OutboundMessage::Redirect { url } => HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        OutboundMessage::Post(form) => post_form_response(&form),
+    })
+}
+
+/// The auto-submitting form, with a CSP that allows exactly its script and
+/// a form post to the IdP's origin.
+fn post_form_response(form: &PostForm) -> HttpResponse {
+    let csp = format!(
+        "default-src 'none'; script-src {}; form-action {}; frame-ancestors 'none'; \
+         base-uri 'none'",
+        PostForm::SCRIPT_CSP_HASH,
+        origin(form.action()).unwrap_or("'none'")
+    );
+    let mut res = HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(form.to_html());
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+/// `scheme://host[:port]` of an http(s) URL (the core's `Url` type already
+/// refused quotes, spaces and control characters in metadata locations).
+fn origin(url: &str) -> Option<&str> {
+    let rest_at = url.find("://")? + 3;
+    let end = url
+        .get(rest_at..)?
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| rest_at + i);
+    url.get(..end)
+}
+
+/// The ACS form: `SAMLResponse` and optional `RelayState`, each at most once
+/// (SAML Bindings §3.5.4).
+fn acs_form(body: &[u8]) -> Result<(String, Option<String>), &'static str> {
+    let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8")?;
+    let params = query_params(text)?;
+    let response = param(&params, "SAMLResponse")
+        .ok_or("no SAMLResponse")?
+        .to_owned();
+    let relay_state = param(&params, "RelayState").map(str::to_owned);
+    Ok((response, relay_state))
+}
+
+async fn acs(
+    saml: web::Data<Saml>,
+    idx: web::Data<TenantIndex>,
+    session: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, SignInFailure> {
+    let t = tenant(&saml, &idx)
+        .ok_or_else(|| SignInFailure::log(SignInError::TenantUnavailable, "acs", None))?;
+    let fail = |e: SignInError| SignInFailure::log(e, "acs", Some(t.label()));
+    let (saml_response, relay_state) =
+        acs_form(&body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
+    let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
+
+    // SAML Profiles §4.1.4.3-5: take the pending request by RelayState
+    // (once), verify every rule, record the assertion ID against replay.
+    let now = saml.now();
+    let login = sp
+        .consume_response(
+            &saml_response,
+            relay_state.as_deref(),
+            now,
+            saml.inner.requests.as_ref(),
+            saml.inner.replay.as_ref(),
+        )
+        .map_err(|e| fail(e.into()))?;
+
+    let idp_initiated = login.request().is_none();
+    let return_to = match login.request() {
+        Some(p) => ReturnTo::parse_or(p.app_state(), &saml.inner.default_return),
+        // An IdP-initiated RelayState is chosen by whoever built the link.
+        None => ReturnTo::parse_or(login.unsolicited_relay_state(), &saml.inner.default_return),
+    };
+    let assertion = login.into_assertion();
+    let idp_state = t
+        .idp_by_entity_id(assertion.issuer().as_str())
+        .ok_or_else(|| fail(SignInError::IssuerNotInTenant))?;
+
+    let verified = VerifiedLogin {
+        assertion,
+        tenant: t.config.slug.clone(),
+        idp_slug: idp_state.config.slug.clone(),
+        idp_name: idp_state.config.display_name.clone(),
+        idp_initiated,
+    };
+    let user: LinkedUser = match saml.inner.mapper.sign_in(&verified).await {
+        Ok(u) => u,
+        Err(MapError::Refused(r)) => return Err(fail(SignInError::Refused(r))),
+        Err(MapError::Internal(e)) => return Err(fail(SignInError::Mapper(e))),
+    };
+
+    let a = verified.assertion();
+    let mut expires_at = now + saml.inner.max_session;
+    if let Some(limit) = a.session_not_on_or_after() {
+        expires_at = expires_at.min(limit);
+    }
+    let signed_in = SignedIn {
+        user_id: user.user_id,
+        display_name: user.display_name,
+        idp: a.issuer().to_string(),
+        idp_slug: verified.idp_slug.clone(),
+        tenant: verified.tenant.clone(),
+        name_id: a.name_id().value().to_owned(),
+        name_id_format: a.name_id().format().map(str::to_owned),
+        session_index: a.session_index().map(str::to_owned),
+        authenticated_at: a.authn_instant().timestamp(),
+        signed_in_at: now.timestamp(),
+        expires_at: expires_at.timestamp(),
+    };
+    signed_in
+        .start(&session)
+        .map_err(|e| fail(SignInError::Session(e)))?;
+    tracing::info!(
+        tenant = t.label(),
+        idp = %verified.idp_slug,
+        user_id = %signed_in.user_id,
+        idp_initiated,
+        "signed in"
+    );
+    Ok(HttpResponse::build(StatusCode::SEE_OTHER)
+        .insert_header((header::LOCATION, return_to.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin("http://127.0.0.1:8180/realms/acme/protocol/saml"),
+            Some("http://127.0.0.1:8180")
+        );
+        assert_eq!(
+            origin("https://idp.example.com"),
+            Some("https://idp.example.com")
+        );
+        assert_eq!(origin("nonsense"), None);
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(
+            acs_form(b"SAMLResponse=PD94%2Bbg%3D%3D&RelayState=abc"),
+            Ok(("PD94+bg==".to_owned(), Some("abc".to_owned())))
+        );
+        assert_eq!(acs_form(b"RelayState=abc"), Err("no SAMLResponse"));
+        assert_eq!(
+            acs_form(b"SAMLResponse=a&SAMLResponse=b"),
+            Err("repeated parameter")
+        );
+        assert_eq!(acs_form(b"SAMLResponse=%zz"), Err("bad percent-encoding"));
+    }
+}

@@ -1,0 +1,610 @@
+//! [`Saml`]: the shared state behind the routes: tenants and their current
+//! service provider, request store, replay cache, the user mapper, and the
+//! metadata refresh that rebuilds a tenant's SP when an IdP's metadata
+//! changes.
+
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+use samlsp::authn_request::{OsRandom, RandomSource};
+use samlsp::metadata::{MetadataCache, MetadataSource, SpMetadataBuilder};
+use samlsp::{
+    IdentityProvider, MemoryReplayCache, MemoryRequestStore, ReplayCache, RequestStore,
+    ServiceProvider,
+};
+
+use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
+use crate::refresh::MetadataFetcher;
+use crate::return_to::ReturnTo;
+use crate::user::UserMapper;
+
+/// The clock: an input, so tests can pin it (STYLE rule 6).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Configuration mistakes found when building [`Saml`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No tenant configured.
+    #[error("no tenant configured")]
+    NoTenant,
+    /// Two tenants share a slug, or two default tenants.
+    #[error("two tenants share the slug {0:?}")]
+    DuplicateTenant(String),
+    /// A slug with characters other than ASCII letters, digits, `-`, `_`.
+    #[error("invalid slug {0:?} (use ASCII letters, digits, '-' and '_')")]
+    InvalidSlug(String),
+    /// A tenant without IdPs.
+    #[error("tenant {0:?} has no identity provider")]
+    NoIdp(String),
+    /// Two IdPs of one tenant share a slug.
+    #[error("two identity providers of one tenant share the slug {0:?}")]
+    DuplicateIdp(String),
+    /// The default return path is not a path on this site.
+    #[error("the default return path {0:?} is not a path on this site")]
+    BadReturnPath(String),
+    /// The core refused the configuration.
+    #[error("tenant {tenant:?}: {error}")]
+    Core {
+        /// Tenant label.
+        tenant: String,
+        /// The core's error.
+        error: samlsp::Error,
+    },
+}
+
+/// How one IdP's current configuration is held.
+#[derive(Debug)]
+pub(crate) struct IdpState {
+    pub(crate) config: IdpConfig,
+    /// The IdP as the SP uses it (options applied), when known.
+    pub(crate) current: RwLock<Option<IdentityProvider>>,
+    /// Metadata refresh bookkeeping (metadata sources only).
+    pub(crate) cache: Option<Mutex<MetadataState>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct MetadataState {
+    pub(crate) cache: MetadataCache,
+    pub(crate) last_bytes: Vec<u8>,
+    /// After a failed fetch (the core cache only sees parse failures).
+    pub(crate) retry_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TenantState {
+    pub(crate) config: TenantConfig,
+    pub(crate) idps: Vec<IdpState>,
+    pub(crate) sp: RwLock<Option<ServiceProvider>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) tenants: Vec<TenantState>,
+    pub(crate) requests: Arc<dyn RequestStore>,
+    pub(crate) replay: Arc<dyn ReplayCache>,
+    pub(crate) mapper: Arc<dyn UserMapper>,
+    pub(crate) clock: Clock,
+    pub(crate) rng: Arc<dyn RandomSource>,
+    pub(crate) default_return: ReturnTo,
+    pub(crate) sign_in_path: String,
+    pub(crate) max_session: Duration,
+}
+
+/// The SAML side of the application, cheap to clone. Build with
+/// [`Saml::builder`], mount with [`crate::configure`].
+#[derive(Clone)]
+pub struct Saml {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Saml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saml")
+            .field(
+                "tenants",
+                &self
+                    .inner
+                    .tenants
+                    .iter()
+                    .map(|t| t.config.base_path())
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configured IdP as the sign-in page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpSummary {
+    /// Tenant slug (`None`: default tenant).
+    pub tenant: Option<String>,
+    /// IdP slug.
+    pub slug: String,
+    /// Button label.
+    pub display_name: String,
+    /// Entity ID, once known.
+    pub entity_id: Option<String>,
+    /// Whether it can be used now (metadata loaded).
+    pub available: bool,
+    /// Whether IdP-initiated sign-in is accepted from it.
+    pub idp_initiated: bool,
+    /// `…/saml/login?idp=<slug>` (append `&return_to=` as needed).
+    pub login_path: String,
+}
+
+/// Builder for [`Saml`].
+pub struct SamlBuilder {
+    tenants: Vec<TenantConfig>,
+    requests: Option<Arc<dyn RequestStore>>,
+    replay: Option<Arc<dyn ReplayCache>>,
+    mapper: Arc<dyn UserMapper>,
+    clock: Option<Clock>,
+    rng: Option<Arc<dyn RandomSource>>,
+    default_return: String,
+    sign_in_path: String,
+    max_session: Duration,
+}
+
+impl std::fmt::Debug for SamlBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SamlBuilder")
+            .field("tenants", &self.tenants)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Saml {
+    /// Starts a builder with the application's user mapping.
+    pub fn builder(mapper: Arc<dyn UserMapper>) -> SamlBuilder {
+        SamlBuilder {
+            tenants: Vec::new(),
+            requests: None,
+            replay: None,
+            mapper,
+            clock: None,
+            rng: None,
+            default_return: "/".to_owned(),
+            sign_in_path: "/".to_owned(),
+            max_session: Duration::hours(8),
+        }
+    }
+}
+
+impl SamlBuilder {
+    /// Adds a tenant.
+    pub fn tenant(mut self, tenant: TenantConfig) -> Self {
+        self.tenants.push(tenant);
+        self
+    }
+    /// Where pending AuthnRequests wait (default: in memory, bounded). Use a
+    /// shared store when several instances serve the ACS.
+    pub fn request_store(mut self, store: Arc<dyn RequestStore>) -> Self {
+        self.requests = Some(store);
+        self
+    }
+    /// Used assertion IDs (default: in memory, bounded).
+    pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
+        self.replay = Some(cache);
+        self
+    }
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// Randomness for request IDs and RelayState tokens (default: OpenSSL).
+    pub fn rng(mut self, rng: Arc<dyn RandomSource>) -> Self {
+        self.rng = Some(rng);
+        self
+    }
+    /// Where to go after sign-in when nothing (valid) was asked for.
+    pub fn default_return(mut self, path: impl Into<String>) -> Self {
+        self.default_return = path.into();
+        self
+    }
+    /// The application's sign-in page (where [`crate::SignedIn`] sends
+    /// anonymous visitors).
+    pub fn sign_in_path(mut self, path: impl Into<String>) -> Self {
+        self.sign_in_path = path.into();
+        self
+    }
+    /// Longest session after one sign-in (default 8 hours; the IdP's
+    /// `SessionNotOnOrAfter` shortens it).
+    pub fn max_session(mut self, d: Duration) -> Self {
+        self.max_session = d;
+        self
+    }
+
+    /// Checks the configuration and loads every IdP that does not need the
+    /// network (static, file, bytes). URL metadata is loaded by
+    /// [`Saml::refresh`] (call it once before serving) and the refresher.
+    pub fn build(self) -> Result<Saml, SetupError> {
+        if self.tenants.is_empty() {
+            return Err(SetupError::NoTenant);
+        }
+        let default_return = ReturnTo::parse(&self.default_return)
+            .ok_or_else(|| SetupError::BadReturnPath(self.default_return.clone()))?;
+        ReturnTo::parse(&self.sign_in_path)
+            .ok_or_else(|| SetupError::BadReturnPath(self.sign_in_path.clone()))?;
+        let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(Utc::now));
+        let now = clock();
+        let mut seen = Vec::new();
+        let mut tenants = Vec::new();
+        for t in self.tenants {
+            let label = t.slug.clone().unwrap_or_else(|| "default".to_owned());
+            if let Some(s) = &t.slug {
+                if !valid_slug(s) {
+                    return Err(SetupError::InvalidSlug(s.clone()));
+                }
+            }
+            if seen.contains(&t.slug) {
+                return Err(SetupError::DuplicateTenant(label));
+            }
+            seen.push(t.slug.clone());
+            if t.idps.is_empty() {
+                return Err(SetupError::NoIdp(label));
+            }
+            let mut idps: Vec<IdpState> = Vec::new();
+            for idp in &t.idps {
+                if !valid_slug(&idp.slug) {
+                    return Err(SetupError::InvalidSlug(idp.slug.clone()));
+                }
+                if idps.iter().any(|i| i.config.slug == idp.slug) {
+                    return Err(SetupError::DuplicateIdp(idp.slug.clone()));
+                }
+                idps.push(IdpState::new(idp.clone(), now));
+            }
+            let state = TenantState {
+                config: t,
+                idps,
+                sp: RwLock::new(None),
+            };
+            // A tenant whose IdPs all need the network starts without an SP.
+            if state.idps.iter().any(|i| read(&i.current).is_some()) {
+                state.rebuild().map_err(|error| SetupError::Core {
+                    tenant: label,
+                    error,
+                })?;
+            }
+            tenants.push(state);
+        }
+        Ok(Saml {
+            inner: Arc::new(Inner {
+                tenants,
+                requests: self
+                    .requests
+                    .unwrap_or_else(|| Arc::new(MemoryRequestStore::default())),
+                replay: self
+                    .replay
+                    .unwrap_or_else(|| Arc::new(MemoryReplayCache::default())),
+                mapper: self.mapper,
+                clock,
+                rng: self.rng.unwrap_or_else(|| Arc::new(OsRandom)),
+                default_return,
+                sign_in_path: self.sign_in_path,
+                max_session: self.max_session,
+            }),
+        })
+    }
+}
+
+pub(crate) fn read<T: Clone>(l: &RwLock<Option<T>>) -> Option<T> {
+    // Writers replace the whole value; a poisoned lock still holds a valid one.
+    l.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+fn write<T>(l: &RwLock<Option<T>>, value: Option<T>) {
+    *l.write().unwrap_or_else(std::sync::PoisonError::into_inner) = value;
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl IdpState {
+    fn new(config: IdpConfig, now: DateTime<Utc>) -> Self {
+        let mut current = None;
+        let mut cache = None;
+        match &config.source {
+            IdpSource::Static(idp) => current = Some(apply_options(idp.clone(), &config)),
+            IdpSource::Metadata {
+                location,
+                entity_id,
+                pinned,
+            } => {
+                let mut c = MetadataCache::new(entity_id.as_deref(), pinned.clone());
+                let mut last_bytes = Vec::new();
+                let core_source = match location {
+                    MetadataLocation::Url(_) => None,
+                    MetadataLocation::File(p) => Some(MetadataSource::File(p.clone())),
+                    MetadataLocation::Bytes(b) => Some(MetadataSource::Bytes(b.clone())),
+                };
+                if let Some(src) = core_source {
+                    match c
+                        .refresh_from(&src, now)
+                        .map_err(|e| e.to_string())
+                        .and_then(|md| md.to_identity_provider().map_err(|e| e.to_string()))
+                    {
+                        Ok(idp) => {
+                            current = Some(apply_options(idp, &config));
+                            if let MetadataLocation::Bytes(b) = location {
+                                last_bytes = b.clone();
+                            }
+                        }
+                        Err(e) => tracing::error!(
+                            idp = %config.slug,
+                            reason = %e,
+                            "IdP metadata could not be loaded; sign-in with this IdP is unavailable until it can"
+                        ),
+                    }
+                }
+                cache = Some(Mutex::new(MetadataState {
+                    cache: c,
+                    last_bytes,
+                    retry_at: None,
+                }));
+            }
+        }
+        IdpState {
+            config,
+            current: RwLock::new(current),
+            cache,
+        }
+    }
+}
+
+/// Applies the per-IdP options on top of what metadata (or code) says.
+fn apply_options(idp: IdentityProvider, config: &IdpConfig) -> IdentityProvider {
+    let o = &config.options;
+    let mut idp = idp.allow_unsolicited(o.allow_idp_initiated);
+    if let Some(b) = o.binding {
+        idp = idp.preferred_binding(b);
+    }
+    if let Some(f) = &o.name_id_format {
+        idp = idp.name_id_format(f.clone());
+    }
+    if let Some(w) = o.want_signed_requests {
+        idp = idp.want_authn_requests_signed(w);
+    }
+    idp
+}
+
+impl TenantState {
+    pub(crate) fn label(&self) -> &str {
+        self.config.slug.as_deref().unwrap_or("default")
+    }
+
+    /// Rebuilds the SP from the IdPs known now (or drops it when none is).
+    fn rebuild(&self) -> Result<(), samlsp::Error> {
+        let idps: Vec<IdentityProvider> =
+            self.idps.iter().filter_map(|i| read(&i.current)).collect();
+        if idps.is_empty() {
+            write(&self.sp, None);
+            return Ok(());
+        }
+        let s = &self.config.sp;
+        let mut b = ServiceProvider::builder(s.entity_id.clone()).acs_url(s.acs_url.clone());
+        if let Some(k) = &s.signing_key {
+            b = b.signing_key(k.clone());
+        }
+        if let Some(k) = &s.encryption_key {
+            b = b.encryption_key(k.clone());
+        }
+        if let Some(f) = &s.customize {
+            b = f(b);
+        }
+        for idp in idps {
+            b = b.idp(idp);
+        }
+        let sp = b.build()?;
+        write(&self.sp, Some(sp));
+        Ok(())
+    }
+
+    pub(crate) fn sp(&self) -> Option<ServiceProvider> {
+        read(&self.sp)
+    }
+
+    pub(crate) fn idp_by_slug(&self, slug: &str) -> Option<&IdpState> {
+        self.idps.iter().find(|i| i.config.slug == slug)
+    }
+
+    pub(crate) fn idp_by_entity_id(&self, entity_id: &str) -> Option<&IdpState> {
+        self.idps
+            .iter()
+            .find(|i| read(&i.current).is_some_and(|idp| idp.entity_id().as_str() == entity_id))
+    }
+
+    /// SP metadata: from the SP when there is one, else from the settings
+    /// (so an IdP admin can be given metadata before the IdP is reachable).
+    pub(crate) fn metadata_xml(&self) -> Result<String, samlsp::Error> {
+        let opts = samlsp::metadata::MetadataOptions::new();
+        if let Some(sp) = self.sp() {
+            return sp.metadata(&opts);
+        }
+        let s = &self.config.sp;
+        let mut b = SpMetadataBuilder::new(s.entity_id.clone()).acs_url(s.acs_url.clone());
+        if let Some(k) = &s.signing_key {
+            b = b
+                .signing_certificate_pem(&k.certificate_pem())
+                .map_err(samlsp::ConfigError::from)?;
+        }
+        if let Some(k) = &s.encryption_key {
+            b = b
+                .encryption_certificate_pem(&k.certificate_pem())
+                .map_err(samlsp::ConfigError::from)?;
+        }
+        b.to_xml(&opts)
+    }
+}
+
+/// What one refresh pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshReport {
+    /// IdPs whose metadata was fetched and accepted (`tenant/slug`).
+    pub updated: Vec<String>,
+    /// IdPs fetched but unchanged.
+    pub unchanged: Vec<String>,
+    /// IdPs whose refresh failed (the last good copy stays), with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+impl Saml {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    /// The application's sign-in page.
+    pub fn sign_in_path(&self) -> &str {
+        &self.inner.sign_in_path
+    }
+
+    /// Every configured IdP, for a sign-in page.
+    pub fn identity_providers(&self) -> Vec<IdpSummary> {
+        let mut out = Vec::new();
+        for t in &self.inner.tenants {
+            for i in &t.idps {
+                let current = read(&i.current);
+                out.push(IdpSummary {
+                    tenant: t.config.slug.clone(),
+                    slug: i.config.slug.clone(),
+                    display_name: i.config.display_name.clone(),
+                    entity_id: current.as_ref().map(|c| c.entity_id().to_string()),
+                    available: current.is_some() && t.sp().is_some(),
+                    idp_initiated: i.config.options.allow_idp_initiated,
+                    login_path: format!("{}/login?idp={}", t.config.base_path(), i.config.slug),
+                });
+            }
+        }
+        out
+    }
+
+    /// The current service provider of a tenant (`None`: the default one).
+    pub fn service_provider(&self, tenant: Option<&str>) -> Option<ServiceProvider> {
+        self.inner
+            .tenants
+            .iter()
+            .find(|t| t.config.slug.as_deref() == tenant)
+            .and_then(TenantState::sp)
+    }
+
+    /// One refresh pass over metadata-sourced IdPs: fetches those that are
+    /// due (per `cacheDuration`, or never loaded), keeps the last good copy
+    /// when a fetch or parse fails, and rebuilds the tenant's SP when an IdP
+    /// changed. Errors are logged and reported, never fatal.
+    pub async fn refresh(&self, fetcher: &dyn MetadataFetcher) -> RefreshReport {
+        let mut report = RefreshReport::default();
+        for t in &self.inner.tenants {
+            let mut changed: Vec<(&IdpState, Option<IdentityProvider>)> = Vec::new();
+            for i in &t.idps {
+                let (IdpSource::Metadata { location, .. }, Some(state)) =
+                    (&i.config.source, &i.cache)
+                else {
+                    continue;
+                };
+                let label = format!("{}/{}", t.label(), i.config.slug);
+                let now = self.now();
+                let due = {
+                    let s = lock(state);
+                    // Never loaded (or expired): every pass. Otherwise when
+                    // cacheDuration says so, and not before a failed fetch's
+                    // retry time.
+                    s.cache.current(now).is_none()
+                        || (s.cache.needs_refresh(now) && s.retry_at.is_none_or(|r| now >= r))
+                };
+                if !due {
+                    continue;
+                }
+                let fetched = match location {
+                    MetadataLocation::Url(url) => fetcher.fetch(url).await,
+                    MetadataLocation::File(p) => MetadataSource::File(p.clone())
+                        .load(samlsp::xml::Limits::metadata().max_input_bytes)
+                        .map_err(|e| e.to_string()),
+                    MetadataLocation::Bytes(b) => Ok(b.clone()),
+                };
+                let now = self.now();
+                let outcome = {
+                    let mut s = lock(state);
+                    match fetched {
+                        Err(e) => {
+                            // Keep the copy; retry later.
+                            s.retry_at = Some(now + Duration::seconds(MetadataCache::RETRY_DELAY));
+                            Err(e)
+                        }
+                        Ok(bytes) => match s.cache.update(&bytes, now) {
+                            Err(e) => Err(e.to_string()),
+                            Ok(md) => {
+                                s.retry_at = None;
+                                if bytes == s.last_bytes && read(&i.current).is_some() {
+                                    Ok(None)
+                                } else {
+                                    s.last_bytes = bytes;
+                                    Ok(Some(md))
+                                }
+                            }
+                        },
+                    }
+                };
+                match outcome {
+                    Err(reason) => {
+                        let expired = {
+                            let s = lock(state);
+                            s.cache.last_success().is_some() && s.cache.current(now).is_none()
+                        };
+                        if expired && read(&i.current).is_some() {
+                            // Past its validUntil and not renewed: stop
+                            // trusting its keys.
+                            tracing::error!(idp = %label, "IdP metadata expired; IdP disabled");
+                            let previous = read(&i.current);
+                            write(&i.current, None);
+                            changed.push((i, previous));
+                        }
+                        let kept = read(&i.current).is_some();
+                        tracing::warn!(
+                            idp = %label,
+                            reason = %reason,
+                            kept_last_good_copy = kept,
+                            "IdP metadata refresh failed"
+                        );
+                        report.failed.push((label, reason));
+                    }
+                    Ok(None) => report.unchanged.push(label),
+                    Ok(Some(md)) => match md.to_identity_provider() {
+                        Ok(idp) => {
+                            tracing::info!(
+                                idp = %label,
+                                entity_id = %idp.entity_id(),
+                                keys = idp.keys().keys().len(),
+                                "IdP metadata loaded"
+                            );
+                            let previous = read(&i.current);
+                            write(&i.current, Some(apply_options(idp, &i.config)));
+                            changed.push((i, previous));
+                            report.updated.push(label);
+                        }
+                        Err(e) => {
+                            tracing::warn!(idp = %label, reason = %e, "IdP metadata unusable");
+                            report.failed.push((label, e.to_string()));
+                        }
+                    },
+                }
+            }
+            if !changed.is_empty() {
+                if let Err(e) = t.rebuild() {
+                    tracing::error!(
+                        tenant = t.label(),
+                        reason = %e,
+                        "service provider could not be rebuilt with the new metadata; \
+                         keeping the previous one"
+                    );
+                    for (i, previous) in changed {
+                        write(&i.current, previous);
+                    }
+                }
+            }
+        }
+        report
+    }
+}

@@ -1,0 +1,231 @@
+//! The application's side of a sign-in: the [`UserMapper`] hook that turns a
+//! verified assertion into one of its users (just-in-time creation or
+//! linking), and the [`SignedIn`] extractor that means "logged in".
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use chrono::{DateTime, Utc};
+use samlsp::Assertion;
+use serde::{Deserialize, Serialize};
+
+use crate::Saml;
+use crate::return_to::ReturnTo;
+
+/// A verified sign-in, handed to [`UserMapper::sign_in`]. Only the ACS
+/// handler builds one, from an [`Assertion`] the core verified.
+#[derive(Debug)]
+pub struct VerifiedLogin {
+    pub(crate) assertion: Assertion,
+    pub(crate) tenant: Option<String>,
+    pub(crate) idp_slug: String,
+    pub(crate) idp_name: String,
+    pub(crate) idp_initiated: bool,
+}
+
+impl VerifiedLogin {
+    /// The verified assertion: issuer, NameID, attributes, session index.
+    pub fn assertion(&self) -> &Assertion {
+        &self.assertion
+    }
+    /// The IdP's entity ID (the verified Issuer).
+    pub fn idp_entity_id(&self) -> &str {
+        self.assertion.issuer().as_str()
+    }
+    /// The configured short name of the IdP (`acme`).
+    pub fn idp_slug(&self) -> &str {
+        &self.idp_slug
+    }
+    /// The IdP's display name (`Acme Corp`).
+    pub fn idp_name(&self) -> &str {
+        &self.idp_name
+    }
+    /// The tenant whose ACS received it (`None` for the default tenant).
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+    /// True for an IdP-initiated (unsolicited) response.
+    pub fn idp_initiated(&self) -> bool {
+        self.idp_initiated
+    }
+}
+
+/// The application user a sign-in resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedUser {
+    /// The application's user ID (kept in the session).
+    pub user_id: String,
+    /// Name to show.
+    pub display_name: String,
+}
+
+/// The application refuses this person, with words they can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Stable short code for logs and tests (`deactivated`, ...).
+    pub code: &'static str,
+    /// Page title.
+    pub title: String,
+    /// What happened and what to do, for the person signing in.
+    pub message: String,
+}
+
+/// What a [`UserMapper`] can answer besides a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapError {
+    /// A decision: this person may not sign in (shown as a clear page, 403).
+    Refused(Refusal),
+    /// A fault (database unavailable, ...): the fixed failure page, 500.
+    Internal(String),
+}
+
+/// The future a [`UserMapper`] returns.
+pub type MapFuture<'a> = Pin<Box<dyn Future<Output = Result<LinkedUser, MapError>> + 'a>>;
+
+/// The hook the application implements: map a verified sign-in to its own
+/// user (look up by linked identity, link, create just in time, or refuse).
+///
+/// It runs after every SAML check passed and the assertion ID was recorded
+/// against replay, and before the session is created.
+pub trait UserMapper: Send + Sync + 'static {
+    /// Resolves the person in `login` to an application user.
+    fn sign_in<'a>(&'a self, login: &'a VerifiedLogin) -> MapFuture<'a>;
+}
+
+/// Session key under which [`SignedIn`] is stored.
+pub const SESSION_USER_KEY: &str = "samlsp.user";
+
+/// The signed-in user, from the session. Using it as a handler argument
+/// means "logged in": without a (current) sign-in the request is answered
+/// with a redirect to the sign-in page (GET/HEAD) or `401`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The application's user ID ([`LinkedUser::user_id`]).
+    pub user_id: String,
+    /// Name to show.
+    pub display_name: String,
+    /// IdP entity ID.
+    pub idp: String,
+    /// IdP slug.
+    pub idp_slug: String,
+    /// Tenant (`None` for the default one).
+    pub tenant: Option<String>,
+    /// NameID value.
+    pub name_id: String,
+    /// NameID format.
+    pub name_id_format: Option<String>,
+    /// The IdP's `SessionIndex` (for single logout).
+    pub session_index: Option<String>,
+    /// `AuthnInstant`, Unix seconds.
+    pub authenticated_at: i64,
+    /// When this session was created, Unix seconds.
+    pub signed_in_at: i64,
+    /// When this session ends at the latest, Unix seconds: the earlier of the
+    /// configured maximum and the IdP's `SessionNotOnOrAfter`.
+    pub expires_at: i64,
+}
+
+impl SignedIn {
+    /// Reads the sign-in from `session`, if there is one that has not
+    /// expired at `now`.
+    pub fn from_session(session: &Session, now: DateTime<Utc>) -> Option<SignedIn> {
+        let user: SignedIn = session.get(SESSION_USER_KEY).ok().flatten()?;
+        if now.timestamp() >= user.expires_at {
+            return None;
+        }
+        Some(user)
+    }
+
+    /// Writes a fresh sign-in: the session gets a new key (renewed, against
+    /// fixation) and loses everything it held before (the pre-login CSRF
+    /// token included).
+    pub fn start(&self, session: &Session) -> Result<(), String> {
+        session.renew();
+        session.clear();
+        session
+            .insert(SESSION_USER_KEY, self)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Ends the sign-in: deletes the session server-side and the cookie.
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// The request carries no current sign-in.
+#[derive(Debug)]
+pub struct NotSignedIn {
+    location: Option<String>,
+}
+
+impl std::fmt::Display for NotSignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not signed in")
+    }
+}
+
+impl ResponseError for NotSignedIn {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self.location {
+            Some(_) => actix_web::http::StatusCode::SEE_OTHER,
+            None => actix_web::http::StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match &self.location {
+            Some(loc) => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, loc.as_str()))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish(),
+            None => crate::html::page(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "Please sign in",
+                "<p>This page needs you to be signed in.</p>\
+                 <p><a href=\"/\">Sign in</a></p>",
+            ),
+        }
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = NotSignedIn;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let saml = req.app_data::<web::Data<Saml>>();
+        let now = saml.map_or_else(Utc::now, |s| s.now());
+        let session = req.get_session();
+        if let Some(user) = SignedIn::from_session(&session, now) {
+            return std::future::ready(Ok(user));
+        }
+        if session.contains_key(SESSION_USER_KEY) {
+            // Expired: drop it rather than keep carrying it.
+            session.purge();
+        }
+        let location = match req.method().as_str() {
+            "GET" | "HEAD" => {
+                let sign_in = saml.map_or("/", |s| s.sign_in_path());
+                let here = match req.query_string() {
+                    "" => req.path().to_owned(),
+                    q => format!("{}?{q}", req.path()),
+                };
+                Some(match ReturnTo::parse(&here) {
+                    Some(r) if r.as_str() != "/" && r.as_str() != sign_in => format!(
+                        "{sign_in}{}return_to={}",
+                        if sign_in.contains('?') { '&' } else { '?' },
+                        samlsp::binding::url_encode(r.as_str())
+                    ),
+                    _ => sign_in.to_owned(),
+                })
+            }
+            _ => None,
+        };
+        std::future::ready(Err(NotSignedIn { location }))
+    }
+}

@@ -1,0 +1,786 @@
+//! The SAML routes end to end, in-process: AuthnRequest out, signed
+//! response in, session, extractor, and every refusal with its exact reason.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, test, web};
+use common::*;
+use samlsp::{Binding, EntityId, SpKeyPair, Url};
+use samlsp_actix::{
+    FAILED_TITLE, IdpConfig, IdpOptions, IdpSource, LinkedUser, MapError, MapFuture,
+    MemorySessionStore, MetadataFetcher, MetadataLocation, Refusal, Saml, SessionSecret,
+    SessionSettings, SignedIn, SpSettings, TenantConfig, UserMapper, VerifiedLogin,
+};
+
+const SP: &str = "https://visit.test/saml/metadata";
+const ACS: &str = "https://visit.test/saml/acs";
+const TENANT_SP: &str = "https://visit.test/t/globex/saml/metadata";
+const TENANT_ACS: &str = "https://visit.test/t/globex/saml/acs";
+
+/// Maps NameID to user ID; refuses NameID `nobody@acme.test`. Records what
+/// it saw.
+#[derive(Default)]
+struct TestMapper {
+    seen: Mutex<Vec<(String, String, bool)>>,
+}
+
+impl UserMapper for TestMapper {
+    fn sign_in<'a>(&'a self, login: &'a VerifiedLogin) -> MapFuture<'a> {
+        Box::pin(async move {
+            let nid = login.assertion().name_id().value().to_owned();
+            self.seen.lock().unwrap().push((
+                login.idp_slug().to_owned(),
+                nid.clone(),
+                login.idp_initiated(),
+            ));
+            if nid == "nobody@acme.test" {
+                return Err(MapError::Refused(Refusal {
+                    code: "not_provisioned",
+                    title: "No account".into(),
+                    message: "Ask your administrator for access.".into(),
+                }));
+            }
+            Ok(LinkedUser {
+                user_id: format!("u:{nid}"),
+                display_name: nid,
+            })
+        })
+    }
+}
+
+fn sp_key() -> SpKeyPair {
+    SpKeyPair::from_pem(
+        &samlsp_tests::read_repo_file("testdata/keys/sp-rsa2048.key"),
+        &samlsp_tests::read_repo_file("testdata/keys/sp-rsa2048.crt"),
+    )
+    .unwrap()
+}
+
+fn idp_config(idp: &TestIdp, slug: &str, options: IdpOptions) -> IdpConfig {
+    IdpConfig {
+        slug: slug.into(),
+        display_name: format!("{slug} corp"),
+        source: IdpSource::Static(idp.identity_provider()),
+        options,
+    }
+}
+
+/// Default tenant: acme (Redirect, no IdP-initiated) and globex (POST,
+/// IdP-initiated allowed). Tenant `globex`: its own SP with globex.
+fn saml(mapper: Arc<TestMapper>) -> Saml {
+    Saml::builder(mapper)
+        .tenant(TenantConfig {
+            slug: None,
+            sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap())
+                .signing_key(sp_key()),
+            idps: vec![
+                idp_config(&TestIdp::acme(), "acme", IdpOptions::default()),
+                idp_config(
+                    &TestIdp::globex(),
+                    "globex",
+                    IdpOptions {
+                        allow_idp_initiated: true,
+                        binding: Some(Binding::HttpPost),
+                        ..IdpOptions::default()
+                    },
+                ),
+            ],
+        })
+        .tenant(TenantConfig {
+            slug: Some("globex".into()),
+            sp: SpSettings::new(
+                EntityId::new(TENANT_SP).unwrap(),
+                Url::new(TENANT_ACS).unwrap(),
+            ),
+            idps: vec![idp_config(
+                &TestIdp::globex(),
+                "globex",
+                IdpOptions::default(),
+            )],
+        })
+        .sign_in_path("/signin")
+        .build()
+        .unwrap()
+}
+
+async fn me(user: SignedIn) -> HttpResponse {
+    HttpResponse::Ok().body(format!(
+        "{}|{}|{}",
+        user.user_id, user.idp_slug, user.name_id
+    ))
+}
+
+async fn logout(session: actix_session::Session) -> HttpResponse {
+    samlsp_actix::sign_out(&session);
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish()
+}
+
+async fn mark(session: actix_session::Session) -> HttpResponse {
+    session.insert("pre_login_marker", "x").unwrap();
+    HttpResponse::Ok().finish()
+}
+
+async fn read_mark(session: actix_session::Session) -> HttpResponse {
+    HttpResponse::Ok().body(format!(
+        "{}",
+        session.get::<String>("pre_login_marker").unwrap().is_some()
+    ))
+}
+
+macro_rules! app {
+    ($saml:expr) => {{
+        let settings = SessionSettings::for_site(
+            SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
+            "https://visit.test",
+        );
+        test::init_service(
+            App::new()
+                .wrap(settings.middleware(MemorySessionStore::default()))
+                .configure(samlsp_actix::configure($saml.clone()))
+                .route("/me", web::get().to(me))
+                .route("/logout", web::post().to(logout))
+                .route("/mark", web::post().to(mark))
+                .route("/read-mark", web::get().to(read_mark)),
+        )
+        .await
+    }};
+}
+
+async fn body_of(res: ServiceResponse) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+async fn login<S>(app: &S, query: &str) -> SentRequest
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = test::call_service(
+        app,
+        test::TestRequest::get()
+            .uri(&format!("/saml/login?{query}"))
+            .to_request(),
+    )
+    .await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = body_of(res).await;
+    let view = test::TestRequest::default().to_srv_response({
+        let mut r = HttpResponse::build(status);
+        for (k, v) in headers.iter() {
+            r.insert_header((k.clone(), v.clone()));
+        }
+        r.finish()
+    });
+    sent_request(&view, &body)
+}
+
+async fn post_acs<S>(app: &S, path: &str, body: String, cookie: Option<&str>) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::post()
+        .uri(path)
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+async fn get<S>(app: &S, path: &str, cookie: Option<&str>) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+/// Asserts the fixed failure page and returns the matching log line.
+async fn assert_failed(res: ServiceResponse, log: &LogCapture, status: u16, kind: &str) -> String {
+    assert_eq!(res.status(), status);
+    assert!(set_cookie(&res, "id").is_none(), "no session on failure");
+    let body = body_of(res).await;
+    assert!(body.contains(FAILED_TITLE), "{body}");
+    let reference = page_reference(&body);
+    let line = log.failure(&reference);
+    assert!(line.contains(&format!("kind={kind}")), "{line}");
+    // The page says nothing about why.
+    assert!(!body.contains(kind) && !body.contains("SAML:"), "{body}");
+    line
+}
+
+#[actix_web::test]
+async fn sp_initiated_redirect_binding_signs_in() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let mapper = Arc::new(TestMapper::default());
+    let saml = saml(mapper.clone());
+    let app = app!(saml);
+    let idp = TestIdp::acme();
+
+    let req = login(&app, "idp=acme&return_to=/me%3Fx%3D1").await;
+    assert_eq!(req.destination, idp.sso_url);
+    assert!(req.signed, "AuthnRequest signed with the SP key");
+    assert_eq!(req.relay_state.len(), 27, "an opaque token, not the path");
+    assert!(
+        req.xml
+            .contains(&format!("AssertionConsumerServiceURL=\"{ACS}\""))
+    );
+
+    let r = idp.response(
+        &ResponseSpec::new(SP, ACS, "alice@acme.test")
+            .in_response_to(&req.id)
+            .person("alice@acme.test", "Alice", "Tester", &["staff"]),
+    );
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/me?x=1");
+    let cookie = set_cookie(&res, "id").expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+
+    let res = get(&app, "/me", Some(&cookie_pair(&cookie))).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body_of(res).await, "u:alice@acme.test|acme|alice@acme.test");
+    assert_eq!(
+        mapper.seen.lock().unwrap().as_slice(),
+        &[("acme".to_owned(), "alice@acme.test".to_owned(), false)]
+    );
+    // The log has the sign-in, and never the assertion.
+    let all = log.lines().join("\n");
+    assert!(all.contains("signed in"), "{all}");
+    assert!(
+        !all.contains("Assertion") && !all.contains(&r[..40]),
+        "{all}"
+    );
+}
+
+#[actix_web::test]
+async fn sp_initiated_post_binding_signs_in() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let res = get(&app, "/saml/login?idp=globex", None).await;
+    assert_eq!(res.status(), 200);
+    let csp = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("form-action https://idp.globex.test;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    let req = login(&app, "idp=globex").await;
+    assert_eq!(req.destination, TestIdp::globex().sso_url);
+    assert!(req.signed, "enveloped signature in the POSTed request");
+
+    let r = TestIdp::globex().response(
+        &ResponseSpec::new(SP, ACS, "G-1234")
+            .format(NAMEID_PERSISTENT)
+            .in_response_to(&req.id),
+    );
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/");
+}
+
+#[actix_web::test]
+async fn idp_initiated_accepted_only_when_configured() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let mapper = Arc::new(TestMapper::default());
+    let saml = saml(mapper.clone());
+    let app = app!(saml);
+
+    // globex allows it.
+    let r =
+        TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-9").format(NAMEID_PERSISTENT));
+    let res = post_acs(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/me");
+    assert!(mapper.seen.lock().unwrap()[0].2, "marked IdP-initiated");
+
+    // acme does not.
+    let r = TestIdp::acme().response(&ResponseSpec::new(SP, ACS, "alice@acme.test"));
+    let res = post_acs(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
+    assert_failed(res, &log, 400, "unsolicited_not_allowed").await;
+    assert_eq!(mapper.seen.lock().unwrap().len(), 1, "mapper never ran");
+}
+
+#[actix_web::test]
+async fn replay_refused() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+
+    // SP-initiated: the second post finds no pending request.
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "bob@acme.test").in_response_to(&req.id));
+    let body = acs_body(&r, Some(&req.relay_state));
+    assert_eq!(
+        post_acs(&app, "/saml/acs", body.clone(), None)
+            .await
+            .status(),
+        303
+    );
+    let res = post_acs(&app, "/saml/acs", body, None).await;
+    assert_failed(res, &log, 400, "in_response_to").await;
+
+    // IdP-initiated: the replay cache catches the second use.
+    let r =
+        TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").format(NAMEID_PERSISTENT));
+    let body = acs_body(&r, None);
+    assert_eq!(
+        post_acs(&app, "/saml/acs", body.clone(), None)
+            .await
+            .status(),
+        303
+    );
+    let res = post_acs(&app, "/saml/acs", body, None).await;
+    let line = assert_failed(res, &log, 400, "replay").await;
+    assert!(line.contains("already used"), "{line}");
+
+    // The same assertion ID in a freshly signed Response.
+    let spec = ResponseSpec::new(SP, ACS, "G-2")
+        .format(NAMEID_PERSISTENT)
+        .assertion_id("_fixed-assertion-id");
+    let first = TestIdp::globex().response(&spec);
+    let second = TestIdp::globex().response(&spec);
+    assert_ne!(first, second, "different Response IDs");
+    assert_eq!(
+        post_acs(&app, "/saml/acs", acs_body(&first, None), None)
+            .await
+            .status(),
+        303
+    );
+    let res = post_acs(&app, "/saml/acs", acs_body(&second, None), None).await;
+    assert_failed(res, &log, 400, "replay").await;
+}
+
+#[actix_web::test]
+async fn relay_state_open_redirect_refused() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let evil = [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "/%2F%2Fevil.example",
+        "/%0d%0aLocation:%20https://evil.example",
+        "https://visit.test@evil.example",
+    ];
+    for e in evil {
+        // SP-initiated: return_to is ignored, the default path is used.
+        let req = login(
+            &app,
+            &format!("idp=acme&return_to={}", samlsp::binding::url_encode(e)),
+        )
+        .await;
+        let r = TestIdp::acme()
+            .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&req.id));
+        let res = post_acs(
+            &app,
+            "/saml/acs",
+            acs_body(&r, Some(&req.relay_state)),
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), 303, "{e}");
+        assert_eq!(location(&res), "/", "{e}");
+
+        // IdP-initiated: the RelayState is not followed.
+        let r = TestIdp::globex()
+            .response(&ResponseSpec::new(SP, ACS, "G-7").format(NAMEID_PERSISTENT));
+        let res = post_acs(&app, "/saml/acs", acs_body(&r, Some(e)), None).await;
+        assert_eq!(res.status(), 303, "{e}");
+        assert_eq!(location(&res), "/", "{e}");
+    }
+}
+
+#[actix_web::test]
+async fn wrong_idp_response_refused() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+
+    // Request to acme, answer from globex (validly signed by globex).
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").in_response_to(&req.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    let line = assert_failed(res, &log, 400, "issuer_mismatch").await;
+    assert!(line.contains("idp.globex.test"), "{line}");
+
+    // Claims to be acme, signed with another key.
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme_impostor()
+        .response(&ResponseSpec::new(SP, ACS, "admin@acme.test").in_response_to(&req.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "signature").await;
+
+    // Globex's tenant does not accept a response meant for the default SP.
+    let r =
+        TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").format(NAMEID_PERSISTENT));
+    let res = post_acs(&app, "/t/globex/saml/acs", acs_body(&r, None), None).await;
+    assert_failed(res, &log, 400, "destination").await;
+}
+
+#[actix_web::test]
+async fn refusal_by_the_app_is_a_clear_page() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "nobody@acme.test").in_response_to(&req.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let body = body_of(res).await;
+    assert!(
+        body.contains("No account") && body.contains("Ask your administrator"),
+        "{body}"
+    );
+    let line = log.failure(&page_reference(&body));
+    assert!(
+        line.contains("kind=refused") && line.contains("not_provisioned"),
+        "{line}"
+    );
+}
+
+#[actix_web::test]
+async fn unknown_idp_and_malformed_posts_refused() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let res = get(&app, "/saml/login?idp=initech", None).await;
+    assert_failed(res, &log, 400, "unknown_idp").await;
+    let res = get(&app, "/saml/login", None).await;
+    assert_failed(res, &log, 400, "idp_not_chosen").await;
+    let res = post_acs(&app, "/saml/acs", "RelayState=x".into(), None).await;
+    assert_failed(res, &log, 400, "malformed_request").await;
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        "SAMLResponse=a&SAMLResponse=b".into(),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "malformed_request").await;
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        "SAMLResponse=bm90IHhtbA%3D%3D".into(),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "xml").await;
+}
+
+#[actix_web::test]
+async fn session_renewed_on_login_and_purged_on_logout() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+
+    // An anonymous session with some state.
+    let res = test::call_service(&app, test::TestRequest::post().uri("/mark").to_request()).await;
+    let anon = cookie_pair(&set_cookie(&res, "id").unwrap());
+    assert_eq!(
+        body_of(get(&app, "/read-mark", Some(&anon)).await).await,
+        "true"
+    );
+
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "c@acme.test").in_response_to(&req.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        Some(&anon),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let user = cookie_pair(&set_cookie(&res, "id").unwrap());
+    assert_ne!(user, anon, "new session key at sign-in");
+    // The old key is dead and the new session carries nothing from before.
+    assert_eq!(
+        body_of(get(&app, "/read-mark", Some(&anon)).await).await,
+        "false"
+    );
+    assert_eq!(
+        body_of(get(&app, "/read-mark", Some(&user)).await).await,
+        "false"
+    );
+    assert_eq!(get(&app, "/me", Some(&user)).await.status(), 200);
+
+    // Logout: cookie removed and the server-side state gone.
+    let res = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/logout")
+            .insert_header((header::COOKIE, user.as_str()))
+            .to_request(),
+    )
+    .await;
+    let removal = set_cookie(&res, "id").unwrap();
+    assert!(
+        removal.starts_with("id=;") || removal.contains("Max-Age=0"),
+        "{removal}"
+    );
+    let res = get(&app, "/me", Some(&user)).await;
+    assert_eq!(res.status(), 303, "the old cookie no longer signs in");
+    assert_eq!(location(&res), "/signin?return_to=%2Fme");
+}
+
+#[actix_web::test]
+async fn extractor_redirects_anonymous_visitors() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let res = get(&app, "/me?tab=2", None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/signin?return_to=%2Fme%3Ftab%3D2");
+    let res = test::call_service(&app, test::TestRequest::post().uri("/me").to_request()).await;
+    assert_eq!(res.status(), 404, "only GET is routed");
+}
+
+#[actix_web::test]
+async fn metadata_per_tenant() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let res = get(&app, "/saml/metadata", None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/samlmetadata+xml"
+    );
+    let body = body_of(res).await;
+    assert!(body.contains(&format!("entityID=\"{SP}\"")), "{body}");
+    assert!(body.contains(&format!("Location=\"{ACS}\"")), "{body}");
+    assert!(body.contains("AuthnRequestsSigned=\"true\""), "{body}");
+    let body = body_of(get(&app, "/t/globex/saml/metadata", None).await).await;
+    assert!(
+        body.contains(&format!("entityID=\"{TENANT_SP}\"")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("Location=\"{TENANT_ACS}\"")),
+        "{body}"
+    );
+
+    // The tenant's own login and ACS work with its own SP.
+    let res = get(&app, "/t/globex/saml/login", None).await;
+    assert_eq!(
+        res.status(),
+        302,
+        "single IdP: no ?idp= needed; Redirect by default"
+    );
+}
+
+/// Serves metadata from a list the test changes.
+struct FakeFetcher(Mutex<Result<Vec<u8>, String>>);
+
+impl MetadataFetcher for FakeFetcher {
+    fn fetch<'a>(&'a self, _url: &'a str) -> samlsp_actix::FetchFuture<'a> {
+        let r = self.0.lock().unwrap().clone();
+        Box::pin(async move { r })
+    }
+}
+
+#[actix_web::test]
+async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let now = Arc::new(Mutex::new(chrono::Utc::now()));
+    let clock_now = now.clone();
+    let saml = Saml::builder(Arc::new(TestMapper::default()))
+        .tenant(TenantConfig {
+            slug: None,
+            // Keycloak's descriptor always says WantAuthnRequestsSigned.
+            sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap())
+                .signing_key(sp_key()),
+            idps: vec![IdpConfig {
+                slug: "acme".into(),
+                display_name: "Acme".into(),
+                source: IdpSource::Metadata {
+                    location: MetadataLocation::Url("http://127.0.0.1:1/descriptor".into()),
+                    entity_id: None,
+                    pinned: None,
+                },
+                options: IdpOptions::default(),
+            }],
+        })
+        .clock(Arc::new(move || *clock_now.lock().unwrap()))
+        .build()
+        .unwrap();
+    let app = app!(saml);
+
+    // Not loaded yet: login is unavailable, metadata still served.
+    assert!(!saml.identity_providers()[0].available);
+    let res = get(&app, "/saml/login?idp=acme", None).await;
+    assert_failed(res, &log, 503, "idp_unavailable").await;
+    assert_eq!(get(&app, "/saml/metadata", None).await.status(), 200);
+
+    let fetcher = FakeFetcher(Mutex::new(Err("connection refused".into())));
+    let report = saml.refresh(&fetcher).await;
+    assert_eq!(report.failed.len(), 1);
+    assert!(
+        log.lines()
+            .iter()
+            .any(|l| l.contains("IdP metadata refresh failed"))
+    );
+
+    // First good copy (cacheDuration one hour).
+    *fetcher.0.lock().unwrap() = Ok(TestIdp::acme().metadata_xml(Some("PT1H")).into_bytes());
+    let report = saml.refresh(&fetcher).await;
+    assert_eq!(report.updated, vec!["default/acme".to_owned()]);
+    assert!(saml.identity_providers()[0].available);
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&req.id));
+    assert_eq!(
+        post_acs(
+            &app,
+            "/saml/acs",
+            acs_body(&r, Some(&req.relay_state)),
+            None
+        )
+        .await
+        .status(),
+        303
+    );
+
+    // Not due before cacheDuration: no fetch at all.
+    *fetcher.0.lock().unwrap() = Err("must not be called".into());
+    let report = saml.refresh(&fetcher).await;
+    assert_eq!(report, samlsp_actix::RefreshReport::default());
+
+    // Due, but the IdP is down: the last good copy stays in use.
+    *now.lock().unwrap() += chrono::Duration::minutes(61);
+    let report = saml.refresh(&fetcher).await;
+    assert_eq!(report.failed.len(), 1);
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme().response(
+        &ResponseSpec {
+            now: *now.lock().unwrap(),
+            ..ResponseSpec::new(SP, ACS, "a@acme.test")
+        }
+        .in_response_to(&req.id),
+    );
+    assert_eq!(
+        post_acs(
+            &app,
+            "/saml/acs",
+            acs_body(&r, Some(&req.relay_state)),
+            None
+        )
+        .await
+        .status(),
+        303
+    );
+
+    // Key rollover: the IdP now publishes the 3072-bit key under the same
+    // entity ID; after the retry delay the new copy replaces the old one.
+    let rolled = TestIdp {
+        entity_id: TestIdp::acme().entity_id,
+        ..TestIdp::globex()
+    };
+    let rolled_md = rolled
+        .metadata_xml(None)
+        .replace(&TestIdp::globex().sso_url, &TestIdp::acme().sso_url);
+    *fetcher.0.lock().unwrap() = Ok(rolled_md.into_bytes());
+    *now.lock().unwrap() += chrono::Duration::minutes(6);
+    let report = saml.refresh(&fetcher).await;
+    assert_eq!(report.updated, vec!["default/acme".to_owned()]);
+    let t = *now.lock().unwrap();
+    let req = login(&app, "idp=acme").await;
+    let old_key = TestIdp::acme().response(
+        &ResponseSpec {
+            now: t,
+            ..ResponseSpec::new(SP, ACS, "a@acme.test")
+        }
+        .in_response_to(&req.id),
+    );
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&old_key, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "signature").await;
+    let req = login(&app, "idp=acme").await;
+    let new_key = rolled.response(
+        &ResponseSpec {
+            now: t,
+            ..ResponseSpec::new(SP, ACS, "a@acme.test")
+        }
+        .in_response_to(&req.id),
+    );
+    assert_eq!(
+        post_acs(
+            &app,
+            "/saml/acs",
+            acs_body(&new_key, Some(&req.relay_state)),
+            None
+        )
+        .await
+        .status(),
+        303
+    );
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Brings up the demo: Keycloak (realms acme and globex from testdata/keycloak/) on 127.0.0.1:8180
+# and the visitor app (examples/visitor) on http://127.0.0.1:8080, waits until both are ready,
+# and prints the URL and the test users. scripts/demo-down.sh stops everything.
+#
+#   scripts/demo-up.sh [--fresh]     # --fresh: start the app with an empty database
+#
+# Needs: cargo, java (17+), mvn, unzip, curl, python3, openssl, setsid
+# (Debian: apt-get install -y openjdk-17-jre-headless maven unzip curl python3 openssl).
+# The first run downloads Keycloak (~174 MB, Maven Central) and builds the app; later runs reuse both.
+#
+# Env (optional): SAMLSP_DEMO_STATE (default <repo>/target/demo: log, pid, database, session key),
+# SAMLSP_DEMO_TIMEOUT (seconds to wait for the app, default 120), VISITOR_* (see
+# examples/visitor/README.md), and the SAMLSP_KC_* variables of scripts/keycloak/start.sh
+# (the app's configuration expects Keycloak on port 8180).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${SAMLSP_DEMO_STATE:-$ROOT/target/demo}"
+TIMEOUT="${SAMLSP_DEMO_TIMEOUT:-120}"
+CONFIG="${VISITOR_CONFIG:-$ROOT/examples/visitor/visitor.toml}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$TARGET_DIR/debug/visitor"
+APP_URL="http://127.0.0.1:8080"
+PIDFILE="$STATE/visitor.pid"
+LOG="$STATE/visitor.log"
+FRESH=0
+
+for arg in "$@"; do
+  case "$arg" in
+    --fresh) FRESH=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "demo-up.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+t0=$(date +%s.%N)
+elapsed() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.0f}')" "$t0"; }
+
+for tool in cargo java mvn unzip curl python3 openssl setsid; do
+  command -v "$tool" >/dev/null || {
+    echo "demo-up.sh: '$tool' not found (apt-get install -y openjdk-17-jre-headless maven unzip curl python3 openssl; cargo from rustup)" >&2
+    exit 1
+  }
+done
+mkdir -p "$STATE"
+
+if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  echo "demo-up.sh: the visitor app is already running (pid $(cat "$PIDFILE")); run scripts/demo-down.sh first" >&2
+  exit 1
+fi
+if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
+  echo "demo-up.sh: 127.0.0.1:8080 is in use by another program" >&2
+  exit 1
+fi
+
+# Build the app while Keycloak downloads and starts (both take a while on a fresh machine).
+echo "demo-up.sh: building the visitor app (log: $STATE/build.log)"
+(cd "$ROOT" && cargo build --locked -p samlsp-visitor --bin visitor) >"$STATE/build.log" 2>&1 &
+build_pid=$!
+
+echo "demo-up.sh: starting Keycloak (scripts/keycloak/start.sh, log: $STATE/keycloak-start.log)"
+if ! "$ROOT/scripts/keycloak/start.sh" >"$STATE/keycloak-start.log" 2>&1; then
+  echo "demo-up.sh: Keycloak did not start:" >&2
+  tail -n 30 "$STATE/keycloak-start.log" >&2
+  kill "$build_pid" 2>/dev/null || true
+  exit 1
+fi
+grep -E "ready at|already running" "$STATE/keycloak-start.log" | sed 's/^/  /' || true
+
+if ! wait "$build_pid"; then
+  echo "demo-up.sh: the build failed:" >&2
+  tail -n 30 "$STATE/build.log" >&2
+  "$ROOT/scripts/keycloak/stop.sh" >&2 || true
+  exit 1
+fi
+
+# A session key kept between runs, so a restart does not sign everyone out.
+KEYFILE="$STATE/session.key"
+if [[ ! -s "$KEYFILE" ]]; then
+  (umask 077; openssl rand -base64 64 | tr -d '\n' >"$KEYFILE")
+fi
+DB="$STATE/visitor.sqlite3"
+if ((FRESH)); then
+  rm -f "$DB" "$DB-wal" "$DB-shm"
+fi
+
+: >"$LOG"
+# setsid: the app gets its own process group, whose id is the pid we record (demo-down.sh).
+VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
+  setsid "$BIN" --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
+echo $! >"$PIDFILE"
+
+deadline=$(( $(date +%s) + TIMEOUT ))
+until curl -fsS -o /dev/null --max-time 3 "$APP_URL/healthz" 2>/dev/null; do
+  if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    echo "demo-up.sh: the visitor app exited; last log lines:" >&2
+    tail -n 30 "$LOG" >&2
+    rm -f "$PIDFILE"
+    exit 1
+  fi
+  if (( $(date +%s) >= deadline )); then
+    echo "demo-up.sh: the app is not ready after ${TIMEOUT}s (GET $APP_URL/healthz); last log lines:" >&2
+    tail -n 30 "$LOG" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+
+KC_URL="$(grep -E '^SAMLSP_KC_URL=' "$ROOT/target/keycloak/keycloak.env" 2>/dev/null | cut -d= -f2 || true)"
+KC_URL="${KC_URL:-http://127.0.0.1:8180}"
+cat <<EOF
+
+The demo is ready after $(elapsed) s.
+
+  Open  $APP_URL/   (use 127.0.0.1, not localhost: the IdPs know the app by that address)
+
+  SP-initiated: press "Sign in with Acme Corp" or "Sign in with Globex Corporation".
+  IdP-initiated (Globex only; Acme is not configured for it):
+        $KC_URL/realms/globex/protocol/saml/clients/samlsp-demo
+  SP metadata: $APP_URL/saml/metadata      Keycloak admin: $KC_URL/admin/ (admin / admin)
+
+EOF
+python3 - "$ROOT"/testdata/keycloak/*-realm.json <<'PY'
+import json, sys
+print("  Test users (company  username  password  email  groups):")
+for path in sys.argv[1:]:
+    realm = json.load(open(path))
+    for u in realm.get("users", []):
+        pw = next((c["value"] for c in u.get("credentials", []) if c.get("type") == "password"), "")
+        groups = ",".join(g.strip("/") for g in u.get("groups", [])) or "-"
+        note = "   (disabled in Keycloak: its login refuses)" if not u.get("enabled", True) else ""
+        print(f"    {realm['realm']:<7} {u['username']:<6} {pw:<15} {u.get('email',''):<18} {groups}{note}")
+PY
+cat <<EOF
+
+  Members of visitor-admins become admins at their company's default location; others are hosts.
+  Logs: $LOG, target/keycloak/keycloak.log.   Stop everything: scripts/demo-down.sh
+EOF
