@@ -70,8 +70,7 @@ def pytest_runtest_makereport(item, call):
         entry = _MATRIX.setdefault(item.nodeid, {"name": item.name, "info": {}})
         entry["outcome"] = "passed" if call.excinfo is None else "FAILED"
         entry["seconds"] = round(call.stop - call.start, 2)
-        doc = (item.function.__doc__ or "").strip().splitlines()
-        entry["doc"] = doc[0] if doc else ""
+        entry["doc"] = " ".join((item.function.__doc__ or "").split())
         entry["module"] = item.module.__name__
 
 

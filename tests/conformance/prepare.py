@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Prepares the IdPs for a conformance run (called by scripts/conformance.sh).
 
-    prepare.py realms            # (re)create the conformance realms in Keycloak from
-                                 # testdata/conformance/keycloak/*-realm.json via the admin REST API
-    prepare.py pysaml2-metadata FILE   # write the pysaml2 IdP's metadata (the demo reads it)
+    prepare.py realms      # (re)create the conformance realms in Keycloak from
+                           # testdata/conformance/keycloak/*-realm.json via the admin REST API
 
 The realms carry users and groups only. The SAML clients are created later, by the test session,
 by importing the demo's own SP metadata (conftest.py: `keycloak_clients`).

@@ -65,18 +65,18 @@ async function keycloakLogin(page, user, password) {
   await page.waitForLoadState('load');
 }
 
-const browser = await chromium.launch({
+// A new, empty profile directory (playwright passes it to Chromium as --user-data-dir).
+const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: plan.chromium || '/usr/bin/chromium',
   headless: true,
+  viewport: { width: 1100, height: 800 },
   args: [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-    `--user-data-dir=${userDataDir}`,
   ],
 });
 try {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-  const page = await context.newPage();
+  const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(30000);
 
   const sp = plan.sp_initiated;
@@ -85,7 +85,7 @@ try {
     return expectText(page, [sp.button], 'sign-in page');
   });
   await step(page, 'click-company-button', async () => {
-    const button = page.getByRole(sp.button_role, { name: sp.button });
+    const button = page.getByRole(sp.button_role, { name: sp.button, exact: true });
     await Promise.all([
       page.waitForURL((u) => u.toString().startsWith(plan.keycloak_url), { timeout: 30000 }),
       button.first().click(),
@@ -127,17 +127,16 @@ try {
   await step(page, 'me-after-sign-out', async () => {
     await page.goto(plan.demo_url + plan.me_path, { waitUntil: 'load' });
     const text = await bodyText(page);
-    for (const n of idp.expect) {
+    for (const n of idp.signed_in_markers) {
       if (text.includes(n)) throw new Error(`still signed in: "${n}" on ${page.url()}`);
     }
     return expectText(page, out.expect_me, 'me page after sign-out');
   });
-  await context.close();
 } catch (e) {
   failed = true;
   if (!results.length || results[results.length - 1].ok) console.log(JSON.stringify({ step: 'setup', ok: false, detail: String(e) }));
 } finally {
-  await browser.close();
+  await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 fs.writeFileSync(path.join(plan.artifacts, 'results.json'), JSON.stringify(results, null, 2));

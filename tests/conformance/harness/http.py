@@ -81,7 +81,7 @@ class Page:
     url: str
     status: int
     text: str
-    headers: dict
+    headers: dict  # case-insensitive (requests.structures.CaseInsensitiveDict)
     history: list  # [(method, url, status)]
 
     def forms(self) -> list[Form]:
@@ -155,7 +155,7 @@ class Browser:
                 if r.status_code in (301, 302, 303):
                     method, data = "GET", None
                 continue
-            return Page(url=url, status=r.status_code, text=r.text, headers=dict(r.headers), history=history)
+            return Page(url=url, status=r.status_code, text=r.text, headers=r.headers, history=history)
         raise RuntimeError(f"more than {max_hops} redirects from {history[0][1]}")
 
     def get(self, url: str, follow: bool = True) -> Page:
@@ -176,5 +176,3 @@ class Browser:
         sep = "&" if "?" in action else "?"
         return self.get(action + sep + urllib.parse.urlencode(fields), follow=follow)
 
-    def cookies_for(self, host_substring: str) -> list[str]:
-        return [c.name for c in self.http.cookies if host_substring in c.domain]

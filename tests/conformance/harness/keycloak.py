@@ -112,10 +112,12 @@ class KeycloakAdmin:
         return self.call("GET", f"/realms/{realm}/clients/{cid}").json()
 
     def update_client(self, realm: str, cid: str, attributes: dict | None = None, **fields) -> dict:
-        """Sets client attributes (`saml.*`, ...) and top-level fields; returns the new client."""
+        """Sets client attributes (`saml.*`, ...; None removes one) and top-level fields;
+        returns the new client."""
         rep = self.client(realm, cid)
         if attributes:
-            rep.setdefault("attributes", {}).update({k: str(v) for k, v in attributes.items()})
+            rep.setdefault("attributes", {}).update(
+                {k: (None if v is None else str(v)) for k, v in attributes.items()})
         rep.update(fields)
         self.call("PUT", f"/realms/{realm}/clients/{cid}", json=rep)
         return self.client(realm, cid)

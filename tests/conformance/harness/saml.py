@@ -105,10 +105,13 @@ def describe_assertion(a) -> dict:
     cond = a.find("saml:Conditions", NS)
     info["conditions"] = dict(cond.attrib) if cond is not None else None
     info["audience"] = [e.text for e in a.findall(".//saml:AudienceRestriction/saml:Audience", NS)]
-    attrs = {}
+    attrs, elements = {}, []
     for at in a.findall("saml:AttributeStatement/saml:Attribute", NS):
-        attrs[at.get("Name")] = [v.text for v in at.findall("saml:AttributeValue", NS)]
-    info["attributes"] = attrs
+        values = [v.text for v in at.findall("saml:AttributeValue", NS)]
+        attrs.setdefault(at.get("Name"), []).extend(values)
+        elements.append(at.get("Name"))
+    info["attributes"] = attrs  # values of repeated <Attribute Name=...> elements merged
+    info["attribute_elements"] = elements  # one entry per <Attribute> element, in order
     return info
 
 
@@ -123,15 +126,16 @@ def flip_byte(b64: str, needle: bytes, offset: int = 0) -> str:
     return encode_post(bytes(xml))
 
 
-def flip_signature_value_byte(b64: str) -> str:
-    """Changes one byte of the first SignatureValue's base64 text (a different valid base64
-    character, so the value still decodes, to a different signature)."""
+def flip_base64_char(b64: str, element: bytes, offset: int = 10) -> str:
+    """Changes one character of the base64 text of the first `element` (e.g.
+    b"SignatureValue", b"DigestValue") to another base64 character, so that the value still
+    decodes, to different bytes."""
     xml = bytearray(decode_post(b64))
-    start = bytes(xml).find(b"SignatureValue>") + len(b"SignatureValue>")
-    if start < len(b"SignatureValue>"):
-        raise ValueError("no SignatureValue")
-    i = start + 10
-    xml[i] = ord("B") if xml[i] != ord("B") else ord("C")
+    at = bytes(xml).find(element + b">")
+    if at < 0:
+        raise ValueError(f"no {element!r}")
+    i = at + len(element) + 1 + offset
+    xml[i] = ord("A") if xml[i] != ord("A") else ord("B")
     return encode_post(bytes(xml))
 
 
@@ -160,10 +164,87 @@ def authn_request(
     return rid, xml
 
 
-def redirect_query(xml: str, relay_state: str | None = None) -> str:
+# -- decryption (only to show, in the matrix, what is inside an EncryptedAssertion) ------------
+
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+
+
+def decrypt_assertion(xml: bytes, key_pem: bytes) -> bytes:
+    """Decrypts the EncryptedAssertion of a Response with the SP's RSA key (RSA-OAEP with SHA-1
+    or SHA-256 digests; AES-GCM or AES-CBC content) and returns the Assertion's XML."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    root = ET.fromstring(xml)
+    ed = root.find("saml:EncryptedAssertion/xenc:EncryptedData", NS)
+    ek = ed.find(".//xenc:EncryptedKey", NS)
+    if ek is None:
+        ek = root.find("saml:EncryptedAssertion/xenc:EncryptedKey", NS)
+    km = ek.find("xenc:EncryptionMethod", NS)
+    digest = km.find("ds:DigestMethod", NS)
+    mgf = km.find(f"{{{XENC11}}}MGF")
+    hmap = {
+        None: hashes.SHA1(),
+        "http://www.w3.org/2000/09/xmldsig#sha1": hashes.SHA1(),
+        "http://www.w3.org/2001/04/xmlenc#sha256": hashes.SHA256(),
+        XENC11 + "mgf1sha1": hashes.SHA1(),
+        XENC11 + "mgf1sha256": hashes.SHA256(),
+    }
+    h = hmap[digest.get("Algorithm") if digest is not None else None]
+    m = hmap[mgf.get("Algorithm") if mgf is not None else None]
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    cek = key.decrypt(
+        base64.b64decode(ek.find("xenc:CipherData/xenc:CipherValue", NS).text),
+        padding.OAEP(mgf=padding.MGF1(m), algorithm=h, label=None),
+    )
+    alg = ed.find("xenc:EncryptionMethod", NS).get("Algorithm")
+    data = base64.b64decode(ed.find("xenc:CipherData/xenc:CipherValue", NS).text)
+    if alg.endswith("-gcm"):
+        return AESGCM(cek).decrypt(data[:12], data[12:], None)
+    d = Cipher(algorithms.AES(cek), modes.CBC(data[:16])).decryptor()
+    plain = d.update(data[16:]) + d.finalize()
+    return plain[: -plain[-1]]
+
+
+def describe_encrypted(xml: bytes, key_pem: bytes) -> dict:
+    """describe() plus what the decrypted Assertion holds."""
+    info = describe(xml)
+    if info["encrypted_assertion"]:
+        a = ET.fromstring(decrypt_assertion(xml, key_pem))
+        info.update(describe_assertion(a))
+    return info
+
+
+def signed_redirect_url(endpoint: str, xml: str, relay_state: str | None, key_pem: bytes) -> str:
+    """HTTP-Redirect binding with an RSA-SHA256 signature over
+    `SAMLRequest=...&RelayState=...&SigAlg=...` (Bindings §3.4.4.1)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     deflated = c.compress(xml.encode()) + c.flush()
     params = [("SAMLRequest", base64.b64encode(deflated).decode())]
     if relay_state is not None:
         params.append(("RelayState", relay_state))
-    return urllib.parse.urlencode(params)
+    params.append(("SigAlg", RSA_SHA256))
+    signed = urllib.parse.urlencode(params, quote_via=urllib.parse.quote).encode()
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    sig = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
+    params.append(("Signature", base64.b64encode(sig).decode()))
+    return endpoint + "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+
+def flip_content_ciphertext_byte(b64: str) -> str:
+    """Changes one base64 character of the EncryptedData's own CipherValue (the encrypted
+    Assertion). Keycloak puts the EncryptedKey inside EncryptedData/KeyInfo, before CipherData,
+    so the content's CipherValue is the last one in document order."""
+    xml = bytearray(decode_post(b64))
+    tag = b"<xenc:CipherValue>"
+    start = bytes(xml).rfind(tag)
+    if start < 0:
+        raise ValueError("no xenc:CipherValue")
+    i = start + len(tag) + 40
+    xml[i] = ord("A") if xml[i] != ord("A") else ord("B")
+    return encode_post(bytes(xml))

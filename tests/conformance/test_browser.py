@@ -1,0 +1,90 @@
+"""A person at a real browser: Debian's Chromium, headless, driven by playwright-core
+(browser/flow.mjs). They open the demo, click their company's button, type their username and
+password on Keycloak's page and land on "me" showing their name; then sign in IdP-initiated
+from Keycloak's URL; then sign out. Screenshots of every step: target/conformance/screenshots/.
+The assertions are on page content; the screenshots are evidence for people."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from harness.setup import IDP_INITIATED_NAME
+
+HERE = __import__("pathlib").Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def browser_run(env, clients, demo):
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed")
+    if not (HERE / "node_modules" / "playwright-core").is_dir():
+        raise RuntimeError("playwright-core is not installed (scripts/conformance.sh runs npm ci)")
+    shots = env.artifacts / "screenshots"
+    plan = {
+        "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
+        "artifacts": str(shots),
+        "demo_url": env.demo_url,
+        "keycloak_url": env.kc_url,
+        "start_path": "/",
+        "me_path": "/me",
+        "sp_initiated": {
+            "button": "Sign in with Acme Corp", "button_role": "link",
+            "username": "frank", "password": "frank-conformance-pw",
+            "expect": ["Frank Fischer", "frank@acme.test", "Acme Corp"],
+        },
+        "idp_initiated": {
+            "url": f"{env.realm_url('globex')}/protocol/saml/clients/{IDP_INITIATED_NAME}",
+            "username": "grace", "password": "grace-conformance-pw",
+            "expect": ["Grace Gomez", "grace@globex.test", "Globex Corporation"],
+            # on any page only while Grace is signed in (the header shows her name)
+            "signed_in_markers": ["Grace Gomez", "grace@globex.test"],
+        },
+        "sign_out": {
+            "role": "button", "name": "Sign out",
+            "expect": ["You are signed out.", "Sign in with Acme Corp"],
+            "expect_me": ["Sign in with Acme Corp"],
+        },
+    }
+    plan_file = env.artifacts / "browser-plan.json"
+    plan_file.write_text(json.dumps(plan, indent=2))
+    p = subprocess.run([node, str(HERE / "browser" / "flow.mjs"), str(plan_file)], cwd=HERE,
+                       capture_output=True, text=True, timeout=240)
+    (env.artifacts / "browser.log").write_text(p.stdout + "\n--- stderr\n" + p.stderr)
+    steps = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            s = json.loads(line)
+            steps[s["step"]] = s
+    if not steps:
+        raise RuntimeError(f"the browser did not run (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return steps
+
+
+def _check(steps, names, record):
+    for n in names:
+        s = steps.get(n)
+        assert s is not None, f"step {n} did not run: {json.dumps(steps, indent=1)}"
+        assert s["ok"], f"step {n}: {s['detail']} (screenshot {s.get('screenshot')})"
+    record(**{n: f"{steps[n]['ms']}ms: {steps[n]['detail']}" for n in names})
+
+
+def test_browser_sp_initiated(browser_run, record):
+    """Chromium: demo sign-in page -> "Sign in with Acme Corp" -> Keycloak login page ->
+    username and password typed -> the "me" page shows Frank Fischer."""
+    _check(browser_run, ["open-demo", "click-company-button", "keycloak-sign-in", "me-page"], record)
+
+
+def test_browser_idp_initiated(browser_run, record):
+    """Chromium: Keycloak's IdP-initiated URL for Globex -> login -> the demo's "me" page shows
+    Grace Gomez."""
+    _check(browser_run, ["idp-initiated-open", "idp-initiated-sign-in", "idp-initiated-me-page"], record)
+
+
+def test_browser_sign_out(browser_run, record):
+    """Chromium: "Sign out" -> signed-out notice; /me then asks to sign in again."""
+    _check(browser_run, ["sign-out", "me-after-sign-out"], record)
