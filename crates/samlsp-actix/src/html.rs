@@ -14,18 +14,10 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// [`escape`] into an existing buffer.
+/// [`escape`] into an existing buffer (the core's HTML escaper, so the
+/// AuthnRequest form and these pages escape identically).
 pub fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    samlsp::xmlwriter::escape_html(s, out);
 }
 
 /// Content-Security-Policy of the pages rendered here: nothing may load,

@@ -7,11 +7,6 @@
 //! *as received*, never re-encoded (re-encoding breaks IdPs that use lowercase
 //! hex or encode more characters, and is what samael got wrong).
 
-use openssl::bn::BigNum;
-use openssl::ecdsa::EcdsaSig;
-use openssl::pkey::Id;
-use openssl::sign::Verifier;
-
 use super::{MessageKind, base64_decode_lenient, deflate, inflate_bounded, url_decode, url_encode};
 use crate::dsig::{AlgorithmPolicy, SignatureAlgorithm, TrustedKeys};
 use crate::error::{BindingError, Error, OutboundError};
@@ -272,56 +267,14 @@ impl RedirectMessage {
         let key_index = keys
             .keys()
             .iter()
-            .position(|k| verify_with(algorithm, k, sig.signed_octets.as_bytes(), &sig.value))
+            .position(|k| {
+                crate::dsig::verify_with_key(algorithm, k, sig.signed_octets.as_bytes(), &sig.value)
+            })
             .ok_or(BindingError::SignatureInvalid)?;
         Ok(VerifiedRedirect {
             message: self,
             algorithm,
             key_index,
         })
-    }
-}
-
-/// Checks one signature value with one trusted key; any mismatch of key type
-/// and algorithm is simply "does not verify".
-fn verify_with(
-    alg: SignatureAlgorithm,
-    key: &crate::dsig::TrustedKey,
-    data: &[u8],
-    value: &[u8],
-) -> bool {
-    let public = &key.public;
-    let rsa_alg = matches!(
-        alg,
-        SignatureAlgorithm::RsaSha256
-            | SignatureAlgorithm::RsaSha384
-            | SignatureAlgorithm::RsaSha512
-            | SignatureAlgorithm::RsaSha1
-    );
-    let md = alg.message_digest();
-    match public.id() {
-        Id::RSA if rsa_alg => Verifier::new(md, public)
-            .and_then(|mut v| v.verify_oneshot(value, data))
-            .unwrap_or(false),
-        Id::EC if !rsa_alg => {
-            let Ok(ec) = public.ec_key() else {
-                return false;
-            };
-            let field_bytes = usize::try_from(ec.group().degree().div_ceil(8)).unwrap_or(0);
-            // XML-DSig 1.1 §6.4.3 encoding (r || s), also used here.
-            if field_bytes == 0 || value.len() != 2 * field_bytes {
-                return false;
-            }
-            let (r, s) = value.split_at(field_bytes);
-            let der = BigNum::from_slice(r)
-                .and_then(|r| BigNum::from_slice(s).map(|s| (r, s)))
-                .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
-                .and_then(|sig| sig.to_der());
-            let Ok(der) = der else { return false };
-            Verifier::new(md, public)
-                .and_then(|mut v| v.verify_oneshot(&der, data))
-                .unwrap_or(false)
-        }
-        _ => false,
     }
 }

@@ -26,6 +26,7 @@ pub use algorithms::{AlgorithmPolicy, DigestAlgorithm, SignatureAlgorithm};
 pub use error::{DsigError, KeyError};
 pub use keys::{TrustedKey, TrustedKeys};
 pub use verify::verify;
+pub(crate) use verify::verify_with_key;
 
 use crate::xml::{ElementRef, NodeId};
 
