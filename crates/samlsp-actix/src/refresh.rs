@@ -5,7 +5,9 @@
 //! fetches the IdPs that are due: per the metadata's `cacheDuration`
 //! (clamped by the core's [`samlsp::metadata::MetadataCache`]), at every
 //! tick while an IdP has never loaded, and 5 minutes after a failed fetch. A
-//! failure keeps the last good copy and is logged.
+//! failure keeps the last good copy and is logged. A response whose signature
+//! no known key verifies (the symptom of a rotated IdP key) makes the next
+//! tick fetch early, at most once per IdP every 5 minutes.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -228,7 +228,18 @@ async fn acs(
             saml.inner.requests.as_ref(),
             saml.inner.replay.as_ref(),
         )
-        .map_err(|e| fail(e.into()))?;
+        .map_err(|e| {
+            if matches!(
+                e,
+                samlsp::Error::Signature(
+                    samlsp::dsig::DsigError::SignatureInvalid
+                        | samlsp::dsig::DsigError::NoKeyForAlgorithm
+                )
+            ) {
+                saml.request_early_refresh(t);
+            }
+            fail(e.into())
+        })?;
 
     let idp_initiated = login.request().is_none();
     let return_to = match login.request() {

@@ -69,7 +69,17 @@ pub(crate) struct MetadataState {
     pub(crate) last_bytes: Vec<u8>,
     /// After a failed fetch (the core cache only sees parse failures).
     pub(crate) retry_at: Option<DateTime<Utc>>,
+    /// A response failed signature verification: the IdP may have rotated
+    /// its key, so fetch again at the next pass instead of waiting for
+    /// cacheDuration (Keycloak publishes none: the default would be hours).
+    pub(crate) early_requested: bool,
+    /// When the last early fetch happened (they are rate-limited).
+    pub(crate) last_early: Option<DateTime<Utc>>,
 }
+
+/// Least time between two early refreshes of one IdP. Any client can post a
+/// badly signed response, so this bounds the fetches an attacker can cause.
+pub(crate) const EARLY_REFRESH_INTERVAL_SECONDS: i64 = 300;
 
 #[derive(Debug)]
 pub(crate) struct TenantState {
@@ -344,6 +354,8 @@ impl IdpState {
                     cache: c,
                     last_bytes,
                     retry_at: None,
+                    early_requested: false,
+                    last_early: None,
                 }));
             }
         }
@@ -490,6 +502,17 @@ impl Saml {
             .and_then(TenantState::sp)
     }
 
+    /// Asks the next refresh pass to fetch the metadata of this tenant's IdPs
+    /// now (rate-limited per IdP): called when a response's signature did not
+    /// verify with any known key, the symptom of a rotated IdP key.
+    pub(crate) fn request_early_refresh(&self, tenant: &TenantState) {
+        for i in &tenant.idps {
+            if let Some(state) = &i.cache {
+                lock(state).early_requested = true;
+            }
+        }
+    }
+
     /// One refresh pass over metadata-sourced IdPs: fetches those that are
     /// due (per `cacheDuration`, or never loaded), keeps the last good copy
     /// when a fetch or parse fails, and rebuilds the tenant's SP when an IdP
@@ -507,11 +530,21 @@ impl Saml {
                 let label = format!("{}/{}", t.label(), i.config.slug);
                 let now = self.now();
                 let due = {
-                    let s = lock(state);
+                    let mut s = lock(state);
                     // Never loaded (or expired): every pass. Otherwise when
                     // cacheDuration says so, and not before a failed fetch's
-                    // retry time.
-                    s.cache.current(now).is_none()
+                    // retry time; or early, after an unknown-key signature
+                    // (rate-limited).
+                    let early = s.early_requested
+                        && s.last_early.is_none_or(|t| {
+                            now >= t + Duration::seconds(EARLY_REFRESH_INTERVAL_SECONDS)
+                        });
+                    if early {
+                        s.early_requested = false;
+                        s.last_early = Some(now);
+                    }
+                    early
+                        || s.cache.current(now).is_none()
                         || (s.cache.needs_refresh(now) && s.retry_at.is_none_or(|r| now >= r))
                 };
                 if !due {

@@ -784,3 +784,116 @@ async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
         303
     );
 }
+
+/// A response signed with a key the SP does not know makes the next refresh
+/// pass fetch the IdP's metadata early (the IdP may have rotated its key;
+/// Keycloak publishes no cacheDuration), at most once per five minutes.
+#[actix_web::test]
+async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let now = Arc::new(Mutex::new(chrono::Utc::now()));
+    let clock_now = now.clone();
+    let saml = Saml::builder(Arc::new(TestMapper::default()))
+        .tenant(TenantConfig {
+            slug: None,
+            sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap())
+                .signing_key(sp_key()),
+            idps: vec![IdpConfig {
+                slug: "acme".into(),
+                display_name: "Acme".into(),
+                source: IdpSource::Metadata {
+                    location: MetadataLocation::Url("http://127.0.0.1:1/descriptor".into()),
+                    entity_id: None,
+                    pinned: None,
+                },
+                options: IdpOptions::default(),
+            }],
+        })
+        .clock(Arc::new(move || *clock_now.lock().unwrap()))
+        .build()
+        .unwrap();
+    let app = app!(saml);
+    let fetcher = FakeFetcher(Mutex::new(Ok(TestIdp::acme()
+        .metadata_xml(Some("PT1H"))
+        .into_bytes())));
+    assert_eq!(
+        saml.refresh(&fetcher).await.updated,
+        vec!["default/acme".to_owned()]
+    );
+
+    // The IdP rotates to the 3072-bit key under the same entity ID.
+    let rolled = TestIdp {
+        entity_id: TestIdp::acme().entity_id,
+        ..TestIdp::globex()
+    };
+    let rolled_md = rolled
+        .metadata_xml(Some("PT1H"))
+        .replace(&TestIdp::globex().sso_url, &TestIdp::acme().sso_url);
+    *fetcher.0.lock().unwrap() = Ok(rolled_md.into_bytes());
+    // Not due for an hour: a plain pass fetches nothing.
+    assert_eq!(
+        saml.refresh(&fetcher).await,
+        samlsp_actix::RefreshReport::default()
+    );
+
+    let signed_by_new_key = |req_id: &str| {
+        rolled.response(
+            &ResponseSpec {
+                now: *now.lock().unwrap(),
+                ..ResponseSpec::new(SP, ACS, "a@acme.test")
+            }
+            .in_response_to(req_id),
+        )
+    };
+    let req = login(&app, "idp=acme").await;
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&signed_by_new_key(&req.id), Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "signature").await;
+
+    // The failure asked for an early pass: the new key is fetched and works.
+    assert_eq!(
+        saml.refresh(&fetcher).await.updated,
+        vec!["default/acme".to_owned()]
+    );
+    let req = login(&app, "idp=acme").await;
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&signed_by_new_key(&req.id), Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+
+    // Another bad signature within five minutes: no second early fetch.
+    *fetcher.0.lock().unwrap() = Err("must not be called".into());
+    let req = login(&app, "idp=acme").await;
+    let impostor = TestIdp::acme().response(
+        &ResponseSpec {
+            now: *now.lock().unwrap(),
+            ..ResponseSpec::new(SP, ACS, "a@acme.test")
+        }
+        .in_response_to(&req.id),
+    );
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&impostor, Some(&req.relay_state)),
+        None,
+    )
+    .await;
+    assert_failed(res, &log, 400, "signature").await;
+    assert_eq!(
+        saml.refresh(&fetcher).await,
+        samlsp_actix::RefreshReport::default()
+    );
+    // After the interval it may fetch again (and here the fetch fails, keeping the copy).
+    *now.lock().unwrap() += chrono::Duration::minutes(6);
+    assert_eq!(saml.refresh(&fetcher).await.failed.len(), 1);
+}
