@@ -642,10 +642,9 @@ impl MetadataFetcher for FakeFetcher {
     }
 }
 
-#[actix_web::test]
-async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
-    let log = LogCapture::default();
-    let _g = log.install();
+/// One tenant whose only IdP ("acme") comes from URL metadata, with a
+/// settable clock.
+fn metadata_sourced_saml() -> (Saml, Arc<Mutex<chrono::DateTime<chrono::Utc>>>) {
     let now = Arc::new(Mutex::new(chrono::Utc::now()));
     let clock_now = now.clone();
     let saml = Saml::builder(Arc::new(TestMapper::default()))
@@ -668,6 +667,14 @@ async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
         .clock(Arc::new(move || *clock_now.lock().unwrap()))
         .build()
         .unwrap();
+    (saml, now)
+}
+
+#[actix_web::test]
+async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let (saml, now) = metadata_sourced_saml();
     let app = app!(saml);
 
     // Not loaded yet: login is unavailable, metadata still served.
@@ -792,27 +799,7 @@ async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
 async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
     let log = LogCapture::default();
     let _g = log.install();
-    let now = Arc::new(Mutex::new(chrono::Utc::now()));
-    let clock_now = now.clone();
-    let saml = Saml::builder(Arc::new(TestMapper::default()))
-        .tenant(TenantConfig {
-            slug: None,
-            sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap())
-                .signing_key(sp_key()),
-            idps: vec![IdpConfig {
-                slug: "acme".into(),
-                display_name: "Acme".into(),
-                source: IdpSource::Metadata {
-                    location: MetadataLocation::Url("http://127.0.0.1:1/descriptor".into()),
-                    entity_id: None,
-                    pinned: None,
-                },
-                options: IdpOptions::default(),
-            }],
-        })
-        .clock(Arc::new(move || *clock_now.lock().unwrap()))
-        .build()
-        .unwrap();
+    let (saml, now) = metadata_sourced_saml();
     let app = app!(saml);
     let fetcher = FakeFetcher(Mutex::new(Ok(TestIdp::acme()
         .metadata_xml(Some("PT1H"))
