@@ -670,12 +670,47 @@ fn metadata_sourced_saml() -> (Saml, Arc<Mutex<chrono::DateTime<chrono::Utc>>>) 
     (saml, now)
 }
 
+/// "acme" after a key rollover: the 3072-bit key under acme's entity ID and
+/// SSO URL, with its metadata.
+fn rolled_acme(cache_duration: Option<&str>) -> (TestIdp, Vec<u8>) {
+    let rolled = TestIdp {
+        entity_id: TestIdp::acme().entity_id,
+        ..TestIdp::globex()
+    };
+    let md = rolled
+        .metadata_xml(cache_duration)
+        .replace(&TestIdp::globex().sso_url, &TestIdp::acme().sso_url);
+    (rolled, md.into_bytes())
+}
+
+/// An SP-initiated round trip at "acme": login, then `idp`'s response issued
+/// at `now` posted to the ACS.
+async fn acme_round_trip<S>(
+    app: &S,
+    idp: &TestIdp,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let req = login(app, "idp=acme").await;
+    let r = idp.response(
+        &ResponseSpec {
+            now,
+            ..ResponseSpec::new(SP, ACS, "a@acme.test")
+        }
+        .in_response_to(&req.id),
+    );
+    post_acs(app, "/saml/acs", acs_body(&r, Some(&req.relay_state)), None).await
+}
+
 #[actix_web::test]
 async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     let log = LogCapture::default();
     let _g = log.install();
     let (saml, now) = metadata_sourced_saml();
     let app = app!(saml);
+    let clock = || *now.lock().unwrap();
 
     // Not loaded yet: login is unavailable, metadata still served.
     assert!(!saml.identity_providers()[0].available);
@@ -697,18 +732,10 @@ async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.updated, vec!["default/acme".to_owned()]);
     assert!(saml.identity_providers()[0].available);
-    let req = login(&app, "idp=acme").await;
-    let r = TestIdp::acme()
-        .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&req.id));
     assert_eq!(
-        post_acs(
-            &app,
-            "/saml/acs",
-            acs_body(&r, Some(&req.relay_state)),
-            None
-        )
-        .await
-        .status(),
+        acme_round_trip(&app, &TestIdp::acme(), clock())
+            .await
+            .status(),
         303
     );
 
@@ -721,75 +748,23 @@ async fn metadata_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     *now.lock().unwrap() += chrono::Duration::minutes(61);
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.failed.len(), 1);
-    let req = login(&app, "idp=acme").await;
-    let r = TestIdp::acme().response(
-        &ResponseSpec {
-            now: *now.lock().unwrap(),
-            ..ResponseSpec::new(SP, ACS, "a@acme.test")
-        }
-        .in_response_to(&req.id),
-    );
     assert_eq!(
-        post_acs(
-            &app,
-            "/saml/acs",
-            acs_body(&r, Some(&req.relay_state)),
-            None
-        )
-        .await
-        .status(),
+        acme_round_trip(&app, &TestIdp::acme(), clock())
+            .await
+            .status(),
         303
     );
 
     // Key rollover: the IdP now publishes the 3072-bit key under the same
     // entity ID; after the retry delay the new copy replaces the old one.
-    let rolled = TestIdp {
-        entity_id: TestIdp::acme().entity_id,
-        ..TestIdp::globex()
-    };
-    let rolled_md = rolled
-        .metadata_xml(None)
-        .replace(&TestIdp::globex().sso_url, &TestIdp::acme().sso_url);
-    *fetcher.0.lock().unwrap() = Ok(rolled_md.into_bytes());
+    let (rolled, rolled_md) = rolled_acme(None);
+    *fetcher.0.lock().unwrap() = Ok(rolled_md);
     *now.lock().unwrap() += chrono::Duration::minutes(6);
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.updated, vec!["default/acme".to_owned()]);
-    let t = *now.lock().unwrap();
-    let req = login(&app, "idp=acme").await;
-    let old_key = TestIdp::acme().response(
-        &ResponseSpec {
-            now: t,
-            ..ResponseSpec::new(SP, ACS, "a@acme.test")
-        }
-        .in_response_to(&req.id),
-    );
-    let res = post_acs(
-        &app,
-        "/saml/acs",
-        acs_body(&old_key, Some(&req.relay_state)),
-        None,
-    )
-    .await;
+    let res = acme_round_trip(&app, &TestIdp::acme(), clock()).await;
     assert_failed(res, &log, 400, "signature").await;
-    let req = login(&app, "idp=acme").await;
-    let new_key = rolled.response(
-        &ResponseSpec {
-            now: t,
-            ..ResponseSpec::new(SP, ACS, "a@acme.test")
-        }
-        .in_response_to(&req.id),
-    );
-    assert_eq!(
-        post_acs(
-            &app,
-            "/saml/acs",
-            acs_body(&new_key, Some(&req.relay_state)),
-            None
-        )
-        .await
-        .status(),
-        303
-    );
+    assert_eq!(acme_round_trip(&app, &rolled, clock()).await.status(), 303);
 }
 
 /// A response signed with a key the SP does not know makes the next refresh
@@ -801,6 +776,7 @@ async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
     let _g = log.install();
     let (saml, now) = metadata_sourced_saml();
     let app = app!(saml);
+    let clock = || *now.lock().unwrap();
     let fetcher = FakeFetcher(Mutex::new(Ok(TestIdp::acme()
         .metadata_xml(Some("PT1H"))
         .into_bytes())));
@@ -810,37 +786,15 @@ async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
     );
 
     // The IdP rotates to the 3072-bit key under the same entity ID.
-    let rolled = TestIdp {
-        entity_id: TestIdp::acme().entity_id,
-        ..TestIdp::globex()
-    };
-    let rolled_md = rolled
-        .metadata_xml(Some("PT1H"))
-        .replace(&TestIdp::globex().sso_url, &TestIdp::acme().sso_url);
-    *fetcher.0.lock().unwrap() = Ok(rolled_md.into_bytes());
+    let (rolled, rolled_md) = rolled_acme(Some("PT1H"));
+    *fetcher.0.lock().unwrap() = Ok(rolled_md);
     // Not due for an hour: a plain pass fetches nothing.
     assert_eq!(
         saml.refresh(&fetcher).await,
         samlsp_actix::RefreshReport::default()
     );
 
-    let signed_by_new_key = |req_id: &str| {
-        rolled.response(
-            &ResponseSpec {
-                now: *now.lock().unwrap(),
-                ..ResponseSpec::new(SP, ACS, "a@acme.test")
-            }
-            .in_response_to(req_id),
-        )
-    };
-    let req = login(&app, "idp=acme").await;
-    let res = post_acs(
-        &app,
-        "/saml/acs",
-        acs_body(&signed_by_new_key(&req.id), Some(&req.relay_state)),
-        None,
-    )
-    .await;
+    let res = acme_round_trip(&app, &rolled, clock()).await;
     assert_failed(res, &log, 400, "signature").await;
 
     // The failure asked for an early pass: the new key is fetched and works.
@@ -848,33 +802,11 @@ async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
         saml.refresh(&fetcher).await.updated,
         vec!["default/acme".to_owned()]
     );
-    let req = login(&app, "idp=acme").await;
-    let res = post_acs(
-        &app,
-        "/saml/acs",
-        acs_body(&signed_by_new_key(&req.id), Some(&req.relay_state)),
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    assert_eq!(acme_round_trip(&app, &rolled, clock()).await.status(), 303);
 
     // Another bad signature within five minutes: no second early fetch.
     *fetcher.0.lock().unwrap() = Err("must not be called".into());
-    let req = login(&app, "idp=acme").await;
-    let impostor = TestIdp::acme().response(
-        &ResponseSpec {
-            now: *now.lock().unwrap(),
-            ..ResponseSpec::new(SP, ACS, "a@acme.test")
-        }
-        .in_response_to(&req.id),
-    );
-    let res = post_acs(
-        &app,
-        "/saml/acs",
-        acs_body(&impostor, Some(&req.relay_state)),
-        None,
-    )
-    .await;
+    let res = acme_round_trip(&app, &TestIdp::acme(), clock()).await;
     assert_failed(res, &log, 400, "signature").await;
     assert_eq!(
         saml.refresh(&fetcher).await,
