@@ -138,27 +138,27 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 /// A user by ID.
 pub fn user_by_id(conn: &Connection, id: i64) -> Result<Option<User>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-                 ON l.id = u.default_location_id WHERE u.id = ?1"
-            ),
-            [id],
-            user_row,
-        )
-        .optional()?)
+    user_where(conn, "u.id = ?1", id)
 }
 
 /// A user by normalized email.
 pub fn user_by_email(conn: &Connection, normalized: &str) -> Result<Option<User>, StoreError> {
+    user_where(conn, "u.email_normalized = ?1", normalized)
+}
+
+/// The one user matching `condition` (a trusted SQL fragment with `?1`).
+fn user_where(
+    conn: &Connection,
+    condition: &str,
+    param: impl rusqlite::ToSql,
+) -> Result<Option<User>, StoreError> {
     Ok(conn
         .query_row(
             &format!(
                 "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-                 ON l.id = u.default_location_id WHERE u.email_normalized = ?1"
+                 ON l.id = u.default_location_id WHERE {condition}"
             ),
-            [normalized],
+            [param],
             user_row,
         )
         .optional()?)
