@@ -10,9 +10,12 @@
 //! --schema` with the OASIS protocol schema. Inbound redirect decoding: bounded
 //! inflate and signatures over the query *as received*.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{path, read, tmp, xmlsec1_verify};
+
 use std::process::Command;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use chrono::{DateTime, Utc};
 use samlsp::authn_request::{AuthnContextComparison, RequestedAuthnContext};
@@ -27,18 +30,6 @@ use samlsp::{
 const SSO: &str = "https://idp.example.com/sso?tenant=a&x='y'";
 const IDP: &str = "https://idp.example.com/saml2/idp/metadata";
 const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn path(rel: &str) -> PathBuf {
-    root().join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 fn now() -> DateTime<Utc> {
     "2026-01-01T00:00:00Z".parse().unwrap()
@@ -86,17 +77,6 @@ fn sp(signing: bool, bindings: &[Binding]) -> ServiceProvider {
         b = b.signing_key(sp_key());
     }
     b.build().unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "samlsp-authn-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
 }
 
 fn redirect_url(sp: &ServiceProvider) -> (String, samlsp::PendingRequest, String) {
@@ -440,22 +420,10 @@ fn post_signature_verifies_with_xmlsec1_and_with_our_verifier() {
         .unwrap();
     assert_eq!(xml, p.xml().as_bytes());
 
-    let file = tmp("authn.xml");
-    std::fs::write(&file, &xml).unwrap();
-    let out = Command::new("xmlsec1")
-        .args(["--verify", "--pubkey-cert-pem"])
-        .arg(path("testdata/keys/sp-rsa2048.crt"))
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
-        ])
-        .arg(&file)
-        .output()
-        .expect("xmlsec1 is required (scripts/test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "xmlsec1: {}",
-        String::from_utf8_lossy(&out.stderr)
+    xmlsec1_verify(
+        &xml,
+        "testdata/keys/sp-rsa2048.crt",
+        "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
     );
 
     let doc = parse(&xml, &Limits::default()).unwrap();

@@ -11,7 +11,10 @@
 //!
 //! Set `SAMLSP_BLESS=1` to rewrite the golden files after an intended change.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{path, read, tmp, xmlsec1_verify};
+
 use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
@@ -26,18 +29,6 @@ use samlsp::{EntityId, Error, RequestContext, ServiceProvider, SpKeyPair, Url};
 
 const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn path(rel: &str) -> PathBuf {
-    root().join(rel)
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -111,18 +102,6 @@ fn golden(name: &str, actual: &str) {
     );
 }
 
-fn tmp(name: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "samlsp-md-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// xmllint must be present: a missing validator fails the test.
 fn xmllint(xml: &str) {
     let file = tmp("md.xml");
@@ -160,22 +139,10 @@ fn sp_metadata_passes_the_oasis_schema() {
 #[test]
 fn signed_sp_metadata_verifies_with_xmlsec1_and_with_us() {
     let signed = sp().metadata(&options().signed(true)).unwrap();
-    let file = tmp("signed.xml");
-    std::fs::write(&file, &signed).unwrap();
-    let out = Command::new("xmlsec1")
-        .args(["--verify", "--pubkey-cert-pem"])
-        .arg(path("testdata/keys/sp-rsa2048.crt"))
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
-        ])
-        .arg(&file)
-        .output()
-        .expect("xmlsec1 is required");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    xmlsec1_verify(
+        signed.as_bytes(),
+        "testdata/keys/sp-rsa2048.crt",
+        "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
     );
     let doc = parse(signed.as_bytes(), &Limits::metadata()).unwrap();
     samlsp::dsig::verify(doc.root(), &keys("sp-rsa2048"), &AlgorithmPolicy::strict()).unwrap();
