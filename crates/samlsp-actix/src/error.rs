@@ -12,6 +12,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::binding::BindingCookie;
 use crate::html;
 use crate::user::Refusal;
 
@@ -57,6 +58,21 @@ pub enum SignInError {
     /// The session could not be written.
     #[error("session: {0}")]
     Session(String),
+    /// The RelayState names a pending request that another browser started
+    /// (login CSRF, or a response copied between browsers). The request
+    /// stays pending for the browser that started it.
+    #[error("the pending request was started by another browser ({0})")]
+    OtherBrowser(BindingCookie),
+    /// As many responses as allowed are being verified already; the client
+    /// may retry (answered 503 with `Retry-After`, never queued).
+    #[error("too many responses are being verified ({limit} at a time)")]
+    Busy {
+        /// The configured bound.
+        limit: usize,
+    },
+    /// The verification task did not complete (the blocking pool shut down).
+    #[error("the verification task did not complete")]
+    VerificationAborted,
 }
 
 impl SignInError {
@@ -99,6 +115,9 @@ impl SignInError {
             SignInError::Refused(_) => "refused",
             SignInError::Mapper(_) => "mapper",
             SignInError::Session(_) => "session",
+            SignInError::OtherBrowser(_) => "browser_mismatch",
+            SignInError::Busy { .. } => "busy",
+            SignInError::VerificationAborted => "verification_aborted",
         }
     }
 }
@@ -121,14 +140,16 @@ impl SignInFailure {
         });
         let kind = error.kind();
         match &error {
-            SignInError::Mapper(_) | SignInError::Session(_) => tracing::error!(
-                correlation_id = %correlation_id,
-                kind,
-                route,
-                tenant = tenant.unwrap_or("-"),
-                reason = %error,
-                "SAML sign-in failed"
-            ),
+            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
+                tracing::error!(
+                    correlation_id = %correlation_id,
+                    kind,
+                    route,
+                    tenant = tenant.unwrap_or("-"),
+                    reason = %error,
+                    "SAML sign-in failed"
+                )
+            }
             _ => tracing::warn!(
                 correlation_id = %correlation_id,
                 kind,
@@ -166,17 +187,19 @@ impl ResponseError for SignInFailure {
     fn status_code(&self) -> StatusCode {
         match &self.error {
             SignInError::Refused(_) => StatusCode::FORBIDDEN,
-            SignInError::Mapper(_) | SignInError::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            SignInError::IdpUnavailable { .. } | SignInError::TenantUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
+            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
+                StatusCode::INTERNAL_SERVER_ERROR
             }
+            SignInError::IdpUnavailable { .. }
+            | SignInError::TenantUnavailable
+            | SignInError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let reference = html::escape(&self.correlation_id);
-        match &self.error {
+        let mut res = match &self.error {
             // The application's own words: it decided, and it wants the
             // person to know what to do next.
             SignInError::Refused(r) => html::page(
@@ -196,7 +219,16 @@ impl ResponseError for SignInFailure {
                      <p><a href=\"/\">Back to the start page</a></p>"
                 ),
             ),
+        };
+        if let SignInError::Busy { .. } = self.error {
+            // RFC 9110 §10.2.3: a retry after one second finds a free slot
+            // unless the overload lasts; the pending request was not used.
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
         }
+        res
     }
 }
 

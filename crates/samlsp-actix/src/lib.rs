@@ -47,8 +47,13 @@
 //!
 //! What it guarantees:
 //! - Every AuthnRequest is remembered server-side ([`samlsp::RequestStore`])
-//!   under an opaque RelayState token, taken once by the ACS. The IdP's POST
-//!   is cross-site, so a `SameSite=Lax` cookie would not come with it.
+//!   under an opaque RelayState token, taken once by the ACS, and bound to
+//!   the browser that started the login by a `__Host-` cookie
+//!   (`SameSite=None`: the IdP's POST is cross-site): a response posted from
+//!   another browser is refused and the request stays pending (login CSRF).
+//! - Signature verification runs on the blocking pool, at most
+//!   [`SamlBuilder::max_concurrent_verifications`] at a time; beyond that the
+//!   ACS answers 503 at once, so hostile posts cannot stall the workers.
 //! - After sign-in the browser goes only to a path on this site
 //!   ([`ReturnTo`]); RelayState is never a URL.
 //! - A replayed assertion is refused ([`samlsp::ReplayCache`]).
@@ -60,6 +65,7 @@
 //!   purged at sign-out.
 #![forbid(unsafe_code)]
 
+mod binding;
 mod config;
 pub mod csrf;
 mod error;
@@ -71,6 +77,7 @@ mod saml;
 mod session;
 mod user;
 
+pub use binding::BindingCookie;
 pub use config::{
     CustomizeSp, IdpConfig, IdpOptions, IdpSource, MetadataLocation, SpSettings, TenantConfig,
 };

@@ -134,6 +134,8 @@ async fn login(
     let return_to = ReturnTo::parse_or(param(&params, "return_to"), &saml.inner.default_return);
 
     let now = saml.now();
+    let (binding, cookie_value) = crate::binding::new_secret(saml.inner.rng.as_ref())
+        .map_err(|e| fail(samlsp::Error::from(e).into()))?;
     let prepared = sp
         .authn_request(idp.entity_id().as_str())
         .map_err(|e| fail(e.into()))?
@@ -142,7 +144,13 @@ async fn login(
         .build(now, saml.inner.rng.as_ref())
         .map_err(|e| fail(e.into()))?;
     let (pending, message) = prepared.into_parts();
+    let pending = pending.bind_to_browser(binding);
     let request_id = pending.id().to_string();
+    let cookie = crate::binding::cookie(
+        pending.relay_state().as_str(),
+        cookie_value,
+        (pending.expires_at() - now).num_seconds(),
+    );
     saml.inner
         .requests
         .insert(pending, now)
@@ -153,13 +161,16 @@ async fn login(
         request_id = %request_id,
         "AuthnRequest sent"
     );
-    Ok(match message {
+    let mut res = match message {
         OutboundMessage::Redirect { url } => HttpResponse::Found()
             .insert_header((header::LOCATION, url))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish(),
         OutboundMessage::Post(form) => post_form_response(&form),
-    })
+    };
+    res.add_cookie(&cookie)
+        .map_err(|_| fail(SignInError::Session("binding cookie not encodable".into())))?;
+    Ok(res)
 }
 
 /// The auto-submitting form, with a CSP that allows exactly its script and
@@ -205,6 +216,7 @@ fn acs_form(body: &[u8]) -> Result<(String, Option<String>), &'static str> {
 }
 
 async fn acs(
+    req: HttpRequest,
     saml: web::Data<Saml>,
     idx: web::Data<TenantIndex>,
     session: Session,
@@ -216,30 +228,68 @@ async fn acs(
     let (saml_response, relay_state) =
         acs_form(&body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
     let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
+    let now = saml.now();
 
+    // The pending request must have been started by this browser. Checked
+    // on a peek, before the take-once: a post from another browser must not
+    // use up the real user's request. Without a pending request (unknown or
+    // absent RelayState) the core treats the response as unsolicited.
+    let mut bound_relay_state = None;
+    if let Some(rs) = relay_state.as_deref().filter(|rs| is_token_sized(rs)) {
+        let pending = saml
+            .inner
+            .requests
+            .peek(rs, now)
+            .map_err(|e| fail(samlsp::Error::from(e).into()))?;
+        if let Some(p) = pending {
+            crate::binding::check(&req, rs, p.browser_binding())
+                .map_err(|c| fail(SignInError::OtherBrowser(c)))?;
+            bound_relay_state = Some(rs.to_owned());
+        }
+    }
+
+    // Verification is the costly step, and attacker-driven: it runs on the
+    // blocking pool so the workers keep answering, with a bounded number in
+    // flight; over the bound, 503 at once (the request is still pending).
+    let permit = saml
+        .inner
+        .verifications
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            fail(SignInError::Busy {
+                limit: saml.inner.max_verifications,
+            })
+        })?;
+    let requests = saml.inner.requests.clone();
+    let replay = saml.inner.replay.clone();
     // SAML Profiles §4.1.4.3-5: take the pending request by RelayState
     // (once), verify every rule, record the assertion ID against replay.
-    let now = saml.now();
-    let login = sp
-        .consume_response(
+    let verified = web::block(move || {
+        // Held until verification ends, even if the client has gone.
+        let _permit = permit;
+        sp.consume_response(
             &saml_response,
             relay_state.as_deref(),
             now,
-            saml.inner.requests.as_ref(),
-            saml.inner.replay.as_ref(),
+            requests.as_ref(),
+            replay.as_ref(),
         )
-        .map_err(|e| {
-            if matches!(
-                e,
-                samlsp::Error::Signature(
-                    samlsp::dsig::DsigError::SignatureInvalid
-                        | samlsp::dsig::DsigError::NoKeyForAlgorithm
-                )
-            ) {
-                saml.request_early_refresh(t);
-            }
-            fail(e.into())
-        })?;
+    })
+    .await
+    .map_err(|_| fail(SignInError::VerificationAborted))?;
+    let login = verified.map_err(|e| {
+        if matches!(
+            e,
+            samlsp::Error::Signature(
+                samlsp::dsig::DsigError::SignatureInvalid
+                    | samlsp::dsig::DsigError::NoKeyForAlgorithm
+            )
+        ) {
+            saml.request_early_refresh(t);
+        }
+        fail(e.into())
+    })?;
 
     let idp_initiated = login.request().is_none();
     let return_to = match login.request() {
@@ -293,10 +343,22 @@ async fn acs(
         idp_initiated,
         "signed in"
     );
-    Ok(HttpResponse::build(StatusCode::SEE_OTHER)
+    let mut res = HttpResponse::build(StatusCode::SEE_OTHER)
         .insert_header((header::LOCATION, return_to.as_str()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+        .finish();
+    if let Some(rs) = bound_relay_state {
+        // Answered: the binding cookie has done its job. (A failure to
+        // encode the removal only leaves it to expire.)
+        let _ = res.add_cookie(&crate::binding::removal(&rs));
+    }
+    Ok(res)
+}
+
+/// The core ignores RelayState values longer than its tokens could be; so
+/// does the binding check.
+fn is_token_sized(rs: &str) -> bool {
+    !rs.is_empty() && rs.len() <= 128
 }
 
 #[cfg(test)]

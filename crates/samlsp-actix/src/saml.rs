@@ -98,6 +98,9 @@ pub(crate) struct Inner {
     pub(crate) default_return: ReturnTo,
     pub(crate) sign_in_path: String,
     pub(crate) max_session: Duration,
+    /// Verifications in flight (a permit each); never waited on.
+    pub(crate) verifications: Arc<tokio::sync::Semaphore>,
+    pub(crate) max_verifications: usize,
 }
 
 /// The SAML side of the application, cheap to clone. Build with
@@ -153,6 +156,7 @@ pub struct SamlBuilder {
     default_return: String,
     sign_in_path: String,
     max_session: Duration,
+    max_verifications: Option<usize>,
 }
 
 impl std::fmt::Debug for SamlBuilder {
@@ -176,6 +180,7 @@ impl Saml {
             default_return: "/".to_owned(),
             sign_in_path: "/".to_owned(),
             max_session: Duration::hours(8),
+            max_verifications: None,
         }
     }
 }
@@ -222,6 +227,16 @@ impl SamlBuilder {
     /// `SessionNotOnOrAfter` shortens it).
     pub fn max_session(mut self, d: Duration) -> Self {
         self.max_session = d;
+        self
+    }
+
+    /// Most ACS responses verified at the same time (at least 1; default
+    /// twice the CPUs). Verification runs on the blocking thread pool; a
+    /// response arriving when this many are in flight is answered 503 with
+    /// `Retry-After` at once, so a flood of costly posts (signed or not)
+    /// takes at most this many threads and never queues without bound.
+    pub fn max_concurrent_verifications(mut self, n: usize) -> Self {
+        self.max_verifications = Some(n.max(1));
         self
     }
 
@@ -278,8 +293,15 @@ impl SamlBuilder {
             }
             tenants.push(state);
         }
+        // Twice the CPUs: verification is CPU-bound, and the factor two covers
+        // the short waits on the request store and replay cache inside it.
+        let max_verifications = self.max_verifications.unwrap_or_else(|| {
+            2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
         Ok(Saml {
             inner: Arc::new(Inner {
+                verifications: Arc::new(tokio::sync::Semaphore::new(max_verifications)),
+                max_verifications,
                 tenants,
                 requests: self
                     .requests

@@ -252,7 +252,7 @@ async fn sp_initiated_redirect_binding_signs_in() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        None,
+        req.cookie().as_deref(),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -309,7 +309,7 @@ async fn sp_initiated_post_binding_signs_in() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        None,
+        req.cookie().as_deref(),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -351,13 +351,14 @@ async fn replay_refused() {
     let r = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "bob@acme.test").in_response_to(&req.id));
     let body = acs_body(&r, Some(&req.relay_state));
+    let cookie = req.cookie();
     assert_eq!(
-        post_acs(&app, "/saml/acs", body.clone(), None)
+        post_acs(&app, "/saml/acs", body.clone(), cookie.as_deref())
             .await
             .status(),
         303
     );
-    let res = post_acs(&app, "/saml/acs", body, None).await;
+    let res = post_acs(&app, "/saml/acs", body, cookie.as_deref()).await;
     assert_failed(res, &log, 400, "in_response_to").await;
 
     // IdP-initiated: the replay cache catches the second use.
@@ -418,7 +419,7 @@ async fn relay_state_open_redirect_refused() {
             &app,
             "/saml/acs",
             acs_body(&r, Some(&req.relay_state)),
-            None,
+            req.cookie().as_deref(),
         )
         .await;
         assert_eq!(res.status(), 303, "{e}");
@@ -447,7 +448,7 @@ async fn wrong_idp_response_refused() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        None,
+        req.cookie().as_deref(),
     )
     .await;
     let line = assert_failed(res, &log, 400, "issuer_mismatch").await;
@@ -461,7 +462,7 @@ async fn wrong_idp_response_refused() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        None,
+        req.cookie().as_deref(),
     )
     .await;
     assert_failed(res, &log, 400, "signature").await;
@@ -486,7 +487,7 @@ async fn refusal_by_the_app_is_a_clear_page() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        None,
+        req.cookie().as_deref(),
     )
     .await;
     assert_eq!(res.status(), 403);
@@ -552,7 +553,7 @@ async fn session_renewed_on_login_and_purged_on_logout() {
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        Some(&anon),
+        req.cookie_with(Some(&anon)).as_deref(),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -701,7 +702,13 @@ where
         }
         .in_response_to(&req.id),
     );
-    post_acs(app, "/saml/acs", acs_body(&r, Some(&req.relay_state)), None).await
+    post_acs(
+        app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        req.cookie().as_deref(),
+    )
+    .await
 }
 
 #[actix_web::test]
@@ -815,4 +822,305 @@ async fn unknown_signing_key_triggers_an_early_rate_limited_metadata_refresh() {
     // After the interval it may fetch again (and here the fetch fails, keeping the copy).
     *now.lock().unwrap() += chrono::Duration::minutes(6);
     assert_eq!(saml.refresh(&fetcher).await.failed.len(), 1);
+}
+
+/// The binding cookie `/saml/login` sets: `__Host-` prefixed (so `Secure`,
+/// `Path=/` and no `Domain`), `HttpOnly`, `SameSite=None` (the IdP's POST is
+/// cross-site), living as long as the pending request, 256 random bits.
+#[actix_web::test]
+async fn login_sets_a_host_prefixed_binding_cookie() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    for query in ["idp=acme", "idp=globex"] {
+        let res = get(&app, &format!("/saml/login?{query}"), None).await;
+        let c = set_cookie_prefixed(&res, "__Host-samlsp-").expect("a binding cookie");
+        let attrs: Vec<&str> = c.split(';').map(str::trim).collect();
+        let lifetime = saml
+            .service_provider(None)
+            .unwrap()
+            .request_lifetime()
+            .num_seconds();
+        for want in [
+            "HttpOnly".to_owned(),
+            "Secure".to_owned(),
+            "SameSite=None".to_owned(),
+            "Path=/".to_owned(),
+            format!("Max-Age={lifetime}"),
+        ] {
+            assert!(attrs.contains(&want.as_str()), "{want} missing: {c}");
+        }
+        assert!(!c.to_ascii_lowercase().contains("domain="), "{c}");
+        let value = cookie_pair(&c).split_once('=').unwrap().1.to_owned();
+        let secret = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            value.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(secret.len(), 32);
+    }
+}
+
+/// A response posted to the ACS without the cookie of the browser that
+/// started the login (the victim's browser in a login CSRF) is refused, and
+/// the pending request is not used up.
+#[actix_web::test]
+async fn response_without_the_binding_cookie_refused() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let mapper = Arc::new(TestMapper::default());
+    let saml = saml(mapper.clone());
+    let app = app!(saml);
+    let req = login(&app, "idp=acme").await;
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&req.id));
+    let body = acs_body(&r, Some(&req.relay_state));
+    let res = post_acs(&app, "/saml/acs", body.clone(), None).await;
+    let line = assert_failed(res, &log, 400, "browser_mismatch").await;
+    assert!(line.contains("no binding cookie"), "{line}");
+    // Also with the victim's own session cookie and other logins' cookies.
+    let other = login(&app, "idp=acme").await;
+    let res = post_acs(&app, "/saml/acs", body.clone(), other.cookie().as_deref()).await;
+    assert_failed(res, &log, 400, "browser_mismatch").await;
+    assert!(mapper.seen.lock().unwrap().is_empty(), "never verified");
+
+    // The browser that started it still signs in with it, and the cookie is
+    // then removed.
+    let res = post_acs(&app, "/saml/acs", body, req.cookie().as_deref()).await;
+    assert_eq!(res.status(), 303);
+    let name = req
+        .binding_cookie
+        .as_deref()
+        .unwrap()
+        .split('=')
+        .next()
+        .unwrap();
+    let removal = set_cookie(&res, name).expect("binding cookie removed");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+}
+
+/// Another browser presenting its own secret under the victim's cookie name
+/// is refused; the victim's pending request stays usable.
+#[actix_web::test]
+async fn response_with_another_browsers_cookie_refused_and_victim_request_kept() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let victim = login(&app, "idp=acme").await;
+    let attacker = login(&app, "idp=acme").await;
+    let victim_cookie = victim.binding_cookie.clone().unwrap();
+    let (victim_name, _) = victim_cookie.split_once('=').unwrap();
+    let (_, attacker_secret) = attacker
+        .binding_cookie
+        .as_deref()
+        .unwrap()
+        .split_once('=')
+        .unwrap();
+    let forged = format!("{victim_name}={attacker_secret}");
+
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&victim.id));
+    let body = acs_body(&r, Some(&victim.relay_state));
+    let res = post_acs(&app, "/saml/acs", body.clone(), Some(&forged)).await;
+    let line = assert_failed(res, &log, 400, "browser_mismatch").await;
+    assert!(line.contains("another login"), "{line}");
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        body.clone(),
+        Some(&format!("{victim_name}=AAAA")),
+    )
+    .await;
+    assert_failed(res, &log, 400, "browser_mismatch").await;
+
+    // The attacker's own response, posted from the victim's browser (which
+    // holds only the victim's cookie): refused too.
+    let ra = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&attacker.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&ra, Some(&attacker.relay_state)),
+        Some(&victim_cookie),
+    )
+    .await;
+    assert_failed(res, &log, 400, "browser_mismatch").await;
+
+    // The victim's own login still completes.
+    let res = post_acs(&app, "/saml/acs", body, Some(&victim_cookie)).await;
+    assert_eq!(res.status(), 303);
+    let user = cookie_pair(&set_cookie(&res, "id").unwrap());
+    assert_eq!(
+        body_of(get(&app, "/me", Some(&user)).await).await,
+        "u:mallory@acme.test|acme|mallory@acme.test"
+    );
+}
+
+/// Two logins started in one browser (two tabs) each complete, in either
+/// order: one cookie per RelayState.
+#[actix_web::test]
+async fn two_parallel_logins_in_one_browser() {
+    let saml = saml(Arc::new(TestMapper::default()));
+    let app = app!(saml);
+    let first = login(&app, "idp=acme").await;
+    let second = login(&app, "idp=globex").await;
+    assert_ne!(first.binding_cookie, second.binding_cookie);
+    let jar = first.cookie_with(second.cookie().as_deref()).unwrap();
+
+    let r2 = TestIdp::globex().response(
+        &ResponseSpec::new(SP, ACS, "G-2")
+            .format(NAMEID_PERSISTENT)
+            .in_response_to(&second.id),
+    );
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r2, Some(&second.relay_state)),
+        Some(&jar),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let r1 = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&first.id));
+    let res = post_acs(
+        &app,
+        "/saml/acs",
+        acs_body(&r1, Some(&first.relay_state)),
+        Some(&jar),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+}
+
+/// A request store whose next `take` (called by the core inside
+/// verification) waits until the test releases it: a verification held in
+/// flight without timing assumptions.
+struct HoldingStore {
+    inner: samlsp::MemoryRequestStore,
+    hold: Mutex<
+        Option<(
+            tokio::sync::oneshot::Sender<()>,
+            std::sync::mpsc::Receiver<()>,
+        )>,
+    >,
+}
+
+impl samlsp::RequestStore for HoldingStore {
+    fn insert(
+        &self,
+        request: samlsp::PendingRequest,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), samlsp::TrackingError> {
+        self.inner.insert(request, now)
+    }
+    fn peek(
+        &self,
+        relay_state: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<samlsp::PendingRequest>, samlsp::TrackingError> {
+        self.inner.peek(relay_state, now)
+    }
+    fn take(
+        &self,
+        relay_state: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<samlsp::PendingRequest>, samlsp::TrackingError> {
+        let held = self.hold.lock().unwrap().take();
+        if let Some((entered, release)) = held {
+            let _ = entered.send(());
+            // A deadline, not a sleep: the test releases it at once.
+            let _ = release.recv_timeout(std::time::Duration::from_secs(60));
+        }
+        self.inner.take(relay_state, now)
+    }
+}
+
+/// Verification runs off the worker thread with a bounded number in flight:
+/// with the bound at 1 and one verification held, a second response gets
+/// 503 with Retry-After at once (its request still pending), and other
+/// routes keep answering.
+#[actix_web::test]
+async fn verification_is_bounded_and_off_the_worker() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let store = Arc::new(HoldingStore {
+        inner: samlsp::MemoryRequestStore::default(),
+        hold: Mutex::new(Some((entered_tx, release_rx))),
+    });
+    let saml = Saml::builder(Arc::new(TestMapper::default()))
+        .tenant(TenantConfig {
+            slug: None,
+            sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap()),
+            idps: vec![idp_config(&TestIdp::acme(), "acme", IdpOptions::default())],
+        })
+        .request_store(store)
+        .max_concurrent_verifications(1)
+        .build()
+        .unwrap();
+    let settings = SessionSettings::for_site(
+        SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
+        "https://visit.test",
+    );
+    let app = std::rc::Rc::new(
+        test::init_service(
+            App::new()
+                .wrap(settings.middleware(MemorySessionStore::default()))
+                .configure(samlsp_actix::configure(saml.clone()))
+                .route("/healthz", web::get().to(|| async { "ok" })),
+        )
+        .await,
+    );
+    let round = |who: &str| {
+        let who = who.to_owned();
+        let app = app.clone();
+        async move {
+            let req = login(&*app, "").await;
+            let r =
+                TestIdp::acme().response(&ResponseSpec::new(SP, ACS, &who).in_response_to(&req.id));
+            (acs_body(&r, Some(&req.relay_state)), req.cookie().unwrap())
+        }
+    };
+    let (first_body, first_cookie) = round("a@acme.test").await;
+    let (second_body, second_cookie) = round("b@acme.test").await;
+
+    let held = {
+        let app = app.clone();
+        actix_web::rt::spawn(async move {
+            post_acs(&*app, "/saml/acs", first_body, Some(&first_cookie))
+                .await
+                .status()
+        })
+    };
+    actix_web::rt::time::timeout(std::time::Duration::from_secs(30), entered_rx)
+        .await
+        .expect("the first verification started")
+        .unwrap();
+
+    let res = post_acs(
+        &*app,
+        "/saml/acs",
+        second_body.clone(),
+        Some(&second_cookie),
+    )
+    .await;
+    assert_eq!(
+        res.headers()
+            .get(header::RETRY_AFTER)
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "1"
+    );
+    let line = assert_failed(res, &log, 503, "busy").await;
+    assert!(line.contains("1 at a time"), "{line}");
+    assert_eq!(get(&*app, "/healthz", None).await.status(), 200);
+    assert_eq!(get(&*app, "/saml/metadata", None).await.status(), 200);
+
+    release_tx.send(()).unwrap();
+    assert_eq!(held.await.unwrap(), 303);
+    // The refused response's request was still pending: a retry succeeds.
+    let res = post_acs(&*app, "/saml/acs", second_body, Some(&second_cookie)).await;
+    assert_eq!(res.status(), 303);
 }

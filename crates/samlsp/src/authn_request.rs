@@ -355,6 +355,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
             expires_at: now + self.sp.request_lifetime(),
             relay_state,
             app_state: self.app_state,
+            browser: None,
         };
         Ok(PreparedAuthnRequest {
             pending,

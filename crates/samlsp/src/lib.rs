@@ -66,6 +66,7 @@ pub use keys::SpKeyPair;
 pub use response::RequestContext;
 pub use time::ClockSkew;
 pub use tracking::{
-    Login, MemoryReplayCache, MemoryRequestStore, PendingRequest, ReplayCache, RequestStore,
+    BrowserBinding, Login, MemoryReplayCache, MemoryRequestStore, PendingRequest, ReplayCache,
+    RequestStore,
 };
 pub use xmlenc::DecryptionPolicy;

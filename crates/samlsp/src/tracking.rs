@@ -2,8 +2,14 @@
 //!
 //! - [`RequestStore`]: every AuthnRequest this SP sends is remembered under its
 //!   opaque RelayState token until it expires, and can be *taken* exactly
-//!   once. A response is bound to the request (and so to the browser that
-//!   started the login) through it.
+//!   once. A response is bound to the request through it.
+//! - [`BrowserBinding`]: the RelayState travels through the IdP and can be
+//!   copied, so it does not prove which browser started the login. The HTTP
+//!   layer gives the starting browser a random secret (a cookie) and stores
+//!   its hash with the request; [`RequestStore::peek`] lets it compare the
+//!   secret the posting browser presents *before* the take-once, so a
+//!   response posted from another browser (login CSRF) is refused without
+//!   consuming the real user's pending request.
 //! - [`ReplayCache`]: the ID of every accepted assertion is remembered until
 //!   the assertion could no longer be accepted anyway; a second use is refused.
 //!
@@ -56,6 +62,57 @@ impl std::fmt::Debug for RelayStateToken {
     }
 }
 
+/// The SHA-256 of a secret held by the browser that started a login.
+///
+/// A hash, not the secret: whoever can read the request store (a shared
+/// Redis, a dump of [`PendingRequest::to_record`]) learns nothing they could
+/// present as the browser's secret. The secret is random (at least 128 bits,
+/// from the HTTP layer's random source), so the hash cannot be inverted by
+/// guessing, and no server key has to be provisioned or rotated (an HMAC of
+/// the RelayState would need one shared by every instance).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrowserBinding([u8; 32]);
+
+impl BrowserBinding {
+    /// Shortest secret accepted: 128 bits (as for request IDs, SAML Core
+    /// §1.3.4).
+    pub const MIN_SECRET_BYTES: usize = 16;
+
+    /// The binding for `secret`; `None` when it is shorter than
+    /// [`BrowserBinding::MIN_SECRET_BYTES`].
+    pub fn from_secret(secret: &[u8]) -> Option<Self> {
+        (secret.len() >= Self::MIN_SECRET_BYTES)
+            .then(|| BrowserBinding(openssl::sha::sha256(secret)))
+    }
+
+    /// True when `presented` is the secret this binding was made from
+    /// (compared in constant time).
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        openssl::memcmp::eq(&openssl::sha::sha256(presented), &self.0)
+    }
+
+    fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(BrowserBinding(out))
+    }
+}
+
+impl std::fmt::Debug for BrowserBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BrowserBinding(sha256)")
+    }
+}
+
 /// An AuthnRequest this SP sent and has not yet seen answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRequest {
@@ -66,6 +123,7 @@ pub struct PendingRequest {
     pub(crate) expires_at: DateTime<Utc>,
     pub(crate) relay_state: RelayStateToken,
     pub(crate) app_state: Option<String>,
+    pub(crate) browser: Option<BrowserBinding>,
 }
 
 impl PendingRequest {
@@ -98,13 +156,23 @@ impl PendingRequest {
     pub fn app_state(&self) -> Option<&str> {
         self.app_state.as_deref()
     }
+    /// The browser this request is bound to, if the HTTP layer bound it.
+    pub fn browser_binding(&self) -> Option<&BrowserBinding> {
+        self.browser.as_ref()
+    }
+    /// Binds the request to the browser holding `binding`'s secret (set it
+    /// before inserting the request in the store).
+    pub fn bind_to_browser(mut self, binding: BrowserBinding) -> Self {
+        self.browser = Some(binding);
+        self
+    }
 
     /// A one-line text encoding for shared stores: space-separated fields,
-    /// the application state percent-encoded. Round-trips through
-    /// [`PendingRequest::from_record`].
+    /// the application state percent-encoded, the browser binding in hex.
+    /// Round-trips through [`PendingRequest::from_record`].
     pub fn to_record(&self) -> String {
         format!(
-            "v1 {} {} {} {} {} {} {}",
+            "v2 {} {} {} {} {} {} {} {}",
             self.id,
             self.idp,
             self.acs_url,
@@ -116,18 +184,29 @@ impl PendingRequest {
             self.app_state
                 .as_deref()
                 .map_or_else(|| "-".to_owned(), |s| format!("={}", url_encode(s))),
+            self.browser
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), BrowserBinding::to_hex),
         )
     }
 
-    /// Parses [`PendingRequest::to_record`] output.
+    /// Parses [`PendingRequest::to_record`] output (and the `v1` records
+    /// written before browser binding, which have none).
     pub fn from_record(record: &str) -> Result<Self, TrackingError> {
         let f: Vec<&str> = record.split(' ').collect();
-        let [v, id, idp, acs, issued, expires, rs, app] = f.as_slice() else {
-            return Err(TrackingError::Corrupt);
+        let (id, idp, acs, issued, expires, rs, app, browser) = match f.as_slice() {
+            ["v1", id, idp, acs, issued, expires, rs, app] => {
+                (id, idp, acs, issued, expires, rs, app, "-")
+            }
+            ["v2", id, idp, acs, issued, expires, rs, app, b] => {
+                (id, idp, acs, issued, expires, rs, app, *b)
+            }
+            _ => return Err(TrackingError::Corrupt),
         };
-        if *v != "v1" {
-            return Err(TrackingError::Corrupt);
-        }
+        let browser = match browser {
+            "-" => None,
+            hex => Some(BrowserBinding::from_hex(hex).ok_or(TrackingError::Corrupt)?),
+        };
         let time = |s: &str| {
             DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
@@ -149,6 +228,7 @@ impl PendingRequest {
             expires_at: time(expires)?,
             relay_state: RelayStateToken((*rs).to_owned()),
             app_state,
+            browser,
         })
     }
 }
@@ -157,10 +237,21 @@ impl PendingRequest {
 ///
 /// Contract: `insert` keeps the request until `request.expires_at()`; `take`
 /// returns it at most once (atomically: two concurrent takes of one key
-/// cannot both succeed) and never after it expired.
+/// cannot both succeed) and never after it expired; `peek` reads without
+/// removing. Peek-then-take is safe without a lock: keys are random and
+/// `insert` refuses a duplicate, so a key never names a second request, and
+/// if someone else takes it in between, the later take finds nothing.
 pub trait RequestStore: Send + Sync {
     /// Remembers a pending request under its RelayState token.
     fn insert(&self, request: PendingRequest, now: DateTime<Utc>) -> Result<(), TrackingError>;
+    /// The request stored under `relay_state`, if it is there and not
+    /// expired at `now`, left in place (Redis: `GET`). For checks that must
+    /// not consume it, such as the [`BrowserBinding`].
+    fn peek(
+        &self,
+        relay_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError>;
     /// Removes and returns the request stored under `relay_state`, if it is
     /// there and not expired at `now`.
     fn take(
@@ -300,6 +391,18 @@ impl RequestStore for MemoryRequestStore {
         let expires = request.expires_at;
         inner.insert(key, expires, request);
         Ok(())
+    }
+
+    fn peek(
+        &self,
+        relay_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError> {
+        let inner = lock(&self.inner);
+        Ok(match inner.map.get(relay_state) {
+            Some((expires, request)) if now < *expires => Some(request.clone()),
+            _ => None,
+        })
     }
 
     fn take(
@@ -503,6 +606,7 @@ mod tests {
             expires_at: t(expires),
             relay_state: RelayStateToken(token.to_owned()),
             app_state: Some("/return?a=1 b&c".to_owned()),
+            browser: None,
         }
     }
 
@@ -520,6 +624,39 @@ mod tests {
             PendingRequest::from_record("v2 a b"),
             Err(TrackingError::Corrupt)
         );
+        // Records written before browser binding still load, unbound.
+        let v1 = none.to_record().replacen("v2 ", "v1 ", 1);
+        let v1 = v1.rsplit_once(' ').unwrap().0;
+        assert_eq!(PendingRequest::from_record(v1).unwrap(), none);
+        let bound = r.bind_to_browser(BrowserBinding::from_secret(&[7; 16]).unwrap());
+        let back = PendingRequest::from_record(&bound.to_record()).unwrap();
+        assert_eq!(back, bound);
+        assert!(back.browser_binding().unwrap().matches(&[7; 16]));
+        assert!(!back.browser_binding().unwrap().matches(&[8; 16]));
+        let bad = bound
+            .to_record()
+            .replace(&bound.browser.as_ref().unwrap().to_hex(), "zz");
+        assert_eq!(
+            PendingRequest::from_record(&bad),
+            Err(TrackingError::Corrupt)
+        );
+    }
+
+    #[test]
+    fn browser_binding_needs_128_bits() {
+        assert!(BrowserBinding::from_secret(&[1; 15]).is_none());
+        assert!(BrowserBinding::from_secret(&[1; 16]).is_some());
+    }
+
+    #[test]
+    fn peek_leaves_the_request() {
+        let s = MemoryRequestStore::new(10);
+        s.insert(req("a", 60), t(0)).unwrap();
+        assert!(s.peek("a", t(1)).unwrap().is_some());
+        assert!(s.peek("a", t(1)).unwrap().is_some());
+        assert!(s.peek("a", t(60)).unwrap().is_none(), "expired");
+        assert!(s.take("a", t(1)).unwrap().is_some());
+        assert!(s.peek("a", t(1)).unwrap().is_none());
     }
 
     #[test]

@@ -342,6 +342,11 @@ impl RequestStore for Down {
             reason: "connection refused".into(),
         })
     }
+    fn peek(&self, _: &str, _: DateTime<Utc>) -> Result<Option<PendingRequest>, TrackingError> {
+        Err(TrackingError::Unavailable {
+            reason: "connection refused".into(),
+        })
+    }
     fn take(&self, _: &str, _: DateTime<Utc>) -> Result<Option<PendingRequest>, TrackingError> {
         Err(TrackingError::Unavailable {
             reason: "connection refused".into(),

@@ -170,7 +170,7 @@ where
         app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
-        cookie,
+        req.cookie_with(cookie).as_deref(),
     )
     .await
 }

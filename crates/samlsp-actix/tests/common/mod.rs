@@ -267,11 +267,41 @@ pub struct SentRequest {
     pub destination: String,
     pub signed: bool,
     pub xml: String,
+    /// The login's browser-binding cookie (`name=value`), as the browser
+    /// sends it back.
+    pub binding_cookie: Option<String>,
+}
+
+impl SentRequest {
+    /// The Cookie header a browser that started this login sends to the
+    /// ACS, with `other` cookies (a session) added.
+    pub fn cookie_with(&self, other: Option<&str>) -> Option<String> {
+        match (self.binding_cookie.as_deref(), other) {
+            (Some(b), Some(o)) => Some(format!("{o}; {b}")),
+            (Some(b), None) => Some(b.to_owned()),
+            (None, o) => o.map(str::to_owned),
+        }
+    }
+
+    /// The Cookie header of the browser that started this login.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie_with(None)
+    }
+}
+
+/// The `name=value` of the first Set-Cookie whose name starts with `prefix`.
+pub fn set_cookie_prefixed(res: &ServiceResponse, prefix: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(prefix))
+        .map(str::to_owned)
 }
 
 /// Reads the AuthnRequest from a `/saml/login` answer (302 for Redirect,
 /// 200 with a form for POST).
 pub fn sent_request(res: &ServiceResponse, body: &str) -> SentRequest {
+    let binding_cookie = set_cookie_prefixed(res, "__Host-samlsp-").map(|c| cookie_pair(&c));
     if res.status() == 302 {
         let loc = location(res);
         let msg = RedirectMessage::decode_url(&loc, 1 << 20).unwrap();
@@ -282,6 +312,7 @@ pub fn sent_request(res: &ServiceResponse, body: &str) -> SentRequest {
             destination: loc.split('?').next().unwrap().to_owned(),
             signed: msg.is_signed(),
             xml,
+            binding_cookie,
         }
     } else {
         assert_eq!(res.status(), 200, "login answered {}", res.status());
@@ -310,6 +341,7 @@ pub fn sent_request(res: &ServiceResponse, body: &str) -> SentRequest {
             destination: body[action_start..action_end].to_owned(),
             signed: xml.contains("SignatureValue"),
             xml,
+            binding_cookie,
         }
     }
 }
