@@ -1,6 +1,7 @@
 //! `samlsp keygen`: a private key and a self-signed certificate for an SP.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::Utc;
@@ -33,31 +34,135 @@ pub struct Args {
     /// Where to write the certificate (PEM).
     #[arg(long, value_name = "FILE")]
     cert_out: String,
-    /// Overwrite existing files.
+    /// Replace existing files (atomically; never through a symbolic link).
     #[arg(long)]
     force: bool,
 }
 
-fn write_file(path: &str, data: &[u8], secret: bool, force: bool) -> Result<(), String> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
+/// Writes `data` to `path` so that no one ever sees a partial file, a key
+/// never lands in a file someone else created, and nothing is written
+/// through a symbolic link:
+///
+/// 1. a symlink (or anything but a regular file) at `path` is refused, and
+///    without `force` so is an existing file;
+/// 2. the bytes go to a new file in the same directory, created exclusively
+///    (`O_CREAT|O_EXCL`, which does not follow a symlink either) with `mode`
+///    from the start, under a random name, then are flushed to disk;
+/// 3. that file replaces `path` with `rename(2)` (atomic, and it replaces a
+///    directory entry rather than following one), or, without `force`, is
+///    linked to `path` with `link(2)`, which fails if `path` appeared in the
+///    meantime. So `--force` over an old 0644 file leaves a new 0600 one.
+fn write_file(path: &Path, data: &[u8], mode: u32, force: bool) -> Result<(), String> {
+    let shown = path.display();
+    check_target(path, force)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{shown} does not name a file"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (tmp, mut file) = create_temp(dir, name, mode)?;
+    let written = file
+        .write_all(data)
+        .and_then(|()| set_mode(&file, mode))
+        .and_then(|()| file.sync_all());
+    drop(file);
+    let placed = written.and_then(|()| {
+        if force {
+            std::fs::rename(&tmp, path)
+        } else {
+            std::fs::hard_link(&tmp, path).and_then(|()| std::fs::remove_file(&tmp))
+        }
+    });
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {shown}: {e}"));
     }
+    // The rename itself is durable once the directory is flushed.
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Refuses a symlink (or anything but a regular file) at `path`, and
+/// without `force` any existing file.
+fn check_target(path: &Path, force: bool) -> Result<(), String> {
+    let shown = path.display();
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "{shown} is a symbolic link; refusing to write through it"
+            ));
+        }
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(format!("{shown} exists and is not a regular file"));
+        }
+        Ok(_) if !force => {
+            return Err(format!("{shown} exists (use --force to replace it)"));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot inspect {shown}: {e}")),
+    }
+    Ok(())
+}
+
+/// Attempts at a fresh temporary name: with 128 random bits a collision
+/// means someone is squatting names, so give up quickly.
+const TEMP_ATTEMPTS: usize = 4;
+
+fn create_temp(
+    dir: &Path,
+    name: &std::ffi::OsStr,
+    mode: u32,
+) -> Result<(PathBuf, std::fs::File), String> {
+    let mut last = None;
+    for _ in 0..TEMP_ATTEMPTS {
+        let mut rnd = [0u8; 16];
+        openssl::rand::rand_bytes(&mut rnd).map_err(|e| format!("random source: {e}"))?;
+        let suffix: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{suffix}.tmp"));
+        let tmp = dir.join(tmp_name);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(format!("cannot create a file in {}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "cannot create a file in {}: {}",
+        dir.display(),
+        last.map_or_else(String::new, |e| e.to_string())
+    ))
+}
+
+/// Sets the mode exactly (creation applied the umask, which may only have
+/// narrowed it; the certificate should stay world-readable).
+fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(if secret { 0o600 } else { 0o644 });
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
     }
     #[cfg(not(unix))]
-    let _ = secret;
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("cannot create {path}: {e}"))?;
-    f.write_all(data)
-        .map_err(|e| format!("cannot write {path}: {e}"))
+    {
+        let _ = (file, mode);
+        Ok(())
+    }
 }
 
 pub fn run(args: &Args) -> ExitCode {
@@ -77,11 +182,29 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = write_file(&args.key_out, &pair.private_key_pem(), true, args.force) {
+    // Both paths before either is written: no key left behind without its
+    // certificate.
+    for p in [&args.key_out, &args.cert_out] {
+        if let Err(e) = check_target(Path::new(p), args.force) {
+            eprintln!("samlsp keygen: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if let Err(e) = write_file(
+        Path::new(&args.key_out),
+        &pair.private_key_pem(),
+        0o600,
+        args.force,
+    ) {
         eprintln!("samlsp keygen: {e}");
         return ExitCode::from(2);
     }
-    if let Err(e) = write_file(&args.cert_out, &pair.certificate_pem(), false, args.force) {
+    if let Err(e) = write_file(
+        Path::new(&args.cert_out),
+        &pair.certificate_pem(),
+        0o644,
+        args.force,
+    ) {
         eprintln!("samlsp keygen: {e}");
         return ExitCode::from(2);
     }
