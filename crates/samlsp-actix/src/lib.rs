@@ -69,6 +69,7 @@ mod binding;
 mod config;
 pub mod csrf;
 mod error;
+mod fetch;
 pub mod html;
 mod refresh;
 mod return_to;
@@ -83,6 +84,7 @@ pub use config::{
 };
 pub use csrf::{CSRF_FIELD, CsrfError, csrf_token, verify_csrf};
 pub use error::{FAILED_TEXT, FAILED_TITLE, SignInError, SignInFailure};
+pub use fetch::{FetchError, MAX_REDIRECTS};
 pub use refresh::{FetchFuture, HttpFetcher, MetadataFetcher};
 pub use return_to::{MAX_RETURN_TO_BYTES, ReturnTo};
 pub use routes::configure;

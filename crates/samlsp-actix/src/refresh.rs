@@ -26,7 +26,8 @@ pub trait MetadataFetcher {
 }
 
 /// Fetches over HTTP(S) with awc (OpenSSL for TLS, certificates checked
-/// against the system roots).
+/// against the system roots), following redirects only within the URL's
+/// origin, with a size and a time limit.
 #[derive(Debug, Clone)]
 pub struct HttpFetcher {
     timeout: Duration,
@@ -53,29 +54,18 @@ impl HttpFetcher {
     }
 }
 
+impl HttpFetcher {
+    /// GETs metadata from `url`: redirects only within its origin (never
+    /// https to http), the body within the size limit, everything within
+    /// the time limit (see [`crate::FetchError`]).
+    pub async fn fetch_metadata(&self, url: &str) -> Result<Vec<u8>, crate::FetchError> {
+        crate::fetch::get(url, self.timeout, self.max_bytes).await
+    }
+}
+
 impl MetadataFetcher for HttpFetcher {
     fn fetch<'a>(&'a self, url: &'a str) -> FetchFuture<'a> {
-        Box::pin(async move {
-            let client = awc::Client::builder()
-                .timeout(self.timeout)
-                .max_redirects(3)
-                .finish();
-            let mut res = client
-                .get(url)
-                .insert_header(("Accept", "application/samlmetadata+xml, application/xml"))
-                .send()
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
-            if !res.status().is_success() {
-                return Err(format!("GET {url}: HTTP {}", res.status()));
-            }
-            let body = res
-                .body()
-                .limit(self.max_bytes)
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
-            Ok(body.to_vec())
-        })
+        Box::pin(async move { self.fetch_metadata(url).await.map_err(|e| e.to_string()) })
     }
 }
 
