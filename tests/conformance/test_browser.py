@@ -7,6 +7,7 @@ The assertions are on page content; the screenshots are evidence for people."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -88,3 +89,55 @@ def test_browser_idp_initiated(browser_run, record):
 def test_browser_sign_out(browser_run, record):
     """Chromium: "Sign out" -> signed-out notice; /me then asks to sign in again."""
     _check(browser_run, ["sign-out", "me-after-sign-out"], record)
+
+
+@pytest.fixture(scope="module")
+def csrf_run(env, clients, demo):
+    """Runs browser/login_csrf.mjs: two Chromium contexts, an attacker's and a victim's."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed")
+    plan = {
+        "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
+        "artifacts": str(env.artifacts / "screenshots"),
+        "demo_url": env.demo_url,
+        "login_path": "/saml/login?idp=acme",
+        "acs_path": "/saml/acs",
+        "me_path": "/me",
+        # Another site: the victim's browser is made to post from there (never resolved: the
+        # browser context serves it).
+        "attacker_site": "http://attacker.test",
+        "attacker": {"username": "erin", "password": "erin-conformance-pw",
+                     "markers": ["Erin Evans", "erin@acme.test"]},
+        "expect_refused": ["Sign-in failed"],
+        "expect_signed_out": ["Sign in with Acme Corp"],
+    }
+    plan_file = env.artifacts / "browser-csrf-plan.json"
+    plan_file.write_text(json.dumps(plan, indent=2))
+    p = subprocess.run([node, str(HERE / "browser" / "login_csrf.mjs"), str(plan_file)], cwd=HERE,
+                       capture_output=True, text=True, timeout=240)
+    (env.artifacts / "browser-csrf.log").write_text(p.stdout + "\n--- stderr\n" + p.stderr)
+    steps = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            s = json.loads(line)
+            steps[s["step"]] = s
+    if not steps:
+        raise RuntimeError(f"the browser did not run (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return steps
+
+
+def test_browser_login_csrf_refused(csrf_run, demo, record):
+    """Chromium, login CSRF: the attacker (Erin) starts a login in their own browser context and
+    keeps Keycloak's response; a victim's context auto-posts it to the demo's ACS from another
+    site: refused (browser_mismatch: the victim's browser lacks the login's __Host- cookie), the
+    victim is not signed in; the attacker's own context can still use it."""
+    _check(csrf_run, ["attacker-starts-login", "attacker-signs-in-and-keeps-response",
+                      "victim-posts-attackers-response", "victim-not-signed-in",
+                      "attacker-own-browser-still-accepted"], record)
+    detail = csrf_run["victim-posts-attackers-response"]["detail"]
+    m = re.search(r"reference (\S+)", detail)
+    assert m and m.group(1) != "?", detail
+    line = next((ln for ln in demo.log.read_text(errors="replace").splitlines() if m.group(1) in ln), "")
+    assert "browser_mismatch" in line, f"log line for {m.group(1)}: {line!r}"
+    record(log=line[-240:])

@@ -11,69 +11,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { CHROMIUM_ARGS, bodyText, createSteps, expectText, keycloakLogin as kcLogin } from './common.mjs';
+
 const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-fs.mkdirSync(plan.artifacts, { recursive: true });
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samlsp-chromium-'));
 
-const results = [];
-let failed = false;
-let shot = 0;
-
-async function step(page, name, fn) {
-  const t0 = Date.now();
-  let ok = true;
-  let detail = '';
-  try {
-    detail = (await fn()) || '';
-  } catch (e) {
-    ok = false;
-    failed = true;
-    detail = String(e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e);
-  }
-  const file = path.join(plan.artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`);
-  try {
-    await page.screenshot({ path: file, fullPage: true });
-  } catch (e) {
-    detail += ` (no screenshot: ${e})`;
-  }
-  const r = { step: name, ok, url: page.url(), detail, screenshot: file, ms: Date.now() - t0 };
-  results.push(r);
-  console.log(JSON.stringify(r));
-  if (!ok) throw new Error(`step ${name} failed: ${detail}`);
-}
-
-async function bodyText(page) {
-  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
-}
-
-async function expectText(page, needles, where) {
-  const text = await bodyText(page);
-  for (const n of needles) {
-    if (!text.includes(n)) throw new Error(`${where}: "${n}" not on the page (${page.url()}): ${text.slice(0, 400)}`);
-  }
-  return `${where} shows ${needles.map((n) => JSON.stringify(n)).join(', ')}`;
-}
-
-async function keycloakLogin(page, user, password) {
-  await page.waitForSelector('#kc-form-login', { timeout: 30000 });
-  await page.locator('#username').fill(user);
-  await page.locator('#password').fill(password);
-  await Promise.all([
-    page.waitForURL((u) => u.toString().startsWith(plan.demo_url), { timeout: 30000 }),
-    page.locator('#kc-login').click(),
-  ]);
-  await page.waitForLoadState('load');
-}
+const steps = createSteps(plan.artifacts);
+const { step, results } = steps;
+const keycloakLogin = (page, user, password) => kcLogin(page, user, password, plan.demo_url);
 
 // A new, empty profile directory (playwright passes it to Chromium as --user-data-dir).
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: plan.chromium || '/usr/bin/chromium',
   headless: true,
   viewport: { width: 1100, height: 800 },
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-  ],
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = context.pages()[0] || (await context.newPage());
@@ -133,11 +85,11 @@ try {
     return expectText(page, out.expect_me, 'me page after sign-out');
   });
 } catch (e) {
-  failed = true;
+  steps.failed = true;
   if (!results.length || results[results.length - 1].ok) console.log(JSON.stringify({ step: 'setup', ok: false, detail: String(e) }));
 } finally {
   await context.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 fs.writeFileSync(path.join(plan.artifacts, 'results.json'), JSON.stringify(results, null, 2));
-process.exit(failed ? 1 : 0);
+process.exit(steps.failed ? 1 : 0);
