@@ -229,14 +229,19 @@ async fn acs(
             saml.inner.replay.as_ref(),
         )
         .map_err(|e| {
+            // Signed by a key we do not trust: the IdP may have rotated its
+            // key. Only the IdP the response names is fetched, and only on
+            // its backoff schedule (anyone can post this).
             if matches!(
                 e,
                 samlsp::Error::Signature(
-                    samlsp::dsig::DsigError::SignatureInvalid
+                    samlsp::dsig::DsigError::UntrustedKey
                         | samlsp::dsig::DsigError::NoKeyForAlgorithm
                 )
             ) {
-                saml.request_early_refresh(t);
+                if let Some(idp) = sp.unverified_issuer(&saml_response) {
+                    saml.request_early_refresh(t, idp.entity_id().as_str());
+                }
             }
             fail(e.into())
         })?;
