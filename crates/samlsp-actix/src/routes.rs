@@ -265,31 +265,36 @@ async fn acs(
     let replay = saml.inner.replay.clone();
     // SAML Profiles §4.1.4.3-5: take the pending request by RelayState
     // (once), verify every rule, record the assertion ID against replay.
-    let verified = web::block(move || {
+    let (verified, rotated) = web::block(move || {
         // Held until verification ends, even if the client has gone.
         let _permit = permit;
-        sp.consume_response(
+        let verified = sp.consume_response(
             &saml_response,
             relay_state.as_deref(),
             now,
             requests.as_ref(),
             replay.as_ref(),
-        )
+        );
+        // Signed by a key we do not trust: the IdP may have rotated its
+        // key. Only the IdP the response names is fetched, and only on its
+        // backoff schedule (anyone can post this). Read here, off the
+        // worker thread: it parses the response again.
+        let rotated = match &verified {
+            Err(samlsp::Error::Signature(
+                samlsp::dsig::DsigError::UntrustedKey | samlsp::dsig::DsigError::NoKeyForAlgorithm,
+            )) => sp
+                .unverified_issuer(&saml_response)
+                .map(|idp| idp.entity_id().to_string()),
+            _ => None,
+        };
+        (verified, rotated)
     })
     .await
     .map_err(|_| fail(SignInError::VerificationAborted))?;
-    let login = verified.map_err(|e| {
-        if matches!(
-            e,
-            samlsp::Error::Signature(
-                samlsp::dsig::DsigError::SignatureInvalid
-                    | samlsp::dsig::DsigError::NoKeyForAlgorithm
-            )
-        ) {
-            saml.request_early_refresh(t);
-        }
-        fail(e.into())
-    })?;
+    if let Some(entity_id) = rotated {
+        saml.request_early_refresh(t, &entity_id);
+    }
+    let login = verified.map_err(|e| fail(e.into()))?;
 
     let idp_initiated = login.request().is_none();
     let return_to = match login.request() {

@@ -14,7 +14,7 @@ use samlsp::{
 };
 
 use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
-use crate::refresh::MetadataFetcher;
+use crate::refresh::{EarlyOutcome, EarlyRefresh, MetadataFetcher};
 use crate::return_to::ReturnTo;
 use crate::user::UserMapper;
 
@@ -69,17 +69,11 @@ pub(crate) struct MetadataState {
     pub(crate) last_bytes: Vec<u8>,
     /// After a failed fetch (the core cache only sees parse failures).
     pub(crate) retry_at: Option<DateTime<Utc>>,
-    /// A response failed signature verification: the IdP may have rotated
-    /// its key, so fetch again at the next pass instead of waiting for
-    /// cacheDuration (Keycloak publishes none: the default would be hours).
-    pub(crate) early_requested: bool,
-    /// When the last early fetch happened (they are rate-limited).
-    pub(crate) last_early: Option<DateTime<Utc>>,
+    /// Early fetches after signatures by an unknown key: the IdP may have
+    /// rotated its key, so fetch now instead of waiting for cacheDuration
+    /// (Keycloak publishes none: the default would be hours).
+    pub(crate) early: EarlyRefresh,
 }
-
-/// Least time between two early refreshes of one IdP. Any client can post a
-/// badly signed response, so this bounds the fetches an attacker can cause.
-pub(crate) const EARLY_REFRESH_INTERVAL_SECONDS: i64 = 300;
 
 #[derive(Debug)]
 pub(crate) struct TenantState {
@@ -101,6 +95,8 @@ pub(crate) struct Inner {
     /// Verifications in flight (a permit each); never waited on.
     pub(crate) verifications: Arc<tokio::sync::Semaphore>,
     pub(crate) max_verifications: usize,
+    /// Wakes the refresher for an early fetch.
+    pub(crate) early_wake: tokio::sync::Notify,
 }
 
 /// The SAML side of the application, cheap to clone. Build with
@@ -315,6 +311,7 @@ impl SamlBuilder {
                 default_return,
                 sign_in_path: self.sign_in_path,
                 max_session: self.max_session,
+                early_wake: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -376,8 +373,7 @@ impl IdpState {
                     cache: c,
                     last_bytes,
                     retry_at: None,
-                    early_requested: false,
-                    last_early: None,
+                    early: EarlyRefresh::default(),
                 }));
             }
         }
@@ -387,6 +383,26 @@ impl IdpState {
             cache,
         }
     }
+}
+
+/// The signing keys an IdP is trusted with, as comparable bytes (the
+/// certificate, or the public key when configured without one).
+fn key_fingerprints(idp: Option<&IdentityProvider>) -> Vec<Vec<u8>> {
+    idp.map(|idp| {
+        idp.keys()
+            .keys()
+            .iter()
+            .map(|k| k.certificate_der().map(<[u8]>::to_vec).unwrap_or_default())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Whether `idp` trusts a key that `before` did not have.
+fn brings_new_key(before: &[Vec<u8>], idp: &IdentityProvider) -> bool {
+    key_fingerprints(Some(idp))
+        .iter()
+        .any(|k| !before.contains(k))
 }
 
 /// Applies the per-IdP options on top of what metadata (or code) says.
@@ -524,14 +540,27 @@ impl Saml {
             .and_then(TenantState::sp)
     }
 
-    /// Asks the next refresh pass to fetch the metadata of this tenant's IdPs
-    /// now (rate-limited per IdP): called when a response's signature did not
-    /// verify with any known key, the symptom of a rotated IdP key.
-    pub(crate) fn request_early_refresh(&self, tenant: &TenantState) {
-        for i in &tenant.idps {
-            if let Some(state) = &i.cache {
-                lock(state).early_requested = true;
-            }
+    /// Asks for an early fetch of one IdP's metadata (on its backoff
+    /// schedule, see [`crate::refresh`]): called when a response naming
+    /// `entity_id` as Issuer was signed by a key we do not trust, the symptom
+    /// of a rotated IdP key. Wakes the refresher when the fetch is due now.
+    pub(crate) fn request_early_refresh(&self, tenant: &TenantState, entity_id: &str) {
+        let Some(state) = tenant
+            .idp_by_entity_id(entity_id)
+            .and_then(|i| i.cache.as_ref())
+        else {
+            return;
+        };
+        let now = self.now();
+        let due = lock(state).early.request(now);
+        tracing::info!(
+            tenant = tenant.label(),
+            idp = %entity_id,
+            due_now = due,
+            "signature by an unknown key: early IdP metadata fetch requested"
+        );
+        if due {
+            self.inner.early_wake.notify_one();
         }
     }
 
@@ -551,27 +580,22 @@ impl Saml {
                 };
                 let label = format!("{}/{}", t.label(), i.config.slug);
                 let now = self.now();
-                let due = {
+                let (due, early) = {
                     let mut s = lock(state);
                     // Never loaded (or expired): every pass. Otherwise when
                     // cacheDuration says so, and not before a failed fetch's
                     // retry time; or early, after an unknown-key signature
-                    // (rate-limited).
-                    let early = s.early_requested
-                        && s.last_early.is_none_or(|t| {
-                            now >= t + Duration::seconds(EARLY_REFRESH_INTERVAL_SECONDS)
-                        });
-                    if early {
-                        s.early_requested = false;
-                        s.last_early = Some(now);
-                    }
-                    early
+                    // (on its backoff schedule).
+                    let early = s.early.take_due(now);
+                    let due = early
                         || s.cache.current(now).is_none()
-                        || (s.cache.needs_refresh(now) && s.retry_at.is_none_or(|r| now >= r))
+                        || (s.cache.needs_refresh(now) && s.retry_at.is_none_or(|r| now >= r));
+                    (due, early)
                 };
                 if !due {
                     continue;
                 }
+                let keys_before = key_fingerprints(read(&i.current).as_ref());
                 let fetched = match location {
                     MetadataLocation::Url(url) => fetcher.fetch(url).await,
                     MetadataLocation::File(p) => MetadataSource::File(p.clone())
@@ -602,6 +626,25 @@ impl Saml {
                         },
                     }
                 };
+                let outcome = outcome.map(|changed| changed.map(|md| md.to_identity_provider()));
+                let early_outcome = match &outcome {
+                    Err(_) => EarlyOutcome::Failed,
+                    Ok(Some(Ok(idp))) if brings_new_key(&keys_before, idp) => EarlyOutcome::NewKey,
+                    Ok(_) => EarlyOutcome::Unchanged,
+                };
+                if early_outcome == EarlyOutcome::NewKey {
+                    lock(state).early.reset();
+                }
+                if early {
+                    let next = lock(state).early.not_before();
+                    tracing::info!(
+                        idp = %label,
+                        outcome = ?early_outcome,
+                        keys_before = keys_before.len(),
+                        next_early_fetch_not_before = ?next,
+                        "early IdP metadata fetch"
+                    );
+                }
                 match outcome {
                     Err(reason) => {
                         let expired = {
@@ -626,7 +669,7 @@ impl Saml {
                         report.failed.push((label, reason));
                     }
                     Ok(None) => report.unchanged.push(label),
-                    Ok(Some(md)) => match md.to_identity_provider() {
+                    Ok(Some(idp)) => match idp {
                         Ok(idp) => {
                             tracing::info!(
                                 idp = %label,

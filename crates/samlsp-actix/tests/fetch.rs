@@ -81,7 +81,7 @@ fn serve(other: Option<String>) -> (String, ServerHandle) {
                     // No Content-Length: the limit must hold while reading.
                     let chunks = (0..8)
                         .map(|_| Ok::<_, actix_web::Error>(web::Bytes::from(vec![b'x'; 1024])));
-                    HttpResponse::Ok().streaming(futures_util_stream(chunks))
+                    HttpResponse::Ok().streaming(futures_util::stream::iter(chunks))
                 }),
             )
             .route(
@@ -105,29 +105,6 @@ fn serve(other: Option<String>) -> (String, ServerHandle) {
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (format!("http://{addr}"), handle)
-}
-
-/// A stream over an iterator (what `futures::stream::iter` does).
-fn futures_util_stream<I>(
-    items: I,
-) -> impl futures_core::Stream<Item = Result<web::Bytes, actix_web::Error>>
-where
-    I: Iterator<Item = Result<web::Bytes, actix_web::Error>> + Unpin,
-{
-    struct Iter<I>(I);
-    impl<I> futures_core::Stream for Iter<I>
-    where
-        I: Iterator<Item = Result<web::Bytes, actix_web::Error>> + Unpin,
-    {
-        type Item = Result<web::Bytes, actix_web::Error>;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Self::Item>> {
-            std::task::Poll::Ready(self.0.next())
-        }
-    }
-    Iter(items)
 }
 
 fn fetcher() -> HttpFetcher {

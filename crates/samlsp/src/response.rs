@@ -226,21 +226,32 @@ impl ServiceProvider {
                 .idp(id)
                 .ok_or_else(|| ProtocolError::UnknownIssuer { found: clip(id) }.into());
         }
-        // The Response Issuer is optional (SAML Profiles §4.1.4.2); fall back to
-        // the Assertion's.
-        let issuer_el = parts.issuer.or_else(|| {
-            parts
-                .assertions
-                .first()
-                .and_then(|a| a.children_named(SAML_NS, "Issuer").next())
-        });
-        let issuer = issuer_el.and_then(|i| i.text()).unwrap_or_default();
+        let issuer = parts.claimed_issuer();
         self.idp(&issuer).ok_or_else(|| {
             ProtocolError::UnknownIssuer {
                 found: clip(&issuer),
             }
             .into()
         })
+    }
+}
+
+impl ServiceProvider {
+    /// The configured IdP a posted response *claims* to come from (the
+    /// Response's Issuer, else its Assertion's), without verifying anything.
+    ///
+    /// For decisions that grant nothing and cannot wait for trust: which
+    /// IdP's metadata to fetch again after a signature by an unknown key, or
+    /// what to log. Never for authorization: anyone can write any Issuer.
+    pub fn unverified_issuer(&self, saml_response: &str) -> Option<&IdentityProvider> {
+        let bytes = decode_post_value(saml_response, self.inner.limits.max_input_bytes).ok()?;
+        let doc = xml::parse(&bytes, &self.inner.limits).ok()?;
+        let root = doc.root();
+        if !root.is(SAMLP_NS, "Response") {
+            return None;
+        }
+        let issuer = ResponseParts::read(root).ok()?.claimed_issuer();
+        self.idp(&issuer)
     }
 }
 
@@ -255,6 +266,17 @@ struct ResponseParts<'d> {
 }
 
 impl<'d> ResponseParts<'d> {
+    /// The Issuer the response names: the Response's (optional, SAML
+    /// Profiles §4.1.4.2), else the first Assertion's. A lookup key only.
+    fn claimed_issuer(&self) -> String {
+        let issuer_el = self.issuer.or_else(|| {
+            self.assertions
+                .first()
+                .and_then(|a| a.children_named(SAML_NS, "Issuer").next())
+        });
+        issuer_el.and_then(|i| i.text()).unwrap_or_default()
+    }
+
     fn read(root: ElementRef<'d>) -> Result<Self, ProtocolError> {
         let structure = |reason| ProtocolError::Structure {
             element: "Response",

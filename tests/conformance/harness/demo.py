@@ -193,6 +193,27 @@ class Demo:
         return Failure(status=page.status, title=page.title().split(" – ")[0], reference=ref, kind=kind,
                        reason=reason, log_line=line)
 
+    def log_size(self) -> int:
+        """Where the log ends now: pass it to wait_for_log to look only at what comes after."""
+        return self.log.stat().st_size
+
+    def wait_for_log(self, pattern: str, since: int, timeout: float) -> tuple[str, float]:
+        """Polls the demo's log (from byte `since`) until a line matches `pattern`; returns the
+        line and how long it took. Fails with the log's tail when the deadline passes."""
+        rx = re.compile(pattern)
+        t0 = time.monotonic()
+        while True:
+            with open(self.log, "rb") as f:
+                f.seek(since)
+                for ln in f.read().decode(errors="replace").splitlines():
+                    ln = _strip_ansi(ln)
+                    if rx.search(ln):
+                        return ln, time.monotonic() - t0
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"no log line matching {pattern!r} within {timeout}s; "
+                                     f"log tail:\n{self.log_tail()}")
+            time.sleep(0.2)
+
     def log_tail(self, n: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])

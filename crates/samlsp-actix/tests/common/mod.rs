@@ -171,7 +171,16 @@ impl TestIdp {
             fmt = esc(&r.name_id_format),
             nid = esc(&r.name_id),
         );
-        sign(&xml, &aid, &self.signing_key(), &SignOptions::default())
+        // Its certificate in KeyInfo, as Keycloak, Entra ID, Okta and ADFS send it.
+        sign(
+            &xml,
+            &aid,
+            &self.signing_key(),
+            &SignOptions {
+                key_info_cert: Some(self.cert_pem()),
+                ..SignOptions::default()
+            },
+        )
     }
 }
 
