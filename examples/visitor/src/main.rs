@@ -64,6 +64,16 @@ async fn main() -> ExitCode {
     init_logging(&config.server.log);
     let bind = config.server.bind.clone();
     let public = config.server.public_url.clone();
+    if !secure_context(&public) {
+        // The login's browser-binding cookie is `Secure` (`__Host-`): a
+        // browser keeps it only from a secure context (W3C Secure Contexts
+        // §3.1: https, or loopback over http).
+        tracing::warn!(
+            public_url = %public,
+            "server.public_url is plain http on a non-loopback host: browsers will not keep \
+             the sign-in cookie and every SP-initiated sign-in will fail; use https"
+        );
+    }
     let state = match AppState::build(config, None) {
         Ok(s) => s,
         Err(e) => {
@@ -114,6 +124,53 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(reason = %e, "server stopped");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// https, or http on a loopback host (which browsers treat as secure).
+fn secure_context(public_url: &str) -> bool {
+    let lower = public_url.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secure_context;
+
+    #[test]
+    fn secure_contexts() {
+        for ok in [
+            "https://visit.example.org",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080/",
+            "http://[::1]:8080",
+            "http://127.1.2.3",
+        ] {
+            assert!(secure_context(ok), "{ok}");
+        }
+        for bad in [
+            "http://visit.example.org",
+            "http://10.0.0.5:8080",
+            "ftp://x",
+        ] {
+            assert!(!secure_context(bad), "{bad}");
         }
     }
 }
