@@ -5,6 +5,9 @@
 # could make a case depend on timing.
 #
 #   scripts/conformance-repeat.sh [N] [pytest args...]
+#
+# SAMLSP_CONF_LOCK=<file>: take this flock(1) lock around each run (several checkouts on one
+# machine then take turns with their own conformance runs instead of fighting over the CPU).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-10}"
@@ -14,7 +17,9 @@ rm -rf "$out"
 mkdir -p "$out"
 for ((n = 1; n <= runs; n++)); do
   start=$(date +%s)
-  if "$repo/scripts/conformance.sh" "$@" >"$out/run-$n.log" 2>&1; then rc=0; else rc=$?; fi
+  lock=()
+  [ -n "${SAMLSP_CONF_LOCK:-}" ] && lock=(flock "$SAMLSP_CONF_LOCK")
+  if "${lock[@]}" "$repo/scripts/conformance.sh" "$@" >"$out/run-$n.log" 2>&1; then rc=0; else rc=$?; fi
   cp -a "$repo/target/conformance" "$out/$n"
   summary="$(grep -E '[0-9]+ (passed|failed)' "$out/run-$n.log" | tail -n 1 || true)"
   printf 'conformance-repeat: run %d/%d: %s in %ss (load %s)\n' "$n" "$runs" \
