@@ -37,12 +37,6 @@ pub fn read_repo_file(rel: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// `../shared` beside the repository.
-pub fn shared_file(rel: &str) -> Vec<u8> {
-    let p = repo_root().join("..").join("shared").join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
 /// The Python interpreter with lxml and xmlsec (installed by
 /// `scripts/test-deps.sh`). Missing tooling is a failure, never a skip.
 pub fn python() -> PathBuf {

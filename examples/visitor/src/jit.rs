@@ -1,8 +1,8 @@
 //! Just-in-time users: what the assertion says (mapped per IdP), the
 //! linking policy, and the [`UserMapper`] that runs the store transaction.
 //!
-//! Account-takeover defences (notes/attacks.md, "JIT-linking identity
-//! attacks"): the link key is (IdP, NameID, format), never the email alone;
+//! Account-takeover defences (against JIT-linking identity attacks): the
+//! link key is (IdP, NameID, format), never the email alone;
 //! an email links an existing account only when its domain is one the IdP is
 //! configured as authoritative for, compared exactly (no subdomains) on
 //! ASCII-lower-cased text; emails with anything but ASCII are refused, so
