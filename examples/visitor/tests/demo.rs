@@ -45,6 +45,10 @@ public_url = "http://127.0.0.1:8080"
 database = ":memory:"
 title = "Visitors"
 
+[sp]
+signing_key = "{signing_key}"
+signing_cert = "{signing_cert}"
+
 [[location]]
 name = "{ACME_HQ}"
 [[location]]
@@ -80,12 +84,10 @@ default_location = "{ACME_HQ}"
         acme = TestIdp::acme().metadata_xml(None),
         globex = TestIdp::globex().metadata_xml(None),
         initech = initech().metadata_xml(None),
+        signing_key = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.key").display(),
+        signing_cert = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.crt").display(),
     );
-    let mut c = Config::from_toml(&toml, Path::new("."), "test").unwrap();
-    c.sp.signing_key = Some(samlsp_tests::repo_file("testdata/keys/sp-rsa2048.key"));
-    c.sp.signing_cert = Some(samlsp_tests::repo_file("testdata/keys/sp-rsa2048.crt"));
-    c.validate().unwrap();
-    c
+    Config::from_toml(&toml, Path::new("."), "test").unwrap()
 }
 
 macro_rules! demo {
