@@ -302,13 +302,13 @@ impl TryFrom<RawConfig> for Config {
         }
         let names: Vec<&str> = r.locations.iter().map(|l| l.name.as_str()).collect();
         for i in &r.idps {
-            if let Some(l) = &i.default_location {
-                if !names.contains(&l.as_str()) {
-                    return Err(format!(
-                        "idp {:?}: default_location {l:?} is not a [[location]]",
-                        i.slug
-                    ));
-                }
+            if let Some(l) = &i.default_location
+                && !names.contains(&l.as_str())
+            {
+                return Err(format!(
+                    "idp {:?}: default_location {l:?} is not a [[location]]",
+                    i.slug
+                ));
             }
         }
         // One domain, one authority: two IdPs vouching for one domain would
@@ -316,13 +316,13 @@ impl TryFrom<RawConfig> for Config {
         let mut seen: HashMap<&Domain, &str> = HashMap::new();
         for i in &r.idps {
             for d in &i.authoritative_domains {
-                if let Some(other) = seen.insert(d, i.slug.as_str()) {
-                    if other != i.slug {
-                        return Err(format!(
-                            "domain \"{d}\" is authoritative for both {other:?} and {:?}",
-                            i.slug
-                        ));
-                    }
+                if let Some(other) = seen.insert(d, i.slug.as_str())
+                    && other != i.slug
+                {
+                    return Err(format!(
+                        "domain \"{d}\" is authoritative for both {other:?} and {:?}",
+                        i.slug
+                    ));
                 }
             }
         }

@@ -59,10 +59,11 @@ impl Config {
 /// Makes the file's relative paths relative to `base` (`:memory:` stays).
 fn resolve_paths(t: &mut Table, base: &Path) {
     let fix = |v: Option<&mut Value>| {
-        if let Some(Value::String(p)) = v {
-            if Path::new(p.as_str()).is_relative() && p != ":memory:" {
-                *p = base.join(&*p).display().to_string();
-            }
+        if let Some(Value::String(p)) = v
+            && Path::new(p.as_str()).is_relative()
+            && p != ":memory:"
+        {
+            *p = base.join(&*p).display().to_string();
         }
     };
     if let Some(Value::Table(server)) = t.get_mut("server") {
