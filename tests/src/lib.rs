@@ -5,6 +5,7 @@
 //! sign it again. It uses the crate's own C14N; the `dsig_interop` suite proves
 //! separately that signatures made by xmlsec1 (an independent implementation)
 //! verify, so the two cannot silently agree on a wrong canonical form.
+#![warn(missing_docs)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
