@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
-use crate::config::{AttributeNames, Config};
-use crate::linking::{self, Asserted, Decision, Found, LinkPolicy, LinkRefusal};
+use crate::config::Config;
+use crate::linking::{self, Asserted, AttributeNames, Decision, Found, LinkPolicy, LinkRefusal};
 use crate::store::{self, Store, StoreError, User};
 
 /// How a sign-in resolved (for the log).

@@ -14,7 +14,6 @@
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
 
-mod attributes;
 mod source;
 pub mod values;
 
@@ -23,10 +22,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-pub use attributes::{AttributeNames, AttributeProfile};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
-use crate::linking::Domain;
+use crate::linking::{AttributeNames, AttributeProfile, Domain};
 
 /// Why the configuration was refused.
 #[derive(Debug, thiserror::Error)]

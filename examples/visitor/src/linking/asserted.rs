@@ -3,8 +3,8 @@
 
 use samlsp::Assertion;
 
+use super::attributes::AttributeNames;
 use super::email::{Email, EmailProblem, parse_email};
-use crate::config::AttributeNames;
 use crate::store::IdentityKey;
 
 /// NameID format `transient` (SAML Core 2.0 §8.3.8).

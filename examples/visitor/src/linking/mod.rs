@@ -12,10 +12,12 @@
 //! an account from this one.
 
 pub mod asserted;
+pub mod attributes;
 pub mod email;
 mod refusal;
 
 pub use asserted::{Asserted, NAMEID_EMAIL, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED};
+pub use attributes::{AttributeNames, AttributeProfile};
 pub use email::{Domain, Email, EmailProblem};
 pub use refusal::LinkRefusal;
 
