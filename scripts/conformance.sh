@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance against real IdPs (issue 6): Keycloak (Java XML-signature stack) and a pysaml2 IdP
+# Conformance against real IdPs: Keycloak (Java XML-signature stack) and a pysaml2 IdP
 # (xmlsec1), through the demo app, over HTTP and in a real headless Chromium.
 #
 #   scripts/conformance.sh                 # everything; exit 0 only if every case passed

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suites call besides cargo: the xmlsec1 and xmllint
-# commands (Debian packages) and a Python venv at <repo>/.venv with pinned
-# lxml and python-xmlsec (the c14n oracle and the dsig fixtures use them).
+# commands (Debian packages), a Python venv at <repo>/.venv with pinned
+# lxml and python-xmlsec (the c14n oracle and the dsig fixtures use them),
+# cargo-deny (from crates.io) and the minimum supported Rust toolchain
+# (the workspace's rust-version, through rustup) for scripts/test.sh.
 #
 # Idempotent: every step checks first and does nothing when already done, so a
 # second run takes well under a second. Safe on a fresh Debian 12 as root (or
@@ -19,6 +21,7 @@ set -euo pipefail
 
 LXML_VERSION=6.1.3
 XMLSEC_VERSION=1.3.17
+CARGO_DENY_VERSION=0.20.2
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
@@ -107,7 +110,37 @@ else
   "$venv/bin/python3" -c "$check_py"
 fi
 
-# 5. Summary: what the tests will run.
+# 5. cargo-deny, pinned, built from crates.io (its lockfile, --locked).
+if [ "$(cargo deny --version 2>/dev/null)" = "cargo-deny $CARGO_DENY_VERSION" ]; then
+  step "cargo-deny $CARGO_DENY_VERSION already installed"
+else
+  log="$(mktemp)"
+  if ! cargo install --locked --quiet "cargo-deny@$CARGO_DENY_VERSION" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+  step "cargo-deny: installed $CARGO_DENY_VERSION"
+fi
+
+# 6. The toolchains of the minimum supported Rust versions (every rust-version of the
+#    workspace's manifests: the libraries', the demo's), minimal profile: rustc, cargo and
+#    std are all scripts/test.sh's MSRV check needs. rustup fetches them from the Rust
+#    project's release server; where that is unreachable this step fails, saying so.
+for msrv in $(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" "$repo"/crates/*/Cargo.toml \
+    "$repo/examples/visitor/Cargo.toml" "$repo/tests/Cargo.toml" | sort -u); do
+  if rustup run "$msrv" rustc --version >/dev/null 2>&1; then
+    step "rust $msrv toolchain already installed"
+  elif rustup toolchain install "$msrv" --profile minimal --no-self-update >/dev/null 2>&1; then
+    step "rust: installed the $msrv toolchain"
+  else
+    echo "test-deps: rustup cannot install the Rust $msrv toolchain (the MSRV check needs it)" >&2
+    exit 1
+  fi
+done
+
+# 7. Summary: what the tests will run.
 "$venv/bin/python3" -c '
 import lxml.etree as e, xmlsec
 v = lambda t: ".".join(map(str, t))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, first lines; .ci/run calls exactly this).
 # Installs what the suites need (scripts/test-deps.sh), then checks formatting,
-# lints, runs every test in the workspace, and finally the conformance suite
+# lints, the minimum supported Rust versions and the dependency policy (cargo-deny),
+# runs every test in the workspace, and finally the conformance suite
 # against a real Keycloak, a pysaml2 IdP and headless Chromium
 # (scripts/conformance.sh: it installs and starts them itself).
 set -euo pipefail
@@ -15,6 +16,22 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The minimum supported Rust versions, each with its own toolchain (scripts/test-deps.sh
+# installs them) and the locked dependencies: the libraries at the workspace's rust-version,
+# the demo at its own. cargo itself refuses a package whose rust-version is above the
+# toolchain's, so this also proves no dependency asks for more. samlsp-actix is built here
+# only as the demo's dependency: its locked actix-http 3.20 needs 1.89, above the
+# workspace's 1.86 (README, "Supported Rust versions").
+msrv="$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)"
+demo_msrv="$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' examples/visitor/Cargo.toml)"
+echo "== MSRV: rust $msrv (samlsp, samlsp-cli, samlsp-tests), rust $demo_msrv (the demo)"
+cargo "+$msrv" check --locked --quiet --all-targets --target-dir target/msrv \
+  -p samlsp -p samlsp-cli -p samlsp-tests
+cargo "+$demo_msrv" check --locked --quiet --all-targets --target-dir target/msrv -p samlsp-visitor
+# Licences, duplicate versions and sources (deny.toml). Advisories are left out: they need
+# the RustSec database fetched over the network at each run.
+echo "== cargo deny (licences, bans, sources)"
+cargo deny --locked check bans licenses sources
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== conformance (Keycloak, pysaml2, Chromium)"

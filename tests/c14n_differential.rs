@@ -1,4 +1,4 @@
-//! Differential C14N against libxml2 (issue 2): thousands of generated,
+//! Differential C14N against libxml2: thousands of generated,
 //! namespace-heavy documents and subsets, canonicalized by samlsp and by
 //! libxml2 (through lxml, `tests/tools/c14n_oracle.py`), must agree byte for
 //! byte. `SAMLSP_C14N_DOCS` raises the count for one-off long runs.

@@ -1,4 +1,4 @@
-//! One named test per signature rule (issue 2 §4): each rejection asserts its
+//! One named test per signature rule: each rejection asserts its
 //! exact error; acceptance covers RSA, ECDSA and both C14N methods; a property
 //! test flips every byte of a signed element.
 #![allow(

@@ -1,4 +1,4 @@
-//! The hostile-input suite (issue 3 §4): every attack and every protocol check
+//! The hostile-input suite: every attack and every protocol check
 //! failing alone, each a named test asserting the exact error. Fixtures and
 //! their generator are in `testdata/responses/` (see its README).
 #![allow(

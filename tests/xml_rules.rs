@@ -1,4 +1,4 @@
-//! One named test per rule of the hardened parser (issue 2 §2), each asserting
+//! One named test per rule of the hardened parser, each asserting
 //! the exact error variant.
 #![allow(
     clippy::unwrap_used,

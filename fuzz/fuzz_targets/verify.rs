@@ -1,5 +1,5 @@
 //! Input = raw Response XML (not base64). Runs the full SP check with the bench
-//! settings (/work/shared/bench/README.md), then `dsig::verify` on every element.
+//! settings (testdata/bench/README.md), then `dsig::verify` on every element.
 #![no_main]
 use std::sync::LazyLock;
 
@@ -10,7 +10,7 @@ use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 
 const IDP_CERT: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bench/idp-cert.pem"
+    "/../testdata/bench/idp-cert.pem"
 ));
 
 static KEYS: LazyLock<TrustedKeys> =

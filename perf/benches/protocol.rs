@@ -1,4 +1,4 @@
-//! SP-protocol figures (issue 4): AuthnRequest generation per binding, and
+//! SP-protocol figures: AuthnRequest generation per binding, and
 //! IdP metadata parsing of a large federation aggregate.
 
 use std::hint::black_box;

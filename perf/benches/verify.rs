@@ -1,10 +1,10 @@
 //! `verify_response`: cost of verifying one SAML Response (base64 as POSTed -> validated
-//! assertion) on the reference inputs of `shared/bench/` (see its README.md).
+//! assertion) on the reference inputs of `testdata/bench/` (see its README.md).
 //!
 //! Run from `perf/`: `nice cargo bench --bench verify -- --warm-up-time 2 --measurement-time 5`.
 //! With `PERF_CPU_TIME=1` in the environment, criterion measures this thread's CPU time
 //! (CLOCK_THREAD_CPUTIME_ID) instead of wall-clock time: the machine is shared, and CPU time is
-//! what shared/bench/README.md's "responses per CPU-second" compares. Results of the two modes
+//! what testdata/bench/README.md's "responses per CPU-second" compares. Results of the two modes
 //! land in the same target/criterion/ folders, so run one mode at a time when comparing.
 //! Figures and how to read them: docs/PERFORMANCE.md, section "samael peer (perf/)".
 
@@ -58,7 +58,7 @@ impl Measurement for ThreadCpuTime {
 fn verify_response<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("verify_response");
     // One element = one response, so criterion's "thrpt" is responses per second, comparable with
-    // the table in shared/bench/README.md.
+    // the table in testdata/bench/README.md.
     group.throughput(Throughput::Elements(1));
 
     // Physical floor: SHA-256 over the canonical SignedInfo (the real one of

@@ -9,7 +9,8 @@ Run with the project venv (lxml + python-xmlsec only, plus the stdlib):
 Every file starts from one good response (the settings below) signed with the test IdP
 key in testdata/keys/. Valid baselines and the mutation table are signed properly, so
 only the one protocol check under test fails; attacks follow
-shared/notes/attacks.md (XSW constructions as in SAML Raider's XSWHelpers).
+published SAML attacks (XSW constructions as in Somorovsky et al., "On Breaking
+SAML", USENIX Security 2012, and SAML Raider's XSWHelpers).
 See README.md for the manifest format.
 
 Determinism: RSA PKCS#1 v1.5 and HMAC signatures are deterministic; ECDSA uses

@@ -11,7 +11,9 @@ use samlsp::{
 /// One manifest entry.
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// The case's name (its file name without extension).
     pub name: String,
+    /// The manifest entry as written.
     pub entry: Value,
 }
 

@@ -5,6 +5,7 @@
 //! sign it again. It uses the crate's own C14N; the `dsig_interop` suite proves
 //! separately that signatures made by xmlsec1 (an independent implementation)
 //! verify, so the two cannot silently agree on a wrong canonical form.
+#![warn(missing_docs)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -34,12 +35,6 @@ pub fn repo_file(rel: &str) -> PathBuf {
 /// Reads a file under the repository root.
 pub fn read_repo_file(rel: &str) -> Vec<u8> {
     let p = repo_file(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// `../shared` beside the repository.
-pub fn shared_file(rel: &str) -> Vec<u8> {
-    let p = repo_root().join("..").join("shared").join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

@@ -17,8 +17,11 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 /// How to sign.
 #[derive(Debug, Clone)]
 pub struct SignOptions {
+    /// SignatureMethod algorithm URI.
     pub signature_method: String,
+    /// DigestMethod algorithm URI.
     pub digest_method: String,
+    /// CanonicalizationMethod algorithm URI.
     pub c14n_method: String,
     /// Transforms listed in the Reference (URIs, with optional inner XML).
     pub transforms: Vec<String>,
@@ -38,16 +41,26 @@ pub struct SignOptions {
     pub prefix: String,
 }
 
+/// RSA with SHA-256 (RFC 6931 §2.3.2).
 pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+/// RSA with SHA-1 (XML-DSig 1.1 §6.4.2; refused by the strict policy).
 pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+/// ECDSA with SHA-256 (RFC 6931 §2.3.6).
 pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+/// HMAC with SHA-256 (RFC 6931 §2.2.2; never accepted by the SP).
 pub const HMAC_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256";
+/// HMAC with SHA-1 (XML-DSig 1.1 §6.3.1; never accepted by the SP).
 pub const HMAC_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#hmac-sha1";
+/// SHA-256 digest (XML-Enc 1.1 §5.7.2).
 pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+/// SHA-1 digest (XML-DSig 1.1 §6.2.1).
 pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+/// Exclusive C14N without comments.
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+/// Inclusive C14N 1.0 without comments.
 pub const C14N_10: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// The enveloped-signature transform (XML-DSig 1.1 §6.6.4).
 pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 
 impl Default for SignOptions {
@@ -70,7 +83,9 @@ impl Default for SignOptions {
 
 /// The key that signs.
 pub enum SigningKey {
+    /// An RSA or EC private key.
     Pkey(PKey<Private>),
+    /// An HMAC key (for signatures a verifier must refuse).
     Hmac(Vec<u8>),
 }
 

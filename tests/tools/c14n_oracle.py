@@ -71,7 +71,7 @@ every generated case, see --cross-lib):
     libxml2 2.14.6 (not even well-formed) and as "...a=1&#38;b=2" by 2.9.14, where
     C14N requires "&amp;". And a namespace URI that libxml2's URI parser rejects
     (e.g. containing `"` or `<`) makes its C14N fail outright in both methods (the
-    "void canonicalization" class of attacks.md). The generator therefore uses only
+    "void canonicalization" class of XML-signature attacks). The generator therefore uses only
     URIs without characters that need escaping; the Rust side must escape namespace
     values like attribute values, and has no oracle for that here.
  6. xmlns="" is never output on the apex. Below it, C14N 1.0 outputs it when the

@@ -1,4 +1,4 @@
-//! `samlsp verify` keeps its contract (issue 3 §3): exit 0 with one JSON
+//! `samlsp verify` keeps its documented contract: exit 0 with one JSON
 //! object, exit 1 with the reason on stderr, exit 2 for usage errors, and
 //! never a panic.
 #![allow(

@@ -4,7 +4,8 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! The shared reference inputs verify (a smoke test of parse + C14N + dsig).
+//! The benchmark reference inputs (`testdata/bench/`) verify (a smoke test of
+//! parse + C14N + dsig).
 use base64::Engine;
 use samlsp::dsig::{AlgorithmPolicy, TrustedKeys, verify};
 use samlsp::xml::{Limits, parse};
@@ -12,16 +13,13 @@ use samlsp::xml::{Limits, parse};
 const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
-fn shared(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/bench/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn bench(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../testdata/bench/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn decode(name: &str) -> Vec<u8> {
-    let b64: Vec<u8> = shared(name)
+    let b64: Vec<u8> = bench(name)
         .into_iter()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
@@ -32,7 +30,7 @@ fn decode(name: &str) -> Vec<u8> {
 
 #[test]
 fn reference_inputs_verify() {
-    let keys = TrustedKeys::from_certificate_pem(&shared("idp-cert.pem")).unwrap();
+    let keys = TrustedKeys::from_certificate_pem(&bench("idp-cert.pem")).unwrap();
     let policy = AlgorithmPolicy::strict();
     for (file, response_signed, assertion_signed) in [
         ("resp-assertion-signed.b64", false, true),
@@ -60,7 +58,7 @@ fn reference_inputs_verify() {
 #[test]
 fn reference_inputs_pass_every_protocol_check() {
     use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
-    let keys = TrustedKeys::from_certificate_pem(&shared("idp-cert.pem")).unwrap();
+    let keys = TrustedKeys::from_certificate_pem(&bench("idp-cert.pem")).unwrap();
     let idp = IdentityProvider::new(
         EntityId::new("https://idp.example.com/saml2/idp/metadata").unwrap(),
         keys,
@@ -80,7 +78,7 @@ fn reference_inputs_pass_every_protocol_check() {
         "resp-response-signed.b64",
         "resp-both-signed.b64",
     ] {
-        let value = String::from_utf8(shared(file)).unwrap();
+        let value = String::from_utf8(bench(file)).unwrap();
         let ctx = RequestContext::Pending {
             request_id: "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
             idp: None,

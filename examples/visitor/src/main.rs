@@ -3,68 +3,47 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use actix_web::{App, HttpServer};
+use clap::Parser;
 use samlsp_actix::{HttpFetcher, MemorySessionStore};
 use samlsp_visitor::config::Config;
 use samlsp_visitor::{AppState, configure};
 
-fn config_path(env: &HashMap<String, String>) -> Result<PathBuf, String> {
-    let mut args = std::env::args().skip(1);
-    let mut path = env.get("VISITOR_CONFIG").map(PathBuf::from);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--config" | "-c" => {
-                path = Some(PathBuf::from(args.next().ok_or("--config needs a path")?));
-            }
-            "--help" | "-h" => {
-                return Err(
-                    "usage: visitor [--config PATH]   (default: $VISITOR_CONFIG, \
-                            else ./visitor.toml)"
-                        .into(),
-                );
-            }
-            other => return Err(format!("unknown argument {other:?}; try --help")),
-        }
-    }
-    Ok(path.unwrap_or_else(|| PathBuf::from("visitor.toml")))
-}
+/// How often URL metadata is looked at; each IdP's own cacheDuration
+/// decides when it is fetched again.
+const REFRESH_EVERY: Duration = Duration::from_secs(15);
+/// actix workers: the demo serves a handful of people.
+const WORKERS: usize = 2;
 
-fn init_logging(level: &str) {
-    let level = match level.to_ascii_lowercase().as_str() {
-        "error" => tracing::Level::ERROR,
-        "warn" => tracing::Level::WARN,
-        "debug" => tracing::Level::DEBUG,
-        "trace" => tracing::Level::TRACE,
-        _ => tracing::Level::INFO,
-    };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .init();
+/// The visitor-management demo app (SAML sign-in through samlsp-actix).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Configuration file.
+    #[arg(short, long, env = "VISITOR_CONFIG", default_value = "visitor.toml")]
+    config: PathBuf,
 }
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    let args = Args::parse();
     let env: HashMap<String, String> = std::env::vars().collect();
-    let path = match config_path(&env) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let config = match Config::load(&path, &env) {
+    let config = match Config::load(&args.config, &env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("visitor: configuration: {e}");
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.server.log);
+    tracing_subscriber::fmt()
+        .with_env_filter(config.server.log.filter())
+        .with_target(false)
+        .init();
     let bind = config.server.bind.clone();
     let public = config.server.public_url.clone();
-    if !secure_context(&public) {
+    if !secure_context(public.as_str()) {
         // The login's browser-binding cookie is `Secure` (`__Host-`): a
         // browser keeps it only from a secure context (W3C Secure Contexts
         // §3.1: https, or loopback over http).
@@ -81,13 +60,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sessions = match state.session_settings() {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(reason = %e, "cannot start");
-            return ExitCode::FAILURE;
-        }
-    };
+    let sessions = state.session_settings();
 
     // Load URL metadata once before serving, then keep it fresh.
     let report = state.saml.refresh(&HttpFetcher::default()).await;
@@ -98,9 +71,7 @@ async fn main() -> ExitCode {
             "IdP metadata not loaded at start; retrying in the background"
         );
     }
-    state
-        .saml
-        .spawn_refresher(std::time::Duration::from_secs(15));
+    state.saml.spawn_refresher(REFRESH_EVERY);
 
     let store = MemorySessionStore::default();
     let app_state = state.clone();
@@ -109,7 +80,7 @@ async fn main() -> ExitCode {
             .wrap(sessions.middleware(store.clone()))
             .configure(configure(app_state.clone()))
     })
-    .workers(2)
+    .workers(WORKERS)
     .bind(&bind)
     {
         Ok(s) => s,

@@ -1,5 +1,5 @@
-//! Shared set-up for the `verify` and `alloc` benches: the reference inputs of
-//! `shared/bench/` (see its README.md) and a samael `ServiceProvider` configured with the
+//! Common set-up for the `verify` and `alloc` benches: the reference inputs of
+//! `testdata/bench/` (see its README.md) and a samael `ServiceProvider` configured with the
 //! settings listed there.
 
 #![allow(dead_code)] // each bench uses a different subset
@@ -13,7 +13,7 @@ use samael::crypto::AllowedSignatureAlgorithm;
 use samael::metadata::EntityDescriptor;
 use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
 
-/// Settings from `shared/bench/README.md`.
+/// Settings from `testdata/bench/README.md`.
 pub const IDP_ENTITY_ID: &str = "https://idp.example.com/saml2/idp/metadata";
 pub const SP_ENTITY_ID: &str = "https://sp.example.org/saml/metadata";
 pub const ACS_URL: &str = "https://sp.example.org/saml/acs";
@@ -27,9 +27,8 @@ pub const INPUTS: [(&str, &str); 3] = [
     ("samael_both_signed", "resp-both-signed.b64"),
 ];
 
-/// Locates `shared/bench/`. Order: `$SAMLSP_BENCH_DIR`, then `shared/bench` next to any ancestor of
-/// this crate's manifest directory (the layout is `<x>/main/perf` and `<x>/shared/bench`, in a work
-/// tree as in CI's fresh clone).
+/// The reference inputs: `testdata/bench/` of this repository, or `$SAMLSP_BENCH_DIR` to measure
+/// other files laid out the same way.
 pub fn bench_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SAMLSP_BENCH_DIR") {
         let dir = PathBuf::from(dir);
@@ -40,21 +39,7 @@ pub fn bench_dir() -> PathBuf {
         );
         return dir;
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let manifest = manifest
-        .canonicalize()
-        .unwrap_or_else(|_| manifest.to_path_buf());
-    for ancestor in manifest.ancestors() {
-        let candidate = ancestor.join("shared").join("bench");
-        if candidate.join("resp-assertion-signed.b64").is_file() {
-            return candidate;
-        }
-    }
-    panic!(
-        "shared/bench/ not found above {} (set SAMLSP_BENCH_DIR to the folder holding \
-         resp-assertion-signed.b64 and idp-cert.pem)",
-        manifest.display()
-    );
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/bench")
 }
 
 pub fn read_input(name: &str) -> String {

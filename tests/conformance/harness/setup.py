@@ -19,8 +19,7 @@ MGF1_SHA256 = XENC11 + "mgf1sha256"
 
 IDP_INITIATED_NAME = "samlsp-conformance"
 
-# Company settings on top of what the import produced (issue 6, "two realms, configured
-# differently").
+# Company settings on top of what the import produced (two realms, configured differently).
 COMPANY = {
     # Signed + encrypted assertions, signed HTTP-Redirect AuthnRequests required, email NameID.
     "acme": {

@@ -1,0 +1,167 @@
+//! The application's state, built once from the configuration: the store,
+//! the SAML service providers (one shared, one per `own_sp` IdP), and the
+//! clock.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use samlsp::{EntityId, SpKeyPair, Url};
+use samlsp_actix::{
+    Clock, IdpConfig, IdpOptions, IdpSource, MetadataLocation, Saml, SessionSecret,
+    SessionSettings, SpSettings, TenantConfig,
+};
+
+use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::signin::JitMapper;
+use crate::store::{self, Store, StoreError};
+
+/// Everything the handlers share.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration it was built from.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// The SAML routes' state.
+    pub saml: Saml,
+    clock: ClockFn,
+}
+
+#[derive(Clone)]
+struct ClockFn(Clock);
+
+impl std::fmt::Debug for ClockFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Why the app could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The database could not be opened or migrated.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The SAML configuration was refused.
+    #[error("{0}")]
+    Saml(#[from] samlsp_actix::SetupError),
+    /// A key or certificate could not be read.
+    #[error("{what}: {reason}")]
+    Key {
+        /// Which key.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An SP identifier is not valid.
+    #[error("{0}")]
+    Identifier(#[from] samlsp::ids::InvalidIdentifier),
+}
+
+fn read_key(files: Option<&KeyFiles>, what: &'static str) -> Result<Option<SpKeyPair>, BuildError> {
+    let Some(f) = files else { return Ok(None) };
+    let err = |reason: String| BuildError::Key { what, reason };
+    let key = std::fs::read(&f.key).map_err(|e| err(format!("{}: {e}", f.key.display())))?;
+    let cert = std::fs::read(&f.cert).map_err(|e| err(format!("{}: {e}", f.cert.display())))?;
+    SpKeyPair::from_pem(&key, &cert)
+        .map(Some)
+        .map_err(|e| err(e.to_string()))
+}
+
+/// The library's view of one configured IdP.
+fn idp_config(i: &IdpSettings) -> IdpConfig {
+    let location = match &i.metadata {
+        MetadataSource::Url(u) => MetadataLocation::Url(u.clone()),
+        MetadataSource::File(f) => MetadataLocation::File(f.clone()),
+        MetadataSource::Xml(x) => MetadataLocation::Bytes(x.clone().into_bytes()),
+    };
+    IdpConfig {
+        slug: i.slug.clone(),
+        display_name: i.name.clone(),
+        source: IdpSource::Metadata {
+            location,
+            entity_id: i.entity_id.clone(),
+            pinned: None,
+        },
+        options: IdpOptions {
+            allow_idp_initiated: i.allow_idp_initiated,
+            binding: i.binding.map(|b| b.binding()),
+            name_id_format: i.name_id_format.clone(),
+            force_authn: false,
+            want_signed_requests: i.want_signed_requests,
+        },
+    }
+}
+
+impl AppState {
+    /// Opens the store, seeds locations, configures SAML (URL metadata is
+    /// loaded later by [`Saml::refresh`]).
+    pub fn build(config: Config, clock: Option<Clock>) -> Result<Self, BuildError> {
+        let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
+        let store = Store::open(&config.server.database)?;
+        let names: Vec<String> = config.locations.iter().map(|l| l.name.clone()).collect();
+        let now = clock();
+        store.with(|c| store::ensure_locations(c, &names, now))?;
+
+        let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
+        let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
+        let public = &config.server.public_url;
+        let sp_settings = |entity: String, acs: String| -> Result<SpSettings, BuildError> {
+            let mut s = SpSettings::new(EntityId::new(entity)?, Url::new(acs)?);
+            if let Some(k) = &signing {
+                s = s.signing_key(k.clone());
+            }
+            if let Some(k) = &encryption {
+                s = s.encryption_key(k.clone());
+            }
+            Ok(s)
+        };
+
+        let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
+        let mut builder = Saml::builder(mapper)
+            .clock(clock.clone())
+            .sign_in_path("/")
+            .default_return("/me");
+        let (own, shared): (Vec<&IdpSettings>, Vec<&IdpSettings>) =
+            config.idps.iter().partition(|i| i.own_sp);
+        if !shared.is_empty() {
+            builder = builder.tenant(TenantConfig {
+                slug: None,
+                sp: sp_settings(config.sp_entity_id(), format!("{public}/saml/acs"))?,
+                idps: shared.into_iter().map(idp_config).collect(),
+            });
+        }
+        for i in own {
+            builder = builder.tenant(TenantConfig {
+                slug: Some(i.slug.clone()),
+                sp: sp_settings(
+                    format!("{public}/t/{}/saml/metadata", i.slug),
+                    format!("{public}/t/{}/saml/acs", i.slug),
+                )?,
+                idps: vec![idp_config(i)],
+            });
+        }
+        let saml = builder.build()?;
+        Ok(AppState {
+            config: Arc::new(config),
+            store,
+            saml,
+            clock: ClockFn(clock),
+        })
+    }
+
+    /// The injected clock's time.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        (self.clock.0)()
+    }
+
+    /// Session settings: the configured key, else a random one (the
+    /// library warns); `Secure` when the public URL is https.
+    pub fn session_settings(&self) -> SessionSettings {
+        let secret = match &self.config.server.session_key {
+            Some(k) => k.secret(),
+            None => SessionSecret::generate_ephemeral(),
+        };
+        SessionSettings::for_site(secret, self.config.server.public_url.as_str())
+    }
+}

@@ -1,0 +1,105 @@
+//! The sign-in page, the "me" page, and sign-out.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use samlsp_actix::{SignedIn, csrf_token, verify_csrf};
+use serde::Deserialize;
+
+use super::{AppError, CurrentUser, layout, see_other};
+use crate::app::AppState;
+use crate::linking::NAMEID_UNSPECIFIED;
+use crate::pages::{self, Button, Layout, Nav};
+use crate::store;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct IndexQuery {
+    return_to: Option<String>,
+    notice: Option<String>,
+}
+
+pub(super) async fn index(
+    state: web::Data<AppState>,
+    q: web::Query<IndexQuery>,
+    signed_in: Option<SignedIn>,
+) -> HttpResponse {
+    if signed_in.is_some() && q.notice.is_none() {
+        // After an IdP-initiated sign-in with RelayState "/", for instance.
+        return see_other("/me");
+    }
+    let notice = match q.notice.as_deref() {
+        Some("signed_out") => Some("You are signed out."),
+        Some("deactivated") => Some("Your account is deactivated; you have been signed out."),
+        _ => None,
+    };
+    // Only a local path survives (the library's open-redirect check).
+    let return_to = q
+        .return_to
+        .as_deref()
+        .and_then(samlsp_actix::ReturnTo::parse)
+        .map(|r| r.to_string());
+    let page = pages::SignIn {
+        layout: Layout {
+            app: &state.config.server.title,
+            title: "Sign in",
+            nav: Nav::None,
+            viewer: None,
+        },
+        notice,
+        signed_in_as: signed_in.as_ref().map(|s| s.display_name.as_str()),
+        buttons: Button::for_idps(&state.saml.identity_providers(), return_to.as_deref()),
+    };
+    pages::respond(StatusCode::OK, &page)
+}
+
+pub(super) async fn me(
+    state: web::Data<AppState>,
+    u: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let csrf = csrf_token(&u.session)?;
+    let id = u.user.id;
+    let (locations, identities) = state
+        .store
+        .run(move |c| Ok((store::user_locations(c, id)?, store::identities_of(c, id)?)))
+        .await?;
+    let s = &u.signed_in;
+    let format = s.name_id_format.as_deref().unwrap_or(NAMEID_UNSPECIFIED);
+    let current = identities
+        .iter()
+        .find(|i| i.idp_entity_id == s.idp && i.name_id == s.name_id && i.name_id_format == format);
+    let idp_name = state
+        .saml
+        .identity_providers()
+        .into_iter()
+        .find(|i| i.slug == s.idp_slug && i.tenant == s.tenant)
+        .map_or_else(|| s.idp.clone(), |i| i.display_name);
+    let page = pages::Me {
+        layout: layout(&state, &u.user.display_name, Nav::Me, &u, &csrf),
+        user: &u.user,
+        locations: &locations,
+        identities: &identities,
+        attributes: current
+            .and_then(|c| serde_json::from_str(&c.last_attributes).ok())
+            .unwrap_or_default(),
+        idp_name: &idp_name,
+    };
+    Ok(pages::respond(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: Option<String>,
+}
+
+pub(super) async fn logout(
+    session: Session,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, actix_web::Error> {
+    verify_csrf(&session, form.csrf_token.as_deref())?;
+    if let Ok(Some(user)) = session.get::<SignedIn>(samlsp_actix::SESSION_USER_KEY) {
+        tracing::info!(user_id = %user.user_id, "signed out");
+    }
+    samlsp_actix::sign_out(&session);
+    Ok(see_other("/?notice=signed_out"))
+}

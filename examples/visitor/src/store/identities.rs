@@ -1,0 +1,120 @@
+//! Linked identities: a person at an IdP, keyed by (IdP entity ID, NameID,
+//! NameID format), and what their last sign-in said.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{StoreError, ts};
+
+/// The key of a person at an IdP (SAML Core 2.0 §8.3.7: a persistent
+/// NameID is unique per IdP and format, not across IdPs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityKey {
+    /// The assertion's Issuer.
+    pub idp_entity_id: String,
+    /// The NameID value.
+    pub name_id: String,
+    /// The NameID format (`unspecified` when absent).
+    pub name_id_format: String,
+}
+
+/// A linked identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user.
+    pub user_id: i64,
+    /// IdP entity ID.
+    pub idp_entity_id: String,
+    /// NameID value.
+    pub name_id: String,
+    /// NameID format.
+    pub name_id_format: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub last_login_at: Option<String>,
+    /// JSON array of the attributes of the last sign-in.
+    pub last_attributes: String,
+}
+
+fn identity_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Identity> {
+    Ok(Identity {
+        user_id: r.get(0)?,
+        idp_entity_id: r.get(1)?,
+        name_id: r.get(2)?,
+        name_id_format: r.get(3)?,
+        created_at: r.get(4)?,
+        last_login_at: r.get(5)?,
+        last_attributes: r.get(6)?,
+    })
+}
+
+const IDENTITY_COLUMNS: &str =
+    "user_id, idp_entity_id, name_id, name_id_format, created_at, last_login_at, last_attributes";
+
+/// The identity with this key.
+pub fn identity(conn: &Connection, key: &IdentityKey) -> Result<Option<Identity>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {IDENTITY_COLUMNS} FROM identities \
+                 WHERE idp_entity_id = ?1 AND name_id = ?2 AND name_id_format = ?3"
+            ),
+            params![key.idp_entity_id, key.name_id, key.name_id_format],
+            identity_row,
+        )
+        .optional()?)
+}
+
+/// All identities of a user.
+pub fn identities_of(conn: &Connection, user_id: i64) -> Result<Vec<Identity>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = st.query_map([user_id], identity_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Links an identity to a user.
+pub fn insert_identity(
+    conn: &Connection,
+    user_id: i64,
+    key: &IdentityKey,
+    attributes_json: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO identities (user_id, idp_entity_id, name_id, name_id_format, created_at, \
+         last_login_at, last_attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        params![
+            user_id,
+            key.idp_entity_id,
+            key.name_id,
+            key.name_id_format,
+            ts(now),
+            attributes_json
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records a sign-in with an identity: its time and attributes.
+pub fn touch_identity(
+    conn: &Connection,
+    key: &IdentityKey,
+    attributes_json: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE identities SET last_login_at = ?4, last_attributes = ?5 \
+         WHERE idp_entity_id = ?1 AND name_id = ?2 AND name_id_format = ?3",
+        params![
+            key.idp_entity_id,
+            key.name_id,
+            key.name_id_format,
+            ts(now),
+            attributes_json
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! The demo app end to end, in-process: sign-in (SP- and IdP-initiated)
+//! through signed test responses, just-in-time creation and linking with
+//! every refusal, sessions, CSRF, the host directory and visitor
+//! pre-registration.
+//!
+//! This file holds the app under test and the helpers that drive it; the
+//! cases are in [`signin`] (just-in-time creation, linking, each refusal)
+//! and [`pages`] (the pages, sessions, CSRF, visitors).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "../../../../crates/samlsp-actix/tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, test};
+use chrono::Utc;
+use common::*;
+use samlsp_actix::{MemorySessionStore, SessionSecret, SessionSettings};
+use samlsp_visitor::config::Config;
+use samlsp_visitor::store::{self, NewUser};
+use samlsp_visitor::{AppState, configure};
+
+const SP: &str = "http://127.0.0.1:8080/saml/metadata";
+const ACS: &str = "http://127.0.0.1:8080/saml/acs";
+const ACME_HQ: &str = "Acme HQ";
+const GLOBEX_CAMPUS: &str = "Globex Campus";
+
+fn initech() -> TestIdp {
+    TestIdp {
+        entity_id: "https://idp.initech.test/saml".into(),
+        sso_url: "https://idp.initech.test/saml/sso".into(),
+        ..TestIdp::acme()
+    }
+}
+
+fn config() -> Config {
+    let toml = format!(
+        r#"
+[server]
+public_url = "http://127.0.0.1:8080"
+database = ":memory:"
+title = "Visitors"
+
+[sp]
+signing_key = "{signing_key}"
+signing_cert = "{signing_cert}"
+
+[[location]]
+name = "{ACME_HQ}"
+[[location]]
+name = "{GLOBEX_CAMPUS}"
+
+[[idp]]
+slug = "acme"
+name = "Acme Corp"
+metadata_xml = '''{acme}'''
+binding = "redirect"
+authoritative_domains = ["acme.test"]
+default_location = "{ACME_HQ}"
+admin_group = "visitor-admins"
+
+[[idp]]
+slug = "globex"
+name = "Globex"
+metadata_xml = '''{globex}'''
+binding = "post"
+allow_idp_initiated = true
+authoritative_domains = ["globex.test"]
+default_location = "{GLOBEX_CAMPUS}"
+admin_group = "visitor-admins"
+
+[[idp]]
+slug = "initech"
+name = "Initech"
+metadata_xml = '''{initech}'''
+jit_create = false
+authoritative_domains = ["initech.test"]
+default_location = "{ACME_HQ}"
+"#,
+        acme = TestIdp::acme().metadata_xml(None),
+        globex = TestIdp::globex().metadata_xml(None),
+        initech = initech().metadata_xml(None),
+        signing_key = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.key").display(),
+        signing_cert = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.crt").display(),
+    );
+    Config::from_toml(&toml, Path::new("."), "test").unwrap()
+}
+
+macro_rules! demo {
+    () => {{
+        let state = AppState::build(config(), None).unwrap();
+        let settings = SessionSettings::for_site(
+            SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
+            "http://127.0.0.1:8080",
+        );
+        let app = test::init_service(
+            App::new()
+                .wrap(settings.middleware(MemorySessionStore::default()))
+                .configure(configure(state.clone())),
+        )
+        .await;
+        (state, app)
+    }};
+}
+
+async fn body_of(res: ServiceResponse) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+async fn get<S>(app: &S, path: &str, cookie: Option<&str>) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+async fn post<S>(app: &S, path: &str, body: String, cookie: Option<&str>) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::post()
+        .uri(path)
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+async fn start_login<S>(app: &S, query: &str) -> SentRequest
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = get(app, &format!("/saml/login?{query}"), None).await;
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = body_of(res).await;
+    let view = test::TestRequest::default().to_srv_response({
+        let mut r = HttpResponse::build(status);
+        for (k, v) in headers.iter() {
+            r.insert_header((k.clone(), v.clone()));
+        }
+        r.finish()
+    });
+    sent_request(&view, &body)
+}
+
+/// SP-initiated sign-in at `idp` with a response built from `spec`;
+/// returns the ACS answer.
+async fn sign_in<S>(
+    app: &S,
+    slug: &str,
+    idp: &TestIdp,
+    spec: ResponseSpec,
+    cookie: Option<&str>,
+) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let req = start_login(app, &format!("idp={slug}")).await;
+    let r = idp.response(&spec.in_response_to(&req.id));
+    post(
+        app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        req.cookie_with(cookie).as_deref(),
+    )
+    .await
+}
+
+fn person(name_id: &str, email: &str, first: &str, last: &str, groups: &[&str]) -> ResponseSpec {
+    ResponseSpec::new(SP, ACS, name_id)
+        .format(NAMEID_PERSISTENT)
+        .person(email, first, last, groups)
+}
+
+/// Signs in and returns the session cookie pair.
+async fn signed_in<S>(app: &S, slug: &str, idp: &TestIdp, spec: ResponseSpec) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = sign_in(app, slug, idp, spec, None).await;
+    assert_eq!(res.status(), 303, "sign-in failed");
+    cookie_pair(&set_cookie(&res, "id").expect("session cookie"))
+}
+
+fn csrf_of(page: &str) -> String {
+    let needle = "name=\"csrf_token\" value=\"";
+    let start = page.find(needle).expect("a CSRF field") + needle.len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
+/// The refusal page: status 403, the title, and the log line's code.
+async fn assert_refused(res: ServiceResponse, log: &LogCapture, code: &str, title: &str) {
+    assert_eq!(res.status(), 403);
+    assert!(
+        set_cookie(&res, "id").is_none(),
+        "no session for a refused sign-in"
+    );
+    let body = body_of(res).await;
+    assert!(body.contains(title), "{body}");
+    let line = log.failure(&page_reference(&body));
+    assert!(
+        line.contains("kind=refused") && line.contains(code),
+        "{line}"
+    );
+}
+
+fn user_count(state: &AppState) -> i64 {
+    state
+        .store
+        .with(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        .unwrap()
+}
+
+fn manual_user(state: &AppState, email: &str, name: &str, location: &str) -> i64 {
+    state
+        .store
+        .with(|c| {
+            store::insert_user(
+                c,
+                &NewUser {
+                    email: email.into(),
+                    given_name: String::new(),
+                    family_name: String::new(),
+                    display_name: name.into(),
+                    role: "host".into(),
+                    default_location: Some(location.into()),
+                    source: "manual".into(),
+                    external_id: None,
+                },
+                Utc::now(),
+            )
+        })
+        .unwrap()
+}
+
+fn user_by_email(state: &AppState, email: &str) -> store::User {
+    state
+        .store
+        .with(|c| store::user_by_email(c, email))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no user {email}"))
+}
+
+mod pages;
+mod signin;
