@@ -214,6 +214,16 @@ pub enum ProtocolError {
         second_level: Option<String>,
         message: Option<String>,
     },
+    #[error(
+        "{element} inside {parent:?}: an assertion or protocol message is accepted only as a \
+         direct child of the Response (SAML Core 2.0 §3.3.3)"
+    )]
+    MisplacedMessage {
+        /// `Assertion`, `EncryptedAssertion` or the protocol message's name.
+        element: &'static str,
+        /// Local name of the element that holds it (clipped).
+        parent: String,
+    },
     #[error("the Response contains no Assertion")]
     NoAssertion,
     #[error("the Response contains {count} assertions; exactly one is accepted")]

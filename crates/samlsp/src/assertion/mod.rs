@@ -203,7 +203,22 @@ impl Assertion {
         let mut conditions = None;
         let mut authn = Vec::new();
         let mut attr_statements = Vec::new();
+        let mut last_rank = 0;
         for child in a.children() {
+            // SAML Core 2.0 §2.3.3: Issuer, Signature?, Subject?, Conditions?,
+            // Advice?, statements*, in that order.
+            let rank = match (child.namespace(), child.local_name()) {
+                (Some(SAML_NS), "Issuer") => 0,
+                (Some(crate::dsig::DSIG_NS), "Signature") => 1,
+                (Some(SAML_NS), "Subject") => 2,
+                (Some(SAML_NS), "Conditions") => 3,
+                (Some(SAML_NS), "Advice") => 4,
+                _ => 5,
+            };
+            if rank < last_rank {
+                return Err(structure("Assertion", "children out of schema order"));
+            }
+            last_rank = rank;
             match (child.namespace(), child.local_name()) {
                 (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
                 (Some(SAML_NS), "Subject") if subject.is_none() => subject = Some(child),
