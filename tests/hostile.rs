@@ -442,6 +442,51 @@ fn assertion_children_out_of_order_are_refused() {
     );
 }
 
+// --- Attacker strings in errors are escaped ---------------------------------
+
+/// A newline in StatusMessage (or StatusCode) cannot start a new line in the
+/// error's Display, the text the HTTP layer logs.
+#[test]
+fn newline_in_status_message_cannot_forge_a_log_line() {
+    let forged = "denied\n2026-01-01T00:00:00Z INFO signed in user=admin";
+    let r = resigned(|x| {
+        x.replacen(
+            STATUS,
+            &format!(
+                "<samlp:Status><samlp:StatusCode Value=\"urn:x&#10;INFO forged\"/><samlp:StatusMessage>{forged}</samlp:StatusMessage></samlp:Status>"
+            ),
+            1,
+        )
+    });
+    let err = r.unwrap_err();
+    assert_eq!(
+        err,
+        ProtocolError::Status {
+            code: "urn:x\nINFO forged".into(),
+            second_level: None,
+            message: Some(forged.into()),
+        }
+        .into()
+    );
+    let shown = err.to_string();
+    assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+    assert_eq!(
+        shown,
+        "protocol: status is \"urn:x\\nINFO forged\": \"denied\\n2026-01-01T00:00:00Z INFO signed in user=admin\""
+    );
+}
+
+/// Element names quoted in errors are escaped too (a root in another
+/// namespace).
+#[test]
+fn root_element_names_are_quoted() {
+    let err = run("root-wrong-namespace").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "protocol: root element \"Response\" in namespace \"urn:evil\" is not samlp:Response"
+    );
+}
+
 // --- XML-level attacks and malformed input -----------------------------------
 
 rejects_matching! {
