@@ -355,6 +355,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
             expires_at: now + self.sp.request_lifetime(),
             relay_state,
             app_state: self.app_state,
+            force_authn: self.force_authn,
         };
         Ok(PreparedAuthnRequest {
             pending,

@@ -283,6 +283,14 @@ pub enum ProtocolError {
     UnknownInResponseTo { found: String },
     #[error("unsolicited (IdP-initiated) responses are not allowed for this IdP")]
     UnsolicitedNotAllowed,
+    #[error(
+        "the request asked for fresh authentication (ForceAuthn) at {requested_at}, but the \
+         IdP reports an authentication at {authn_instant} (SAML Core §3.4.1)"
+    )]
+    ForceAuthnNotHonoured {
+        authn_instant: DateTime<Utc>,
+        requested_at: DateTime<Utc>,
+    },
     #[error("the assertion {id:?} was already used (replay)")]
     Replay { id: String },
 }

@@ -66,6 +66,8 @@ pub struct PendingRequest {
     pub(crate) expires_at: DateTime<Utc>,
     pub(crate) relay_state: RelayStateToken,
     pub(crate) app_state: Option<String>,
+    /// The request carried `ForceAuthn="true"` (SAML Core §3.4.1).
+    pub(crate) force_authn: bool,
 }
 
 impl PendingRequest {
@@ -98,13 +100,19 @@ impl PendingRequest {
     pub fn app_state(&self) -> Option<&str> {
         self.app_state.as_deref()
     }
+    /// Whether the request asked the IdP to authenticate afresh
+    /// (`ForceAuthn`): the answer's `AuthnInstant` must then not be older than
+    /// the request (checked by [`ServiceProvider::consume_response`]).
+    pub fn force_authn(&self) -> bool {
+        self.force_authn
+    }
 
     /// A one-line text encoding for shared stores: space-separated fields,
     /// the application state percent-encoded. Round-trips through
     /// [`PendingRequest::from_record`].
     pub fn to_record(&self) -> String {
         format!(
-            "v1 {} {} {} {} {} {} {}",
+            "v2 {} {} {} {} {} {} {} {}",
             self.id,
             self.idp,
             self.acs_url,
@@ -116,18 +124,28 @@ impl PendingRequest {
             self.app_state
                 .as_deref()
                 .map_or_else(|| "-".to_owned(), |s| format!("={}", url_encode(s))),
+            if self.force_authn { "force" } else { "-" },
         )
     }
 
-    /// Parses [`PendingRequest::to_record`] output.
+    /// Parses [`PendingRequest::to_record`] output (and the `v1` records of
+    /// earlier versions, which had no ForceAuthn field).
     pub fn from_record(record: &str) -> Result<Self, TrackingError> {
         let f: Vec<&str> = record.split(' ').collect();
-        let [v, id, idp, acs, issued, expires, rs, app] = f.as_slice() else {
-            return Err(TrackingError::Corrupt);
+        let (id, idp, acs, issued, expires, rs, app, force_authn) = match f.as_slice() {
+            ["v1", id, idp, acs, issued, expires, rs, app] => {
+                (id, idp, acs, issued, expires, rs, app, false)
+            }
+            ["v2", id, idp, acs, issued, expires, rs, app, force] => {
+                let force = match *force {
+                    "force" => true,
+                    "-" => false,
+                    _ => return Err(TrackingError::Corrupt),
+                };
+                (id, idp, acs, issued, expires, rs, app, force)
+            }
+            _ => return Err(TrackingError::Corrupt),
         };
-        if *v != "v1" {
-            return Err(TrackingError::Corrupt);
-        }
         let time = |s: &str| {
             DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
@@ -149,6 +167,7 @@ impl PendingRequest {
             expires_at: time(expires)?,
             relay_state: RelayStateToken((*rs).to_owned()),
             app_state,
+            force_authn,
         })
     }
 }
@@ -420,7 +439,9 @@ impl ServiceProvider {
     /// 2. Without one, the response is treated as unsolicited: accepted only
     ///    from an IdP that allows it, and only without InResponseTo (a response
     ///    to a request we no longer hold is refused, not "unsolicited").
-    /// 3. [`ServiceProvider::verify_response`] applies every rule.
+    /// 3. [`ServiceProvider::verify_response`] applies every rule; when the
+    ///    request had `ForceAuthn`, the AuthnInstant must not be before the
+    ///    request's IssueInstant minus the clock skew.
     /// 4. The assertion ID is recorded in `replay` until the assertion's
     ///    NotOnOrAfter plus the clock skew (after that the time checks refuse
     ///    it anyway); a second use is [`ProtocolError::Replay`].
@@ -445,6 +466,20 @@ impl ServiceProvider {
             None => RequestContext::Unsolicited,
         };
         let assertion = self.verify_response(saml_response, now, ctx)?;
+        // SAML Core §3.4.1: ForceAuthn asks the IdP to authenticate the user
+        // afresh, so an answer reporting an older authentication (a session
+        // the IdP reused) does not give what was asked for. The request's
+        // IssueInstant minus the skew is the earliest fresh AuthnInstant.
+        if let Some(p) = pending.as_ref().filter(|p| p.force_authn) {
+            let earliest = p.issued_at - self.clock_skew().duration();
+            if assertion.authn_instant() < earliest {
+                return Err(ProtocolError::ForceAuthnNotHonoured {
+                    authn_instant: assertion.authn_instant(),
+                    requested_at: p.issued_at,
+                }
+                .into());
+            }
+        }
         let keep_until = assertion.not_on_or_after() + self.clock_skew().duration();
         match replay.check_and_insert(
             assertion.issuer().as_str(),
@@ -503,6 +538,7 @@ mod tests {
             expires_at: t(expires),
             relay_state: RelayStateToken(token.to_owned()),
             app_state: Some("/return?a=1 b&c".to_owned()),
+            force_authn: false,
         }
     }
 
@@ -516,6 +552,16 @@ mod tests {
             PendingRequest::from_record(&none.to_record()).unwrap(),
             none
         );
+        let mut forced = r.clone();
+        forced.force_authn = true;
+        assert_eq!(
+            PendingRequest::from_record(&forced.to_record()).unwrap(),
+            forced
+        );
+        // A record written before ForceAuthn was tracked.
+        let v1 = r.to_record().replacen("v2 ", "v1 ", 1);
+        let v1 = v1.strip_suffix(" -").unwrap();
+        assert_eq!(PendingRequest::from_record(v1).unwrap(), r);
         assert_eq!(
             PendingRequest::from_record("v2 a b"),
             Err(TrackingError::Corrupt)

@@ -452,3 +452,60 @@ fn the_request_store_is_bounded() {
     }
     assert_eq!(store.len(), 100);
 }
+
+/// Starts the login the fixtures answer, with `ForceAuthn="true"`.
+fn start_forced_login(sp: &ServiceProvider, store: &dyn RequestStore, at: DateTime<Utc>) {
+    let p = sp
+        .authn_request(IDP)
+        .unwrap()
+        .force_authn(true)
+        .build(at, &Counter::default())
+        .unwrap();
+    assert!(p.xml().contains("ForceAuthn=\"true\""));
+    assert!(p.pending().force_authn());
+    store.insert(p.pending().clone(), at).unwrap();
+}
+
+/// The fixture reports AuthnInstant 00:00:00; a ForceAuthn request sent at
+/// 00:01:30 (more than the 60 s skew later) was not honoured.
+#[test]
+fn force_authn_refuses_an_older_authentication() {
+    let sp = sp(false);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::default();
+    start_forced_login(&sp, &store, t("2026-01-01T00:01:30Z"));
+    let r = sp.consume_response(
+        &posted("testdata/sp/solicited.xml"),
+        Some(RELAY_STATE),
+        t("2026-01-01T00:01:40Z"),
+        &store,
+        &replay,
+    );
+    assert_eq!(
+        r.map(|l| l.assertion().id().to_owned()),
+        Err(Error::Protocol(ProtocolError::ForceAuthnNotHonoured {
+            authn_instant: t("2026-01-01T00:00:00Z"),
+            requested_at: t("2026-01-01T00:01:30Z"),
+        }))
+    );
+    assert!(replay.is_empty(), "a refused assertion is not recorded");
+}
+
+/// Within the skew (request 00:00:45, authentication 00:00:00) it is fresh.
+#[test]
+fn force_authn_accepts_an_authentication_within_the_skew() {
+    let sp = sp(false);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::default();
+    start_forced_login(&sp, &store, t("2026-01-01T00:00:45Z"));
+    let login = sp
+        .consume_response(
+            &posted("testdata/sp/solicited.xml"),
+            Some(RELAY_STATE),
+            now(),
+            &store,
+            &replay,
+        )
+        .unwrap();
+    assert!(login.request().unwrap().force_authn());
+}
