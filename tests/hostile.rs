@@ -442,6 +442,48 @@ fn assertion_children_out_of_order_are_refused() {
     );
 }
 
+// --- Assertion lifetime bounds the replay window ------------------------------
+
+/// Issued in 1990, valid until 9999: its replay-cache entry would never
+/// expire. Refused by the default 2-hour maximum lifetime.
+#[test]
+fn assertion_issued_1990_valid_to_9999_is_refused() {
+    let r = resigned(|x| {
+        x.replace("2026-01-01T00:00:00Z", "1990-01-01T00:00:00Z")
+            .replace("2025-12-31T23:59:00Z", "1990-01-01T00:00:00Z")
+            .replace("2026-01-01T00:05:00Z", "9999-12-31T23:59:59Z")
+    });
+    assert_eq!(
+        r,
+        Err(ProtocolError::LifetimeTooLong {
+            issue_instant: t("1990-01-01T00:00:00Z"),
+            not_on_or_after: t("9999-12-31T23:59:59Z"),
+            max_seconds: 7200,
+        }
+        .into())
+    );
+}
+
+/// An assertion from the future would dodge the lifetime bound.
+#[test]
+fn assertion_issued_in_the_future_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            &format!("ID=\"{ASSERTION_ID}\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\""),
+            &format!("ID=\"{ASSERTION_ID}\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:03:00Z\""),
+            1,
+        )
+    });
+    assert_eq!(
+        r,
+        Err(ProtocolError::IssuedInFuture {
+            issue_instant: t("2026-01-01T00:03:00Z"),
+            now: t("2026-01-01T00:01:00Z"),
+        }
+        .into())
+    );
+}
+
 // --- Attacker strings in errors are escaped ---------------------------------
 
 /// A newline in StatusMessage (or StatusCode) cannot start a new line in the

@@ -117,6 +117,11 @@ pub enum TrackingError {
         store: &'static str,
         capacity: usize,
     },
+    #[error(
+        "this IdP already holds its quota of {quota} live replay-cache entries; \
+         other IdPs are unaffected"
+    )]
+    IdpQuotaFull { quota: usize },
     #[error("an entry with this key already exists")]
     Duplicate,
     #[error("the store is unavailable: {reason:?}")]
@@ -260,6 +265,20 @@ pub enum ProtocolError {
     #[error("the assertion expired at {not_on_or_after} (now {now})")]
     Expired {
         not_on_or_after: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error(
+        "the assertion is valid from {issue_instant} to {not_on_or_after}, longer than the \
+         {max_seconds} s this SP accepts"
+    )]
+    LifetimeTooLong {
+        issue_instant: DateTime<Utc>,
+        not_on_or_after: DateTime<Utc>,
+        max_seconds: i64,
+    },
+    #[error("the assertion was issued at {issue_instant}, in the future (now {now})")]
+    IssuedInFuture {
+        issue_instant: DateTime<Utc>,
         now: DateTime<Utc>,
     },
     #[error("the assertion has no AudienceRestriction")]

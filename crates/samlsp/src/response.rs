@@ -213,6 +213,7 @@ impl ServiceProvider {
             request_id,
             now,
             skew: self.inner.clock_skew,
+            max_lifetime: self.inner.max_assertion_lifetime,
         };
         Ok(Assertion::from_signed(&signed_assertion, &exp)?)
     }

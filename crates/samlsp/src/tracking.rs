@@ -11,6 +11,25 @@
 //! `SET NX PX` and `GETDEL`) can implement them for several app instances;
 //! [`PendingRequest::to_record`] gives a flat encoding for such a store. The
 //! in-memory implementations here are bounded and suit one process.
+//!
+//! # How long replay protection holds, and what bounds it
+//!
+//! An assertion ID is kept until the assertion's effective NotOnOrAfter (the
+//! earlier of Conditions and the bearer SubjectConfirmationData) plus the
+//! clock skew: exactly the window in which verification would accept the
+//! same assertion again, so a replay inside it is always refused. What the
+//! IdP writes cannot stretch that window without limit: the verifier refuses
+//! an assertion issued in the future or living longer than the SP's maximum
+//! assertion lifetime (default 2 hours, see
+//! [`crate::config::DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES`]), so every entry
+//! expires by `now + max lifetime + 2 * skew`.
+//!
+//! The trade-off is between IdPs and cache room: a longer maximum lifetime
+//! admits IdPs with long-lived assertions (Entra ID, AD FS: about an hour)
+//! but keeps each entry longer, so a cache of fixed size absorbs fewer logins
+//! per window before it fails closed; a shorter one frees room sooner but
+//! refuses such IdPs. [`MemoryReplayCache`] adds a quota per IdP so that one
+//! IdP filling its share makes only its own logins fail.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -230,12 +249,19 @@ impl<V> Expiring<V> {
     }
 
     fn purge(&mut self, now: DateTime<Utc>) {
+        self.purge_with(now, |_| {});
+    }
+
+    /// Drops every entry expired at `now`, handing each value to `removed`.
+    fn purge_with(&mut self, now: DateTime<Utc>, mut removed: impl FnMut(V)) {
         while let Some(first) = self.by_expiry.first() {
             if first.0 > now {
                 break;
             }
             if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.map.remove(&key);
+                if let Some((_, v)) = self.map.remove(&key) {
+                    removed(v);
+                }
             }
         }
     }
@@ -334,15 +360,37 @@ impl RequestStore for MemoryRequestStore {
     }
 }
 
-/// A bounded in-memory [`ReplayCache`] (one process).
+/// A bounded in-memory [`ReplayCache`] (one process), with a quota per IdP.
 ///
 /// When full of unexpired entries it refuses new ones
 /// ([`TrackingError::Full`]): forgetting a live entry would allow a replay, so
-/// it fails closed.
+/// it fails closed. So that one IdP (one tenant, or one compromised IdP key)
+/// cannot make every other IdP's logins fail that way, each issuer may hold at
+/// most [`MemoryReplayCache::quota_per_idp`] entries; over it, only that
+/// issuer's logins are refused ([`TrackingError::IdpQuotaFull`]).
+///
+/// The trade-off: an entry stays until the assertion's NotOnOrAfter plus the
+/// skew (the whole window in which the assertion would be accepted), and the
+/// SP refuses assertions living longer than its maximum lifetime, so an entry
+/// lives at most that lifetime plus twice the skew (about 2 hours by default).
+/// A quota of `q` therefore lets one IdP complete about `q` logins per
+/// lifetime window before its own logins fail closed; a smaller maximum
+/// lifetime (most IdPs issue 5-minute assertions) raises that rate. The
+/// guarantee that other IdPs keep working holds while fewer than
+/// `capacity / quota` IdPs are at their quota: size `capacity` for the number
+/// of tenants (about 150 bytes per entry).
 #[derive(Debug)]
 pub struct MemoryReplayCache {
     capacity: usize,
-    inner: Mutex<Expiring<()>>,
+    quota_per_idp: usize,
+    inner: Mutex<ReplayEntries>,
+}
+
+#[derive(Debug)]
+struct ReplayEntries {
+    /// `issuer \n assertion ID` -> issuer (entity IDs hold no whitespace).
+    entries: Expiring<String>,
+    per_issuer: HashMap<String, usize>,
 }
 
 impl MemoryReplayCache {
@@ -351,17 +399,35 @@ impl MemoryReplayCache {
     /// second sustained before it fills.
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
-    /// A cache holding at most `capacity` IDs (at least 1).
+    /// A cache holding at most `capacity` IDs (at least 1), each IdP at most
+    /// a quarter of them (at least 1): it takes four IdPs at their quota to
+    /// fill it.
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         MemoryReplayCache {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Expiring::new()),
+            capacity,
+            quota_per_idp: (capacity / 4).max(1),
+            inner: Mutex::new(ReplayEntries {
+                entries: Expiring::new(),
+                per_issuer: HashMap::new(),
+            }),
         }
+    }
+
+    /// Sets the most entries one issuer may hold (clamped to 1 ..= capacity).
+    pub fn with_quota_per_idp(mut self, quota: usize) -> Self {
+        self.quota_per_idp = quota.clamp(1, self.capacity);
+        self
+    }
+
+    /// The most entries one issuer may hold.
+    pub fn quota_per_idp(&self) -> usize {
+        self.quota_per_idp
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        lock(&self.inner).map.len()
+        lock(&self.inner).entries.map.len()
     }
 
     /// True when empty.
@@ -385,18 +451,36 @@ impl ReplayCache for MemoryReplayCache {
         now: DateTime<Utc>,
     ) -> Result<ReplayCheck, TrackingError> {
         let key = format!("{issuer}\n{assertion_id}");
-        let mut inner = lock(&self.inner);
-        inner.purge(now);
-        if inner.map.contains_key(&key) {
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let per_issuer = &mut inner.per_issuer;
+        inner.entries.purge_with(now, |owner| {
+            if let Some(n) = per_issuer.get_mut(&owner) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_issuer.remove(&owner);
+                }
+            }
+        });
+        if inner.entries.map.contains_key(&key) {
             return Ok(ReplayCheck::Replay);
         }
-        if inner.map.len() >= self.capacity {
+        let held = inner.per_issuer.get(issuer).copied().unwrap_or(0);
+        if held >= self.quota_per_idp {
+            return Err(TrackingError::IdpQuotaFull {
+                quota: self.quota_per_idp,
+            });
+        }
+        if inner.entries.map.len() >= self.capacity {
             return Err(TrackingError::Full {
                 store: "replay cache",
                 capacity: self.capacity,
             });
         }
-        inner.insert(key, expires_at.max(now), ());
+        inner
+            .entries
+            .insert(key, expires_at.max(now), issuer.to_owned());
+        *inner.per_issuer.entry(issuer.to_owned()).or_insert(0) += 1;
         Ok(ReplayCheck::FirstUse)
     }
 }
@@ -480,6 +564,10 @@ impl ServiceProvider {
                 .into());
             }
         }
+        // The whole window in which the assertion would be accepted: its
+        // effective NotOnOrAfter plus the skew. The verifier refused any
+        // assertion living longer than the maximum lifetime, so this is at
+        // most IssueInstant + max lifetime + skew.
         let keep_until = assertion.not_on_or_after() + self.clock_skew().duration();
         match replay.check_and_insert(
             assertion.issuer().as_str(),
@@ -592,7 +680,7 @@ mod tests {
 
     #[test]
     fn replay_cache() {
-        let c = MemoryReplayCache::new(2);
+        let c = MemoryReplayCache::new(2).with_quota_per_idp(2);
         let i = "https://idp";
         assert_eq!(
             c.check_and_insert(i, "a", t(10), t(0)),

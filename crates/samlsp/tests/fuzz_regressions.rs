@@ -139,6 +139,7 @@ fn verify_regressions() {
         ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").unwrap())
             .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
             .idp(idp)
+            .danger_accept_any_assertion_lifetime()
             .build()
             .unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T13:31:00Z")
