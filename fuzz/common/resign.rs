@@ -17,7 +17,7 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::sign::Signer;
-use samlsp::dsig::{TrustedKeys, DSIG_NS};
+use samlsp::dsig::{DSIG_NS, TrustedKeys};
 use samlsp::tracking::{MemoryReplayCache, ReplayCache, ReplayCheck};
 use samlsp::xml::c14n::{Method, canonicalize};
 use samlsp::xml::{Limits, parse};
@@ -51,7 +51,9 @@ pub fn service_provider() -> ServiceProvider {
 }
 
 pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(NOW).expect("now").to_utc()
+    chrono::DateTime::parse_from_rfc3339(NOW)
+        .expect("now")
+        .to_utc()
 }
 
 /// The IDs named by markers, in document order.
@@ -134,7 +136,10 @@ pub fn exercise(sp: &ServiceProvider, xml: &[u8]) {
     };
     let now = now();
     if let Ok(a) = sp.verify_response_xml(xml, now, ctx) {
-        assert!(!a.name_id().value().trim().is_empty(), "empty NameID accepted");
+        assert!(
+            !a.name_id().value().trim().is_empty(),
+            "empty NameID accepted"
+        );
         let cache = MemoryReplayCache::new(4);
         let until = a.not_on_or_after() + sp.clock_skew().duration();
         let first = cache.check_and_insert(a.issuer().as_str(), a.id(), until, now);
