@@ -394,9 +394,11 @@ struct ReplayEntries {
 }
 
 impl MemoryReplayCache {
-    /// 100,000 assertion IDs: about 15 MB. Assertions live minutes (bearer
-    /// NotOnOrAfter is typically 5 minutes), so this is over 300 logins per
-    /// second sustained before it fills.
+    /// 100,000 assertion IDs: about 15 MB, each IdP a quarter of it. An ID is
+    /// kept for the assertion's lifetime plus the skew: with 5-minute
+    /// assertions (Okta, Keycloak) one IdP can sustain about 60 logins per
+    /// second before its quota fills; with Entra ID's or AD FS's one-hour
+    /// assertions about 6.
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A cache holding at most `capacity` IDs (at least 1), each IdP at most
