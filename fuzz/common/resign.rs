@@ -7,9 +7,9 @@
 //! given). Every marker is replaced by a valid ECDSA P-256 / SHA-256 /
 //! Exc-C14N signature made with the test IdP key, so a mutated input still
 //! passes the signature check and the fuzzer reaches every SAML rule after it.
-//! P-256 rather than RSA: signing is about 20 times cheaper, so more
-//! executions per second; the verifier treats both the same way after the
-//! signature check.
+//! P-256 rather than RSA-2048: signing and verifying together cost several
+//! times less, so more executions per second; the verifier treats both the
+//! same way after the signature check.
 #![allow(dead_code)]
 
 use base64::Engine;
