@@ -79,6 +79,10 @@ fn looks_deflated(bytes: &[u8]) -> bool {
 
 impl ServiceProvider {
     /// Verifies a posted `SAMLResponse` value (base64) at time `now`.
+    ///
+    /// Replay and `ForceAuthn` freshness need the pending request and a
+    /// replay cache: [`ServiceProvider::consume_response`] checks them on top
+    /// of this.
     pub fn verify_response(
         &self,
         saml_response: &str,
