@@ -1,5 +1,5 @@
 //! Input = raw Response XML (not base64). Runs the full SP check with the bench
-//! settings (/work/shared/bench/README.md), then `dsig::verify` on every element.
+//! settings (see fuzz/README.md), then `dsig::verify` on every element.
 #![no_main]
 use std::sync::LazyLock;
 
@@ -8,10 +8,9 @@ use samlsp::dsig::{AlgorithmPolicy, TrustedKeys, verify};
 use samlsp::xml::{Limits, parse};
 use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 
-const IDP_CERT: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/bench/idp-cert.pem"
-));
+/// The bench IdP certificate, the copy kept beside the regression inputs.
+const IDP_CERT: &[u8] =
+    include_bytes!("../../crates/samlsp/tests/fuzz_regressions/bench-idp-cert.pem");
 
 static KEYS: LazyLock<TrustedKeys> =
     LazyLock::new(|| TrustedKeys::from_certificate_pem(IDP_CERT).expect("bench cert"));
