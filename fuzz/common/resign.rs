@@ -17,7 +17,8 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::sign::Signer;
-use samlsp::dsig::{DSIG_NS, TrustedKeys};
+use samlsp::dsig::{DSIG_NS, TrustedKey, TrustedKeys};
+use samlsp::keys::SpKeyPair;
 use samlsp::tracking::{MemoryReplayCache, ReplayCache, ReplayCheck};
 use samlsp::xml::c14n::{Method, canonicalize};
 use samlsp::xml::{Limits, parse};
@@ -26,6 +27,12 @@ use samlsp::{ClockSkew, EntityId, IdentityProvider, RequestContext, ServiceProvi
 /// The test IdP's P-256 key and certificate (`testdata/keys/gen.sh`).
 pub const IDP_KEY_PEM: &[u8] = include_bytes!("../../testdata/keys/idp-p256.key");
 pub const IDP_CERT_PEM: &[u8] = include_bytes!("../../testdata/keys/idp-p256.crt");
+/// The RSA IdP certificate: it signed the assertions inside the encrypted
+/// seeds (testdata/xmlenc), which are not re-signed (they are ciphertext).
+const IDP_RSA_CERT_PEM: &[u8] = include_bytes!("../../testdata/keys/idp-rsa2048.crt");
+/// The SP's encryption key, which the encrypted seeds are encrypted to.
+const SP_ENC_KEY_PEM: &[u8] = include_bytes!("../../testdata/keys/sp-enc-rsa2048.key");
+const SP_ENC_CERT_PEM: &[u8] = include_bytes!("../../testdata/keys/sp-enc-rsa2048.crt");
 
 /// The settings of the hostile corpus (`testdata/responses/README.md`).
 pub const IDP: &str = "https://idp.example.com/saml2/idp/metadata";
@@ -40,11 +47,17 @@ pub fn idp_key() -> PKey<Private> {
 }
 
 pub fn service_provider() -> ServiceProvider {
-    let keys = TrustedKeys::from_certificate_pem(IDP_CERT_PEM).expect("test IdP cert");
+    let keys = TrustedKeys::new(vec![
+        TrustedKey::from_certificate_pem(IDP_CERT_PEM).expect("test IdP cert"),
+        TrustedKey::from_certificate_pem(IDP_RSA_CERT_PEM).expect("test IdP RSA cert"),
+    ])
+    .expect("keys");
     let idp = IdentityProvider::new(EntityId::new(IDP).expect("idp id"), keys).expect("idp");
+    let enc = SpKeyPair::from_pem(SP_ENC_KEY_PEM, SP_ENC_CERT_PEM).expect("SP encryption key");
     ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").expect("sp"))
         .acs_url(Url::new("https://sp.example.org/saml/acs").expect("acs"))
         .idp(idp)
+        .encryption_key(enc)
         .clock_skew(ClockSkew::seconds(60))
         .build()
         .expect("sp")
