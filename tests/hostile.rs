@@ -198,14 +198,14 @@ rejects! {
 // --- Signature wrapping (XSW1-9) and signature attacks ----------------------
 
 rejects! {
-    xsw1_signed_copy_inside_signature: "xsw1" => DsigError::Structure { reason: "unexpected element in Signature" };
+    xsw1_signed_copy_inside_signature: "xsw1" => ProtocolError::MisplacedMessage { element: "Response", parent: "Signature".into() };
     xsw2_signed_copy_beside_signature: "xsw2" => ProtocolError::Structure { element: "Response", reason: "unexpected child element" };
     xsw3_forged_assertion_first: "xsw3" => ProtocolError::MultipleAssertions { count: 2 };
-    xsw4_signed_assertion_nested_in_forged: "xsw4" => ProtocolError::NotSigned;
+    xsw4_signed_assertion_nested_in_forged: "xsw4" => ProtocolError::MisplacedMessage { element: "Assertion", parent: "Assertion".into() };
     xsw5_unsigned_copy_appended: "xsw5" => ProtocolError::MultipleAssertions { count: 2 };
-    xsw6_copy_inside_signature: "xsw6" => DsigError::Structure { reason: "unexpected element in Signature" };
+    xsw6_copy_inside_signature: "xsw6" => ProtocolError::MisplacedMessage { element: "Assertion", parent: "Signature".into() };
     xsw7_forged_twin_in_extensions: "xsw7" => ProtocolError::Structure { element: "Response", reason: "unexpected child element" };
-    xsw8_original_in_object: "xsw8" => DsigError::Structure { reason: "ds:Object is not allowed in a SAML signature" };
+    xsw8_original_in_object: "xsw8" => ProtocolError::MisplacedMessage { element: "Assertion", parent: "Object".into() };
     xsw9_two_signed_infos: "xsw9-two-signedinfo" => DsigError::Structure { reason: "unexpected element in Signature" };
     signature_stripped: "signature-stripped" => ProtocolError::NotSigned;
     signature_empty: "signature-empty" => DsigError::Structure { reason: "Signature must start with SignedInfo" };
@@ -226,11 +226,11 @@ rejects! {
     duplicate_id: "duplicate-id" => DsigError::DuplicateId { id: ASSERTION_ID.into() };
     two_assertions: "two-assertions" => ProtocolError::MultipleAssertions { count: 2 };
     id_case_confusion: "id-case-confusion" => ProtocolError::MultipleAssertions { count: 2 };
-    assertion_in_advice: "assertion-in-advice" => ProtocolError::NotSigned;
+    assertion_in_advice: "assertion-in-advice" => ProtocolError::MisplacedMessage { element: "Assertion", parent: "Advice".into() };
     retrieval_method_in_key_info: "retrieval-method" => DsigError::UnsupportedKeyInfo { element: "RetrievalMethod".into() };
     digest_value_comment: "digestvalue-comment" => DsigError::DigestMismatch;
     wrapped_signed_info: "wrapped-signedinfo" => ProtocolError::Structure { element: "Response", reason: "unexpected child element" };
-    signature_in_object: "signature-in-object" => DsigError::Structure { reason: "ds:Object is not allowed in a SAML signature" };
+    signature_in_object: "signature-in-object" => ProtocolError::MisplacedMessage { element: "Assertion", parent: "Object".into() };
     cross_document_signature: "cross-document" => ProtocolError::NotSigned;
     nothing_signed: "unsigned-response-unsigned-assertion" => ProtocolError::NotSigned;
     encrypted_but_unsigned: "encrypted-unsigned" => ProtocolError::NotSigned;
@@ -240,6 +240,293 @@ rejects_matching! {
     xpointer_reference: "xpointer-uri" => Error::Signature(DsigError::ReferenceUri { .. }),
     reference_to_the_response: "reference-to-other-element" => Error::Signature(DsigError::ReferenceUri { .. }),
     signed_info_smuggled_in_status_detail: "signedinfo-in-statusdetail" => Error::Signature(DsigError::ReferenceUri { .. }),
+}
+
+// --- One assertion per document (SAML Core 2.0 §3.3.3, §2.3.3) --------------
+//
+// Each case starts from the good response, takes its assertion's signature
+// off, makes one change and signs the assertion again with the test IdP key:
+// the signature is valid, only the placement or order is wrong.
+
+const VALID: &str = "testdata/responses/valid-assertion-signed.xml";
+const EVIL_ID: &str = "_evil_assertion_ID";
+
+/// The good response with the assertion's `ds:Signature` replaced by the
+/// signer's marker.
+fn unsigned_template() -> String {
+    let xml = String::from_utf8(samlsp_tests::read_repo_file(VALID)).unwrap();
+    let start = xml.find("<ds:Signature").unwrap();
+    let end = xml.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    format!("{}<!--SIG:{ASSERTION_ID}-->{}", &xml[..start], &xml[end..])
+}
+
+/// An unsigned forged twin of the assertion: another ID, admin's NameID.
+fn forged_assertion() -> String {
+    let xml = unsigned_template();
+    let start = xml.find("<saml:Assertion ").unwrap();
+    let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    xml[start..end]
+        .replace(&format!("<!--SIG:{ASSERTION_ID}-->"), "")
+        .replace(ASSERTION_ID, EVIL_ID)
+        .replace("alice@example.com", "admin@example.com")
+}
+
+/// Applies `edit` to the unsigned template, signs the assertion (with
+/// `opts`) and verifies the result with the good response's settings.
+fn resigned_with(
+    edit: impl Fn(String) -> String,
+    opts: samlsp_tests::signer::SignOptions,
+) -> Result<samlsp::Assertion, Error> {
+    use samlsp_tests::signer::{SigningKey, sign};
+    let key = SigningKey::from_repo_pem("testdata/keys/idp-rsa2048.key");
+    let xml = sign(&edit(unsigned_template()), ASSERTION_ID, &key, &opts);
+    let case = corpus::case(MANIFEST, "valid-assertion-signed");
+    let sp = corpus::service_provider(&case).unwrap();
+    sp.verify_response_xml(
+        xml.as_bytes(),
+        t("2026-01-01T00:01:00Z"),
+        samlsp::RequestContext::Pending {
+            request_id: REQUEST,
+            idp: None,
+        },
+    )
+}
+
+fn resigned(edit: impl Fn(String) -> String) -> Result<samlsp::Assertion, Error> {
+    resigned_with(edit, samlsp_tests::signer::SignOptions::default())
+}
+
+fn misplaced(element: &'static str, parent: &str) -> Result<samlsp::Assertion, Error> {
+    Err(ProtocolError::MisplacedMessage {
+        element,
+        parent: parent.into(),
+    }
+    .into())
+}
+
+const STATUS: &str = "<samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/></samlp:Status>";
+
+#[test]
+fn resigned_template_is_accepted() {
+    let a = resigned(|x| x).unwrap();
+    assert_eq!(a.name_id().value(), "alice@example.com");
+}
+
+/// SAML Raider XSW7 with a qualified `samlp:Extensions` (which may hold any
+/// foreign element, so schema validation lets it through).
+#[test]
+fn assertion_in_extensions_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            STATUS,
+            &format!(
+                "<samlp:Extensions>{}</samlp:Extensions>{STATUS}",
+                forged_assertion()
+            ),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("Assertion", "Extensions"));
+}
+
+#[test]
+fn assertion_in_status_detail_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            "</samlp:Status>",
+            &format!(
+                "<samlp:StatusDetail>{}</samlp:StatusDetail></samlp:Status>",
+                forged_assertion()
+            ),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("Assertion", "StatusDetail"));
+}
+
+#[test]
+fn assertion_in_signature_object_is_refused() {
+    let opts = samlsp_tests::signer::SignOptions {
+        extra_in_signature: format!("<ds:Object>{}</ds:Object>", forged_assertion()),
+        ..Default::default()
+    };
+    assert_eq!(resigned_with(|x| x, opts), misplaced("Assertion", "Object"));
+}
+
+/// The assertion's signature covers the twin in Advice: still refused.
+#[test]
+fn assertion_in_signed_advice_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            "</saml:Conditions>",
+            &format!(
+                "</saml:Conditions><saml:Advice>{}</saml:Advice>",
+                forged_assertion()
+            ),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("Assertion", "Advice"));
+}
+
+#[test]
+fn encrypted_assertion_in_extensions_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            STATUS,
+            &format!("<samlp:Extensions><saml:EncryptedAssertion/></samlp:Extensions>{STATUS}"),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("EncryptedAssertion", "Extensions"));
+}
+
+/// A whole second Response inside a signed attribute value.
+#[test]
+fn nested_response_is_refused() {
+    let r = resigned(|x| {
+        let inner = format!(
+            "<samlp:Response ID=\"_evil_response_ID\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\">{STATUS}{}</samlp:Response>",
+            forged_assertion()
+        );
+        x.replacen(
+            ">Alice</saml:AttributeValue>",
+            &format!(">{inner}</saml:AttributeValue>"),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("Response", "AttributeValue"));
+}
+
+#[test]
+fn logout_request_in_extensions_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            STATUS,
+            &format!("<samlp:Extensions><samlp:LogoutRequest/></samlp:Extensions>{STATUS}"),
+            1,
+        )
+    });
+    assert_eq!(r, misplaced("LogoutRequest", "Extensions"));
+}
+
+#[test]
+fn extensions_after_status_is_refused() {
+    let r = resigned(|x| x.replacen(STATUS, &format!("{STATUS}<samlp:Extensions/>"), 1));
+    assert_eq!(
+        r,
+        Err(ProtocolError::Structure {
+            element: "Response",
+            reason: "children out of schema order"
+        }
+        .into())
+    );
+}
+
+#[test]
+fn assertion_children_out_of_order_are_refused() {
+    let r = resigned(|x| {
+        let start = x.find("<saml:Conditions ").unwrap();
+        let end = x.find("</saml:Conditions>").unwrap() + "</saml:Conditions>".len();
+        let conditions = x[start..end].to_owned();
+        let without = format!("{}{}", &x[..start], &x[end..]);
+        without.replacen("<saml:Subject>", &format!("{conditions}<saml:Subject>"), 1)
+    });
+    assert_eq!(
+        r,
+        Err(ProtocolError::Structure {
+            element: "Assertion",
+            reason: "children out of schema order"
+        }
+        .into())
+    );
+}
+
+// --- Assertion lifetime bounds the replay window ------------------------------
+
+/// Issued in 1990, valid until 9999: its replay-cache entry would never
+/// expire. Refused by the default 2-hour maximum lifetime.
+#[test]
+fn assertion_issued_1990_valid_to_9999_is_refused() {
+    let r = resigned(|x| {
+        x.replace("2026-01-01T00:00:00Z", "1990-01-01T00:00:00Z")
+            .replace("2025-12-31T23:59:00Z", "1990-01-01T00:00:00Z")
+            .replace("2026-01-01T00:05:00Z", "9999-12-31T23:59:59Z")
+    });
+    assert_eq!(
+        r,
+        Err(ProtocolError::LifetimeTooLong {
+            issue_instant: t("1990-01-01T00:00:00Z"),
+            not_on_or_after: t("9999-12-31T23:59:59Z"),
+            max_seconds: 7200,
+        }
+        .into())
+    );
+}
+
+/// An assertion from the future would dodge the lifetime bound.
+#[test]
+fn assertion_issued_in_the_future_is_refused() {
+    let r = resigned(|x| {
+        x.replacen(
+            &format!("ID=\"{ASSERTION_ID}\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\""),
+            &format!("ID=\"{ASSERTION_ID}\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:03:00Z\""),
+            1,
+        )
+    });
+    assert_eq!(
+        r,
+        Err(ProtocolError::IssuedInFuture {
+            issue_instant: t("2026-01-01T00:03:00Z"),
+            now: t("2026-01-01T00:01:00Z"),
+        }
+        .into())
+    );
+}
+
+// --- Attacker strings in errors are escaped ---------------------------------
+
+/// A newline in StatusMessage (or StatusCode) cannot start a new line in the
+/// error's Display, the text the HTTP layer logs.
+#[test]
+fn newline_in_status_message_cannot_forge_a_log_line() {
+    let forged = "denied\n2026-01-01T00:00:00Z INFO signed in user=admin";
+    let r = resigned(|x| {
+        x.replacen(
+            STATUS,
+            &format!(
+                "<samlp:Status><samlp:StatusCode Value=\"urn:x&#10;INFO forged\"/><samlp:StatusMessage>{forged}</samlp:StatusMessage></samlp:Status>"
+            ),
+            1,
+        )
+    });
+    let err = r.unwrap_err();
+    assert_eq!(
+        err,
+        ProtocolError::Status {
+            code: "urn:x\nINFO forged".into(),
+            second_level: None,
+            message: Some(forged.into()),
+        }
+        .into()
+    );
+    let shown = err.to_string();
+    assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+    assert_eq!(
+        shown,
+        "protocol: status is \"urn:x\\nINFO forged\": \"denied\\n2026-01-01T00:00:00Z INFO signed in user=admin\""
+    );
+}
+
+/// Element names quoted in errors are escaped too (a root in another
+/// namespace).
+#[test]
+fn root_element_names_are_quoted() {
+    let err = run("root-wrong-namespace").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "protocol: root element \"Response\" in namespace \"urn:evil\" is not samlp:Response"
+    );
 }
 
 // --- XML-level attacks and malformed input -----------------------------------

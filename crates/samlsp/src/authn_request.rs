@@ -356,6 +356,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
             relay_state,
             app_state: self.app_state,
             browser: None,
+            force_authn: self.force_authn,
         };
         Ok(PreparedAuthnRequest {
             pending,

@@ -165,6 +165,7 @@ pub(crate) struct SpInner {
     pub(crate) organization: Option<Organization>,
     pub(crate) contacts: Vec<ContactPerson>,
     pub(crate) request_lifetime: Duration,
+    pub(crate) max_assertion_lifetime: Duration,
 }
 
 /// This service provider: immutable once built, cheap to clone and share
@@ -196,6 +197,7 @@ impl ServiceProvider {
             organization: None,
             contacts: Vec::new(),
             request_lifetime: Duration::minutes(DEFAULT_REQUEST_LIFETIME_MINUTES),
+            max_assertion_lifetime: Duration::minutes(DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES),
         }
     }
 
@@ -254,6 +256,12 @@ impl ServiceProvider {
         self.inner.request_lifetime
     }
 
+    /// The longest accepted assertion lifetime (IssueInstant to effective
+    /// NotOnOrAfter); see [`ServiceProviderBuilder::max_assertion_lifetime`].
+    pub fn max_assertion_lifetime(&self) -> Duration {
+        self.inner.max_assertion_lifetime
+    }
+
     /// Whether AuthnRequests to `idp` are signed: always when the IdP wants
     /// them signed, else when a signing key is configured and request signing
     /// is on (the default).
@@ -267,6 +275,24 @@ impl ServiceProvider {
 /// password reset or MFA enrolment at the IdP, and keeps the request store
 /// small.
 pub const DEFAULT_REQUEST_LIFETIME_MINUTES: i64 = 30;
+
+/// Default longest accepted assertion lifetime, from the Assertion's
+/// IssueInstant to its effective NotOnOrAfter (the earlier of Conditions and
+/// the bearer SubjectConfirmationData): 2 hours. What the common IdPs issue
+/// by default:
+/// - Microsoft Entra ID: SAML tokens live 1 hour; Conditions NotOnOrAfter is
+///   the configured lifetime plus a 5-minute clock-skew allowance
+///   (learn.microsoft.com, "Configurable token lifetimes in the Microsoft
+///   identity platform", SAML tokens), so about 65 minutes;
+/// - AD FS: relying-party `TokenLifetime` defaults to 60 minutes;
+/// - Okta: 5 minutes;
+/// - Keycloak: Conditions 60 s (access code lifespan), bearer
+///   SubjectConfirmationData 300 s (access token lifespan).
+///
+/// Twice the longest of these leaves room for an IdP whose clock runs ahead
+/// and for a lifetime raised a little by an administrator, while bounding
+/// how long the replay cache must remember an ID.
+pub const DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES: i64 = 120;
 
 /// Builder for [`ServiceProvider`].
 #[derive(Debug)]
@@ -289,6 +315,7 @@ pub struct ServiceProviderBuilder {
     organization: Option<Organization>,
     contacts: Vec<ContactPerson>,
     request_lifetime: Duration,
+    max_assertion_lifetime: Duration,
 }
 
 impl ServiceProviderBuilder {
@@ -371,6 +398,23 @@ impl ServiceProviderBuilder {
     /// 1 minute .. 24 hours).
     pub fn request_lifetime(mut self, lifetime: Duration) -> Self {
         self.request_lifetime = lifetime.clamp(Duration::minutes(1), Duration::hours(24));
+        self
+    }
+
+    /// The longest assertion lifetime accepted, from the Assertion's
+    /// IssueInstant to its effective NotOnOrAfter (default 2 hours, see
+    /// [`DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES`]; clamped to 1 minute .. 24
+    /// hours). A longer-lived assertion is refused
+    /// ([`crate::ProtocolError::LifetimeTooLong`]), so that every replay-cache
+    /// entry expires within this bound plus the skew.
+    pub fn max_assertion_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_assertion_lifetime = lifetime.clamp(Duration::minutes(1), Duration::hours(24));
+        self
+    }
+
+    /// No maximum lifetime: behind `danger_accept_any_assertion_lifetime`.
+    pub(crate) fn unbounded_assertion_lifetime(mut self) -> Self {
+        self.max_assertion_lifetime = Duration::MAX;
         self
     }
 
@@ -464,6 +508,7 @@ impl ServiceProviderBuilder {
                 organization: self.organization,
                 contacts: self.contacts,
                 request_lifetime: self.request_lifetime,
+                max_assertion_lifetime: self.max_assertion_lifetime,
             }),
         })
     }

@@ -34,3 +34,20 @@ impl AlgorithmPolicy {
         self
     }
 }
+
+impl crate::config::ServiceProviderBuilder {
+    /// Accepts assertions however long the IdP says they are valid: no
+    /// maximum lifetime (see
+    /// [`ServiceProviderBuilder::max_assertion_lifetime`](crate::ServiceProviderBuilder::max_assertion_lifetime)).
+    ///
+    /// # Security Warning
+    ///
+    /// A replay cache must keep each ID until the assertion's NotOnOrAfter, so
+    /// an IdP (or whoever holds its key) issuing assertions valid for years
+    /// pins entries for years and can fill the cache, and a leaked assertion
+    /// stays usable against every instance whose cache forgot it. For fixed
+    /// test inputs, or an IdP that cannot be fixed, only.
+    pub fn danger_accept_any_assertion_lifetime(self) -> Self {
+        self.unbounded_assertion_lifetime()
+    }
+}

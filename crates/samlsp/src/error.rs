@@ -1,7 +1,10 @@
 //! The crate's error: one enum, typed sub-enums, stable enough to match on.
 //!
-//! Messages say what failed and why. They never contain key material, and
-//! attacker-supplied strings they quote are truncated.
+//! Messages say what failed and why. They never contain key material.
+//! Attacker-supplied strings they quote are truncated by `clip` when stored
+//! and always formatted with `{:?}`: quoted, with newlines, control and
+//! bidirectional-formatting characters escaped, so a `StatusMessage` holding
+//! a newline cannot start a forged line in a log that prints the error.
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -114,9 +117,14 @@ pub enum TrackingError {
         store: &'static str,
         capacity: usize,
     },
+    #[error(
+        "this IdP already holds its quota of {quota} live replay-cache entries; \
+         other IdPs are unaffected"
+    )]
+    IdpQuotaFull { quota: usize },
     #[error("an entry with this key already exists")]
     Duplicate,
-    #[error("the store is unavailable: {reason}")]
+    #[error("the store is unavailable: {reason:?}")]
     Unavailable { reason: String },
     #[error("a stored entry is corrupt")]
     Corrupt,
@@ -134,7 +142,7 @@ pub enum OutboundError {
     UnknownIdp { entity_id: String },
     #[error("the IdP has no SingleSignOnService endpoint for HTTP-Redirect or HTTP-POST")]
     NoSsoEndpoint,
-    #[error("{0} is not one of this SP's ACS URLs")]
+    #[error("{0:?} is not one of this SP's ACS URLs")]
     UnknownAcsUrl(String),
     #[error("RelayState is {size} bytes; SAML Bindings §3.4.3 allows at most 80")]
     RelayStateTooLong { size: usize },
@@ -172,7 +180,7 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{0}")]
     Invalid(&'static str),
-    #[error("the IdP {entity_id} wants signed AuthnRequests but this SP has no signing key")]
+    #[error("the IdP {entity_id:?} wants signed AuthnRequests but this SP has no signing key")]
     SigningKeyRequired { entity_id: String },
     #[error("an encryption key must be RSA (key transport is RSA-OAEP)")]
     EncryptionKeyNotRsa,
@@ -183,7 +191,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ProtocolError {
-    #[error("root element is {{{namespace}}}{name}, not samlp:Response")]
+    #[error("root element {name:?} in namespace {namespace:?} is not samlp:Response")]
     NotAResponse { namespace: String, name: String },
     #[error("Version {found:?} is not 2.0")]
     Version { found: String },
@@ -208,11 +216,21 @@ pub enum ProtocolError {
     MissingIssuer,
     #[error("Issuer Format {found:?} is not the entity format (SAML Profiles §4.1.4.2)")]
     IssuerFormat { found: String },
-    #[error("status is {code}{}{}", .second_level.as_deref().map(|s| format!(" / {s}")).unwrap_or_default(), .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("status is {code:?}{}{}", .second_level.as_deref().map(|s| format!(" / {s:?}")).unwrap_or_default(), .message.as_deref().map(|m| format!(": {m:?}")).unwrap_or_default())]
     Status {
         code: String,
         second_level: Option<String>,
         message: Option<String>,
+    },
+    #[error(
+        "{element} inside {parent:?}: an assertion or protocol message is accepted only as a \
+         direct child of the Response (SAML Core 2.0 §3.3.3)"
+    )]
+    MisplacedMessage {
+        /// `Assertion`, `EncryptedAssertion` or the protocol message's name.
+        element: &'static str,
+        /// Local name of the element that holds it (clipped).
+        parent: String,
     },
     #[error("the Response contains no Assertion")]
     NoAssertion,
@@ -249,6 +267,20 @@ pub enum ProtocolError {
         not_on_or_after: DateTime<Utc>,
         now: DateTime<Utc>,
     },
+    #[error(
+        "the assertion is valid from {issue_instant} to {not_on_or_after}, longer than the \
+         {max_seconds} s this SP accepts"
+    )]
+    LifetimeTooLong {
+        issue_instant: DateTime<Utc>,
+        not_on_or_after: DateTime<Utc>,
+        max_seconds: i64,
+    },
+    #[error("the assertion was issued at {issue_instant}, in the future (now {now})")]
+    IssuedInFuture {
+        issue_instant: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
     #[error("the assertion has no AudienceRestriction")]
     NoAudienceRestriction,
     #[error("no Audience equals this SP's entity ID")]
@@ -270,11 +302,21 @@ pub enum ProtocolError {
     UnknownInResponseTo { found: String },
     #[error("unsolicited (IdP-initiated) responses are not allowed for this IdP")]
     UnsolicitedNotAllowed,
+    #[error(
+        "the request asked for fresh authentication (ForceAuthn) at {requested_at}, but the \
+         IdP reports an authentication at {authn_instant} (SAML Core §3.4.1)"
+    )]
+    ForceAuthnNotHonoured {
+        authn_instant: DateTime<Utc>,
+        requested_at: DateTime<Utc>,
+    },
     #[error("the assertion {id:?} was already used (replay)")]
     Replay { id: String },
 }
 
-/// Keeps attacker-chosen strings in errors short.
+/// Keeps attacker-chosen strings in errors short: the first 256 characters
+/// (never cutting one). The one helper for such strings; a message that shows
+/// the result formats it with `{:?}` (see the module doc).
 pub(crate) fn clip(s: &str) -> String {
     s.chars().take(256).collect()
 }

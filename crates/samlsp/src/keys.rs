@@ -171,6 +171,11 @@ impl SpKeyPair {
         &self.key
     }
 
+    /// The certificate (to match a KeyInfo that names this key).
+    pub(crate) fn certificate(&self) -> &X509 {
+        &self.cert
+    }
+
     /// Signs `data` with [`Self::signature_algorithm`], in the XML-DSig
     /// encoding (ECDSA: `r || s`, XML-DSig 1.1 §6.4.3), which the HTTP-Redirect
     /// binding uses too.

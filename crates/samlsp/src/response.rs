@@ -79,6 +79,10 @@ fn looks_deflated(bytes: &[u8]) -> bool {
 
 impl ServiceProvider {
     /// Verifies a posted `SAMLResponse` value (base64) at time `now`.
+    ///
+    /// Replay and `ForceAuthn` freshness need the pending request and a
+    /// replay cache: [`ServiceProvider::consume_response`] checks them on top
+    /// of this.
     pub fn verify_response(
         &self,
         saml_response: &str,
@@ -166,6 +170,7 @@ impl ServiceProvider {
                     encryption_cover.is_some(),
                 )?;
                 decrypted = xml::parse(&plaintext, &self.inner.limits)?;
+                check_no_stray_messages(decrypted.root())?;
                 decrypted.root()
             }
             (a, e) => {
@@ -212,6 +217,7 @@ impl ServiceProvider {
             request_id,
             now,
             skew: self.inner.clock_skew,
+            max_lifetime: self.inner.max_assertion_lifetime,
         };
         Ok(Assertion::from_signed(&signed_assertion, &exp)?)
     }
@@ -255,14 +261,28 @@ impl ServiceProvider {
     }
 }
 
-/// The Response's children, read strictly by schema (SAML Core §3.2.2, §3.4):
-/// Issuer?, Signature?, Extensions?, Status, (Assertion | EncryptedAssertion)*.
+/// The Response's children, read strictly by schema (SAML Core 2.0 §3.2.2,
+/// §3.3.3): Issuer?, Signature?, Extensions?, Status, (Assertion |
+/// EncryptedAssertion)*, in that order.
 struct ResponseParts<'d> {
     issuer: Option<ElementRef<'d>>,
     signature: Option<ElementRef<'d>>,
     status: ElementRef<'d>,
     assertions: Vec<ElementRef<'d>>,
     encrypted: Vec<ElementRef<'d>>,
+}
+
+/// Position of a Response child in the schema sequence (SAML Core 2.0 §3.2.2
+/// StatusResponseType, §3.3.3 Response); `None` for anything else.
+fn response_child_rank(el: ElementRef<'_>) -> Option<u8> {
+    Some(match (el.namespace()?, el.local_name()) {
+        (SAML_NS, "Issuer") => 0,
+        (DSIG_NS, "Signature") => 1,
+        (SAMLP_NS, "Extensions") => 2,
+        (SAMLP_NS, "Status") => 3,
+        (SAML_NS, "Assertion" | "EncryptedAssertion") => 4,
+        _ => return None,
+    })
 }
 
 impl<'d> ResponseParts<'d> {
@@ -291,6 +311,7 @@ impl<'d> ResponseParts<'d> {
         let mut extensions = 0;
         let mut assertions = Vec::new();
         let mut encrypted = Vec::new();
+        let mut last_rank = 0;
         for child in root.children() {
             match (child.namespace(), child.local_name()) {
                 (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
@@ -312,7 +333,14 @@ impl<'d> ResponseParts<'d> {
                 }
                 _ => return Err(structure("unexpected child element")),
             }
+            // Every arm above that continues is a ranked element.
+            let rank = response_child_rank(child).unwrap_or(u8::MAX);
+            if rank < last_rank {
+                return Err(structure("children out of schema order"));
+            }
+            last_rank = rank;
         }
+        check_no_stray_messages(root)?;
         Ok(ResponseParts {
             issuer,
             signature,
@@ -321,6 +349,84 @@ impl<'d> ResponseParts<'d> {
             encrypted,
         })
     }
+}
+
+/// SAML 1.1 assertion namespace: its assertions are refused out of place too.
+const SAML1_NS: &str = "urn:oasis:names:tc:SAML:1.0:assertion";
+
+/// The name of an assertion or SAML protocol message (SAML Core 2.0 §2.3.3,
+/// §2.3.4, §3.2–§3.8), for the element kinds that must never appear anywhere
+/// but at the one trusted position.
+fn message_name(el: ElementRef<'_>) -> Option<&'static str> {
+    Some(match (el.namespace()?, el.local_name()) {
+        (SAML_NS, "Assertion") | (SAML1_NS, "Assertion") => "Assertion",
+        (SAML_NS, "EncryptedAssertion") => "EncryptedAssertion",
+        (SAMLP_NS, name) => match name {
+            "Response" => "Response",
+            "ArtifactResponse" => "ArtifactResponse",
+            "LogoutResponse" => "LogoutResponse",
+            "ManageNameIDResponse" => "ManageNameIDResponse",
+            "NameIDMappingResponse" => "NameIDMappingResponse",
+            "AuthnRequest" => "AuthnRequest",
+            "ArtifactResolve" => "ArtifactResolve",
+            "LogoutRequest" => "LogoutRequest",
+            "ManageNameIDRequest" => "ManageNameIDRequest",
+            "NameIDMappingRequest" => "NameIDMappingRequest",
+            "AssertionIDRequest" => "AssertionIDRequest",
+            "SubjectQuery" => "SubjectQuery",
+            "AuthnQuery" => "AuthnQuery",
+            "AttributeQuery" => "AttributeQuery",
+            "AuthzDecisionQuery" => "AuthzDecisionQuery",
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// One assertion per document: refuses any assertion, encrypted assertion or
+/// SAML protocol message below `root` other than an assertion that is a
+/// direct child of `root` when `root` is a Response (the one trusted position,
+/// SAML Core 2.0 §3.3.3). `Extensions` and `StatusDetail` may hold any
+/// foreign-namespace element, `Advice` may hold assertions (§2.6.1) and
+/// `ds:Object` anything, so schema validation would not catch a twin there;
+/// but an application, a proxy or a log pipeline may read the wrong one
+/// (signature wrapping, SAML Raider XSW7/XSW8). Also applied to a decrypted
+/// assertion, whose root is the trusted position.
+///
+/// One pre-order walk over the subtree: each element is visited once, so the
+/// cost is linear in the element count, already capped by
+/// [`xml::Limits::max_elements`]; the stack holds at most the pending siblings
+/// of the current path, never more than the element count.
+pub(crate) fn check_no_stray_messages(root: ElementRef<'_>) -> Result<(), ProtocolError> {
+    let root_is_response = root.is(SAMLP_NS, "Response");
+    fn push_children<'d>(
+        stack: &mut Vec<(ElementRef<'d>, ElementRef<'d>)>,
+        parent: ElementRef<'d>,
+    ) {
+        let first = stack.len();
+        stack.extend(parent.children().map(|c| (c, parent)));
+        if let Some(slice) = stack.get_mut(first..) {
+            slice.reverse();
+        }
+    }
+    let mut stack = Vec::new();
+    push_children(&mut stack, root);
+    while let Some((el, parent)) = stack.pop() {
+        if let Some(element) = message_name(el) {
+            let trusted = parent == root
+                && root_is_response
+                && matches!(element, "Assertion" | "EncryptedAssertion")
+                && el.namespace() == Some(SAML_NS);
+            if !trusted {
+                return Err(ProtocolError::MisplacedMessage {
+                    element,
+                    parent: clip(parent.local_name()),
+                });
+            }
+        }
+        push_children(&mut stack, el);
+    }
+    Ok(())
 }
 
 /// SAML Core §3.2.2.2: the top-level StatusCode must be Success; otherwise the

@@ -17,6 +17,25 @@
 //! `SET NX PX` and `GETDEL`) can implement them for several app instances;
 //! [`PendingRequest::to_record`] gives a flat encoding for such a store. The
 //! in-memory implementations here are bounded and suit one process.
+//!
+//! # How long replay protection holds, and what bounds it
+//!
+//! An assertion ID is kept until the assertion's effective NotOnOrAfter (the
+//! earlier of Conditions and the bearer SubjectConfirmationData) plus the
+//! clock skew: exactly the window in which verification would accept the
+//! same assertion again, so a replay inside it is always refused. What the
+//! IdP writes cannot stretch that window without limit: the verifier refuses
+//! an assertion issued in the future or living longer than the SP's maximum
+//! assertion lifetime (default 2 hours, see
+//! [`crate::config::DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES`]), so every entry
+//! expires by `now + max lifetime + 2 * skew`.
+//!
+//! The trade-off is between IdPs and cache room: a longer maximum lifetime
+//! admits IdPs with long-lived assertions (Entra ID, AD FS: about an hour)
+//! but keeps each entry longer, so a cache of fixed size absorbs fewer logins
+//! per window before it fails closed; a shorter one frees room sooner but
+//! refuses such IdPs. [`MemoryReplayCache`] adds a quota per IdP so that one
+//! IdP filling its share makes only its own logins fail.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -124,6 +143,8 @@ pub struct PendingRequest {
     pub(crate) relay_state: RelayStateToken,
     pub(crate) app_state: Option<String>,
     pub(crate) browser: Option<BrowserBinding>,
+    /// The request carried `ForceAuthn="true"` (SAML Core §3.4.1).
+    pub(crate) force_authn: bool,
 }
 
 impl PendingRequest {
@@ -167,12 +188,20 @@ impl PendingRequest {
         self
     }
 
+    /// Whether the request asked the IdP to authenticate afresh
+    /// (`ForceAuthn`): the answer's `AuthnInstant` must then not be older than
+    /// the request (checked by [`ServiceProvider::consume_response`]).
+    pub fn force_authn(&self) -> bool {
+        self.force_authn
+    }
+
     /// A one-line text encoding for shared stores: space-separated fields,
-    /// the application state percent-encoded, the browser binding in hex.
+    /// the application state percent-encoded, the browser binding in hex,
+    /// then `force` when the request carried ForceAuthn.
     /// Round-trips through [`PendingRequest::from_record`].
     pub fn to_record(&self) -> String {
         format!(
-            "v2 {} {} {} {} {} {} {} {}",
+            "v2 {} {} {} {} {} {} {} {} {}",
             self.id,
             self.idp,
             self.acs_url,
@@ -187,25 +216,31 @@ impl PendingRequest {
             self.browser
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), BrowserBinding::to_hex),
+            if self.force_authn { "force" } else { "-" },
         )
     }
 
-    /// Parses [`PendingRequest::to_record`] output (and the `v1` records
-    /// written before browser binding, which have none).
+    /// Parses [`PendingRequest::to_record`] output (and the `v1` records of
+    /// earlier versions, which have no browser binding and no ForceAuthn).
     pub fn from_record(record: &str) -> Result<Self, TrackingError> {
         let f: Vec<&str> = record.split(' ').collect();
-        let (id, idp, acs, issued, expires, rs, app, browser) = match f.as_slice() {
+        let (id, idp, acs, issued, expires, rs, app, browser, force) = match f.as_slice() {
             ["v1", id, idp, acs, issued, expires, rs, app] => {
-                (id, idp, acs, issued, expires, rs, app, "-")
+                (id, idp, acs, issued, expires, rs, app, "-", "-")
             }
-            ["v2", id, idp, acs, issued, expires, rs, app, b] => {
-                (id, idp, acs, issued, expires, rs, app, *b)
+            ["v2", id, idp, acs, issued, expires, rs, app, b, force] => {
+                (id, idp, acs, issued, expires, rs, app, *b, *force)
             }
             _ => return Err(TrackingError::Corrupt),
         };
         let browser = match browser {
             "-" => None,
             hex => Some(BrowserBinding::from_hex(hex).ok_or(TrackingError::Corrupt)?),
+        };
+        let force_authn = match force {
+            "force" => true,
+            "-" => false,
+            _ => return Err(TrackingError::Corrupt),
         };
         let time = |s: &str| {
             DateTime::parse_from_rfc3339(s)
@@ -229,6 +264,7 @@ impl PendingRequest {
             relay_state: RelayStateToken((*rs).to_owned()),
             app_state,
             browser,
+            force_authn,
         })
     }
 }
@@ -302,12 +338,19 @@ impl<V> Expiring<V> {
     }
 
     fn purge(&mut self, now: DateTime<Utc>) {
+        self.purge_with(now, |_| {});
+    }
+
+    /// Drops every entry expired at `now`, handing each value to `removed`.
+    fn purge_with(&mut self, now: DateTime<Utc>, mut removed: impl FnMut(V)) {
         while let Some(first) = self.by_expiry.first() {
             if first.0 > now {
                 break;
             }
             if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.map.remove(&key);
+                if let Some((_, v)) = self.map.remove(&key) {
+                    removed(v);
+                }
             }
         }
     }
@@ -418,34 +461,76 @@ impl RequestStore for MemoryRequestStore {
     }
 }
 
-/// A bounded in-memory [`ReplayCache`] (one process).
+/// A bounded in-memory [`ReplayCache`] (one process), with a quota per IdP.
 ///
 /// When full of unexpired entries it refuses new ones
 /// ([`TrackingError::Full`]): forgetting a live entry would allow a replay, so
-/// it fails closed.
+/// it fails closed. So that one IdP (one tenant, or one compromised IdP key)
+/// cannot make every other IdP's logins fail that way, each issuer may hold at
+/// most [`MemoryReplayCache::quota_per_idp`] entries; over it, only that
+/// issuer's logins are refused ([`TrackingError::IdpQuotaFull`]).
+///
+/// The trade-off: an entry stays until the assertion's NotOnOrAfter plus the
+/// skew (the whole window in which the assertion would be accepted), and the
+/// SP refuses assertions living longer than its maximum lifetime, so an entry
+/// lives at most that lifetime plus twice the skew (about 2 hours by default).
+/// A quota of `q` therefore lets one IdP complete about `q` logins per
+/// lifetime window before its own logins fail closed; a smaller maximum
+/// lifetime (most IdPs issue 5-minute assertions) raises that rate. The
+/// guarantee that other IdPs keep working holds while fewer than
+/// `capacity / quota` IdPs are at their quota: size `capacity` for the number
+/// of tenants (about 150 bytes per entry).
 #[derive(Debug)]
 pub struct MemoryReplayCache {
     capacity: usize,
-    inner: Mutex<Expiring<()>>,
+    quota_per_idp: usize,
+    inner: Mutex<ReplayEntries>,
+}
+
+#[derive(Debug)]
+struct ReplayEntries {
+    /// `issuer \n assertion ID` -> issuer (entity IDs hold no whitespace).
+    entries: Expiring<String>,
+    per_issuer: HashMap<String, usize>,
 }
 
 impl MemoryReplayCache {
-    /// 100,000 assertion IDs: about 15 MB. Assertions live minutes (bearer
-    /// NotOnOrAfter is typically 5 minutes), so this is over 300 logins per
-    /// second sustained before it fills.
+    /// 100,000 assertion IDs: about 15 MB, each IdP a quarter of it. An ID is
+    /// kept for the assertion's lifetime plus the skew: with 5-minute
+    /// assertions (Okta, Keycloak) one IdP can sustain about 60 logins per
+    /// second before its quota fills; with Entra ID's or AD FS's one-hour
+    /// assertions about 6.
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
-    /// A cache holding at most `capacity` IDs (at least 1).
+    /// A cache holding at most `capacity` IDs (at least 1), each IdP at most
+    /// a quarter of them (at least 1): it takes four IdPs at their quota to
+    /// fill it.
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         MemoryReplayCache {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Expiring::new()),
+            capacity,
+            quota_per_idp: (capacity / 4).max(1),
+            inner: Mutex::new(ReplayEntries {
+                entries: Expiring::new(),
+                per_issuer: HashMap::new(),
+            }),
         }
+    }
+
+    /// Sets the most entries one issuer may hold (clamped to 1 ..= capacity).
+    pub fn with_quota_per_idp(mut self, quota: usize) -> Self {
+        self.quota_per_idp = quota.clamp(1, self.capacity);
+        self
+    }
+
+    /// The most entries one issuer may hold.
+    pub fn quota_per_idp(&self) -> usize {
+        self.quota_per_idp
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        lock(&self.inner).map.len()
+        lock(&self.inner).entries.map.len()
     }
 
     /// True when empty.
@@ -469,18 +554,36 @@ impl ReplayCache for MemoryReplayCache {
         now: DateTime<Utc>,
     ) -> Result<ReplayCheck, TrackingError> {
         let key = format!("{issuer}\n{assertion_id}");
-        let mut inner = lock(&self.inner);
-        inner.purge(now);
-        if inner.map.contains_key(&key) {
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let per_issuer = &mut inner.per_issuer;
+        inner.entries.purge_with(now, |owner| {
+            if let Some(n) = per_issuer.get_mut(&owner) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    per_issuer.remove(&owner);
+                }
+            }
+        });
+        if inner.entries.map.contains_key(&key) {
             return Ok(ReplayCheck::Replay);
         }
-        if inner.map.len() >= self.capacity {
+        let held = inner.per_issuer.get(issuer).copied().unwrap_or(0);
+        if held >= self.quota_per_idp {
+            return Err(TrackingError::IdpQuotaFull {
+                quota: self.quota_per_idp,
+            });
+        }
+        if inner.entries.map.len() >= self.capacity {
             return Err(TrackingError::Full {
                 store: "replay cache",
                 capacity: self.capacity,
             });
         }
-        inner.insert(key, expires_at.max(now), ());
+        inner
+            .entries
+            .insert(key, expires_at.max(now), issuer.to_owned());
+        *inner.per_issuer.entry(issuer.to_owned()).or_insert(0) += 1;
         Ok(ReplayCheck::FirstUse)
     }
 }
@@ -523,7 +626,9 @@ impl ServiceProvider {
     /// 2. Without one, the response is treated as unsolicited: accepted only
     ///    from an IdP that allows it, and only without InResponseTo (a response
     ///    to a request we no longer hold is refused, not "unsolicited").
-    /// 3. [`ServiceProvider::verify_response`] applies every rule.
+    /// 3. [`ServiceProvider::verify_response`] applies every rule; when the
+    ///    request had `ForceAuthn`, the AuthnInstant must not be before the
+    ///    request's IssueInstant minus the clock skew.
     /// 4. The assertion ID is recorded in `replay` until the assertion's
     ///    NotOnOrAfter plus the clock skew (after that the time checks refuse
     ///    it anyway); a second use is [`ProtocolError::Replay`].
@@ -548,6 +653,24 @@ impl ServiceProvider {
             None => RequestContext::Unsolicited,
         };
         let assertion = self.verify_response(saml_response, now, ctx)?;
+        // SAML Core §3.4.1: ForceAuthn asks the IdP to authenticate the user
+        // afresh, so an answer reporting an older authentication (a session
+        // the IdP reused) does not give what was asked for. The request's
+        // IssueInstant minus the skew is the earliest fresh AuthnInstant.
+        if let Some(p) = pending.as_ref().filter(|p| p.force_authn) {
+            let earliest = p.issued_at - self.clock_skew().duration();
+            if assertion.authn_instant() < earliest {
+                return Err(ProtocolError::ForceAuthnNotHonoured {
+                    authn_instant: assertion.authn_instant(),
+                    requested_at: p.issued_at,
+                }
+                .into());
+            }
+        }
+        // The whole window in which the assertion would be accepted: its
+        // effective NotOnOrAfter plus the skew. The verifier refused any
+        // assertion living longer than the maximum lifetime, so this is at
+        // most IssueInstant + max lifetime + skew.
         let keep_until = assertion.not_on_or_after() + self.clock_skew().duration();
         match replay.check_and_insert(
             assertion.issuer().as_str(),
@@ -607,6 +730,7 @@ mod tests {
             relay_state: RelayStateToken(token.to_owned()),
             app_state: Some("/return?a=1 b&c".to_owned()),
             browser: None,
+            force_authn: false,
         }
     }
 
@@ -620,14 +744,28 @@ mod tests {
             PendingRequest::from_record(&none.to_record()).unwrap(),
             none
         );
+        let mut forced = r.clone();
+        forced.force_authn = true;
+        assert_eq!(
+            PendingRequest::from_record(&forced.to_record()).unwrap(),
+            forced
+        );
+        // Records written before browser binding and ForceAuthn were tracked
+        // (v1: two fields fewer) still load, unbound and not forced.
+        for plain in [&r, &none] {
+            let v1 = plain.to_record().replacen("v2 ", "v1 ", 1);
+            let v1 = v1.strip_suffix(" - -").unwrap();
+            assert_eq!(PendingRequest::from_record(v1).unwrap(), *plain);
+        }
         assert_eq!(
             PendingRequest::from_record("v2 a b"),
             Err(TrackingError::Corrupt)
         );
-        // Records written before browser binding still load, unbound.
-        let v1 = none.to_record().replacen("v2 ", "v1 ", 1);
-        let v1 = v1.rsplit_once(' ').unwrap().0;
-        assert_eq!(PendingRequest::from_record(v1).unwrap(), none);
+        let bad_force = r.to_record().replacen(" - -", " - yes", 1);
+        assert_eq!(
+            PendingRequest::from_record(&bad_force),
+            Err(TrackingError::Corrupt)
+        );
         let bound = r.bind_to_browser(BrowserBinding::from_secret(&[7; 16]).unwrap());
         let back = PendingRequest::from_record(&bound.to_record()).unwrap();
         assert_eq!(back, bound);
@@ -683,7 +821,7 @@ mod tests {
 
     #[test]
     fn replay_cache() {
-        let c = MemoryReplayCache::new(2);
+        let c = MemoryReplayCache::new(2).with_quota_per_idp(2);
         let i = "https://idp";
         assert_eq!(
             c.check_and_insert(i, "a", t(10), t(0)),

@@ -68,6 +68,8 @@ fn reference_inputs_pass_every_protocol_check() {
         ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").unwrap())
             .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
             .idp(idp)
+            // The reference inputs are valid until 2099.
+            .danger_accept_any_assertion_lifetime()
             .build()
             .unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T13:31:00Z")

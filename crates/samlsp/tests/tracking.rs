@@ -457,3 +457,165 @@ fn the_request_store_is_bounded() {
     }
     assert_eq!(store.len(), 100);
 }
+
+/// Starts the login the fixtures answer, with `ForceAuthn="true"`.
+fn start_forced_login(sp: &ServiceProvider, store: &dyn RequestStore, at: DateTime<Utc>) {
+    let p = sp
+        .authn_request(IDP)
+        .unwrap()
+        .force_authn(true)
+        .build(at, &Counter::default())
+        .unwrap();
+    assert!(p.xml().contains("ForceAuthn=\"true\""));
+    assert!(p.pending().force_authn());
+    store.insert(p.pending().clone(), at).unwrap();
+}
+
+/// The fixture reports AuthnInstant 00:00:00; a ForceAuthn request sent at
+/// 00:01:30 (more than the 60 s skew later) was not honoured.
+#[test]
+fn force_authn_refuses_an_older_authentication() {
+    let sp = sp(false);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::default();
+    start_forced_login(&sp, &store, t("2026-01-01T00:01:30Z"));
+    let r = sp.consume_response(
+        &posted("testdata/sp/solicited.xml"),
+        Some(RELAY_STATE),
+        t("2026-01-01T00:01:40Z"),
+        &store,
+        &replay,
+    );
+    assert_eq!(
+        r.map(|l| l.assertion().id().to_owned()),
+        Err(Error::Protocol(ProtocolError::ForceAuthnNotHonoured {
+            authn_instant: t("2026-01-01T00:00:00Z"),
+            requested_at: t("2026-01-01T00:01:30Z"),
+        }))
+    );
+    assert!(replay.is_empty(), "a refused assertion is not recorded");
+}
+
+/// Within the skew (request 00:00:45, authentication 00:00:00) it is fresh.
+#[test]
+fn force_authn_accepts_an_authentication_within_the_skew() {
+    let sp = sp(false);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::default();
+    start_forced_login(&sp, &store, t("2026-01-01T00:00:45Z"));
+    let login = sp
+        .consume_response(
+            &posted("testdata/sp/solicited.xml"),
+            Some(RELAY_STATE),
+            now(),
+            &store,
+            &replay,
+        )
+        .unwrap();
+    assert!(login.request().unwrap().force_authn());
+}
+
+/// The unsolicited fixture replayed at the last instant it is still
+/// acceptable (its NotOnOrAfter 00:05:00 plus the 60 s skew, minus 1 s): the
+/// replay cache still holds it.
+#[test]
+fn a_replay_at_the_end_of_the_accepted_window_is_refused() {
+    let sp = sp(true);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::default();
+    let consume = |at| {
+        sp.consume_response(
+            &posted("testdata/sp/unsolicited.xml"),
+            None,
+            at,
+            &store,
+            &replay,
+        )
+        .map(|l| l.assertion().id().to_owned())
+    };
+    consume(now()).unwrap();
+    assert_eq!(
+        consume(t("2026-01-01T00:05:59Z")),
+        Err(ProtocolError::Replay {
+            id: "_assertion_sp_3".into()
+        }
+        .into())
+    );
+    // One second later the assertion itself is refused as expired.
+    assert_eq!(
+        consume(t("2026-01-01T00:06:00Z")),
+        Err(ProtocolError::ConfirmationExpired {
+            not_on_or_after: t("2026-01-01T00:05:00Z"),
+            now: t("2026-01-01T00:06:00Z"),
+        }
+        .into())
+    );
+}
+
+/// Another IdP (tenant) has filled its share of the replay cache: logins
+/// from this IdP still succeed; once this IdP fills its own share, only its
+/// logins fail.
+#[test]
+fn one_idp_filling_its_quota_does_not_fail_another_idps_logins() {
+    let sp = sp(true);
+    let store = MemoryRequestStore::default();
+    let replay = MemoryReplayCache::new(8).with_quota_per_idp(3);
+    let until = t("2026-01-01T02:00:00Z");
+    for i in 0..3 {
+        let id = format!("_noisy_{i}");
+        assert_eq!(
+            replay.check_and_insert("https://noisy.example", &id, until, now()),
+            Ok(ReplayCheck::FirstUse)
+        );
+    }
+    assert_eq!(
+        replay.check_and_insert("https://noisy.example", "_noisy_3", until, now()),
+        Err(TrackingError::IdpQuotaFull { quota: 3 })
+    );
+    sp.consume_response(
+        &posted("testdata/sp/unsolicited.xml"),
+        None,
+        now(),
+        &store,
+        &replay,
+    )
+    .unwrap();
+
+    // This IdP at its own quota: its next login fails closed.
+    replay.check_and_insert(IDP, "_x1", until, now()).unwrap();
+    replay.check_and_insert(IDP, "_x2", until, now()).unwrap();
+    start_login(&sp, &store, t("2026-01-01T00:00:00Z"));
+    assert_eq!(
+        sp.consume_response(
+            &posted("testdata/sp/solicited.xml"),
+            Some(RELAY_STATE),
+            now(),
+            &store,
+            &replay,
+        )
+        .map(|_| ()),
+        Err(TrackingError::IdpQuotaFull { quota: 3 }.into())
+    );
+    // Entries expire, and the quota frees with them.
+    assert_eq!(
+        replay.check_and_insert("https://noisy.example", "_noisy_3", until, until),
+        Ok(ReplayCheck::FirstUse)
+    );
+}
+
+#[test]
+fn the_default_quota_is_a_quarter_of_the_capacity() {
+    assert_eq!(MemoryReplayCache::new(100).quota_per_idp(), 25);
+    assert_eq!(
+        MemoryReplayCache::new(100)
+            .with_quota_per_idp(0)
+            .quota_per_idp(),
+        1
+    );
+    assert_eq!(
+        MemoryReplayCache::new(100)
+            .with_quota_per_idp(1000)
+            .quota_per_idp(),
+        100
+    );
+}

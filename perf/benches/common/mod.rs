@@ -202,6 +202,8 @@ pub fn samlsp_sp() -> samlsp::ServiceProvider {
     samlsp::ServiceProvider::builder(samlsp::EntityId::new(SP_ENTITY_ID).expect("SP entity ID"))
         .acs_url(samlsp::Url::new(ACS_URL).expect("ACS URL"))
         .idp(idp)
+        // The reference inputs are valid until 2099.
+        .danger_accept_any_assertion_lifetime()
         .build()
         .expect("SP")
 }

@@ -146,6 +146,8 @@ pub(crate) struct Expectations<'a> {
     pub(crate) request_id: Option<&'a str>,
     pub(crate) now: DateTime<Utc>,
     pub(crate) skew: ClockSkew,
+    /// Longest accepted span from IssueInstant to the effective NotOnOrAfter.
+    pub(crate) max_lifetime: chrono::Duration,
 }
 
 fn structure(element: &'static str, reason: &'static str) -> ProtocolError {
@@ -195,15 +197,38 @@ impl Assertion {
             .attr("ID")
             .ok_or(structure("Assertion", "no ID"))?
             .to_owned();
-        instant(a, "IssueInstant", "Assertion IssueInstant")?
+        let issue_instant = instant(a, "IssueInstant", "Assertion IssueInstant")?
             .ok_or(structure("Assertion", "no IssueInstant"))?;
+        // An assertion from the future would make the lifetime bound below
+        // meaningless (and its replay-cache entry unbounded).
+        if issue_instant > exp.now + exp.skew.duration() {
+            return Err(ProtocolError::IssuedInFuture {
+                issue_instant,
+                now: exp.now,
+            });
+        }
 
         let mut issuer = None;
         let mut subject = None;
         let mut conditions = None;
         let mut authn = Vec::new();
         let mut attr_statements = Vec::new();
+        let mut last_rank = 0;
         for child in a.children() {
+            // SAML Core 2.0 §2.3.3: Issuer, Signature?, Subject?, Conditions?,
+            // Advice?, statements*, in that order.
+            let rank = match (child.namespace(), child.local_name()) {
+                (Some(SAML_NS), "Issuer") => 0,
+                (Some(crate::dsig::DSIG_NS), "Signature") => 1,
+                (Some(SAML_NS), "Subject") => 2,
+                (Some(SAML_NS), "Conditions") => 3,
+                (Some(SAML_NS), "Advice") => 4,
+                _ => 5,
+            };
+            if rank < last_rank {
+                return Err(structure("Assertion", "children out of schema order"));
+            }
+            last_rank = rank;
             match (child.namespace(), child.local_name()) {
                 (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
                 (Some(SAML_NS), "Subject") if subject.is_none() => subject = Some(child),
@@ -267,6 +292,17 @@ impl Assertion {
             Some(c) => c.min(confirmation_expiry),
             None => confirmation_expiry,
         };
+        // The replay cache must remember the ID for as long as the assertion
+        // is acceptable; an IdP that says "valid until 9999" would pin an
+        // entry forever. Bounded here, so every entry expires by
+        // IssueInstant + max lifetime + skew (<= now + max lifetime + 2 skew).
+        if not_on_or_after - issue_instant > exp.max_lifetime {
+            return Err(ProtocolError::LifetimeTooLong {
+                issue_instant,
+                not_on_or_after,
+                max_seconds: exp.max_lifetime.num_seconds(),
+            });
+        }
 
         Ok(Assertion {
             id,

@@ -49,7 +49,7 @@ pub enum MetadataError {
     Unsigned,
     #[error("the metadata signature did not verify: {0}")]
     Signature(crate::dsig::DsigError),
-    #[error("cannot read the metadata source: {reason}")]
+    #[error("cannot read the metadata source: {reason:?}")]
     Source { reason: String },
 }
 

@@ -16,9 +16,9 @@ pub enum XmlError {
     UnsupportedVersion { version: String },
     #[error("document type declarations (DTDs) are forbidden (at byte {offset})")]
     DoctypeForbidden { offset: usize },
-    #[error("entity reference &{name}; is not one of the five predefined entities")]
+    #[error("entity reference &{name:?}; is not one of the five predefined entities")]
     UnknownEntity { name: String },
-    #[error("character reference &{reference}; is malformed or names a character XML forbids")]
+    #[error("character reference &{reference:?}; is malformed or names a character XML forbids")]
     InvalidCharacterReference { reference: String },
     #[error("a character XML 1.0 forbids (U+{code:04X}) appears at byte {offset}")]
     InvalidCharacter { code: u32, offset: usize },
@@ -26,15 +26,15 @@ pub enum XmlError {
     Truncated,
     #[error("no root element")]
     NoRoot,
-    #[error("end tag </{found}> does not match the open element <{expected}>")]
+    #[error("end tag {found:?} does not match the open element {expected:?}")]
     MismatchedEndTag { expected: String, found: String },
-    #[error("end tag </{name}> closes no open element")]
+    #[error("end tag {name:?} closes no open element")]
     UnmatchedEndTag { name: String },
     #[error("a second root element starts at byte {offset}")]
     MultipleRoots { offset: usize },
     #[error("character data outside the root element at byte {offset}")]
     ContentAfterRoot { offset: usize },
-    #[error("attribute {name} appears twice on one element")]
+    #[error("attribute {name:?} appears twice on one element")]
     DuplicateAttribute { name: String },
     #[error("prefix {prefix:?} is not declared")]
     UndeclaredPrefix { prefix: String },
@@ -54,6 +54,6 @@ pub enum XmlError {
     TooManyAttributes { limit: usize },
     #[error("a text node or attribute value is longer than {limit} bytes")]
     TextTooLong { limit: usize },
-    #[error("malformed XML at byte {offset}: {reason}")]
+    #[error("malformed XML at byte {offset}: {reason:?}")]
     Malformed { offset: usize, reason: String },
 }

@@ -12,6 +12,22 @@
 //!   oracle: Jager and Somorovsky, "How to Break XML Encryption", CCS 2011);
 //!   `tripledes-cbc` additionally needs [`DecryptionPolicy::danger_allow_triple_des`].
 //!
+//! Which SP key unwraps which `EncryptedKey`: the `ds:KeyInfo` of each
+//! EncryptedKey is read for identifiers of the recipient key (XML Encryption
+//! §3.5.1, XML Signature §4.5): `X509Certificate`, `X509IssuerSerial` (by
+//! serial number: issuer names have several string forms, and the serial
+//! only has to choose among this SP's few keys), `X509SKI`, dsig11
+//! `X509Digest`, and an `RSAKeyValue` modulus. An EncryptedKey that names a
+//! key is tried only with the SP keys it names; one that names none of ours
+//! is skipped. When no EncryptedKey names anything checkable (no KeyInfo, or
+//! only a `KeyName`, which is free text), each SP key is tried against the
+//! *first* EncryptedKey only: trying every key against every EncryptedKey
+//! would let an anonymous sender buy
+//! [`MAX_ENCRYPTED_KEYS`] x [`MAX_DECRYPTION_KEYS`] RSA private-key
+//! operations before any signature is checked, and an IdP that encrypts to
+//! several recipients names them. Either way each SP key does at most one
+//! RSA operation per encrypted element.
+//!
 //! Everything visible before any decryption (structure, algorithm URIs) is
 //! reported precisely; everything after (key unwrap, key length, tag, padding)
 //! is the one error [`DecryptionError::Failed`]. RSA PKCS#1 v1.5 uses implicit
@@ -27,6 +43,7 @@ use openssl::symm::{Cipher, Crypter, Mode, decrypt_aead};
 use crate::dsig::DSIG_NS;
 use crate::error::DecryptionError;
 use crate::keys::SpKeyPair;
+use crate::util::decode_base64_lenient;
 use crate::xml::ElementRef;
 
 /// XML Encryption 1.0 namespace.
@@ -67,9 +84,22 @@ const SHA512_URI: &str = "http://www.w3.org/2001/04/xmlenc#sha512";
 /// Most SP decryption keys tried (current, next, two retired).
 pub const MAX_DECRYPTION_KEYS: usize = 4;
 /// Most `EncryptedKey` elements read: one per SP key the IdP encrypted to
-/// (current and next) plus headroom. Bounds RSA operations to
-/// `MAX_ENCRYPTED_KEYS * MAX_DECRYPTION_KEYS` per message.
+/// (current and next) plus headroom. RSA operations are bounded separately,
+/// by one per SP key (see the module doc).
 pub const MAX_ENCRYPTED_KEYS: usize = 4;
+/// Most recipient identifiers read from one EncryptedKey's KeyInfo: a
+/// certificate chain of three plus its issuer/serial, SKI and digest forms.
+/// Each is compared with every SP key, so the count bounds that work.
+pub const MAX_KEY_IDENTIFIERS: usize = 8;
+
+/// XML Signature 1.1 namespace (`dsig11:X509Digest`).
+const DSIG11_NS: &str = "http://www.w3.org/2009/xmldsig11#";
+
+#[cfg(test)]
+thread_local! {
+    /// RSA private-key operations done by this thread (tests count them).
+    static RSA_OPERATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// Which encryption algorithms are accepted. The default is strict; see the
 /// `danger_*` methods.
@@ -252,6 +282,157 @@ struct EncryptedKey {
     transport: KeyTransport,
     label: Option<Vec<u8>>,
     value: Vec<u8>,
+    /// Identifiers of the recipient key from its KeyInfo; empty when it
+    /// names nothing checkable.
+    recipient: Vec<KeyIdentifier>,
+}
+
+/// One way a KeyInfo names the key an EncryptedKey was encrypted to.
+#[derive(Clone)]
+enum KeyIdentifier {
+    /// `X509Certificate`: the certificate, DER.
+    Certificate(Vec<u8>),
+    /// `X509IssuerSerial`: the serial number, decimal.
+    Serial(String),
+    /// `X509SKI`: the subject key identifier.
+    Ski(Vec<u8>),
+    /// `dsig11:X509Digest`: a digest of the certificate.
+    Digest(&'static MdRef, Vec<u8>),
+    /// `RSAKeyValue`: the modulus, without leading zero octets.
+    Modulus(Vec<u8>),
+}
+
+impl KeyIdentifier {
+    fn matches(&self, key: &SpKeyPair) -> bool {
+        let cert = key.certificate();
+        match self {
+            Self::Certificate(der) => der.as_slice() == key.certificate_der(),
+            Self::Serial(dec) => cert
+                .serial_number()
+                .to_bn()
+                .and_then(|bn| bn.to_dec_str())
+                .is_ok_and(|s| s.to_string() == *dec),
+            Self::Ski(ski) => cert
+                .subject_key_id()
+                .is_some_and(|id| id.as_slice() == ski.as_slice()),
+            Self::Digest(md, value) => openssl::md_ctx::MdCtx::new()
+                .and_then(|mut ctx| {
+                    ctx.digest_init(md)?;
+                    ctx.digest_update(key.certificate_der())?;
+                    let mut out = vec![0u8; md.size()];
+                    ctx.digest_final(&mut out)?;
+                    Ok(out)
+                })
+                .is_ok_and(|d| d == *value),
+            Self::Modulus(n) => key
+                .private_key()
+                .rsa()
+                .is_ok_and(|rsa| rsa.n().to_vec() == *n),
+        }
+    }
+}
+
+fn b64_text(el: ElementRef<'_>, what: &'static str) -> Result<Vec<u8>, DecryptionError> {
+    el.text()
+        .and_then(|t| decode_base64_lenient(&t))
+        .ok_or(structure(what))
+}
+
+/// Reads the recipient identifiers of an EncryptedKey's KeyInfo (XML
+/// Signature §4.5). Unknown children, `KeyName` and `RetrievalMethod` name
+/// nothing checkable and are skipped.
+fn read_recipient(key_info: ElementRef<'_>) -> Result<Vec<KeyIdentifier>, DecryptionError> {
+    let mut ids = Vec::new();
+    let mut push = |id: KeyIdentifier| {
+        if ids.len() == MAX_KEY_IDENTIFIERS {
+            return Err(structure(
+                "too many key identifiers in an EncryptedKey's KeyInfo",
+            ));
+        }
+        ids.push(id);
+        Ok(())
+    };
+    for child in key_info.children() {
+        match (child.namespace(), child.local_name()) {
+            (Some(DSIG_NS), "X509Data") => {
+                for d in child.children() {
+                    match (d.namespace(), d.local_name()) {
+                        (Some(DSIG_NS), "X509Certificate") => push(KeyIdentifier::Certificate(
+                            b64_text(d, "X509Certificate is not base64")?,
+                        ))?,
+                        (Some(DSIG_NS), "X509SKI") => {
+                            push(KeyIdentifier::Ski(b64_text(d, "X509SKI is not base64")?))?
+                        }
+                        (Some(DSIG_NS), "X509IssuerSerial") => {
+                            let serial = d
+                                .children_named(DSIG_NS, "X509SerialNumber")
+                                .next()
+                                .and_then(|n| n.text())
+                                .map(|t| t.trim().trim_start_matches('0').to_owned())
+                                .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+                                .ok_or(structure("X509SerialNumber is not a decimal integer"))?;
+                            let serial = if serial.is_empty() {
+                                "0".to_owned()
+                            } else {
+                                serial
+                            };
+                            push(KeyIdentifier::Serial(serial))?;
+                        }
+                        (Some(DSIG11_NS), "X509Digest") => {
+                            let md = digest_of(required_alg(d)?)?;
+                            push(KeyIdentifier::Digest(
+                                md,
+                                b64_text(d, "X509Digest is not base64")?,
+                            ))?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            (Some(DSIG_NS), "KeyValue") => {
+                let modulus = child
+                    .children_named(DSIG_NS, "RSAKeyValue")
+                    .next()
+                    .and_then(|r| r.children_named(DSIG_NS, "Modulus").next());
+                if let Some(m) = modulus {
+                    let n = b64_text(m, "Modulus is not base64")?;
+                    let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+                    push(KeyIdentifier::Modulus(
+                        n.get(start..).unwrap_or_default().to_vec(),
+                    ))?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(ids)
+}
+
+/// Which (EncryptedKey, SP key) pairs to try, by index: each SP key at most
+/// once. EncryptedKeys that name keys get the SP keys they name, in document
+/// order; when none names anything checkable, every SP key is tried against
+/// the first EncryptedKey only (see the module doc).
+fn unwrap_plan(encrypted_keys: &[EncryptedKey], keys: &[SpKeyPair]) -> Vec<(usize, usize)> {
+    let keys = keys.get(..MAX_DECRYPTION_KEYS).unwrap_or(keys);
+    let mut used = [false; MAX_DECRYPTION_KEYS];
+    let mut plan = Vec::new();
+    let any_named = encrypted_keys.iter().any(|ek| !ek.recipient.is_empty());
+    if any_named {
+        for (e, ek) in encrypted_keys.iter().enumerate() {
+            for (k, key) in keys.iter().enumerate() {
+                let free = used.get(k).is_some_and(|u| !u);
+                if free && ek.recipient.iter().any(|id| id.matches(key)) {
+                    if let Some(u) = used.get_mut(k) {
+                        *u = true;
+                    }
+                    plan.push((e, k));
+                }
+            }
+        }
+    } else if !encrypted_keys.is_empty() {
+        plan.extend((0..keys.len()).map(|k| (0, k)));
+    }
+    plan
 }
 
 fn read_encrypted_key(
@@ -262,14 +443,17 @@ fn read_encrypted_key(
         return Err(structure("character data in EncryptedKey"));
     }
     let mut method = None;
+    let mut key_info = None;
     let mut cipher_data = None;
     for child in ek.children() {
         match (child.namespace(), child.local_name()) {
             (Some(XENC_NS), "EncryptionMethod") if method.is_none() && cipher_data.is_none() => {
                 method = Some(child);
             }
-            // KeyInfo here names the SP key; every SP key is tried anyway.
-            (Some(DSIG_NS), "KeyInfo") if cipher_data.is_none() => {}
+            // KeyInfo names the SP key the content key was encrypted to.
+            (Some(DSIG_NS), "KeyInfo") if key_info.is_none() && cipher_data.is_none() => {
+                key_info = Some(child);
+            }
             (Some(XENC_NS), "CipherData") if cipher_data.is_none() => cipher_data = Some(child),
             (Some(XENC_NS), "EncryptionProperties" | "ReferenceList" | "CarriedKeyName")
                 if cipher_data.is_some() => {}
@@ -319,10 +503,15 @@ fn read_encrypted_key(
             });
         }
     };
+    let recipient = match key_info {
+        Some(ki) => read_recipient(ki)?,
+        None => Vec::new(),
+    };
     Ok(EncryptedKey {
         transport,
         label,
         value: cipher_value(cipher_data)?,
+        recipient,
     })
 }
 
@@ -429,11 +618,12 @@ pub fn decrypt_element(
 
     // From here on every failure is `Failed`.
     let mut candidates = Vec::new();
-    for ek in &encrypted_keys {
-        for key in keys.iter().take(MAX_DECRYPTION_KEYS) {
-            if let Some(cek) = unwrap_key(ek, key, block.key_len()) {
-                candidates.push(cek);
-            }
+    for (e, k) in unwrap_plan(&encrypted_keys, keys) {
+        let (Some(ek), Some(key)) = (encrypted_keys.get(e), keys.get(k)) else {
+            continue;
+        };
+        if let Some(cek) = unwrap_key(ek, key, block.key_len()) {
+            candidates.push(cek);
         }
     }
     for cek in &candidates {
@@ -448,6 +638,8 @@ pub fn decrypt_element(
 /// wrong lengths yield a random key (implicit rejection), so that the outcome
 /// is decided only by the content decryption.
 fn unwrap_key(ek: &EncryptedKey, key: &SpKeyPair, want_len: usize) -> Option<Vec<u8>> {
+    #[cfg(test)]
+    RSA_OPERATIONS.with(|n| n.set(n.get() + 1));
     let pkey = key.private_key();
     let result = (|| -> Result<Vec<u8>, openssl::error::ErrorStack> {
         let mut ctx = PkeyCtx::new(pkey)?;
@@ -511,4 +703,227 @@ fn decrypt_content(block: BlockAlgorithm, key: &[u8], data: &[u8]) -> Option<Vec
     }
     out.truncate(out.len() - pad);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    //! RSA private-key operations counted per EncryptedAssertion: at most one
+    //! per SP key, and only for the pairs KeyInfo names. The response is an
+    //! xmlsec-encrypted fixture (testdata/xmlenc) whose EncryptedKey list is
+    //! rewritten; the assertion inside is signed, the Response is not, so
+    //! the rewrite breaks no signature.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use base64::Engine;
+
+    use super::RSA_OPERATIONS;
+    use crate::dsig::TrustedKeys;
+    use crate::error::{DecryptionError, Error};
+    use crate::{EntityId, IdentityProvider, RequestContext, ServiceProvider, SpKeyPair, Url};
+
+    const FIXTURE: &str = "testdata/xmlenc/rsa-oaep-mgf1p--aes128-gcm--assertion-signed.xml";
+    const DS: &str = "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"";
+
+    fn read(rel: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(rel),
+        )
+        .unwrap()
+    }
+
+    fn key(name: &str) -> SpKeyPair {
+        SpKeyPair::from_pem(
+            &read(&format!("testdata/keys/{name}.key")),
+            &read(&format!("testdata/keys/{name}.crt")),
+        )
+        .unwrap()
+    }
+
+    /// An SP with `n` decryption keys; the first (current) is the fixture's
+    /// recipient.
+    fn sp(n: usize) -> ServiceProvider {
+        let keys =
+            TrustedKeys::from_certificate_pem(&read("testdata/keys/idp-rsa2048.crt")).unwrap();
+        let idp = IdentityProvider::new(
+            EntityId::new("https://idp.example.com/saml2/idp/metadata").unwrap(),
+            keys,
+        )
+        .unwrap();
+        let mut b = ServiceProvider::builder(
+            EntityId::new("https://sp.example.org/saml/metadata").unwrap(),
+        )
+        .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
+        .idp(idp)
+        .encryption_key(key("sp-enc-rsa2048"));
+        if n > 1 {
+            b = b.next_encryption_key(key("sp-rsa2048"));
+        }
+        for name in ["attacker-rsa2048", "idp-rsa2048"]
+            .iter()
+            .take(n.saturating_sub(2))
+        {
+            b = b.retired_encryption_key(key(name));
+        }
+        b.build().unwrap()
+    }
+
+    /// The fixture with its one EncryptedKey replaced by `eks(real)`.
+    fn with_keys(eks: impl Fn(&str) -> String) -> String {
+        let xml = String::from_utf8(read(FIXTURE)).unwrap();
+        let start = xml.find("<xenc:EncryptedKey>").unwrap();
+        let end = xml.find("</xenc:EncryptedKey>").unwrap() + "</xenc:EncryptedKey>".len();
+        let real = &xml[start..end];
+        format!("{}{}{}", &xml[..start], eks(real), &xml[end..])
+    }
+
+    /// `ek` with a KeyInfo holding `inner` after its EncryptionMethod.
+    fn named(ek: &str, inner: &str) -> String {
+        let at = ek.find("<xenc:CipherData>").unwrap();
+        format!(
+            "{}<ds:KeyInfo {DS}>{inner}</ds:KeyInfo>{}",
+            &ek[..at],
+            &ek[at..]
+        )
+    }
+
+    fn cert_element(name: &str) -> String {
+        let cert =
+            openssl::x509::X509::from_pem(&read(&format!("testdata/keys/{name}.crt"))).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(cert.to_der().unwrap());
+        format!("<ds:X509Data><ds:X509Certificate>{b64}</ds:X509Certificate></ds:X509Data>")
+    }
+
+    /// Verifies and returns the outcome with the RSA operations it took.
+    fn run(sp: &ServiceProvider, xml: &str) -> (Result<String, Error>, usize) {
+        RSA_OPERATIONS.with(|n| n.set(0));
+        let r = sp.verify_response_xml(
+            xml.as_bytes(),
+            "2026-01-01T00:01:00Z".parse().unwrap(),
+            RequestContext::Pending {
+                request_id: "_req_4fee3b046395c4e751011e97f8900b52",
+                idp: None,
+            },
+        );
+        let ops = RSA_OPERATIONS.with(std::cell::Cell::get);
+        (r.map(|a| a.name_id().value().to_owned()), ops)
+    }
+
+    fn ok() -> Result<String, Error> {
+        Ok("alice@example.com".to_owned())
+    }
+
+    #[test]
+    fn the_fixture_decrypts_with_one_operation() {
+        assert_eq!(run(&sp(1), &with_keys(str::to_owned)), (ok(), 1));
+    }
+
+    /// Four unnamed EncryptedKeys and four SP keys: four operations (every
+    /// key against the first EncryptedKey), not sixteen.
+    #[test]
+    fn unnamed_encrypted_keys_cost_one_operation_per_sp_key() {
+        let xml = with_keys(|real| real.repeat(4));
+        assert_eq!(run(&sp(4), &xml), (ok(), 4));
+        assert_eq!(run(&sp(1), &xml), (ok(), 1));
+    }
+
+    /// Without names only the first EncryptedKey is tried: one that is not
+    /// ours in front of ours makes decryption fail (the documented cost of
+    /// the bound; an IdP encrypting to several recipients names them).
+    #[test]
+    fn unnamed_encrypted_keys_after_the_first_are_not_tried() {
+        let xml = with_keys(|real| {
+            let other = real.replacen("<xenc:CipherValue>", "<xenc:CipherValue>AAAA", 1);
+            format!("{other}{real}")
+        });
+        assert_eq!(run(&sp(2), &xml), (Err(DecryptionError::Failed.into()), 2));
+    }
+
+    /// A first EncryptedKey naming a key that is not ours is skipped; the
+    /// second, naming our current key, is tried with that key only.
+    #[test]
+    fn a_named_encrypted_key_is_tried_only_with_the_named_key() {
+        let xml = with_keys(|real| {
+            format!(
+                "{}{}",
+                named(real, &cert_element("idp-p256")),
+                named(real, &cert_element("sp-enc-rsa2048"))
+            )
+        });
+        assert_eq!(run(&sp(4), &xml), (ok(), 1));
+    }
+
+    #[test]
+    fn an_encrypted_key_naming_none_of_our_keys_is_not_tried() {
+        let xml = with_keys(|real| named(real, &cert_element("idp-p256")).repeat(4));
+        assert_eq!(run(&sp(4), &xml), (Err(DecryptionError::Failed.into()), 0));
+    }
+
+    /// Every identifier form names the current key.
+    #[test]
+    fn issuer_serial_ski_digest_and_modulus_name_a_key() {
+        let cert =
+            openssl::x509::X509::from_pem(&read("testdata/keys/sp-enc-rsa2048.crt")).unwrap();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let serial = cert.serial_number().to_bn().unwrap().to_dec_str().unwrap();
+        let ski = b64(cert.subject_key_id().unwrap().as_slice());
+        let digest = b64(&openssl::sha::sha256(&cert.to_der().unwrap()));
+        // With a leading zero octet (ASN.1 INTEGER style), which is ignored.
+        let mut n = vec![0u8];
+        n.extend(cert.public_key().unwrap().rsa().unwrap().n().to_vec());
+        let modulus = b64(&n);
+        let forms = [
+            format!(
+                "<ds:X509Data><ds:X509IssuerSerial><ds:X509IssuerName>CN=whatever</ds:X509IssuerName><ds:X509SerialNumber>{serial}</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data>"
+            ),
+            format!("<ds:X509Data><ds:X509SKI>{ski}</ds:X509SKI></ds:X509Data>"),
+            format!(
+                "<ds:X509Data><dsig11:X509Digest xmlns:dsig11=\"http://www.w3.org/2009/xmldsig11#\" Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\">{digest}</dsig11:X509Digest></ds:X509Data>"
+            ),
+            format!(
+                "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>{modulus}</ds:Modulus><ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>"
+            ),
+        ];
+        for inner in forms {
+            let xml = with_keys(|real| named(real, &inner));
+            assert_eq!(run(&sp(4), &xml), (ok(), 1), "{inner}");
+        }
+    }
+
+    /// A KeyName is free text: it names nothing checkable, so the unnamed
+    /// rule applies.
+    #[test]
+    fn a_key_name_alone_names_nothing() {
+        let xml = with_keys(|real| named(real, "<ds:KeyName>sp-enc</ds:KeyName>").repeat(3));
+        assert_eq!(run(&sp(2), &xml), (ok(), 2));
+    }
+
+    #[test]
+    fn encrypted_keys_are_capped() {
+        let xml = with_keys(|real| real.repeat(super::MAX_ENCRYPTED_KEYS + 1));
+        assert_eq!(
+            run(&sp(1), &xml),
+            (
+                Err(DecryptionError::Structure("too many EncryptedKey elements").into()),
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn key_identifiers_are_capped() {
+        let many = cert_element("sp-enc-rsa2048").repeat(super::MAX_KEY_IDENTIFIERS + 1);
+        let xml = with_keys(|real| named(real, &many));
+        assert_eq!(
+            run(&sp(1), &xml),
+            (
+                Err(DecryptionError::Structure(
+                    "too many key identifiers in an EncryptedKey's KeyInfo"
+                )
+                .into()),
+                0
+            )
+        );
+    }
 }
