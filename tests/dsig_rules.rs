@@ -471,7 +471,7 @@ fn rejects_signature_by_an_untrusted_key_with_its_certificate_in_key_info() {
             ..Default::default()
         },
     );
-    assert_eq!(check(&xml), Err(DsigError::SignatureInvalid));
+    assert_eq!(check(&xml), Err(DsigError::UntrustedKey));
 }
 
 #[test]

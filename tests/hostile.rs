@@ -215,9 +215,9 @@ rejects! {
     digest_tampered: "digest-tampered" => DsigError::SignatureInvalid;
     signature_value_tampered: "signature-value-tampered" => DsigError::SignatureInvalid;
     name_id_tampered_after_signing: "nameid-tampered-after-signing" => DsigError::DigestMismatch;
-    certificate_faking: "cert-faking" => DsigError::SignatureInvalid;
+    certificate_faking: "cert-faking" => DsigError::UntrustedKey;
     attacker_key_value_only: "keyvalue-only-attacker" => DsigError::SignatureInvalid;
-    untrusted_signing_certificate: "untrusted-signing-cert" => DsigError::SignatureInvalid;
+    untrusted_signing_certificate: "untrusted-signing-cert" => DsigError::UntrustedKey;
     rsa_sha1_downgrade: "rsa-sha1" => DsigError::DisabledAlgorithm { algorithm: "http://www.w3.org/2000/09/xmldsig#rsa-sha1".into() };
     sha1_digest_downgrade: "digest-sha1" => DsigError::DisabledAlgorithm { algorithm: "http://www.w3.org/2000/09/xmldsig#sha1".into() };
     hmac_with_certificate_as_key: "hmac-sha1" => DsigError::DisabledAlgorithm { algorithm: "http://www.w3.org/2000/09/xmldsig#hmac-sha1".into() };

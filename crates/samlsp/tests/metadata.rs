@@ -423,7 +423,7 @@ fn metadata_signature_failures_are_refused() {
     // Signed by someone else.
     assert_eq!(
         IdpMetadata::parse_verified(&xml, id, now(), &keys("idp-rsa2048")).map(|_| ()),
-        Err(MetadataError::Signature(DsigError::SignatureInvalid).into())
+        Err(MetadataError::Signature(DsigError::UntrustedKey).into())
     );
     // An endpoint swapped after signing.
     let tampered = String::from_utf8(xml.clone()).unwrap().replace(

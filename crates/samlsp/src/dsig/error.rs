@@ -47,6 +47,14 @@ pub enum DsigError {
     DigestMismatch,
     #[error("no trusted key verifies the signature value")]
     SignatureInvalid,
+    /// The signature does not verify with any trusted key, and its KeyInfo
+    /// names only certificates that are not trusted: the IdP may have rotated
+    /// its signing key (refresh its metadata), or the certificate is forged.
+    #[error(
+        "signed with a key that is not trusted (KeyInfo names a certificate none of the \
+         trusted keys match)"
+    )]
+    UntrustedKey,
     #[error("no trusted key of the type the signature algorithm needs")]
     NoKeyForAlgorithm,
     #[error("no trusted keys configured; refusing to verify (never 'no key, so no check')")]

@@ -511,6 +511,23 @@ fn check_signature_value(
             return Ok(i);
         }
     }
+    // Failure path only: tell "signed by a key we do not know" (an IdP that
+    // rotated its key, or a forged certificate) from "a trusted key's
+    // signature that does not verify" (tampering). The first is what makes an
+    // integration fetch the IdP's metadata early; the second must not.
+    let hints = if hints.is_empty() {
+        key_hints(key_info, true)?
+    } else {
+        hints
+    };
+    let names_trusted_key = hints.iter().any(|h| {
+        keys.keys
+            .iter()
+            .any(|k| k.cert_der.as_deref() == Some(h.as_slice()))
+    });
+    if !hints.is_empty() && !names_trusted_key {
+        return Err(DsigError::UntrustedKey);
+    }
     Err(DsigError::SignatureInvalid)
 }
 
