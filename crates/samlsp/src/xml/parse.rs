@@ -8,7 +8,7 @@ use quick_xml::Reader;
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
-use super::scope::ScopedMap;
+use super::scope::ScopedSlots;
 use super::{
     Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
     XML_NS, XMLNS_NS, XmlError, is_xml_space,
@@ -59,7 +59,7 @@ struct Parser<'a> {
     stack: Vec<Open>,
     /// In-scope namespace bindings by prefix number (see `prefix_ids`), one
     /// frame per open element: a lookup is one probe whatever the nesting.
-    scope: ScopedMap<u32, NsId>,
+    scope: ScopedSlots<NsId>,
     /// Prefix -> number; 0 stands for the default namespace. Numbers keep the
     /// scope map's keys small and allocate once per distinct prefix.
     prefix_ids: HashMap<Box<str>, u32>,
@@ -114,7 +114,7 @@ impl<'a> Parser<'a> {
             prolog: Vec::new(),
             epilog: Vec::new(),
             stack: Vec::new(),
-            scope: ScopedMap::default(),
+            scope: ScopedSlots::default(),
             prefix_ids: HashMap::new(),
             pending_decls: Vec::new(),
             pending: None,
@@ -644,7 +644,7 @@ impl<'a> Parser<'a> {
             // A prefix never declared has no number and no binding.
             Some(p) => *self.prefix_ids.get(p)?,
         };
-        self.scope.get(&slot)
+        self.scope.get(slot)
     }
 
     fn resolve_prefix(&self, prefix: &str) -> Result<NsId, XmlError> {

@@ -71,14 +71,71 @@ impl<K: Hash + Eq + Clone, V: Copy> ScopedMap<K, V> {
         self.map.get(key).copied()
     }
 
-    /// Declarations made in the open frames, shadowed ones included.
-    pub(crate) fn declarations(&self) -> usize {
-        self.undo.len()
-    }
-
     /// The bindings in effect, one per key, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, V)> + '_ {
         self.map.iter().map(|(k, v)| (k, *v))
+    }
+}
+
+/// The same frames and undo log over small dense keys (the parser numbers
+/// prefixes as it meets them): a binding is a vector slot, no hashing.
+#[derive(Debug)]
+pub(crate) struct ScopedSlots<V> {
+    slots: Vec<Option<V>>,
+    undo: Vec<(u32, Option<V>)>,
+    frames: Vec<usize>,
+}
+
+impl<V> Default for ScopedSlots<V> {
+    fn default() -> Self {
+        ScopedSlots {
+            slots: Vec::new(),
+            undo: Vec::new(),
+            frames: Vec::new(),
+        }
+    }
+}
+
+impl<V: Copy> ScopedSlots<V> {
+    /// See [`ScopedMap::open`].
+    pub(crate) fn open(&mut self) {
+        self.frames.push(self.undo.len());
+    }
+
+    /// Binds slot `key` in the current frame.
+    pub(crate) fn bind(&mut self, key: u32, value: V) {
+        let i = key as usize;
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        if let Some(slot) = self.slots.get_mut(i) {
+            let previous = slot.replace(value);
+            self.undo.push((key, previous));
+        }
+    }
+
+    /// See [`ScopedMap::close`].
+    pub(crate) fn close(&mut self) {
+        let Some(mark) = self.frames.pop() else {
+            return;
+        };
+        while self.undo.len() > mark {
+            let Some((key, previous)) = self.undo.pop() else {
+                break;
+            };
+            if let Some(slot) = self.slots.get_mut(key as usize) {
+                *slot = previous;
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, key: u32) -> Option<V> {
+        self.slots.get(key as usize).copied().flatten()
+    }
+
+    /// Declarations made in the open frames, shadowed ones included.
+    pub(crate) fn declarations(&self) -> usize {
+        self.undo.len()
     }
 }
 
@@ -95,18 +152,30 @@ mod tests {
         s.bind("a", 2);
         s.bind("b", 3);
         s.bind("a", 4);
-        assert_eq!(
-            (s.get(&"a"), s.get(&"b"), s.declarations()),
-            (Some(4), Some(3), 4)
-        );
+        assert_eq!((s.get(&"a"), s.get(&"b")), (Some(4), Some(3)));
         s.close();
-        assert_eq!(
-            (s.get(&"a"), s.get(&"b"), s.declarations()),
-            (Some(1), None, 1)
-        );
+        assert_eq!((s.get(&"a"), s.get(&"b")), (Some(1), None));
         s.close();
-        assert_eq!((s.get(&"a"), s.declarations()), (None, 0));
+        assert_eq!(s.get(&"a"), None);
         s.close();
         assert_eq!(s.iter().count(), 0);
+    }
+
+    #[test]
+    fn slots_close_restores_shadowed_and_clears_new_bindings() {
+        let mut s: ScopedSlots<u32> = ScopedSlots::default();
+        s.open();
+        s.bind(3, 1);
+        s.open();
+        s.bind(3, 2);
+        s.bind(0, 5);
+        assert_eq!(
+            (s.get(3), s.get(0), s.get(9), s.declarations()),
+            (Some(2), Some(5), None, 3)
+        );
+        s.close();
+        assert_eq!((s.get(3), s.get(0), s.declarations()), (Some(1), None, 1));
+        s.close();
+        assert_eq!((s.get(3), s.declarations()), (None, 0));
     }
 }
