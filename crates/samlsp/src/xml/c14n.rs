@@ -328,7 +328,8 @@ impl<'d> State<'d, '_> {
             let inclusive = self.inclusive;
             candidates.extend(
                 self.in_scope
-                    .iter()
+                    .bindings()
+                    .into_iter()
                     .map(|(p, _)| *p)
                     .filter(|p| inclusive || listed.contains(p)),
             );
