@@ -592,3 +592,126 @@ fn every_single_byte_change_is_rejected() {
         assert!(tried > 1000, "only {tried} positions");
     }
 }
+
+/// Puts an `InclusiveNamespaces` with `list` in the SignedInfo's
+/// CanonicalizationMethod of a signed document (which breaks its signature).
+fn with_signed_info_prefix_list(list: &str) -> String {
+    signed(SignOptions::default()).replacen(
+        &format!("<ds:CanonicalizationMethod Algorithm=\"{}\"/>", signer::EXC_C14N),
+        &format!(
+            "<ds:CanonicalizationMethod Algorithm=\"{0}\"><ec:InclusiveNamespaces xmlns:ec=\"{0}\" PrefixList=\"{list}\"/></ds:CanonicalizationMethod>",
+            signer::EXC_C14N
+        ),
+        1,
+    )
+}
+
+#[test]
+fn rejects_prefix_list_naming_too_many_prefixes() {
+    let names = |n: usize| {
+        (0..n)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // At the limit the list is accepted and verification goes on (to the
+    // signature, which the inserted element broke).
+    assert_eq!(
+        check(&with_signed_info_prefix_list(&names(64))),
+        Err(DsigError::SignatureInvalid)
+    );
+    assert_eq!(
+        check(&with_signed_info_prefix_list(&names(65))),
+        Err(DsigError::PrefixListTooManyNames {
+            count: 65,
+            limit: 64
+        })
+    );
+}
+
+#[test]
+fn rejects_prefix_list_over_the_byte_limit() {
+    // Two names of 512 bytes and a space: 1,025 bytes.
+    let list = format!("{} {}", "a".repeat(512), "b".repeat(512));
+    assert_eq!(
+        check(&with_signed_info_prefix_list(&list)),
+        Err(DsigError::PrefixListTooLong {
+            bytes: 1025,
+            limit: 1024
+        })
+    );
+    assert_eq!(
+        check(&with_signed_info_prefix_list(&list[..1024])),
+        Err(DsigError::SignatureInvalid)
+    );
+}
+
+#[test]
+fn prefix_list_limits_come_from_the_limits_the_document_was_parsed_under() {
+    let xml = with_signed_info_prefix_list("xs xsi saml");
+    let limits = Limits {
+        max_prefix_list_names: 2,
+        ..Limits::default()
+    };
+    let doc = parse(xml.as_bytes(), &limits).unwrap();
+    assert_eq!(
+        verify(assertion(&doc), &idp_keys(), &AlgorithmPolicy::strict()).map(|_| ()),
+        Err(DsigError::PrefixListTooManyNames { count: 3, limit: 2 })
+    );
+}
+
+#[test]
+fn rejects_prefix_list_in_a_reference_transform_over_the_limit() {
+    let list = (0..65)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let xml = signed(SignOptions::default()).replacen(
+        &format!("<ds:Transform Algorithm=\"{}\"/>", signer::EXC_C14N),
+        &format!(
+            "<ds:Transform Algorithm=\"{0}\"><ec:InclusiveNamespaces xmlns:ec=\"{0}\" PrefixList=\"{list}\"/></ds:Transform>",
+            signer::EXC_C14N
+        ),
+        1,
+    );
+    assert_eq!(
+        check(&xml),
+        Err(DsigError::PrefixListTooManyNames {
+            count: 65,
+            limit: 64
+        })
+    );
+}
+
+#[test]
+fn rejects_inclusive_namespaces_with_content() {
+    let xml = signed(SignOptions::default()).replacen(
+        &format!("<ds:CanonicalizationMethod Algorithm=\"{}\"/>", signer::EXC_C14N),
+        &format!(
+            "<ds:CanonicalizationMethod Algorithm=\"{0}\"><ec:InclusiveNamespaces xmlns:ec=\"{0}\" PrefixList=\"xs\"><ec:x/></ec:InclusiveNamespaces></ds:CanonicalizationMethod>",
+            signer::EXC_C14N
+        ),
+        1,
+    );
+    assert_eq!(
+        check(&xml),
+        Err(DsigError::Structure {
+            reason: "InclusiveNamespaces must be empty"
+        })
+    );
+}
+
+#[test]
+fn signature_value_is_checked_before_the_reference_digest() {
+    // Content tampered (the digest would not match) *and* a SignatureValue
+    // that no trusted key made: the signature is reported, because the
+    // signed element is canonicalized and digested only after SignedInfo's
+    // signature verified.
+    let xml = signed(SignOptions::default()).replace("alice@example.com", "admin@example.com");
+    let start = xml.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
+    let end = xml.find("</ds:SignatureValue>").unwrap();
+    let bogus = format!("{}{}{}", &xml[..start], "AAAA".repeat(64), &xml[end..]);
+    assert_eq!(check(&bogus), Err(DsigError::SignatureInvalid));
+    // With the genuine signature value the digest is what fails.
+    assert_eq!(check(&xml), Err(DsigError::DigestMismatch));
+}

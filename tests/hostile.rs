@@ -210,7 +210,9 @@ rejects! {
     signature_stripped: "signature-stripped" => ProtocolError::NotSigned;
     signature_empty: "signature-empty" => DsigError::Structure { reason: "Signature must start with SignedInfo" };
     signature_in_foreign_namespace: "signature-foreign-namespace" => ProtocolError::NotSigned;
-    digest_tampered: "digest-tampered" => DsigError::DigestMismatch;
+    // The DigestValue is inside SignedInfo, so the SignedInfo signature fails
+    // first: it is checked before any digest is computed.
+    digest_tampered: "digest-tampered" => DsigError::SignatureInvalid;
     signature_value_tampered: "signature-value-tampered" => DsigError::SignatureInvalid;
     name_id_tampered_after_signing: "nameid-tampered-after-signing" => DsigError::DigestMismatch;
     certificate_faking: "cert-faking" => DsigError::UntrustedKey;

@@ -313,6 +313,30 @@ fn rejects_too_many_namespace_declarations() {
 }
 
 #[test]
+fn rejects_too_many_namespaces_in_scope() {
+    // 16 nested elements declaring 8 prefixes each: 128 in scope, the limit.
+    let nest = |levels: usize| {
+        let open: String = (0..levels)
+            .map(|d| {
+                let decls: String = (0..8)
+                    .map(|i| format!(" xmlns:p{i}=\"urn:{d}:{i}\""))
+                    .collect();
+                format!("<e{decls}>")
+            })
+            .collect();
+        format!("{open}{}", "</e>".repeat(levels))
+    };
+    assert!(parse(nest(16).as_bytes(), &Limits::default()).is_ok());
+    assert_eq!(
+        err(nest(17).as_bytes()),
+        XmlError::TooManyNamespacesInScope { limit: 128 }
+    );
+    // Siblings do not add up: each one's declarations leave scope with it.
+    let siblings = format!("<r>{}</r>", nest(16).repeat(50));
+    assert!(parse(siblings.as_bytes(), &Limits::default()).is_ok());
+}
+
+#[test]
 fn rejects_overlong_text() {
     let limits = Limits {
         max_text_bytes: 8,

@@ -14,6 +14,7 @@ fn roomy() -> Limits {
         max_input_bytes: usize::MAX,
         max_attributes: usize::MAX,
         max_text_bytes: usize::MAX,
+        max_namespaces_in_scope: usize::MAX,
         ..Limits::default()
     }
 }

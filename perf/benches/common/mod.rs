@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each bench uses a different subset
 
+pub mod cpu;
+
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;

@@ -35,6 +35,10 @@ pub enum DsigError {
         "transforms must be enveloped-signature, then optionally one canonicalization: {reason}"
     )]
     TransformChain { reason: &'static str },
+    #[error("InclusiveNamespaces PrefixList is {bytes} bytes, over the limit of {limit}")]
+    PrefixListTooLong { bytes: usize, limit: usize },
+    #[error("InclusiveNamespaces PrefixList names {count} prefixes, over the limit of {limit}")]
+    PrefixListTooManyNames { count: usize, limit: usize },
     #[error("KeyInfo child {element:?} is not accepted (keys come only from configuration)")]
     UnsupportedKeyInfo { element: String },
     #[error("{field} is not valid base64")]

@@ -1,5 +1,18 @@
 //! The verification procedure (XML-DSig 1.1 §3.2, restricted to the SAML profile
 //! of SAML Core 2.0 §5.4).
+//!
+//! XML-DSig 1.1 §3.2 lists reference validation (digest) before signature
+//! validation, but allows either order: a signature is valid only if both pass.
+//! We check `SignatureValue` first. Canonicalizing and digesting the referenced
+//! element is the expensive step (it is most of the message, and its cost grows
+//! with its size and namespace shape), and before the signature is checked
+//! everything in the message is the sender's choice. `SignedInfo`, in contrast,
+//! is a few hundred bytes whose shape is checked element by element before it
+//! is canonicalized. So an unauthenticated sender can make us do only cheap,
+//! bounded work: read the signature's structure, canonicalize `SignedInfo`, and
+//! run one public-key verification per trusted key of the right type. Only a
+//! message whose `SignedInfo` a trusted key signed gets the reference digest,
+//! and then only to detect tampering after signing.
 
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
@@ -28,9 +41,12 @@ const MAX_TRANSFORMS: usize = 2;
 /// 3. exactly one `Reference`, URI `#` + the element's `ID`, that ID unique in
 ///    the whole document;
 /// 4. transforms enveloped-signature then optionally one C14N;
-/// 5. the digest of the canonicalized element equals `DigestValue`;
-/// 6. `SignatureValue` over the canonicalized `SignedInfo` verifies with one of
-///    `keys` (never a key from the message).
+/// 5. `SignatureValue` over the canonicalized `SignedInfo` verifies with one of
+///    `keys` (never a key from the message);
+/// 6. the digest of the canonicalized element equals `DigestValue`.
+///
+/// Step 5 comes before step 6 so that the large element is canonicalized only
+/// for a trusted signer (see the module documentation).
 pub fn verify<'d>(
     element: ElementRef<'d>,
     keys: &TrustedKeys,
@@ -78,18 +94,11 @@ pub fn verify<'d>(
 
     // 4. Transforms.
     let ref_method = reference_c14n(reference.transforms)?;
-
-    // 5. Digest of the element without its signature.
-    let mut buf = Vec::with_capacity(8 * 1024);
-    c14n::canonicalize(element, &ref_method, Some(signature), &mut buf);
-    let digest = hash(digest_alg.message_digest(), &buf).map_err(|_| DsigError::DigestMismatch)?;
     let expected_digest = decode_base64(reference.digest_value, "DigestValue")?;
-    if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
-        return Err(DsigError::DigestMismatch);
-    }
 
-    // 6. Signature value over the canonical SignedInfo.
-    buf.clear();
+    // 5. Signature value over the canonical SignedInfo: the small, strictly
+    // shaped part, checked with a trusted key before the large one is touched.
+    let mut buf = Vec::with_capacity(1024);
     c14n::canonicalize(signed_info, &c14n_method, None, &mut buf);
     let signature_value = decode_base64(parts.signature_value, "SignatureValue")?;
     let key_index = check_signature_value(
@@ -100,6 +109,14 @@ pub fn verify<'d>(
         policy,
         parts.key_info,
     )?;
+
+    // 6. Digest of the element without its signature.
+    buf.clear();
+    c14n::canonicalize(element, &ref_method, Some(signature), &mut buf);
+    let digest = hash(digest_alg.message_digest(), &buf).map_err(|_| DsigError::DigestMismatch)?;
+    if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
+        return Err(DsigError::DigestMismatch);
+    }
 
     Ok(SignedElement {
         element,
@@ -244,6 +261,14 @@ fn c14n_of(el: ElementRef<'_>, uri: &str) -> Option<Result<Method, DsigError>> {
             let mut prefixes = None;
             for child in el.children() {
                 if child.is(EXC_C14N, "InclusiveNamespaces") && prefixes.is_none() {
+                    // An empty element (Exc-C14N §3 schema): nothing in
+                    // SignedInfo may grow what is canonicalized before the
+                    // signature is checked.
+                    if child.children().next().is_some() {
+                        return Some(Err(DsigError::Structure {
+                            reason: "InclusiveNamespaces must be empty",
+                        }));
+                    }
                     prefixes = Some(child.attr("PrefixList").unwrap_or(""));
                 } else {
                     return Some(Err(DsigError::Structure {
@@ -251,9 +276,8 @@ fn c14n_of(el: ElementRef<'_>, uri: &str) -> Option<Result<Method, DsigError>> {
                     }));
                 }
             }
-            Some(Ok(Method::exclusive_with_prefix_list(
-                prefixes.unwrap_or(""),
-            )))
+            let list = prefixes.unwrap_or("");
+            Some(check_prefix_list(el, list).map(|()| Method::exclusive_with_prefix_list(list)))
         }
         C14N_10 => {
             if el.children().next().is_some() {
@@ -265,6 +289,26 @@ fn c14n_of(el: ElementRef<'_>, uri: &str) -> Option<Result<Method, DsigError>> {
         }
         _ => None,
     }
+}
+
+/// Bounds an `InclusiveNamespaces/@PrefixList` by the limits its document was
+/// parsed under, before anything is canonicalized with it.
+fn check_prefix_list(el: ElementRef<'_>, list: &str) -> Result<(), DsigError> {
+    let limits = &el.document().limits;
+    if list.len() > limits.max_prefix_list_bytes {
+        return Err(DsigError::PrefixListTooLong {
+            bytes: list.len(),
+            limit: limits.max_prefix_list_bytes,
+        });
+    }
+    let count = list.split_ascii_whitespace().count();
+    if count > limits.max_prefix_list_names {
+        return Err(DsigError::PrefixListTooManyNames {
+            count,
+            limit: limits.max_prefix_list_names,
+        });
+    }
+    Ok(())
 }
 
 fn canonicalization_method(el: ElementRef<'_>) -> Result<Method, DsigError> {

@@ -13,6 +13,9 @@
 //! one excluded subtree: the enveloped signature), which is all XML-DSig needs
 //! for same-document `#id` references.
 
+use std::collections::HashSet;
+
+use super::scope::ScopedMap;
 use super::{Document, ElementData, ElementRef, NodeId, NodeKind, XML_NS};
 
 /// `CanonicalizationMethod` / `Transform` URI of Exclusive C14N 1.0, no comments.
@@ -102,36 +105,59 @@ pub(crate) fn subtree(
     exclude: Option<NodeId>,
     out: &mut Vec<u8>,
 ) {
+    run(doc, apex, method, exclude, out);
+}
+
+/// Canonicalizes and returns the namespace work done: prefixes examined as
+/// candidates for rendering, across all elements.
+fn run(
+    doc: &Document,
+    apex: NodeId,
+    method: &Method,
+    exclude: Option<NodeId>,
+    out: &mut Vec<u8>,
+) -> usize {
+    let listed = match method {
+        Method::Exclusive { inclusive_prefixes } => {
+            inclusive_prefixes.iter().map(|p| p.as_deref()).collect()
+        }
+        Method::Inclusive => HashSet::new(),
+    };
     let mut state = State {
         doc,
-        method,
+        inclusive: matches!(method, Method::Inclusive),
+        listed,
         exclude,
-        in_scope: Vec::new(),
-        rendered: Vec::new(),
+        in_scope: ScopedMap::default(),
+        rendered: ScopedMap::default(),
         scratch_decls: Vec::new(),
         scratch_attrs: Vec::new(),
         scratch_candidates: Vec::new(),
+        work: 0,
     };
-    // The namespace context of the apex comes from its ancestors.
+    // The namespace context of the apex comes from its ancestors, outermost
+    // first so that inner declarations shadow outer ones.
     let mut ancestors = Vec::new();
     let mut cur = doc.parent(apex);
     while let Some(a) = cur {
         ancestors.push(a);
         cur = doc.parent(a);
     }
+    state.in_scope.open();
     for &a in ancestors.iter().rev() {
         if let Some(data) = doc.element_data(a) {
             for d in doc.decls_of(data) {
-                state.in_scope.push((doc.opt_str(d.prefix), doc.ns(d.uri)));
+                state.in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
             }
         }
     }
-    let inherited = if matches!(method, Method::Inclusive) {
+    let inherited = if state.inclusive {
         inherited_xml_attributes(doc, &ancestors)
     } else {
         Vec::new()
     };
-    state.element(apex, &inherited, out);
+    state.element(apex, true, &inherited, out);
+    state.work
 }
 
 /// C14N 1.0 §2.4: attributes in the xml namespace of the apex's ancestors (the
@@ -140,14 +166,13 @@ fn inherited_xml_attributes<'d>(
     doc: &'d Document,
     ancestors: &[NodeId],
 ) -> Vec<(&'d str, &'d str)> {
+    let mut seen = HashSet::new();
     let mut found: Vec<(&str, &str)> = Vec::new();
     for &a in ancestors {
         if let Some(data) = doc.element_data(a) {
             for attr in doc.attributes_of(data) {
                 let local = doc.str(attr.name.local);
-                if doc.opt_ns(attr.name.ns) == Some(XML_NS)
-                    && !found.iter().any(|(l, _)| *l == local)
-                {
+                if doc.opt_ns(attr.name.ns) == Some(XML_NS) && seen.insert(local) {
                     found.push((local, doc.str(attr.value)));
                 }
             }
@@ -158,44 +183,49 @@ fn inherited_xml_attributes<'d>(
 
 struct State<'d, 'm> {
     doc: &'d Document,
-    method: &'m Method,
+    /// C14N 1.0 (every namespace in scope) rather than Exc-C14N.
+    inclusive: bool,
+    /// Exc-C14N's InclusiveNamespaces PrefixList (`None`: `#default`).
+    listed: HashSet<Option<&'m str>>,
     exclude: Option<NodeId>,
-    /// Namespace declarations in scope, innermost last.
-    in_scope: Vec<(Option<&'d str>, &'d str)>,
-    /// Declarations rendered by output ancestors, innermost last.
-    rendered: Vec<(Option<&'d str>, &'d str)>,
+    /// Namespace bindings in scope.
+    in_scope: ScopedMap<Option<&'d str>, &'d str>,
+    /// Bindings rendered by output ancestors.
+    rendered: ScopedMap<Option<&'d str>, &'d str>,
     scratch_decls: Vec<(Option<&'d str>, &'d str)>,
     scratch_attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str)>,
     scratch_candidates: Vec<Option<&'d str>>,
-}
-
-fn lookup<'d>(stack: &[(Option<&'d str>, &'d str)], prefix: Option<&str>) -> Option<&'d str> {
-    stack
-        .iter()
-        .rev()
-        .find(|(p, _)| *p == prefix)
-        .map(|(_, u)| *u)
+    /// Prefixes examined by `namespaces_to_render` (see [`run`]).
+    work: usize,
 }
 
 impl<'d> State<'d, '_> {
-    fn element(&mut self, id: NodeId, inherited_xml: &[(&'d str, &'d str)], out: &mut Vec<u8>) {
+    fn element(
+        &mut self,
+        id: NodeId,
+        apex: bool,
+        inherited_xml: &[(&'d str, &'d str)],
+        out: &mut Vec<u8>,
+    ) {
         let Some(data) = self.doc.element_data(id) else {
             return;
         };
-        let scope_mark = self.in_scope.len();
-        let rendered_mark = self.rendered.len();
         let doc = self.doc;
+        self.in_scope.open();
         for d in doc.decls_of(data) {
-            self.in_scope.push((doc.opt_str(d.prefix), doc.ns(d.uri)));
+            self.in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
         }
 
         // Scratch vectors are reused across elements: each is consumed before
         // the recursion into children.
         let mut decls = std::mem::take(&mut self.scratch_decls);
         decls.clear();
-        self.namespaces_to_render(data, &mut decls);
+        self.namespaces_to_render(data, apex, &mut decls);
         decls.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
-        self.rendered.extend(decls.iter().copied());
+        self.rendered.open();
+        for &(p, uri) in &decls {
+            self.rendered.bind(p, uri);
+        }
 
         out.push(b'<');
         data.name.write_qualified(doc, out);
@@ -224,9 +254,16 @@ impl<'d> State<'d, '_> {
                 doc.str(a.value),
             )
         }));
-        for &(local, value) in inherited_xml {
-            if !attrs.iter().any(|a| a.0 == XML_NS && a.1 == local) {
-                attrs.push((XML_NS, local, Some("xml"), value));
+        if !inherited_xml.is_empty() {
+            let own: HashSet<&str> = attrs
+                .iter()
+                .filter(|a| a.0 == XML_NS)
+                .map(|a| a.1)
+                .collect();
+            for &(local, value) in inherited_xml {
+                if !own.contains(local) {
+                    attrs.push((XML_NS, local, Some("xml"), value));
+                }
             }
         }
         attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -249,7 +286,7 @@ impl<'d> State<'d, '_> {
                 continue;
             }
             match kind {
-                NodeKind::Element(_) => self.element(child, &[], out),
+                NodeKind::Element(_) => self.element(child, false, &[], out),
                 NodeKind::Text(t) => escape_text(doc.str(*t), out),
                 NodeKind::Pi { .. } => {
                     write_pi(doc, child, out);
@@ -262,56 +299,69 @@ impl<'d> State<'d, '_> {
         data.name.write_qualified(doc, out);
         out.push(b'>');
 
-        self.in_scope.truncate(scope_mark);
-        self.rendered.truncate(rendered_mark);
+        self.in_scope.close();
+        self.rendered.close();
     }
 
     /// The namespace declarations this element must output: those whose in-scope
     /// value differs from what the nearest output ancestor rendered, among
     /// all in-scope prefixes (C14N 1.0 §2.3) or only the visibly utilized ones
     /// plus the InclusiveNamespaces list (Exc-C14N §3).
+    ///
+    /// Only the apex looks at every prefix in scope. Below it, the parent was
+    /// output and left, for every prefix it considered, the rendered binding
+    /// equal to the one in scope; a prefix this element does not declare keeps
+    /// its parent's binding, so only the element's own declarations (and, for
+    /// Exc-C14N, the prefixes it visibly uses) can need rendering. That keeps
+    /// the work per element proportional to what is written on it.
     fn namespaces_to_render(
         &mut self,
         data: &'d ElementData,
+        apex: bool,
         result: &mut Vec<(Option<&'d str>, &'d str)>,
     ) {
+        let doc = self.doc;
         let mut candidates = std::mem::take(&mut self.scratch_candidates);
         candidates.clear();
-        let mut add = |p: Option<&'d str>| {
-            if p != Some("xml") && !candidates.contains(&p) {
-                candidates.push(p);
-            }
-        };
-        match self.method {
-            Method::Inclusive => {
-                for (p, _) in &self.in_scope {
-                    add(*p);
-                }
-            }
-            Method::Exclusive { inclusive_prefixes } => {
-                let doc = self.doc;
-                add(doc.opt_str(data.name.prefix));
-                for a in doc.attributes_of(data) {
-                    if let Some(p) = doc.opt_str(a.name.prefix) {
-                        add(Some(p));
-                    }
-                }
-                for p in inclusive_prefixes {
-                    // Listed prefixes count only where they are in scope.
-                    let p = p.as_deref();
-                    if let Some(found) = self.in_scope.iter().rev().find(|(q, _)| *q == p) {
-                        add(found.0);
-                    }
+        if apex {
+            let listed = &self.listed;
+            let inclusive = self.inclusive;
+            candidates.extend(
+                self.in_scope
+                    .bindings()
+                    .into_iter()
+                    .map(|(p, _)| *p)
+                    .filter(|p| inclusive || listed.contains(p)),
+            );
+        } else {
+            let listed = &self.listed;
+            let inclusive = self.inclusive;
+            candidates.extend(
+                doc.decls_of(data)
+                    .iter()
+                    .map(|d| doc.opt_str(d.prefix))
+                    .filter(|p| inclusive || listed.contains(p)),
+            );
+        }
+        if !self.inclusive {
+            candidates.push(doc.opt_str(data.name.prefix));
+            for a in doc.attributes_of(data) {
+                if let Some(p) = doc.opt_str(a.name.prefix) {
+                    candidates.push(Some(p));
                 }
             }
         }
+        self.work += candidates.len();
+        candidates.retain(|p| *p != Some("xml"));
+        candidates.sort_unstable();
+        candidates.dedup();
         for &p in &candidates {
-            let uri = match lookup(&self.in_scope, p) {
+            let uri = match self.in_scope.get(&p) {
                 Some(u) => u,
                 None if p.is_none() => "",
                 None => continue,
             };
-            let current = lookup(&self.rendered, p).unwrap_or("");
+            let current = self.rendered.get(&p).unwrap_or("");
             if current != uri {
                 result.push((p, uri));
             }
@@ -486,6 +536,87 @@ mod tests {
             c14n_el(doc2, 1, &Method::Inclusive),
             "<n1:elem2 xmlns:n1=\"http://example.net\" xmlns:n2=\"http://foo.example\" xml:lang=\"en\" xml:space=\"retain\"><n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff></n1:elem2>"
         );
+    }
+
+    /// Levels x declarations per level, every level rebinding the same
+    /// prefixes and toggling the default namespace, with `wide` empty children
+    /// on every level: the shape that made per-element work grow with the
+    /// namespaces in scope.
+    fn namespace_heavy(levels: usize, decls: usize, wide: usize) -> String {
+        let mut s = String::new();
+        for d in 0..levels {
+            s.push_str(&format!("<p0:e p1:a=\"{d}\""));
+            for i in 0..decls {
+                s.push_str(&format!(" xmlns:p{i}=\"urn:{d}:{i}\""));
+            }
+            s.push_str(if d % 2 == 0 {
+                " xmlns=\"urn:d\">"
+            } else {
+                " xmlns=\"\">"
+            });
+            for _ in 0..wide {
+                s.push_str("<w/>");
+            }
+        }
+        s.push_str(&"</p0:e>".repeat(levels));
+        s
+    }
+
+    /// What a linear canonicalizer may examine: every prefix in scope at the
+    /// apex once, then per element its name's prefix, its attributes' and its
+    /// own declarations.
+    fn linear_bound(apex: ElementRef<'_>) -> usize {
+        let doc = apex.document();
+        let mut in_scope_at_apex = 0;
+        let mut cur = doc.parent(apex.node_id());
+        while let Some(a) = cur {
+            in_scope_at_apex += doc.element_data(a).map_or(0, |e| doc.decls_of(e).len());
+            cur = doc.parent(a);
+        }
+        let per_element: usize = apex
+            .descendants()
+            .map(|e| {
+                let data = e.data();
+                1 + doc.attributes_of(data).len() + doc.decls_of(data).len()
+            })
+            .sum();
+        in_scope_at_apex + per_element
+    }
+
+    #[test]
+    fn namespace_heavy_input_canonicalizes_in_linear_work() {
+        let roomy = Limits {
+            max_namespaces_in_scope: usize::MAX,
+            ..Limits::default()
+        };
+        // 60 levels x 63 declarations (with the attribute, the most one
+        // element may carry): 3,780 in scope at the innermost element; a
+        // stack search per element would examine over 100,000 at the root.
+        let xml = namespace_heavy(60, 62, 20);
+        let doc = parse(xml.as_bytes(), &roomy).unwrap();
+        let prefix_list: String =
+            (0..64).map(|i| format!("p{i} ")).collect::<String>() + "#default";
+        let methods = [
+            Method::Inclusive,
+            Method::exclusive(),
+            Method::exclusive_with_prefix_list(&prefix_list),
+        ];
+        let mut checked = 0;
+        for method in &methods {
+            for apex in [0, 1, 30].map(|i| doc.elements().step_by(21).nth(i).unwrap()) {
+                let mut out = Vec::new();
+                let work = run(apex.document(), apex.node_id(), method, None, &mut out);
+                let bound = linear_bound(apex);
+                assert!(
+                    work <= bound,
+                    "{method:?} at {apex:?}: {work} prefixes examined, linear bound {bound}"
+                );
+                let elements = apex.descendants().count();
+                assert!(work >= elements, "every element is examined");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 9);
     }
 
     #[test]

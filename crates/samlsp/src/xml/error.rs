@@ -50,6 +50,8 @@ pub enum XmlError {
     TooDeep { limit: usize },
     #[error("more than {limit} elements")]
     TooManyElements { limit: usize },
+    #[error("more than {limit} namespace declarations in scope at one element")]
+    TooManyNamespacesInScope { limit: usize },
     #[error("more than {limit} attributes on one element")]
     TooManyAttributes { limit: usize },
     #[error("a text node or attribute value is longer than {limit} bytes")]

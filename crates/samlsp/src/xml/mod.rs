@@ -22,6 +22,7 @@
 pub mod c14n;
 mod error;
 mod parse;
+mod scope;
 
 use std::fmt;
 
@@ -58,6 +59,23 @@ pub struct Limits {
     /// Length in bytes of one text node or attribute value. 256 KiB holds a
     /// certificate chain or a large encrypted assertion's CipherValue.
     pub max_text_bytes: usize,
+    /// Namespace declarations in scope at one element: its own plus those of
+    /// all its ancestors, shadowed ones included. The deepest path of a real
+    /// response holds about 10 (samlp, saml, ds, xenc, xs, xsi, some repeated
+    /// by IdPs that declare on every element); metadata aggregates about 20
+    /// (md, mdui, mdrpi, mdattr, shibmd, alg, ...). 128 is six times that,
+    /// and bounds what C14N 1.0 renders on the apex of a signed subtree,
+    /// which inherits every declaration in scope there (C14N 1.0 §2.4).
+    pub max_namespaces_in_scope: usize,
+    /// Prefixes in one Exclusive C14N `InclusiveNamespaces/@PrefixList`
+    /// (Exc-C14N §3). Signers list the few prefixes that QName-valued
+    /// content uses (`xs xsi`, `#default saml ds`); a prefix can only
+    /// matter if it is in scope, so a list longer than
+    /// [`Limits::max_namespaces_in_scope`] names nothing more. 64: half that.
+    pub max_prefix_list_names: usize,
+    /// Bytes of one `PrefixList` value. Real lists are under 40 bytes;
+    /// 1 KiB holds 64 prefixes of 15 characters with their separators.
+    pub max_prefix_list_bytes: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +86,9 @@ impl Default for Limits {
             max_elements: 10_000,
             max_attributes: 64,
             max_text_bytes: 256 * 1024,
+            max_namespaces_in_scope: 128,
+            max_prefix_list_names: 64,
+            max_prefix_list_bytes: 1024,
         }
     }
 }
@@ -82,6 +103,7 @@ impl Limits {
             max_elements: 5_000_000,
             max_attributes: 64,
             max_text_bytes: 1024 * 1024,
+            ..Limits::default()
         }
     }
 }
@@ -175,6 +197,9 @@ pub struct Document {
     pub(crate) prolog: Vec<NodeId>,
     /// Comments and PIs after the root element, in order.
     pub(crate) epilog: Vec<NodeId>,
+    /// The limits the document was parsed under; the verifier applies the
+    /// same ones to what it reads later (the C14N `PrefixList`).
+    pub(crate) limits: Limits,
 }
 
 impl fmt::Debug for Document {

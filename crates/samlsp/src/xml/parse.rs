@@ -8,6 +8,7 @@ use quick_xml::Reader;
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
+use super::scope::ScopedSlots;
 use super::{
     Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
     XML_NS, XMLNS_NS, XmlError, is_xml_space,
@@ -56,15 +57,21 @@ struct Parser<'a> {
     prolog: Vec<NodeId>,
     epilog: Vec<NodeId>,
     stack: Vec<Open>,
-    /// In-scope namespace declarations; `scope_marks[i]` is the length of
-    /// `scope` before the i-th open element pushed its own.
-    scope: Vec<(Option<Span>, NsId)>,
-    scope_marks: Vec<usize>,
+    /// In-scope namespace bindings by prefix number (see `prefix_ids`), one
+    /// frame per open element: a lookup is one probe whatever the nesting.
+    scope: ScopedSlots<NsId>,
+    /// Prefix -> number; 0 stands for the default namespace. Numbers keep the
+    /// scope map's keys small and allocate once per distinct prefix.
+    prefix_ids: HashMap<Box<str>, u32>,
+    /// This element's declarations, bound once all are read.
+    pending_decls: Vec<(u32, NsId)>,
     /// Start (in `strings`) of character data not yet turned into a node: text,
     /// CDATA and references arrive as separate tokens and merge into one node.
     pending: Option<usize>,
     /// Scratch buffer for namespace URIs before interning.
     scratch: String,
+    /// The `xml:` namespace, interned up front (the prefix is bound implicitly).
+    xml_ns: NsId,
     elements: usize,
 }
 
@@ -93,7 +100,7 @@ impl<'a> Parser<'a> {
         cfg.trim_text_end = false;
         cfg.allow_dangling_amp = false;
         cfg.allow_unmatched_ends = false;
-        Parser {
+        let mut parser = Parser {
             reader,
             limits,
             strings: String::with_capacity(text.len()),
@@ -107,12 +114,16 @@ impl<'a> Parser<'a> {
             prolog: Vec::new(),
             epilog: Vec::new(),
             stack: Vec::new(),
-            scope: Vec::new(),
-            scope_marks: Vec::new(),
+            scope: ScopedSlots::default(),
+            prefix_ids: HashMap::new(),
+            pending_decls: Vec::new(),
             pending: None,
             scratch: String::new(),
+            xml_ns: NsId(0),
             elements: 0,
-        }
+        };
+        parser.xml_ns = parser.intern(XML_NS);
+        parser
     }
 
     fn offset(&self) -> usize {
@@ -253,6 +264,7 @@ impl<'a> Parser<'a> {
             root,
             prolog: self.prolog,
             epilog: self.epilog,
+            limits: *self.limits,
         })
     }
 
@@ -424,6 +436,7 @@ impl<'a> Parser<'a> {
         // scope (they apply to its own name and attributes).
         let attr_start = self.attributes.len();
         let decl_start = self.ns_decls.len();
+        self.pending_decls.clear();
         let mut attrs = e.attributes();
         // Duplicates are checked here: on the raw names, then after namespace
         // resolution (Namespaces in XML §6.3). Both are bounded by the limit.
@@ -471,6 +484,8 @@ impl<'a> Parser<'a> {
                 }
                 let uri_id = self.intern(&uri);
                 self.scratch = uri;
+                let slot = self.prefix_id(p);
+                self.pending_decls.push((slot, uri_id));
                 let prefix = p.map(|p| self.push_str(p));
                 self.ns_decls.push(NsDecl {
                     prefix,
@@ -512,11 +527,14 @@ impl<'a> Parser<'a> {
             }
         }
 
-        self.scope_marks.push(self.scope.len());
-        for i in decl_start..self.ns_decls.len() {
-            if let Some(d) = self.ns_decls.get(i) {
-                self.scope.push((d.prefix, d.uri));
-            }
+        self.scope.open();
+        for &(slot, uri) in &self.pending_decls {
+            self.scope.bind(slot, uri);
+        }
+        if self.scope.declarations() > self.limits.max_namespaces_in_scope {
+            return Err(XmlError::TooManyNamespacesInScope {
+                limit: self.limits.max_namespaces_in_scope,
+            });
         }
 
         let ns = match prefix {
@@ -529,8 +547,7 @@ impl<'a> Parser<'a> {
             let Some(prefix) = self.attributes.get(i).and_then(|a| a.name.prefix) else {
                 continue;
             };
-            let p = self.str(prefix).to_owned();
-            let resolved = self.resolve_prefix(&p)?;
+            let resolved = self.resolve_prefix(self.str(prefix))?;
             if let Some(a) = self.attributes.get_mut(i) {
                 a.name.ns = Some(resolved);
             }
@@ -599,9 +616,20 @@ impl<'a> Parser<'a> {
     }
 
     fn pop_scope(&mut self) {
-        if let Some(mark) = self.scope_marks.pop() {
-            self.scope.truncate(mark);
+        self.scope.close();
+    }
+
+    /// The number of a prefix (0: the default namespace), assigned on first use.
+    fn prefix_id(&mut self, prefix: Option<&str>) -> u32 {
+        let Some(p) = prefix else {
+            return 0;
+        };
+        if let Some(&id) = self.prefix_ids.get(p) {
+            return id;
         }
+        let id = index(self.prefix_ids.len() + 1);
+        self.prefix_ids.insert(p.into(), id);
+        id
     }
 
     fn namespace_is_empty(&self, id: NsId) -> bool {
@@ -611,16 +639,17 @@ impl<'a> Parser<'a> {
     }
 
     fn lookup(&self, prefix: Option<&str>) -> Option<NsId> {
-        self.scope
-            .iter()
-            .rev()
-            .find(|(p, _)| p.map(|s| self.str(s)) == prefix)
-            .map(|(_, u)| *u)
+        let slot = match prefix {
+            None => 0,
+            // A prefix never declared has no number and no binding.
+            Some(p) => *self.prefix_ids.get(p)?,
+        };
+        self.scope.get(slot)
     }
 
-    fn resolve_prefix(&mut self, prefix: &str) -> Result<NsId, XmlError> {
+    fn resolve_prefix(&self, prefix: &str) -> Result<NsId, XmlError> {
         if prefix == "xml" {
-            return Ok(self.intern(XML_NS));
+            return Ok(self.xml_ns);
         }
         if prefix == "xmlns" {
             return Err(XmlError::InvalidNamespaceDeclaration {
