@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
 use crate::config::Config;
-use crate::linking::{self, Asserted, AttributeNames, Decision, Found, LinkPolicy, LinkRefusal};
+use crate::linking::{
+    self, Asserted, AttributeNames, Decision, Domain, Found, LinkPolicy, LinkRefusal,
+};
 use crate::store::{Scoped, Store, StoreError, User};
 
 /// How a sign-in resolved (for the log).
@@ -111,8 +113,17 @@ impl UserMapper for JitMapper {
                 .await
                 .map_err(internal)?;
             match outcome {
-                Ok((user, resolution)) => {
+                Ok((user, resolution, refused_domain)) => {
                     tracing::info!(user_id = user.id, org = %rules.org, ?resolution, "user resolved");
+                    if let Some(domain) = refused_domain {
+                        tracing::warn!(
+                            user_id = user.id,
+                            org = %rules.org,
+                            domain = %domain,
+                            "asserted email is not in one of the organization's verified domains; \
+                             email kept"
+                        );
+                    }
                     Ok(LinkedUser {
                         user_id: user.id.to_string(),
                         display_name: user.display_name,
@@ -124,6 +135,10 @@ impl UserMapper for JitMapper {
     }
 }
 
+/// A sign-in that went through: the user, how, and the domain of an
+/// asserted email not adopted (outside the organization's domains).
+pub type Signed = (User, Resolution, Option<Domain>);
+
 /// One sign-in, within the organization of `s` (one transaction, committed
 /// only when it succeeds).
 pub fn sign_in(
@@ -131,7 +146,7 @@ pub fn sign_in(
     a: &Asserted,
     policy: &LinkPolicy,
     now: DateTime<Utc>,
-) -> Result<Result<(User, Resolution), LinkRefusal>, StoreError> {
+) -> Result<Result<Signed, LinkRefusal>, StoreError> {
     let by_identity = match s.identity(&a.key)? {
         Some(i) => Some(s.user(i.user_id)?),
         None => None,
@@ -144,16 +159,17 @@ pub fn sign_in(
         by_identity: by_identity.as_ref().map(Option::as_ref),
         by_email: by_email.as_ref(),
     };
+    let mut refused_domain = None;
     let (user_id, resolution) = match linking::decide(a, found, policy) {
         Err(refusal) => return Ok(Err(refusal)),
         Ok(Decision::SignIn(id)) => {
-            refresh_profile(s, id, a, policy, now)?;
+            refused_domain = refresh_profile(s, id, a, policy, now)?;
             s.touch_identity(&a.key, &a.attributes_json, now)?;
             (id, Resolution::Known)
         }
         Ok(Decision::Link(id)) => {
             s.insert_identity(id, &a.key, &a.attributes_json, now)?;
-            refresh_profile(s, id, a, policy, now)?;
+            refused_domain = refresh_profile(s, id, a, policy, now)?;
             tracing::info!(
                 user_id = id,
                 idp = %a.key.idp_entity_id,
@@ -177,19 +193,20 @@ pub fn sign_in(
     let Some(user) = s.user(user_id)? else {
         return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
     };
-    Ok(Ok((user, resolution)))
+    Ok(Ok((user, resolution, refused_domain)))
 }
 
-/// Applies [`linking::profile_update`] to a known user.
+/// Applies [`linking::profile_update`] to a known user; returns the domain
+/// of an asserted email not adopted (outside the organization's domains).
 fn refresh_profile(
     s: &Scoped<'_>,
     user_id: i64,
     a: &Asserted,
     policy: &LinkPolicy,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<Domain>, StoreError> {
     let Some(user) = s.user(user_id)? else {
-        return Ok(());
+        return Ok(None);
     };
     let update = linking::profile_update(&user, a, policy);
     s.update_names(
@@ -199,13 +216,6 @@ fn refresh_profile(
         &update.display_name,
         now,
     )?;
-    if let Some(refused) = &update.email_refused {
-        tracing::warn!(
-            user_id = user.id,
-            domain = %refused.domain,
-            "asserted email is not in one of the organization's verified domains; email kept"
-        );
-    }
     if let Some(email) = &update.email {
         if s.user_by_email(&email.normalized)?.is_some() {
             tracing::warn!(
@@ -224,5 +234,5 @@ fn refresh_profile(
             "role updated from IdP groups"
         );
     }
-    Ok(())
+    Ok(update.email_refused.map(|e| e.domain))
 }

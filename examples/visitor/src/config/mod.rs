@@ -355,7 +355,10 @@ impl TryFrom<RawConfig> for Config {
         }
         for i in &r.idps {
             if !slugs.contains(i.org.as_str()) {
-                return Err(format!("idp {:?}: org {:?} is not an [[org]]", i.slug, i.org));
+                return Err(format!(
+                    "idp {:?}: org {:?} is not an [[org]]",
+                    i.slug, i.org
+                ));
             }
         }
         // One domain, one organization: two vouching for one domain would

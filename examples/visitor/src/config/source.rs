@@ -281,7 +281,11 @@ email = ["mail"]
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("visitor.toml");
         let c = Config::load(&path, &HashMap::new()).unwrap();
         assert_eq!(c.idps.len(), 2);
-        let orgs: Vec<_> = c.orgs.iter().map(|o| (o.slug.as_str(), o.domains[0].as_str())).collect();
+        let orgs: Vec<_> = c
+            .orgs
+            .iter()
+            .map(|o| (o.slug.as_str(), o.domains[0].as_str()))
+            .collect();
         assert_eq!(orgs, [("acme", "acme.test"), ("globex", "globex.test")]);
         assert!(c.sp.signing.as_ref().unwrap().key.exists());
         assert!(c.sp.encryption.as_ref().unwrap().key.exists());

@@ -240,7 +240,6 @@ mod tests {
             org_domains: vec![domain("acme.test")],
             other_orgs_domains: vec![domain("globex.test")],
             admin_group: Some("visitor-admins".into()),
-            ..LinkPolicy::default()
         }
     }
 
@@ -378,11 +377,17 @@ mod tests {
         let u = user(7, true);
         let persistent = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
         let moved = profile_update(&u, &asserted(persistent, "x2@acme.test"), &p);
-        assert_eq!(moved.email.map(|e| e.normalized), Some("x2@acme.test".into()));
+        assert_eq!(
+            moved.email.map(|e| e.normalized),
+            Some("x2@acme.test".into())
+        );
         for foreign in ["ceo@globex.test", "ceo@elsewhere.test", "ceo@sub.acme.test"] {
             let kept = profile_update(&u, &asserted(persistent, foreign), &p);
             assert_eq!(kept.email, None, "{foreign}");
-            assert_eq!(kept.email_refused.map(|e| e.normalized), Some(foreign.into()));
+            assert_eq!(
+                kept.email_refused.map(|e| e.normalized),
+                Some(foreign.into())
+            );
         }
     }
 }

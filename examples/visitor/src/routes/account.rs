@@ -59,7 +59,9 @@ pub(super) async fn me(
     let id = u.user.id;
     let (locations, identities) = state
         .store
-        .scoped(&u.scope, move |s| Ok((s.user_locations(id)?, s.identities_of(id)?)))
+        .scoped(&u.scope, move |s| {
+            Ok((s.user_locations(id)?, s.identities_of(id)?))
+        })
         .await?;
     let s = &u.signed_in;
     let format = s.name_id_format.as_deref().unwrap_or(NAMEID_UNSPECIFIED);

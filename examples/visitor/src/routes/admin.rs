@@ -181,7 +181,9 @@ pub(super) async fn set_active(
         _ => return Ok(bad_request("active must be 0 or 1")),
     };
     if !u.org_admin {
-        return Ok(exists_or_404(&state, &u, id).await?.unwrap_or_else(forbidden));
+        return Ok(exists_or_404(&state, &u, id)
+            .await?
+            .unwrap_or_else(forbidden));
     }
     if id == u.user.id && !active {
         return Ok(bad_request("You cannot deactivate yourself."));
@@ -220,7 +222,9 @@ pub(super) async fn set_default_location(
         return Ok(not_found());
     };
     if !u.org_admin {
-        return Ok(exists_or_404(&state, &u, id).await?.unwrap_or_else(forbidden));
+        return Ok(exists_or_404(&state, &u, id)
+            .await?
+            .unwrap_or_else(forbidden));
     }
     let done = state
         .store
@@ -230,7 +234,12 @@ pub(super) async fn set_default_location(
     if !done {
         return Ok(not_found());
     }
-    tracing::info!(user_id = id, location_id = location, by = u.user.id, "default location set");
+    tracing::info!(
+        user_id = id,
+        location_id = location,
+        by = u.user.id,
+        "default location set"
+    );
     Ok(see_other(&format!("/admin/users/{id}")))
 }
 
@@ -250,7 +259,9 @@ pub(super) async fn set_role(
         _ => return Ok(bad_request("role must be host or admin")),
     };
     if !u.administers(Some(location)) {
-        return Ok(exists_or_404(&state, &u, id).await?.unwrap_or_else(forbidden));
+        return Ok(exists_or_404(&state, &u, id)
+            .await?
+            .unwrap_or_else(forbidden));
     }
     let done = state
         .store
@@ -260,7 +271,13 @@ pub(super) async fn set_role(
     if !done {
         return Ok(not_found());
     }
-    tracing::info!(user_id = id, location_id = location, role, by = u.user.id, "role set");
+    tracing::info!(
+        user_id = id,
+        location_id = location,
+        role,
+        by = u.user.id,
+        "role set"
+    );
     Ok(see_other(&format!("/admin/users/{id}")))
 }
 

@@ -114,7 +114,11 @@ impl FromRequest for CurrentUser {
             // The session's connection names the organization; the user
             // must be in it.
             let Some(org) = state.org_of(&signed_in.idp_slug) else {
-                return Err(ended(&session, &signed_in.user_id, "connection no longer configured"));
+                return Err(ended(
+                    &session,
+                    &signed_in.user_id,
+                    "connection no longer configured",
+                ));
             };
             let found = state
                 .store
@@ -131,7 +135,11 @@ impl FromRequest for CurrentUser {
                 .sessions_not_before
                 .is_some_and(|t| signed_in.signed_in_at <= t)
             {
-                return Err(ended(&session, &signed_in.user_id, "sessions ended by an admin"));
+                return Err(ended(
+                    &session,
+                    &signed_in.user_id,
+                    "sessions ended by an admin",
+                ));
             }
             let id = user.id;
             let (org_info, roles, default) = state
@@ -176,7 +184,10 @@ impl FromRequest for AdminUser {
             if u.is_admin {
                 Ok(AdminUser(u))
             } else {
-                Err(actix_web::error::InternalError::from_response("admins only", forbidden()).into())
+                Err(
+                    actix_web::error::InternalError::from_response("admins only", forbidden())
+                        .into(),
+                )
             }
         })
     }

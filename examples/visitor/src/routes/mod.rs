@@ -107,15 +107,23 @@ pub fn routes() -> Vec<Route> {
         route(get(), "/", Public, || web::route().to(account::index)),
         route(get(), "/static/app.css", Public, || web::route().to(css)),
         route(get(), "/healthz", Public, || web::route().to(health)),
-        route(post(), "/logout", Public, || web::route().to(account::logout)),
+        route(post(), "/logout", Public, || {
+            web::route().to(account::logout)
+        }),
         route(get(), "/me", Member, || web::route().to(account::me)),
         route(get(), "/hosts", Member, || web::route().to(hosts::hosts)),
         route(get(), "/visits", Member, || web::route().to(visits::page)),
-        route(post(), "/visits", Member, || web::route().to(visits::register)).form(
+        route(post(), "/visits", Member, || {
+            web::route().to(visits::register)
+        })
+        .form(
             "visitor_name=Vera+Visitor&visitor_email=vera%40visitor.test&date={today}",
             &[("host_id", User)],
         ),
-        route(get(), "/visits/{id}", Member, || web::route().to(visits::show)).id(Visit),
+        route(get(), "/visits/{id}", Member, || {
+            web::route().to(visits::show)
+        })
+        .id(Visit),
         route(post(), "/visits/{id}/cancel", Member, || {
             web::route().to(visits::cancel)
         })
@@ -128,8 +136,13 @@ pub fn routes() -> Vec<Route> {
             web::route().to(admin::add_location)
         })
         .form("name=New+Wing", &[]),
-        route(get(), "/admin/users", Admin, || web::route().to(admin::users)),
-        route(get(), "/admin/users/{id}", Admin, || web::route().to(admin::user)).id(User),
+        route(get(), "/admin/users", Admin, || {
+            web::route().to(admin::users)
+        }),
+        route(get(), "/admin/users/{id}", Admin, || {
+            web::route().to(admin::user)
+        })
+        .id(User),
         route(post(), "/admin/users/{id}/active", Admin, || {
             web::route().to(admin::set_active)
         })

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use samlsp_actix::{csrf_token, verify_csrf};
 use serde::Deserialize;
 
-use super::{AppError, CurrentUser, CsrfOnly, forbidden, layout, not_found, path_id, see_other};
+use super::{AppError, CsrfOnly, CurrentUser, forbidden, layout, not_found, path_id, see_other};
 use crate::app::AppState;
 use crate::pages::{self, Nav, VisitForm};
 use crate::store::NewVisit;

@@ -31,7 +31,11 @@ pub struct Location {
 }
 
 /// Writes the configured organizations (see [`super::Store::sync_orgs`]).
-pub(super) fn sync(c: &Connection, orgs: &[OrgConfig], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub(super) fn sync(
+    c: &Connection,
+    orgs: &[OrgConfig],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     c.execute("DELETE FROM org_domains", [])?;
     for o in orgs {
         let mut id = super::org_id(c, &o.slug)?;

@@ -88,7 +88,10 @@ fn single_company_data_moves_into_one_organization() {
             ] {
                 assert_eq!(count(c, t), n, "{t}");
             }
-            let fk: i64 = c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            let fk: i64 =
+                c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
             assert_eq!(fk, 0);
             Ok(())
         })
@@ -101,13 +104,28 @@ fn single_company_data_moves_into_one_organization() {
         .unscoped_in("acme", |s| {
             let ann = s.user_by_email("ann@acme.test")?.unwrap();
             assert_eq!(
-                (ann.id, ann.email.as_str(), ann.role.as_str(), ann.default_location.as_deref()),
+                (
+                    ann.id,
+                    ann.email.as_str(),
+                    ann.role.as_str(),
+                    ann.default_location.as_deref()
+                ),
                 (1, "Ann@Acme.test", "admin", Some("HQ"))
             );
             let bo = s.user(2)?.unwrap();
             assert_eq!(bo.external_id.as_deref(), Some("ext-2"));
-            let roles: Vec<_> = s.user_locations(1)?.into_iter().map(|r| (r.location, r.role)).collect();
-            assert_eq!(roles, [("Annex".into(), "host".into()), ("HQ".into(), "admin".into())]);
+            let roles: Vec<_> = s
+                .user_locations(1)?
+                .into_iter()
+                .map(|r| (r.location, r.role))
+                .collect();
+            assert_eq!(
+                roles,
+                [
+                    ("Annex".into(), "host".into()),
+                    ("HQ".into(), "admin".into())
+                ]
+            );
             let key = IdentityKey {
                 idp_entity_id: "https://idp.acme.test".into(),
                 name_id: "ann-1".into(),
@@ -116,7 +134,10 @@ fn single_company_data_moves_into_one_organization() {
             assert_eq!(s.identity(&key)?.unwrap().last_attributes, "[1]");
             let visits = s.expected_visits(chrono::NaiveDate::from_ymd_opt(2029, 1, 1).unwrap())?;
             assert_eq!(visits.len(), 1);
-            assert_eq!((visits[0].host_name.as_str(), visits[0].location.as_deref()), ("Bo", Some("Annex")));
+            assert_eq!(
+                (visits[0].host_name.as_str(), visits[0].location.as_deref()),
+                ("Bo", Some("Annex"))
+            );
             assert_eq!(s.org()?.default_location.as_deref(), Some("HQ"));
             // And it keeps working: a new user gets the org's locations.
             let id = s.insert_user(&new_user("cy@acme.test", "Cy"), now)?;
@@ -136,7 +157,10 @@ fn scoped_methods_never_reach_another_organization() {
     let store = Store::open(Path::new(":memory:")).unwrap();
     let now = chrono::Utc::now();
     store
-        .sync_orgs(&[org("a", "a.test", "A HQ"), org("b", "b.test", "B HQ")], now)
+        .sync_orgs(
+            &[org("a", "a.test", "A HQ"), org("b", "b.test", "B HQ")],
+            now,
+        )
         .unwrap();
     let key = IdentityKey {
         idp_entity_id: "https://idp.b.test".into(),
@@ -210,7 +234,12 @@ fn scoped_methods_never_reach_another_organization() {
         .unscoped_in("b", |s| {
             let bea = s.user(b_user)?.unwrap();
             assert_eq!(
-                (bea.display_name.as_str(), bea.email.as_str(), bea.role.as_str(), bea.active),
+                (
+                    bea.display_name.as_str(),
+                    bea.email.as_str(),
+                    bea.role.as_str(),
+                    bea.active
+                ),
                 ("Bea", "bea@b.test", "host", true)
             );
             assert_eq!(bea.last_login_at, None);
@@ -227,9 +256,16 @@ fn scoped_methods_never_reach_another_organization() {
 fn a_domain_has_one_organization_in_the_database_too() {
     let store = Store::open(Path::new(":memory:")).unwrap();
     let err = store
-        .sync_orgs(&[org("a", "x.test", "A"), org("b", "x.test", "B")], chrono::Utc::now())
+        .sync_orgs(
+            &[org("a", "x.test", "A"), org("b", "x.test", "B")],
+            chrono::Utc::now(),
+        )
         .unwrap_err();
-    assert!(err.to_string().contains("UNIQUE constraint failed: org_domains.domain"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("UNIQUE constraint failed: org_domains.domain"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -239,10 +275,25 @@ fn email_unique_case_insensitively_within_an_organization() {
     store
         .sync_orgs(&[org("a", "a.test", "A"), org("b", "b.test", "B")], now)
         .unwrap();
-    store.unscoped_in("a", |s| s.insert_user(&new_user("Ann@Example.test", "Ann"), now)).unwrap().unwrap();
-    assert!(store.unscoped_in("a", |s| s.insert_user(&new_user("ann@example.TEST", "Ann"), now)).is_err());
+    store
+        .unscoped_in("a", |s| {
+            s.insert_user(&new_user("Ann@Example.test", "Ann"), now)
+        })
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .unscoped_in("a", |s| s
+                .insert_user(&new_user("ann@example.TEST", "Ann"), now))
+            .is_err()
+    );
     // Another organization's people are not this one's.
-    assert!(store.unscoped_in("b", |s| s.insert_user(&new_user("ann@example.test", "Ann"), now)).is_ok());
+    assert!(
+        store
+            .unscoped_in("b", |s| s
+                .insert_user(&new_user("ann@example.test", "Ann"), now))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -256,11 +307,22 @@ fn like_wildcards_are_literal() {
                 s.insert_user(&new_user(&format!("{}@a.test", name.len()), name), now)?;
             }
             let names = |q: &str| -> Result<Vec<String>, StoreError> {
-                Ok(s.hosts(q, 10)?.into_iter().map(|h| h.display_name).collect())
+                Ok(s.hosts(q, 10)?
+                    .into_iter()
+                    .map(|h| h.display_name)
+                    .collect())
             };
             Ok((names("%")?, names("_")?, names("carl")?, names("")?.len()))
         })
         .unwrap()
         .unwrap();
-    assert_eq!(names, (vec!["100% Ann".to_owned()], vec!["Bob_x".to_owned()], vec!["Carl".to_owned()], 3));
+    assert_eq!(
+        names,
+        (
+            vec!["100% Ann".to_owned()],
+            vec!["Bob_x".to_owned()],
+            vec!["Carl".to_owned()],
+            3
+        )
+    );
 }

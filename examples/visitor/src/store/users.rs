@@ -172,7 +172,12 @@ impl Scoped<'_> {
 
     /// Activates or deactivates a user; deactivating ends every session
     /// started until `now`. False when no such user.
-    pub fn set_active(&self, user_id: i64, active: bool, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn set_active(
+        &self,
+        user_id: i64,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let n = if active {
             self.conn.execute(
                 "UPDATE users SET active = 1, updated_at = ?3 WHERE org_id = ?1 AND id = ?2",
@@ -270,7 +275,12 @@ impl Scoped<'_> {
     }
 
     /// Sets the email (as received) and its normalized form.
-    pub fn set_email(&self, user_id: i64, as_received: &str, normalized: &str) -> Result<(), StoreError> {
+    pub fn set_email(
+        &self,
+        user_id: i64,
+        as_received: &str,
+        normalized: &str,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE users SET email = ?3, email_normalized = ?4 WHERE org_id = ?1 AND id = ?2",
             params![self.org, user_id, as_received, normalized],

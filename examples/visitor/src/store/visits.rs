@@ -116,7 +116,11 @@ impl Scoped<'_> {
 
     /// Registers a visit at the host's default location. `None` when the
     /// host is not an active user of the organization.
-    pub fn insert_visit(&self, v: &NewVisit, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+    pub fn insert_visit(
+        &self,
+        v: &NewVisit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
         let host: Option<(bool, Option<i64>)> = self
             .conn
             .query_row(
