@@ -141,3 +141,51 @@ def test_browser_login_csrf_refused(csrf_run, demo, record):
     line = next((ln for ln in demo.log.read_text(errors="replace").splitlines() if m.group(1) in ln), "")
     assert "browser_mismatch" in line, f"log line for {m.group(1)}: {line!r}"
     record(log=line[-240:])
+
+
+@pytest.fixture(scope="module")
+def orgs_run(env, clients, demo):
+    """Runs browser/orgs.mjs: Alice (Acme) and Gina (Globex), two Chromium contexts at once."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed")
+    plan = {
+        "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
+        "artifacts": str(env.artifacts / "screenshots"),
+        "demo_url": env.demo_url,
+        "keycloak_url": env.kc_url,
+        "people": [
+            {"name": "alice", "button": "Sign in with Acme Corp", "username": "alice",
+             "password": "alice-conformance-pw", "me": ["alice@acme.test", "Acme Corp"],
+             "visitor": "Ada Acmeguest",
+             "own_hosts": ["alice@acme.test"], "own_visits": ["Ada Acmeguest", "Acme HQ"],
+             "own_locations": ["Acme HQ"],
+             "foreign": ["@globex.test", "Globex Campus", "Gus Globexguest", "Initech"]},
+            {"name": "gina", "button": "Sign in with Globex Corporation", "username": "gina",
+             "password": "gina-conformance-pw", "me": ["gina@globex.test", "Globex Corporation"],
+             "visitor": "Gus Globexguest",
+             "own_hosts": ["gina@globex.test"], "own_visits": ["Gus Globexguest", "Globex Campus"],
+             "own_locations": ["Globex Campus"],
+             "foreign": ["@acme.test", "Acme HQ", "Ada Acmeguest", "Initech"]},
+        ],
+    }
+    plan_file = env.artifacts / "browser-orgs-plan.json"
+    plan_file.write_text(json.dumps(plan, indent=2))
+    p = subprocess.run([node, str(HERE / "browser" / "orgs.mjs"), str(plan_file)], cwd=HERE,
+                       capture_output=True, text=True, timeout=240)
+    (env.artifacts / "browser-orgs.log").write_text(p.stdout + "\n--- stderr\n" + p.stderr)
+    steps = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            s = json.loads(line)
+            steps[s["step"]] = s
+    if not steps:
+        raise RuntimeError(f"the browser did not run (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return steps
+
+
+def test_browser_two_organizations_at_once(orgs_run, record):
+    """Chromium, two contexts signed in at the same time: Alice (Acme) and Gina (Globex) each
+    pre-register a visitor; each then sees only her company's hosts, visitors and locations."""
+    _check(orgs_run, [f"{who}-{what}" for who in ("alice", "gina")
+                      for what in ("sign-in", "pre-registers", "hosts", "visits", "locations")], record)
