@@ -115,6 +115,10 @@ The demo is ready after $(elapsed) s.
 
   Open  $APP_URL/   (use 127.0.0.1, not localhost: the IdPs know the app by that address)
 
+  Two organizations, each a tenant of its own (its people see only its hosts, locations, visitors):
+    acme    Acme Corp            email domain acme.test    Keycloak realm acme     Acme HQ, Springfield
+    globex  Globex Corporation   email domain globex.test  Keycloak realm globex   Globex Campus, Cypress Creek
+
   SP-initiated: press "Sign in with Acme Corp" or "Sign in with Globex Corporation".
   IdP-initiated (Globex only; Acme is not configured for it):
         $KC_URL/realms/globex/protocol/saml/clients/samlsp-demo
@@ -123,7 +127,7 @@ The demo is ready after $(elapsed) s.
 EOF
 python3 - "$ROOT"/testdata/keycloak/*-realm.json <<'PY'
 import json, sys
-print("  Test users (company  username  password  email  groups):")
+print("  Test users (organization  username  password  email  groups):")
 for path in sys.argv[1:]:
     realm = json.load(open(path))
     for u in realm.get("users", []):
@@ -134,6 +138,7 @@ for path in sys.argv[1:]:
 PY
 cat <<EOF
 
-  Members of visitor-admins become admins at their company's default location; others are hosts.
+  Members of visitor-admins become admins at their organization's default location (Admin
+  pages: settings, locations, users); others are hosts.
   Logs: $LOG, target/keycloak/keycloak.log.   Stop everything: scripts/demo-down.sh
 EOF

@@ -141,3 +141,4 @@ def test_browser_login_csrf_refused(csrf_run, demo, record):
     line = next((ln for ln in demo.log.read_text(errors="replace").splitlines() if m.group(1) in ln), "")
     assert "browser_mismatch" in line, f"log line for {m.group(1)}: {line!r}"
     record(log=line[-240:])
+

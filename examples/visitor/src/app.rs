@@ -13,7 +13,7 @@ use samlsp_actix::{
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
 use crate::signin::JitMapper;
-use crate::store::{self, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
@@ -94,14 +94,12 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
 }
 
 impl AppState {
-    /// Opens the store, seeds locations, configures SAML (URL metadata is
+    /// Opens the store, writes the configured organizations, configures SAML (URL metadata is
     /// loaded later by [`Saml::refresh`]).
     pub fn build(config: Config, clock: Option<Clock>) -> Result<Self, BuildError> {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
         let store = Store::open(&config.server.database)?;
-        let names: Vec<String> = config.locations.iter().map(|l| l.name.clone()).collect();
-        let now = clock();
-        store.with(|c| store::ensure_locations(c, &names, now))?;
+        store.sync_orgs(&config.orgs, clock())?;
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
         let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
@@ -148,6 +146,11 @@ impl AppState {
             saml,
             clock: ClockFn(clock),
         })
+    }
+
+    /// The organization slug of a connection (IdP slug).
+    pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
+        self.config.org_of(idp_slug).map(|o| o.slug.as_str())
     }
 
     /// The injected clock's time.

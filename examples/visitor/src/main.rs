@@ -90,6 +90,24 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(url = %public, bind = %bind, "visitor app listening");
+    for o in &state.config.orgs {
+        let domains: Vec<&str> = o.domains.iter().map(|d| d.as_str()).collect();
+        let connections: Vec<&str> = state
+            .config
+            .idps
+            .iter()
+            .filter(|i| i.org == o.slug)
+            .map(|i| i.slug.as_str())
+            .collect();
+        tracing::info!(
+            org = %o.slug,
+            name = %o.name,
+            domains = %domains.join(","),
+            connections = %connections.join(","),
+            locations = %o.locations.join("; "),
+            "organization (its people see only its own hosts, locations and visitors)"
+        );
+    }
     match server.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

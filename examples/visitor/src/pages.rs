@@ -18,7 +18,7 @@ use actix_web::http::header;
 use askama::Template;
 use samlsp_actix::IdpSummary;
 
-use crate::store::{ExpectedVisit, Host, Identity, User};
+use crate::store::{Host, Identity, Location, LocationRole, OrgInfo, User, Visit};
 
 /// CSP for the app's pages: nothing from elsewhere, no scripts.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -47,6 +47,8 @@ pub enum Nav {
     Hosts,
     /// `/visits`.
     Visits,
+    /// `/admin…`.
+    Admin,
 }
 
 /// The signed-in person, for the header.
@@ -54,6 +56,10 @@ pub enum Nav {
 pub struct Viewer<'a> {
     /// Display name.
     pub name: &'a str,
+    /// Their organization's name.
+    pub org: &'a str,
+    /// Admin somewhere (the Admin nav entry).
+    pub admin: bool,
     /// The session's CSRF token (for the sign-out form).
     pub csrf: &'a str,
 }
@@ -151,8 +157,10 @@ pub struct Me<'a> {
     pub layout: Layout<'a>,
     /// The profile.
     pub user: &'a User,
-    /// (location, role).
-    pub locations: &'a [(String, String)],
+    /// The organization's name.
+    pub org: &'a str,
+    /// Location access.
+    pub locations: &'a [LocationRole],
     /// Linked identities.
     pub identities: &'a [Identity],
     /// The attributes of this sign-in.
@@ -205,7 +213,85 @@ pub struct Visits<'a> {
     /// `YYYY-MM-DD`.
     pub today: &'a str,
     /// Visitors expected from today on.
-    pub expected: &'a [ExpectedVisit],
+    pub expected: &'a [Visit],
+}
+
+/// One visit.
+#[derive(Debug, Template)]
+#[template(path = "visit.html")]
+pub struct VisitPage<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The visit.
+    pub visit: &'a Visit,
+    /// The viewer may cancel it.
+    pub may_cancel: bool,
+}
+
+/// The organization's settings.
+#[derive(Debug, Template)]
+#[template(path = "admin.html")]
+pub struct AdminSettings<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The settings.
+    pub org: &'a OrgInfo,
+    /// Its SSO connections' names.
+    pub connections: &'a [String],
+    /// The viewer administers the organization.
+    pub org_admin: bool,
+}
+
+/// The organization's locations.
+#[derive(Debug, Template)]
+#[template(path = "admin_locations.html")]
+pub struct AdminLocations<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The locations.
+    pub locations: &'a [Location],
+    /// Where the viewer is admin.
+    pub admin_at: &'a [i64],
+    /// The viewer administers the organization.
+    pub org_admin: bool,
+    /// What to correct.
+    pub error: Option<&'a str>,
+}
+
+/// The organization's users.
+#[derive(Debug, Template)]
+#[template(path = "admin_users.html")]
+pub struct AdminUsers<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The users.
+    pub users: &'a [User],
+}
+
+/// One user, with the forms that change them.
+#[derive(Debug, Template)]
+#[template(path = "admin_user.html")]
+pub struct AdminUser<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The user.
+    pub user: &'a User,
+    /// Their access per location.
+    pub roles: &'a [LocationRole],
+    /// The organization's locations.
+    pub locations: &'a [Location],
+    /// The viewer administers the organization.
+    pub org_admin: bool,
+    /// Where the viewer is admin.
+    pub admin_at: &'a [i64],
+    /// The viewer is this user.
+    pub is_self: bool,
 }
 
 /// Renders `page` as an HTML response with the app's security headers.

@@ -1,32 +1,34 @@
 //! The app's [`UserMapper`]: reads the assertion with the IdP's attribute
-//! names, looks the person up, applies the [`linking`] rules, and writes the
-//! outcome, all in one transaction.
+//! names, looks the person up within the connection's organization, applies
+//! the [`linking`] rules, and writes the outcome, all in one transaction.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
 use crate::config::Config;
-use crate::linking::{self, Asserted, AttributeNames, Decision, Found, LinkPolicy, LinkRefusal};
-use crate::store::{self, Store, StoreError, User};
+use crate::linking::{
+    self, Asserted, AttributeNames, Decision, Domain, Found, LinkPolicy, LinkRefusal,
+};
+use crate::store::{Scoped, Store, StoreError, User};
 
 /// How a sign-in resolved (for the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// Known (IdP, NameID): profile refreshed.
     Known,
-    /// Existing account linked by authoritative email domain.
+    /// Existing account linked by verified email domain.
     Linked,
     /// New account created.
     Created,
 }
 
-/// Per IdP slug: attribute names and linking policy.
+/// Per IdP slug: its organization, attribute names and linking policy.
 #[derive(Debug, Clone)]
 struct IdpRules {
     slug: String,
+    org: String,
     names: AttributeNames,
     policy: LinkPolicy,
 }
@@ -45,21 +47,24 @@ impl JitMapper {
         let rules = config
             .idps
             .iter()
-            .map(|i| IdpRules {
-                slug: i.slug.clone(),
-                names: i.attribute_names(),
-                policy: LinkPolicy {
-                    jit_create: i.jit_create,
-                    authoritative_domains: i.authoritative_domains.clone(),
-                    other_idps_domains: config
-                        .idps
-                        .iter()
-                        .filter(|o| o.slug != i.slug)
-                        .flat_map(|o| o.authoritative_domains.iter().cloned())
-                        .collect(),
-                    default_location: i.default_location.clone(),
-                    admin_group: i.admin_group.clone(),
-                },
+            .filter_map(|i| {
+                let org = config.orgs.iter().find(|o| o.slug == i.org)?;
+                Some(IdpRules {
+                    slug: i.slug.clone(),
+                    org: org.slug.clone(),
+                    names: i.attribute_names(),
+                    policy: LinkPolicy {
+                        jit_create: i.jit_create,
+                        org_domains: org.domains.clone(),
+                        other_orgs_domains: config
+                            .orgs
+                            .iter()
+                            .filter(|o| o.slug != org.slug)
+                            .flat_map(|o| o.domains.iter().cloned())
+                            .collect(),
+                        admin_group: i.admin_group.clone(),
+                    },
+                })
             })
             .collect();
         JitMapper {
@@ -90,14 +95,35 @@ impl UserMapper for JitMapper {
             let asserted = Asserted::from_assertion(login.assertion(), &rules.names);
             let policy = rules.policy.clone();
             let now = (self.clock)();
+            let internal = |e: StoreError| MapError::Internal(e.to_string());
+            let Some(scope) = self
+                .store
+                .login_scope(login, &rules.org)
+                .await
+                .map_err(internal)?
+            else {
+                return Err(MapError::Internal(format!(
+                    "organization {:?} is not in the database",
+                    rules.org
+                )));
+            };
             let outcome = self
                 .store
-                .run(move |c| sign_in(c, &asserted, &policy, now))
+                .scoped(&scope, move |s| sign_in(s, &asserted, &policy, now))
                 .await
-                .map_err(|e| MapError::Internal(e.to_string()))?;
+                .map_err(internal)?;
             match outcome {
-                Ok((user, resolution)) => {
-                    tracing::info!(user_id = user.id, ?resolution, "user resolved");
+                Ok((user, resolution, refused_domain)) => {
+                    tracing::info!(user_id = user.id, org = %rules.org, ?resolution, "user resolved");
+                    if let Some(domain) = refused_domain {
+                        tracing::warn!(
+                            user_id = user.id,
+                            org = %rules.org,
+                            domain = %domain,
+                            "asserted email is not in one of the organization's verified domains; \
+                             email kept"
+                        );
+                    }
                     Ok(LinkedUser {
                         user_id: user.id.to_string(),
                         display_name: user.display_name,
@@ -109,47 +135,52 @@ impl UserMapper for JitMapper {
     }
 }
 
-/// One sign-in, in one transaction: committed only when it succeeds.
+/// A sign-in that went through: the user, how, and the domain of an
+/// asserted email not adopted (outside the organization's domains).
+pub type Signed = (User, Resolution, Option<Domain>);
+
+/// One sign-in, within the organization of `s` (one transaction, committed
+/// only when it succeeds).
 pub fn sign_in(
-    conn: &mut Connection,
+    s: &Scoped<'_>,
     a: &Asserted,
     policy: &LinkPolicy,
     now: DateTime<Utc>,
-) -> Result<Result<(User, Resolution), LinkRefusal>, StoreError> {
-    let tx = conn.transaction()?;
-    let by_identity = match store::identity(&tx, &a.key)? {
-        Some(i) => Some(store::user_by_id(&tx, i.user_id)?),
+) -> Result<Result<Signed, LinkRefusal>, StoreError> {
+    let by_identity = match s.identity(&a.key)? {
+        Some(i) => Some(s.user(i.user_id)?),
         None => None,
     };
     let by_email = match &a.email {
-        Ok(e) => store::user_by_email(&tx, &e.normalized)?,
+        Ok(e) => s.user_by_email(&e.normalized)?,
         Err(_) => None,
     };
     let found = Found {
         by_identity: by_identity.as_ref().map(Option::as_ref),
         by_email: by_email.as_ref(),
     };
+    let mut refused_domain = None;
     let (user_id, resolution) = match linking::decide(a, found, policy) {
         Err(refusal) => return Ok(Err(refusal)),
         Ok(Decision::SignIn(id)) => {
-            refresh_profile(&tx, id, a, policy, now)?;
-            store::touch_identity(&tx, &a.key, &a.attributes_json, now)?;
+            refused_domain = refresh_profile(s, id, a, policy, now)?;
+            s.touch_identity(&a.key, &a.attributes_json, now)?;
             (id, Resolution::Known)
         }
         Ok(Decision::Link(id)) => {
-            store::insert_identity(&tx, id, &a.key, &a.attributes_json, now)?;
-            refresh_profile(&tx, id, a, policy, now)?;
+            s.insert_identity(id, &a.key, &a.attributes_json, now)?;
+            refused_domain = refresh_profile(s, id, a, policy, now)?;
             tracing::info!(
                 user_id = id,
                 idp = %a.key.idp_entity_id,
-                "existing account linked (authoritative email domain)"
+                "existing account linked (verified email domain)"
             );
             (id, Resolution::Linked)
         }
         Ok(Decision::Create(new)) => {
-            let id = store::insert_user(&tx, &new, now)?;
-            store::insert_identity(&tx, id, &a.key, &a.attributes_json, now)?;
-            store::set_last_login(&tx, id, now)?;
+            let id = s.insert_user(&new, now)?;
+            s.insert_identity(id, &a.key, &a.attributes_json, now)?;
+            s.set_last_login(id, now)?;
             tracing::info!(
                 user_id = id,
                 role = new.role.as_str(),
@@ -159,27 +190,26 @@ pub fn sign_in(
             (id, Resolution::Created)
         }
     };
-    let Some(user) = store::user_by_id(&tx, user_id)? else {
+    let Some(user) = s.user(user_id)? else {
         return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
     };
-    tx.commit()?;
-    Ok(Ok((user, resolution)))
+    Ok(Ok((user, resolution, refused_domain)))
 }
 
-/// Applies [`linking::profile_update`] to a known user.
+/// Applies [`linking::profile_update`] to a known user; returns the domain
+/// of an asserted email not adopted (outside the organization's domains).
 fn refresh_profile(
-    conn: &Connection,
+    s: &Scoped<'_>,
     user_id: i64,
     a: &Asserted,
     policy: &LinkPolicy,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let Some(user) = store::user_by_id(conn, user_id)? else {
-        return Ok(());
+) -> Result<Option<Domain>, StoreError> {
+    let Some(user) = s.user(user_id)? else {
+        return Ok(None);
     };
     let update = linking::profile_update(&user, a, policy);
-    store::update_names(
-        conn,
+    s.update_names(
         user.id,
         &update.given_name,
         &update.family_name,
@@ -187,22 +217,22 @@ fn refresh_profile(
         now,
     )?;
     if let Some(email) = &update.email {
-        if store::user_by_email(conn, &email.normalized)?.is_some() {
+        if s.user_by_email(&email.normalized)?.is_some() {
             tracing::warn!(
                 user_id = user.id,
                 "asserted email belongs to another account; email not updated"
             );
         } else {
-            store::set_email(conn, user.id, &email.as_received, &email.normalized)?;
+            s.set_email(user.id, &email.as_received, &email.normalized)?;
         }
     }
     if let Some(role) = update.role {
-        store::set_role(conn, user.id, role.as_str())?;
+        s.set_role(user.id, role.as_str())?;
         tracing::info!(
             user_id = user.id,
             role = role.as_str(),
             "role updated from IdP groups"
         );
     }
-    Ok(())
+    Ok(update.email_refused.map(|e| e.domain))
 }

@@ -239,17 +239,23 @@ class Demo:
                 "FROM identities WHERE user_id = ? ORDER BY id", (user_id,))]
 
     def seed_user(self, email: str, given: str, family: str, active: bool = True) -> int:
-        """An account an administrator created by hand (source 'manual'), before any sign-in."""
+        """An account an administrator created by hand (source 'manual'), before any sign-in, in
+        the organization that verified the email's domain."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         c = sqlite3.connect(self.db_path, timeout=10)
         try:
             with c:
                 c.execute("DELETE FROM users WHERE email_normalized = ?", (email.lower(),))
+                org = c.execute("SELECT org_id FROM org_domains WHERE domain = ?",
+                                (email.lower().rsplit("@", 1)[-1],)).fetchone()
+                if org is None:
+                    raise RuntimeError(f"no organization verified the domain of {email}")
                 cur = c.execute(
-                    "INSERT INTO users (email, email_normalized, given_name, family_name, display_name, "
-                    "role, active, source, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'host', ?, 'manual', ?, ?)",
-                    (email, email.lower(), given, family, f"{given} {family}", 1 if active else 0, now, now),
+                    "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, "
+                    "display_name, role, active, source, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'host', ?, 'manual', ?, ?)",
+                    (org[0], email, email.lower(), given, family, f"{given} {family}",
+                     1 if active else 0, now, now),
                 )
                 return cur.lastrowid
         finally:

@@ -1,8 +1,14 @@
 //! Configuration: one TOML file, then environment overrides, checked while
 //! it is read. Every value has a type that only holds valid values
 //! ([`values`], [`Domain`], enums), and the rules that span several values
-//! (a default location must exist, one domain has one authority) run as
-//! the last step of deserializing, so a [`Config`] is valid by construction.
+//! (a default location must exist, one domain has one organization, every
+//! connection names an organization) run as the last step of deserializing,
+//! so a [`Config`] is valid by construction.
+//!
+//! Organizations (`[[org]]`) are the tenants: slug, name, verified email
+//! domains, locations and default location. Connections (`[[idp]]`) are
+//! the SAML IdPs; each belongs to one organization (`org = "<slug>"`) and
+//! keeps its own URLs (`/saml/…`, or `/t/<idp slug>/saml/…` with `own_sp`).
 //!
 //! Relative paths in the file are relative to the file's directory.
 //!
@@ -17,7 +23,7 @@
 mod source;
 pub mod values;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -55,9 +61,9 @@ pub struct Config {
     pub server: ServerConfig,
     /// This service provider.
     pub sp: SpConfig,
-    /// Sites visitors come to.
-    pub locations: Vec<LocationConfig>,
-    /// Companies whose people sign in (at least one).
+    /// The companies (tenants), at least one.
+    pub orgs: Vec<OrgConfig>,
+    /// SSO connections, each of one organization (at least one).
     pub idps: Vec<IdpSettings>,
 }
 
@@ -68,8 +74,8 @@ struct RawConfig {
     server: ServerConfig,
     #[serde(default)]
     sp: SpConfig,
-    #[serde(default, rename = "location")]
-    locations: Vec<LocationConfig>,
+    #[serde(default, rename = "org")]
+    orgs: Vec<OrgConfig>,
     #[serde(default, rename = "idp")]
     idps: Vec<IdpSettings>,
 }
@@ -159,12 +165,39 @@ impl TryFrom<RawSp> for SpConfig {
     }
 }
 
-/// `[[location]]`.
+/// `[[org]]`: one company, a tenant of its own.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LocationConfig {
-    /// Name (unique).
+pub struct OrgConfig {
+    /// Short name (stored; unique).
+    pub slug: String,
+    /// Name shown.
     pub name: String,
+    /// Verified email domains: an asserted email is adopted only in one of
+    /// these; no two organizations may list the same one.
+    #[serde(default)]
+    pub domains: Vec<Domain>,
+    /// Its sites (at least one; names unique within the organization).
+    pub locations: Vec<String>,
+    /// New users' default location, where the admin group makes admins
+    /// (default: the first location).
+    #[serde(default)]
+    pub default_location: Option<String>,
+    /// Take over the organization `default` that the organizations
+    /// migration made of a single-company database (at most one org).
+    #[serde(default)]
+    pub adopt_default: bool,
+}
+
+impl OrgConfig {
+    /// The default location's name.
+    pub fn default_location(&self) -> &str {
+        match &self.default_location {
+            Some(d) => d,
+            // Validation keeps at least one location.
+            None => self.locations.first().map_or("", String::as_str),
+        }
+    }
 }
 
 /// Where an IdP's metadata comes from.
@@ -184,6 +217,8 @@ pub enum MetadataSource {
 pub struct IdpSettings {
     /// Short name in URLs.
     pub slug: String,
+    /// The organization's slug.
+    pub org: String,
     /// Button label.
     pub name: String,
     /// Its metadata.
@@ -203,12 +238,6 @@ pub struct IdpSettings {
     pub own_sp: bool,
     /// Create users on first sign-in.
     pub jit_create: bool,
-    /// Email domains this IdP speaks for: an existing account with such an
-    /// address may be linked to a person from this IdP.
-    pub authoritative_domains: Vec<Domain>,
-    /// Location new users get as default (and admin rights at, for the
-    /// admin group).
-    pub default_location: Option<String>,
     /// Group (attribute value) whose members are admins.
     pub admin_group: Option<String>,
     /// Attribute-name defaults.
@@ -221,6 +250,7 @@ pub struct IdpSettings {
 #[serde(deny_unknown_fields)]
 struct RawIdp {
     slug: String,
+    org: String,
     name: String,
     metadata_url: Option<String>,
     metadata_file: Option<PathBuf>,
@@ -235,9 +265,6 @@ struct RawIdp {
     own_sp: bool,
     #[serde(default = "yes")]
     jit_create: bool,
-    #[serde(default)]
-    authoritative_domains: Vec<Domain>,
-    default_location: Option<String>,
     admin_group: Option<String>,
     #[serde(default)]
     attribute_profile: AttributeProfile,
@@ -265,6 +292,7 @@ impl TryFrom<RawIdp> for IdpSettings {
         };
         Ok(IdpSettings {
             slug: r.slug,
+            org: r.org,
             name: r.name,
             metadata,
             entity_id: r.entity_id,
@@ -274,8 +302,6 @@ impl TryFrom<RawIdp> for IdpSettings {
             name_id_format: r.name_id_format,
             own_sp: r.own_sp,
             jit_create: r.jit_create,
-            authoritative_domains: r.authoritative_domains,
-            default_location: r.default_location,
             admin_group: r.admin_group,
             attribute_profile: r.attribute_profile,
             attributes: r.attributes,
@@ -295,31 +321,58 @@ impl IdpSettings {
 impl TryFrom<RawConfig> for Config {
     type Error = String;
     fn try_from(r: RawConfig) -> Result<Self, String> {
+        if r.orgs.is_empty() {
+            return Err("no [[org]] configured".into());
+        }
         if r.idps.is_empty() {
             return Err("no [[idp]] configured".into());
         }
-        let names: Vec<&str> = r.locations.iter().map(|l| l.name.as_str()).collect();
-        for i in &r.idps {
-            if let Some(l) = &i.default_location
-                && !names.contains(&l.as_str())
+        let mut slugs = HashSet::new();
+        for o in &r.orgs {
+            if !slugs.insert(o.slug.as_str()) {
+                return Err(format!("org {:?} is configured twice", o.slug));
+            }
+            if o.locations.is_empty() {
+                return Err(format!("org {:?}: no locations", o.slug));
+            }
+            let mut names = HashSet::new();
+            for l in &o.locations {
+                if !names.insert(l.as_str()) {
+                    return Err(format!("org {:?}: location {l:?} listed twice", o.slug));
+                }
+            }
+            if let Some(d) = &o.default_location
+                && !names.contains(d.as_str())
             {
                 return Err(format!(
-                    "idp {:?}: default_location {l:?} is not a [[location]]",
-                    i.slug
+                    "org {:?}: default_location {d:?} is not one of its locations",
+                    o.slug
                 ));
             }
         }
-        // One domain, one authority: two IdPs vouching for one domain would
-        // let either take over the other's accounts.
-        let mut seen: HashMap<&Domain, &str> = HashMap::new();
+        if r.orgs.iter().filter(|o| o.adopt_default).count() > 1 {
+            return Err("adopt_default is set on more than one [[org]]".into());
+        }
         for i in &r.idps {
-            for d in &i.authoritative_domains {
-                if let Some(other) = seen.insert(d, i.slug.as_str())
-                    && other != i.slug
+            if !slugs.contains(i.org.as_str()) {
+                return Err(format!(
+                    "idp {:?}: org {:?} is not an [[org]]",
+                    i.slug, i.org
+                ));
+            }
+        }
+        // One domain, one organization: two vouching for one domain would
+        // let either take over the other's accounts. (The database's
+        // org_domains primary key says the same.)
+        let mut seen: HashMap<&Domain, &str> = HashMap::new();
+        for o in &r.orgs {
+            for d in &o.domains {
+                if let Some(other) = seen.insert(d, o.slug.as_str())
+                    && other != o.slug
                 {
                     return Err(format!(
-                        "domain \"{d}\" is authoritative for both {other:?} and {:?}",
-                        i.slug
+                        "domain \"{d}\" is verified for both {other:?} and {:?}",
+                        o.slug
                     ));
                 }
             }
@@ -327,13 +380,19 @@ impl TryFrom<RawConfig> for Config {
         Ok(Config {
             server: r.server,
             sp: r.sp,
-            locations: r.locations,
+            orgs: r.orgs,
             idps: r.idps,
         })
     }
 }
 
 impl Config {
+    /// The organization of a connection (an IdP slug).
+    pub fn org_of(&self, idp_slug: &str) -> Option<&OrgConfig> {
+        let idp = self.idps.iter().find(|i| i.slug == idp_slug)?;
+        self.orgs.iter().find(|o| o.slug == idp.org)
+    }
+
     /// The SP entity ID of the shared SP.
     pub fn sp_entity_id(&self) -> String {
         self.sp

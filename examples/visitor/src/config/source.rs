@@ -138,15 +138,17 @@ mod tests {
 public_url = "http://127.0.0.1:8080/"
 database = "data/v.sqlite3"
 
-[[location]]
-name = "HQ"
+[[org]]
+slug = "acme"
+name = "Acme"
+domains = ["Acme.TEST"]
+locations = ["HQ"]
 
 [[idp]]
 slug = "acme-corp"
+org = "acme"
 name = "Acme"
 metadata_file = "acme.xml"
-authoritative_domains = ["Acme.TEST"]
-default_location = "HQ"
 [idp.attributes]
 email = ["mail"]
 "#;
@@ -185,7 +187,9 @@ email = ["mail"]
         );
         let idp = &c.idps[0];
         assert_eq!(idp.metadata, MetadataSource::Url("https://idp/x".into()));
-        assert_eq!(idp.authoritative_domains[0].as_str(), "acme.test");
+        assert_eq!(c.orgs[0].domains[0].as_str(), "acme.test");
+        assert_eq!(c.orgs[0].default_location(), "HQ");
+        assert_eq!(c.org_of("acme-corp").map(|o| o.slug.as_str()), Some("acme"));
         assert_eq!(c.sp_entity_id(), "http://127.0.0.1:8080/saml/metadata");
         let names = idp.attribute_names();
         assert_eq!(names.email, vec!["mail".to_owned()]);
@@ -216,10 +220,18 @@ email = ["mail"]
         let cases = [
             (
                 MIN.replace(
-                    "default_location = \"HQ\"",
-                    "default_location = \"Nowhere\"",
+                    "locations = [\"HQ\"]",
+                    "locations = [\"HQ\"]\ndefault_location = \"Nowhere\"",
                 ),
-                "idp \"acme-corp\": default_location \"Nowhere\" is not a [[location]]",
+                "org \"acme\": default_location \"Nowhere\" is not one of its locations",
+            ),
+            (
+                MIN.replace("org = \"acme\"", "org = \"acne\""),
+                "idp \"acme-corp\": org \"acne\" is not an [[org]]",
+            ),
+            (
+                MIN.replace("locations = [\"HQ\"]", "locations = []"),
+                "org \"acme\": no locations",
             ),
             (
                 MIN.replace("Acme.TEST", "\u{430}cme.test"),
@@ -235,22 +247,19 @@ email = ["mail"]
                 "unknown variant `soap`, expected `redirect` or `post`",
             ),
             (
-                MIN.replace(
-                    "[[location]]",
-                    "[sp]\nsigning_key = \"k.pem\"\n[[location]]",
-                ),
+                MIN.replace("[[org]]", "[sp]\nsigning_key = \"k.pem\"\n[[org]]"),
                 "sp: set both signing_key and signing_cert, or neither",
             ),
             (
                 format!(
-                    "{MIN}\n[[idp]]\nslug = \"other\"\nname = \"O\"\nmetadata_xml = \"x\"\n\
-                     authoritative_domains = [\"acme.test\"]\n"
+                    "{MIN}\n[[org]]\nslug = \"other\"\nname = \"O\"\nlocations = [\"X\"]\n\
+                     domains = [\"acme.test\"]\n"
                 ),
-                "domain \"acme.test\" is authoritative for both \"acme-corp\" and \"other\"",
+                "domain \"acme.test\" is verified for both \"acme\" and \"other\"",
             ),
             (
                 "[server]\npublic_url = \"http://x\"\ndatabase = \":memory:\"\n".to_owned(),
-                "no [[idp]] configured",
+                "no [[org]] configured",
             ),
             (
                 MIN.replace("[server]", "[server]\nlog = \"info,x=[\""),
@@ -272,6 +281,12 @@ email = ["mail"]
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("visitor.toml");
         let c = Config::load(&path, &HashMap::new()).unwrap();
         assert_eq!(c.idps.len(), 2);
+        let orgs: Vec<_> = c
+            .orgs
+            .iter()
+            .map(|o| (o.slug.as_str(), o.domains[0].as_str()))
+            .collect();
+        assert_eq!(orgs, [("acme", "acme.test"), ("globex", "globex.test")]);
         assert!(c.sp.signing.as_ref().unwrap().key.exists());
         assert!(c.sp.encryption.as_ref().unwrap().key.exists());
     }

@@ -2,14 +2,15 @@
 //! new one may be made, and what the IdP may change in a profile.
 //!
 //! Pure decisions over what the store found; [`crate::signin`] runs them in
-//! one transaction. Account-takeover defences (against JIT-linking identity
-//! attacks): the link key is (IdP, NameID, format), never the email alone;
-//! an email links an existing account only when its domain is one the IdP is
-//! configured as authoritative for, compared exactly (no subdomains) on
-//! ASCII-lower-cased text; emails with anything but ASCII are refused (see
-//! [`email`]), so look-alikes cannot match; transient NameIDs are refused as
-//! keys; a domain another IdP is authoritative for cannot be used to create
-//! an account from this one.
+//! one transaction, inside the connection's organization (the store only
+//! ever shows it that organization's rows). Account-takeover defences
+//! (against JIT-linking identity attacks and account pre-hijacking): the
+//! link key is (IdP, NameID, format), never the email alone; an asserted
+//! email is adopted (at creation, at linking, at a profile refresh) only
+//! when its domain is one of the organization's verified domains, compared
+//! exactly (no subdomains) on ASCII-lower-cased text; emails with anything
+//! but ASCII are refused (see [`email`]), so look-alikes cannot match;
+//! transient NameIDs are refused as keys.
 
 pub mod asserted;
 pub mod attributes;
@@ -23,18 +24,17 @@ pub use refusal::LinkRefusal;
 
 use crate::store::{NewUser, User};
 
-/// The linking rules of one IdP.
+/// The linking rules of one connection (IdP) of an organization.
 #[derive(Debug, Clone, Default)]
 pub struct LinkPolicy {
     /// Create accounts at first sign-in.
     pub jit_create: bool,
-    /// Domains this IdP speaks for.
-    pub authoritative_domains: Vec<Domain>,
-    /// Domains other IdPs are authoritative for.
-    pub other_idps_domains: Vec<Domain>,
-    /// Default location of new accounts.
-    pub default_location: Option<String>,
-    /// Group whose members are admins.
+    /// The organization's verified email domains.
+    pub org_domains: Vec<Domain>,
+    /// Domains other organizations verified.
+    pub other_orgs_domains: Vec<Domain>,
+    /// Group whose members are admins (at the organization's default
+    /// location).
     pub admin_group: Option<String>,
 }
 
@@ -58,14 +58,15 @@ impl Role {
 }
 
 impl LinkPolicy {
-    /// Exact match; both sides are lower-cased ASCII ([`Domain`]).
-    pub fn is_authoritative(&self, domain: &Domain) -> bool {
-        self.authoritative_domains.contains(domain)
+    /// One of the organization's verified domains: exact match, both sides
+    /// lower-cased ASCII ([`Domain`]).
+    pub fn is_verified(&self, domain: &Domain) -> bool {
+        self.org_domains.contains(domain)
     }
 
-    /// Another IdP vouches for this domain.
-    pub fn claimed_by_other_idp(&self, domain: &Domain) -> bool {
-        self.other_idps_domains.contains(domain)
+    /// Another organization verified this domain.
+    pub fn claimed_by_other_org(&self, domain: &Domain) -> bool {
+        self.other_orgs_domains.contains(domain)
     }
 
     /// The role the groups give: admin for a member of the admin group
@@ -95,7 +96,7 @@ pub struct Found<'a> {
 pub enum Decision {
     /// Known (IdP, NameID): sign this user in and refresh the profile.
     SignIn(i64),
-    /// Link the identity to this existing user (authoritative domain).
+    /// Link the identity to this existing user (verified domain).
     Link(i64),
     /// Create this user and link the identity to it.
     Create(NewUser),
@@ -103,10 +104,10 @@ pub enum Decision {
 
 /// The rules, in this order:
 /// 1. a known (IdP, NameID, format) signs that user in;
-/// 2. else an existing user with the asserted email is linked, only if the
-///    email's domain is authoritative for this IdP;
-/// 3. else a new user is made, when JIT creation is on and the domain is not
-///    another IdP's;
+/// 2. else an existing user of the organization with the asserted email is
+///    linked, only if the email's domain is one the organization verified;
+/// 3. else a new user is made, when JIT creation is on and the domain is
+///    one the organization verified;
 /// 4. else refused. A deactivated user is refused at every step; transient
 ///    NameIDs change at every sign-in, so they are never a key.
 pub fn decide(
@@ -128,7 +129,7 @@ pub fn decide(
         .as_ref()
         .map_err(|p| LinkRefusal::UnusableEmail(*p))?;
     if let Some(user) = found.by_email {
-        if !policy.is_authoritative(&email.domain) {
+        if !policy.is_verified(&email.domain) {
             return Err(LinkRefusal::ForeignDomain);
         }
         if !user.active {
@@ -139,8 +140,11 @@ pub fn decide(
     if !policy.jit_create {
         return Err(LinkRefusal::NotProvisioned);
     }
-    if policy.claimed_by_other_idp(&email.domain) {
+    if policy.claimed_by_other_org(&email.domain) {
         return Err(LinkRefusal::DomainOfAnotherIdp);
+    }
+    if !policy.is_verified(&email.domain) {
+        return Err(LinkRefusal::UnverifiedDomain);
     }
     Ok(Decision::Create(NewUser {
         email: email.as_received.clone(),
@@ -148,7 +152,6 @@ pub fn decide(
         family_name: a.family_name.clone().unwrap_or_default(),
         display_name: a.display_name_or(&email.as_received),
         role: policy.role_for(&a.groups).as_str().to_owned(),
-        default_location: policy.default_location.clone(),
         source: "jit".into(),
         external_id: None,
     }))
@@ -163,9 +166,13 @@ pub struct ProfileUpdate {
     pub family_name: String,
     /// Display name, else "given family", else unchanged.
     pub display_name: String,
-    /// A new email, when the asserted one differs (the caller skips it when
-    /// another account has it).
+    /// A new email, when the asserted one differs and is in one of the
+    /// organization's verified domains (the caller skips it when another
+    /// account has it).
     pub email: Option<Email>,
+    /// An asserted email that differs but was not adopted: its domain is
+    /// not one the organization verified (for the log).
+    pub email_refused: Option<Email>,
     /// A new role at the default location: for just-in-time users, when an
     /// admin group is configured and membership changed.
     pub role: Option<Role>,
@@ -190,12 +197,20 @@ pub fn profile_update(user: &User, a: &Asserted, policy: &LinkPolicy) -> Profile
             (!full.is_empty()).then_some(full)
         })
         .unwrap_or_else(|| user.display_name.clone());
-    let email = a
+    let changed = a
         .email
         .as_ref()
         .ok()
         .filter(|e| e.normalized != user.email.to_ascii_lowercase())
         .cloned();
+    // An IdP may only move a person to an address its organization owns;
+    // anything else would let it claim another company's address for a
+    // later link (account pre-hijacking).
+    let (email, email_refused) = match changed {
+        Some(e) if policy.is_verified(&e.domain) => (Some(e), None),
+        Some(e) => (None, Some(e)),
+        None => (None, None),
+    };
     let role = (user.source == "jit" && policy.admin_group.is_some())
         .then(|| policy.role_for(&a.groups))
         .filter(|r| r.as_str() != user.role);
@@ -204,6 +219,7 @@ pub fn profile_update(user: &User, a: &Asserted, policy: &LinkPolicy) -> Profile
         family_name: family,
         display_name: display,
         email,
+        email_refused,
         role,
     }
 }
@@ -221,10 +237,9 @@ mod tests {
     fn policy() -> LinkPolicy {
         LinkPolicy {
             jit_create: true,
-            authoritative_domains: vec![domain("acme.test")],
-            other_idps_domains: vec![domain("globex.test")],
+            org_domains: vec![domain("acme.test")],
+            other_orgs_domains: vec![domain("globex.test")],
             admin_group: Some("visitor-admins".into()),
-            ..LinkPolicy::default()
         }
     }
 
@@ -258,6 +273,7 @@ mod tests {
             external_id: None,
             created_at: String::new(),
             last_login_at: None,
+            sessions_not_before: None,
         }
     }
 
@@ -269,10 +285,10 @@ mod tests {
     #[test]
     fn authority_is_exact() {
         let p = policy();
-        assert!(p.is_authoritative(&domain("acme.test")));
-        assert!(!p.is_authoritative(&domain("evil.acme.test")));
-        assert!(!p.is_authoritative(&domain("acme.test.evil")));
-        assert!(!p.is_authoritative(&domain("xacme.test")));
+        assert!(p.is_verified(&domain("acme.test")));
+        assert!(!p.is_verified(&domain("evil.acme.test")));
+        assert!(!p.is_verified(&domain("acme.test.evil")));
+        assert!(!p.is_verified(&domain("xacme.test")));
         assert_eq!(
             p.role_for(&["staff".into(), "/visitor-admins".into()]),
             Role::Admin
@@ -323,6 +339,8 @@ mod tests {
         assert_eq!(refused(&a, NONE, &closed), LinkRefusal::NotProvisioned);
         let globex = asserted(persistent, "gina@globex.test");
         assert_eq!(refused(&globex, NONE, &p), LinkRefusal::DomainOfAnotherIdp);
+        let unknown = asserted(persistent, "ann@elsewhere.test");
+        assert_eq!(refused(&unknown, NONE, &p), LinkRefusal::UnverifiedDomain);
     }
 
     #[test]
@@ -351,5 +369,25 @@ mod tests {
             ("Bob@Acme.test", "host")
         );
         assert_eq!(new.display_name, "Bob@Acme.test");
+    }
+
+    #[test]
+    fn refresh_adopts_only_a_verified_domain_email() {
+        let p = policy();
+        let u = user(7, true);
+        let persistent = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+        let moved = profile_update(&u, &asserted(persistent, "x2@acme.test"), &p);
+        assert_eq!(
+            moved.email.map(|e| e.normalized),
+            Some("x2@acme.test".into())
+        );
+        for foreign in ["ceo@globex.test", "ceo@elsewhere.test", "ceo@sub.acme.test"] {
+            let kept = profile_update(&u, &asserted(persistent, foreign), &p);
+            assert_eq!(kept.email, None, "{foreign}");
+            assert_eq!(
+                kept.email_refused.map(|e| e.normalized),
+                Some(foreign.into())
+            );
+        }
     }
 }

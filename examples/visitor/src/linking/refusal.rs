@@ -10,8 +10,8 @@ use super::email::EmailProblem;
 pub enum LinkRefusal {
     /// The account is deactivated.
     Deactivated,
-    /// An account with this email exists and this IdP is not authoritative
-    /// for its domain.
+    /// An account with this email exists in the organization and its domain
+    /// is not one the organization verified.
     ForeignDomain,
     /// No account, and JIT creation is off for this IdP.
     NotProvisioned,
@@ -19,8 +19,10 @@ pub enum LinkRefusal {
     UnusableEmail(EmailProblem),
     /// The NameID is transient.
     TransientNameId,
-    /// The email's domain belongs to another IdP.
+    /// The email's domain belongs to another organization.
     DomainOfAnotherIdp,
+    /// The email's domain is not one the organization verified.
+    UnverifiedDomain,
 }
 
 impl LinkRefusal {
@@ -81,6 +83,15 @@ impl LinkRefusal {
                 format!(
                     "Your email address belongs to a company that has its own sign-in here. \
                      Use that button instead of {company}."
+                ),
+            ),
+            LinkRefusal::UnverifiedDomain => (
+                "unverified_domain",
+                "Your email address is not your company's",
+                format!(
+                    "{company} sent an email address outside the domains your company has \
+                     verified with this visitor app, so no account can be made for it. Ask \
+                     your administrator to check your email address."
                 ),
             ),
         };

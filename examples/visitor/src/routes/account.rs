@@ -6,11 +6,10 @@ use actix_web::{HttpResponse, web};
 use samlsp_actix::{SignedIn, csrf_token, verify_csrf};
 use serde::Deserialize;
 
-use super::{AppError, CurrentUser, layout, see_other};
+use super::{AppError, CsrfOnly, CurrentUser, layout, see_other};
 use crate::app::AppState;
 use crate::linking::NAMEID_UNSPECIFIED;
 use crate::pages::{self, Button, Layout, Nav};
-use crate::store;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct IndexQuery {
@@ -60,7 +59,9 @@ pub(super) async fn me(
     let id = u.user.id;
     let (locations, identities) = state
         .store
-        .run(move |c| Ok((store::user_locations(c, id)?, store::identities_of(c, id)?)))
+        .scoped(&u.scope, move |s| {
+            Ok((s.user_locations(id)?, s.identities_of(id)?))
+        })
         .await?;
     let s = &u.signed_in;
     let format = s.name_id_format.as_deref().unwrap_or(NAMEID_UNSPECIFIED);
@@ -76,6 +77,7 @@ pub(super) async fn me(
     let page = pages::Me {
         layout: layout(&state, &u.user.display_name, Nav::Me, &u, &csrf),
         user: &u.user,
+        org: &u.org_name,
         locations: &locations,
         identities: &identities,
         attributes: current
@@ -84,12 +86,6 @@ pub(super) async fn me(
         idp_name: &idp_name,
     };
     Ok(pages::respond(StatusCode::OK, &page))
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: Option<String>,
 }
 
 pub(super) async fn logout(

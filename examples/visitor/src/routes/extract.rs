@@ -9,9 +9,9 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use samlsp_actix::SignedIn;
 
-use super::see_other;
+use super::{forbidden, see_other};
 use crate::app::AppState;
-use crate::store::{self, StoreError, User};
+use crate::store::{OrgScope, StoreError, User};
 
 /// An error page for faults (the reason goes to the log, not the page).
 #[derive(Debug)]
@@ -49,13 +49,26 @@ impl From<samlsp_actix::CsrfError> for AppError {
     }
 }
 
-/// The signed-in, active user. Anonymous visitors are sent to the sign-in
-/// page; a user deactivated meanwhile loses the session at the next request.
+/// The signed-in, active user, with the scope of their organization.
+/// Anonymous visitors are sent to the sign-in page; a user deactivated
+/// meanwhile (or whose sessions were ended) loses the session at the next
+/// request.
 pub struct CurrentUser {
     /// What the SAML sign-in put in the session.
     pub signed_in: SignedIn,
     /// The account, as stored now.
     pub user: User,
+    /// The user's organization: every query of the request goes through it.
+    pub scope: OrgScope,
+    /// The organization's name.
+    pub org_name: String,
+    /// Locations where the user is admin.
+    pub admin_at: Vec<i64>,
+    /// Admin at the organization's default location: administers the
+    /// organization (users, locations, grants at every location).
+    pub org_admin: bool,
+    /// Admin somewhere.
+    pub is_admin: bool,
     /// The session (CSRF tokens, sign-out).
     pub session: Session,
 }
@@ -64,8 +77,27 @@ impl std::fmt::Debug for CurrentUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CurrentUser")
             .field("user", &self.user.id)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
+}
+
+impl CurrentUser {
+    /// May administer `location`: an org admin, or admin there.
+    pub fn administers(&self, location: Option<i64>) -> bool {
+        self.org_admin || location.is_some_and(|l| self.admin_at.contains(&l))
+    }
+}
+
+/// Ends the session and sends the person to the sign-in page.
+fn ended(session: &Session, user_id: &str, why: &'static str) -> actix_web::Error {
+    tracing::info!(user_id = %user_id, reason = why, "session ended");
+    samlsp_actix::sign_out(session);
+    actix_web::error::InternalError::from_response(
+        "session ended",
+        see_other("/?notice=deactivated"),
+    )
+    .into()
 }
 
 impl FromRequest for CurrentUser {
@@ -79,33 +111,83 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let signed_in = signed?;
             let state = state.ok_or_else(|| AppError("no app state".into()))?;
-            let id: i64 = signed_in
-                .user_id
-                .parse()
-                .map_err(|_| AppError("bad user id".into()))?;
-            let user = state
+            // The session's connection names the organization; the user
+            // must be in it.
+            let Some(org) = state.org_of(&signed_in.idp_slug) else {
+                return Err(ended(
+                    &session,
+                    &signed_in.user_id,
+                    "connection no longer configured",
+                ));
+            };
+            let found = state
                 .store
-                .run(move |c| store::user_by_id(c, id))
+                .session(&signed_in, org)
                 .await
                 .map_err(AppError::from)?;
-            match user {
-                Some(u) if u.active => Ok(CurrentUser {
-                    signed_in,
-                    user: u,
-                    session,
-                }),
-                _ => {
-                    tracing::info!(
-                        user_id = id,
-                        "session of a deactivated or deleted user ended"
-                    );
-                    samlsp_actix::sign_out(&session);
-                    Err(actix_web::error::InternalError::from_response(
-                        "account deactivated",
-                        see_other("/?notice=deactivated"),
-                    )
-                    .into())
-                }
+            let Some((scope, user)) = found else {
+                return Err(ended(&session, &signed_in.user_id, "user gone"));
+            };
+            if !user.active {
+                return Err(ended(&session, &signed_in.user_id, "user deactivated"));
+            }
+            if user
+                .sessions_not_before
+                .is_some_and(|t| signed_in.signed_in_at <= t)
+            {
+                return Err(ended(
+                    &session,
+                    &signed_in.user_id,
+                    "sessions ended by an admin",
+                ));
+            }
+            let id = user.id;
+            let (org_info, roles, default) = state
+                .store
+                .scoped(&scope, move |s| {
+                    Ok((s.org()?, s.user_locations(id)?, s.default_location_id()?))
+                })
+                .await
+                .map_err(AppError::from)?;
+            let admin_at: Vec<i64> = roles
+                .iter()
+                .filter(|r| r.role == "admin")
+                .map(|r| r.location_id)
+                .collect();
+            Ok(CurrentUser {
+                signed_in,
+                org_admin: default.is_some_and(|d| admin_at.contains(&d)),
+                is_admin: !admin_at.is_empty(),
+                admin_at,
+                user,
+                scope,
+                org_name: org_info.name,
+                session,
+            })
+        })
+    }
+}
+
+/// A [`CurrentUser`] who is admin at one of the organization's locations;
+/// others get 403.
+#[derive(Debug)]
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequest for AdminUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let u = user.await?;
+            if u.is_admin {
+                Ok(AdminUser(u))
+            } else {
+                Err(
+                    actix_web::error::InternalError::from_response("admins only", forbidden())
+                        .into(),
+                )
             }
         })
     }

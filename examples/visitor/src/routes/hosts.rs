@@ -1,4 +1,4 @@
-//! The host directory.
+//! The host directory of the signed-in user's organization.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::{AppError, CurrentUser, layout};
 use crate::app::AppState;
 use crate::pages::{self, Nav};
-use crate::store;
 
 /// Longest search text kept: a name or an email fits; more is noise.
 const MAX_QUERY_CHARS: usize = 100;
@@ -31,7 +30,7 @@ pub(super) async fn hosts(
     let term = query.clone();
     let found = state
         .store
-        .run(move |c| store::search_hosts(c, &term, MAX_ROWS))
+        .scoped(&u.scope, move |s| s.hosts(&term, MAX_ROWS))
         .await?;
     let page = pages::Hosts {
         layout: layout(&state, "Hosts", Nav::Hosts, &u, &csrf),

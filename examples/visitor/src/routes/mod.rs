@@ -1,35 +1,175 @@
-//! The HTTP surface: [`configure`] mounts the SAML routes, the pages and
-//! forms, the stylesheet and the health check, the same way in `main` and
-//! in tests. Handlers are grouped by page: [`account`] (sign-in, me,
-//! sign-out), [`hosts`], [`visits`].
+//! The HTTP surface: [`configure`] mounts the SAML routes and every route
+//! of [`routes`], the same way in `main` and in tests. Handlers are grouped
+//! by page: [`account`] (sign-in, me, sign-out), [`hosts`], [`visits`],
+//! [`admin`].
+//!
+//! [`routes`] is the one table of the app's routes: each says who may use
+//! it ([`Access`]) and which organization object its `{id}` and form
+//! fields name ([`Object`]), so the isolation tests walk the same table
+//! the server mounts and a new route cannot skip them. Handlers reach data
+//! only through [`crate::store::Scoped`] (the signed-in user's
+//! organization): another organization's object is "not found" (404, the
+//! same page as an ID that never existed).
 
 mod account;
+mod admin;
 mod extract;
 mod hosts;
 mod visits;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 
-pub use extract::{AppError, CurrentUser};
+pub use extract::{AdminUser, AppError, CurrentUser};
 
 use crate::app::AppState;
 use crate::pages::{Layout, Nav, Viewer};
 
-/// Mounts the app: SAML routes, pages, forms, static CSS, health.
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (no organization data).
+    Public,
+    /// A signed-in, active user of an organization.
+    Member,
+    /// A user who is admin at one of the organization's locations (finer
+    /// checks in the handler).
+    Admin,
+}
+
+/// An organization object a path `{id}` or a form field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// A user.
+    User,
+    /// A location.
+    Location,
+    /// A visit.
+    Visit,
+}
+
+/// One route of the app.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, with `{id}` for an object.
+    pub path: &'static str,
+    /// Who may use it.
+    pub access: Access,
+    /// What `{id}` names.
+    pub id: Option<Object>,
+    /// Form fields that name objects.
+    pub form_refs: &'static [(&'static str, Object)],
+    /// A valid form (POST), `{today}` standing for today's date; the CSRF
+    /// token and `form_refs` fields are added.
+    pub sample_form: &'static str,
+    handler: fn() -> actix_web::Route,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: fn() -> actix_web::Route,
+) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        id: None,
+        form_refs: &[],
+        sample_form: "",
+        handler,
+    }
+}
+
+impl Route {
+    fn id(mut self, o: Object) -> Self {
+        self.id = Some(o);
+        self
+    }
+    fn form(mut self, sample: &'static str, refs: &'static [(&'static str, Object)]) -> Self {
+        self.sample_form = sample;
+        self.form_refs = refs;
+        self
+    }
+}
+
+/// Every route of the app besides the SAML ones (`/saml/…`, `/t/<slug>/saml/…`,
+/// mounted by the library, which hold no organization data).
+pub fn routes() -> Vec<Route> {
+    use Access::{Admin, Member, Public};
+    use Object::{Location, User, Visit};
+    let get = || Method::GET;
+    let post = || Method::POST;
+    vec![
+        route(get(), "/", Public, || web::route().to(account::index)),
+        route(get(), "/static/app.css", Public, || web::route().to(css)),
+        route(get(), "/healthz", Public, || web::route().to(health)),
+        route(post(), "/logout", Public, || {
+            web::route().to(account::logout)
+        }),
+        route(get(), "/me", Member, || web::route().to(account::me)),
+        route(get(), "/hosts", Member, || web::route().to(hosts::hosts)),
+        route(get(), "/visits", Member, || web::route().to(visits::page)),
+        route(post(), "/visits", Member, || {
+            web::route().to(visits::register)
+        })
+        .form(
+            "visitor_name=Vera+Visitor&visitor_email=vera%40visitor.test&date={today}",
+            &[("host_id", User)],
+        ),
+        route(get(), "/visits/{id}", Member, || {
+            web::route().to(visits::show)
+        })
+        .id(Visit),
+        route(post(), "/visits/{id}/cancel", Member, || {
+            web::route().to(visits::cancel)
+        })
+        .id(Visit),
+        route(get(), "/admin", Admin, || web::route().to(admin::settings)),
+        route(get(), "/admin/locations", Admin, || {
+            web::route().to(admin::locations)
+        }),
+        route(post(), "/admin/locations", Admin, || {
+            web::route().to(admin::add_location)
+        })
+        .form("name=New+Wing", &[]),
+        route(get(), "/admin/users", Admin, || {
+            web::route().to(admin::users)
+        }),
+        route(get(), "/admin/users/{id}", Admin, || {
+            web::route().to(admin::user)
+        })
+        .id(User),
+        route(post(), "/admin/users/{id}/active", Admin, || {
+            web::route().to(admin::set_active)
+        })
+        .id(User)
+        .form("active=0", &[]),
+        route(post(), "/admin/users/{id}/default-location", Admin, || {
+            web::route().to(admin::set_default_location)
+        })
+        .id(User)
+        .form("", &[("location_id", Location)]),
+        route(post(), "/admin/users/{id}/role", Admin, || {
+            web::route().to(admin::set_role)
+        })
+        .id(User)
+        .form("role=admin", &[("location_id", Location)]),
+    ]
+}
+
+/// Mounts the app: SAML routes, then [`routes`].
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let saml = state.saml.clone();
         cfg.app_data(web::Data::new(state))
-            .configure(samlsp_actix::configure(saml))
-            .route("/", web::get().to(account::index))
-            .route("/me", web::get().to(account::me))
-            .route("/logout", web::post().to(account::logout))
-            .route("/hosts", web::get().to(hosts::hosts))
-            .route("/visits", web::get().to(visits::page))
-            .route("/visits", web::post().to(visits::register))
-            .route("/static/app.css", web::get().to(css))
-            .route("/healthz", web::get().to(health));
+            .configure(samlsp_actix::configure(saml));
+        for r in routes() {
+            cfg.route(r.path, (r.handler)().method(r.method));
+        }
     }
 }
 
@@ -47,9 +187,18 @@ fn layout<'a>(
         nav,
         viewer: Some(Viewer {
             name: &u.user.display_name,
+            org: &u.org_name,
+            admin: u.is_admin,
             csrf,
         }),
     }
+}
+
+/// A form with only the CSRF token.
+#[derive(Debug, serde::Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: Option<String>,
 }
 
 /// A 303 to `location`.
@@ -57,6 +206,31 @@ fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
+}
+
+/// The one "not found" page: for an ID that never existed and for another
+/// organization's object alike, so neither can be told from the other.
+fn not_found() -> HttpResponse {
+    samlsp_actix::html::page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "<p>There is nothing here.</p><p><a href=\"/me\">Your page</a></p>",
+    )
+}
+
+/// A signed-in user without the role a page needs.
+fn forbidden() -> HttpResponse {
+    samlsp_actix::html::page(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "<p>Your role does not allow this. Ask an administrator of your organization.</p>\
+         <p><a href=\"/me\">Your page</a></p>",
+    )
+}
+
+/// An object ID from the path; `None` (answer 404) when not a number.
+fn path_id(p: &str) -> Option<i64> {
+    p.parse().ok().filter(|id| *id > 0)
 }
 
 async fn css() -> HttpResponse {

@@ -1,4 +1,6 @@
-//! Pre-registering visitors, and the list of those expected.
+//! Pre-registering visitors, the list of those expected, one visit, and
+//! cancelling (the host, whoever registered it, or an admin of its
+//! location).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -6,10 +8,10 @@ use chrono::NaiveDate;
 use samlsp_actix::{csrf_token, verify_csrf};
 use serde::Deserialize;
 
-use super::{AppError, CurrentUser, layout, see_other};
+use super::{AppError, CsrfOnly, CurrentUser, forbidden, layout, not_found, path_id, see_other};
 use crate::app::AppState;
 use crate::pages::{self, Nav, VisitForm};
-use crate::store::{self, NewVisit};
+use crate::store::NewVisit;
 
 /// Longest stay ahead a visit can be registered for: a year, leap day
 /// included.
@@ -70,11 +72,8 @@ async fn render(
     let today = state.now().date_naive();
     let (hosts, expected) = state
         .store
-        .run(move |c| {
-            Ok((
-                store::search_hosts(c, "", MAX_HOSTS)?,
-                store::expected_visits(c, today)?,
-            ))
+        .scoped(&u.scope, move |s| {
+            Ok((s.hosts("", MAX_HOSTS)?, s.expected_visits(today)?))
         })
         .await?;
     let today = day(today);
@@ -153,7 +152,7 @@ pub(super) async fn register(
             let now = state.now();
             let inserted = state
                 .store
-                .run(move |c| store::insert_visit(c, &visit, now))
+                .scoped(&u.scope, move |s| s.insert_visit(&visit, now))
                 .await
                 .map_err(AppError::from)?;
             if inserted.is_some() {
@@ -168,4 +167,61 @@ pub(super) async fn register(
         }
     };
     Ok(render(&state, &u, StatusCode::BAD_REQUEST, &f, &errors, None).await?)
+}
+
+pub(super) async fn show(
+    state: web::Data<AppState>,
+    u: CurrentUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(id) = path_id(&id) else {
+        return Ok(not_found());
+    };
+    let Some(visit) = state.store.scoped(&u.scope, move |s| s.visit(id)).await? else {
+        return Ok(not_found());
+    };
+    let csrf = csrf_token(&u.session)?;
+    let page = pages::VisitPage {
+        layout: layout(&state, "Visit", Nav::Visits, &u, &csrf),
+        csrf: &csrf,
+        may_cancel: may_cancel(&u, &visit) && visit.cancelled_at.is_none(),
+        visit: &visit,
+    };
+    Ok(pages::respond(StatusCode::OK, &page))
+}
+
+/// The host, whoever registered the visit, or an admin of its location.
+fn may_cancel(u: &CurrentUser, v: &crate::store::Visit) -> bool {
+    v.host_user_id == u.user.id || v.registered_by == u.user.id || u.administers(v.location_id)
+}
+
+pub(super) async fn cancel(
+    state: web::Data<AppState>,
+    u: CurrentUser,
+    id: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, actix_web::Error> {
+    verify_csrf(&u.session, form.csrf_token.as_deref())?;
+    let Some(id) = path_id(&id) else {
+        return Ok(not_found());
+    };
+    let Some(visit) = state
+        .store
+        .scoped(&u.scope, move |s| s.visit(id))
+        .await
+        .map_err(AppError::from)?
+    else {
+        return Ok(not_found());
+    };
+    if !may_cancel(&u, &visit) {
+        return Ok(forbidden());
+    }
+    let now = state.now();
+    state
+        .store
+        .scoped(&u.scope, move |s| s.cancel_visit(id, now))
+        .await
+        .map_err(AppError::from)?;
+    tracing::info!(visit_id = id, by = u.user.id, "visit cancelled");
+    Ok(see_other(&format!("/visits/{id}")))
 }

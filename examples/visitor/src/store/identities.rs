@@ -1,10 +1,11 @@
 //! Linked identities: a person at an IdP, keyed by (IdP entity ID, NameID,
-//! NameID format), and what their last sign-in said.
+//! NameID format) within the organization of the connection, and what
+//! their last sign-in said.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{StoreError, ts};
+use super::{Scoped, StoreError, ts};
 
 /// The key of a person at an IdP (SAML Core 2.0 §8.3.7: a persistent
 /// NameID is unique per IdP and format, not across IdPs).
@@ -52,69 +53,75 @@ fn identity_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Identity> {
 const IDENTITY_COLUMNS: &str =
     "user_id, idp_entity_id, name_id, name_id_format, created_at, last_login_at, last_attributes";
 
-/// The identity with this key.
-pub fn identity(conn: &Connection, key: &IdentityKey) -> Result<Option<Identity>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {IDENTITY_COLUMNS} FROM identities \
-                 WHERE idp_entity_id = ?1 AND name_id = ?2 AND name_id_format = ?3"
-            ),
-            params![key.idp_entity_id, key.name_id, key.name_id_format],
-            identity_row,
-        )
-        .optional()?)
-}
+impl Scoped<'_> {
+    /// The identity with this key in the organization.
+    pub fn identity(&self, key: &IdentityKey) -> Result<Option<Identity>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND \
+                     idp_entity_id = ?2 AND name_id = ?3 AND name_id_format = ?4"
+                ),
+                params![self.org, key.idp_entity_id, key.name_id, key.name_id_format],
+                identity_row,
+            )
+            .optional()?)
+    }
 
-/// All identities of a user.
-pub fn identities_of(conn: &Connection, user_id: i64) -> Result<Vec<Identity>, StoreError> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = ?1 ORDER BY created_at, id"
-    ))?;
-    let rows = st.query_map([user_id], identity_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
+    /// All identities of a user of the organization.
+    pub fn identities_of(&self, user_id: i64) -> Result<Vec<Identity>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND user_id = ?2 \
+             ORDER BY created_at, id"
+        ))?;
+        let rows = st.query_map(params![self.org, user_id], identity_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 
-/// Links an identity to a user.
-pub fn insert_identity(
-    conn: &Connection,
-    user_id: i64,
-    key: &IdentityKey,
-    attributes_json: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO identities (user_id, idp_entity_id, name_id, name_id_format, created_at, \
-         last_login_at, last_attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-        params![
-            user_id,
-            key.idp_entity_id,
-            key.name_id,
-            key.name_id_format,
-            ts(now),
-            attributes_json
-        ],
-    )?;
-    Ok(())
-}
+    /// Links an identity to a user of the organization.
+    pub fn insert_identity(
+        &self,
+        user_id: i64,
+        key: &IdentityKey,
+        attributes_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO identities (org_id, user_id, idp_entity_id, name_id, name_id_format, \
+             created_at, last_login_at, last_attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+            params![
+                self.org,
+                user_id,
+                key.idp_entity_id,
+                key.name_id,
+                key.name_id_format,
+                ts(now),
+                attributes_json
+            ],
+        )?;
+        Ok(())
+    }
 
-/// Records a sign-in with an identity: its time and attributes.
-pub fn touch_identity(
-    conn: &Connection,
-    key: &IdentityKey,
-    attributes_json: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE identities SET last_login_at = ?4, last_attributes = ?5 \
-         WHERE idp_entity_id = ?1 AND name_id = ?2 AND name_id_format = ?3",
-        params![
-            key.idp_entity_id,
-            key.name_id,
-            key.name_id_format,
-            ts(now),
-            attributes_json
-        ],
-    )?;
-    Ok(())
+    /// Records a sign-in with an identity: its time and attributes.
+    pub fn touch_identity(
+        &self,
+        key: &IdentityKey,
+        attributes_json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE identities SET last_login_at = ?5, last_attributes = ?6 WHERE org_id = ?1 \
+             AND idp_entity_id = ?2 AND name_id = ?3 AND name_id_format = ?4",
+            params![
+                self.org,
+                key.idp_entity_id,
+                key.name_id,
+                key.name_id_format,
+                ts(now),
+                attributes_json
+            ],
+        )?;
+        Ok(())
+    }
 }

@@ -1,9 +1,33 @@
-//! The SQLite store: one connection, the schema's migrations, and plain
-//! queries by area ([`users`], [`identities`], [`visits`]). No rules live
-//! here: which account a sign-in belongs to is decided in
-//! [`crate::linking`].
+//! The SQLite store: one connection, the schema's migrations, and the one
+//! API every request goes through.
+//!
+//! # Every query scoped, in one place
+//! Organizations are tenants. Their rows (users, identities, locations,
+//! visits, settings) are reachable only through [`Scoped`], a connection
+//! bound to one organization, and a [`Scoped`] is only made from an
+//! [`OrgScope`], which only two things can produce:
+//! - [`Store::session`]: the user of a signed-in session (and the session's
+//!   connection must belong to that user's organization);
+//! - [`Store::login_scope`]: a verified SAML login
+//!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
+//!   verification), scoped to its connection's organization.
+//!
+//! Every method of [`Scoped`] adds `org_id = <its organization>` itself, so
+//! a handler cannot forget it: an object of another organization is simply
+//! not found (the handler answers 404, as for an ID that never existed),
+//! and lists never hold another organization's rows. The schema backs this
+//! up: composite foreign keys `(org_id, id)` refuse a visit whose host, or a
+//! user whose default location, is in another organization.
+//!
+//! [`Store::sync_orgs`] writes the configured organizations (operator
+//! input, not a request); [`Store::unscoped`] is for tests and is a
+//! disallowed method for clippy everywhere else.
+//!
+//! No rules live here: which account a sign-in belongs to is decided in
+//! [`crate::linking`], who may do what in [`crate::routes`].
 
 pub mod identities;
+pub mod orgs;
 pub mod users;
 pub mod visits;
 
@@ -11,22 +35,23 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
+use samlsp_actix::{SignedIn, VerifiedLogin};
 
-pub use identities::{
-    Identity, IdentityKey, identities_of, identity, insert_identity, touch_identity,
-};
-pub use users::{
-    NewUser, User, ensure_locations, insert_user, locations, set_active, set_email, set_last_login,
-    set_role, update_names, user_by_email, user_by_id, user_locations,
-};
-pub use visits::{ExpectedVisit, Host, NewVisit, expected_visits, insert_visit, search_hosts};
+pub use identities::{Identity, IdentityKey};
+pub use orgs::{Location, OrgInfo};
+pub use users::{LocationRole, NewUser, User};
+pub use visits::{Host, NewVisit, Visit};
 
 /// The schema, in order. `PRAGMA user_version` counts those applied, as it
 /// did before this crate managed them, so existing databases carry on.
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+    ])
+});
 
 /// A database failure (a fault, not a decision).
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +74,28 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// Proof that the caller acts within one organization: made only from a
+/// signed-in session ([`Store::session`]) or a verified login
+/// ([`Store::login_scope`]); the field is private, so nothing else can
+/// name an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgScope {
+    org: i64,
+}
+
+/// A connection (in a transaction) bound to one organization: the only way
+/// to read or write organization data.
+pub struct Scoped<'c> {
+    conn: &'c Connection,
+    org: i64,
+}
+
+impl std::fmt::Debug for Scoped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped").field("org", &self.org).finish()
+    }
+}
+
 /// Timestamps are stored as RFC 3339 text, UTC, whole seconds.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -68,7 +115,6 @@ impl Store {
             c.pragma_update(None, "journal_mode", "WAL")?;
             c
         };
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
         Ok(Store {
@@ -76,16 +122,101 @@ impl Store {
         })
     }
 
-    /// Runs `f` on the connection, on the calling thread.
-    pub fn with<T>(
+    /// The scope of a signed-in session, with its user as stored now
+    /// (active or not: the caller decides). `None` when the user is gone,
+    /// or is not in `org_slug`, the organization of the connection the
+    /// session was made with.
+    pub async fn session(
+        &self,
+        signed_in: &SignedIn,
+        org_slug: &str,
+    ) -> Result<Option<(OrgScope, User)>, StoreError> {
+        let Ok(id) = signed_in.user_id.parse::<i64>() else {
+            return Ok(None);
+        };
+        let slug = org_slug.to_owned();
+        self.blocking(move |c| {
+            let Some(org) = org_id(c, &slug)? else {
+                return Ok(None);
+            };
+            let s = Scoped { conn: c, org };
+            Ok(s.user(id)?.map(|u| (OrgScope { org }, u)))
+        })
+        .await
+    }
+
+    /// The scope of a verified login: its connection's organization,
+    /// `org_slug` (`None` when not in the database).
+    pub async fn login_scope(
+        &self,
+        _login: &VerifiedLogin,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        let slug = org_slug.to_owned();
+        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
+            .await
+    }
+
+    /// Runs `f` within `scope`, in one transaction (committed when `f`
+    /// returns `Ok`), on actix's blocking pool.
+    pub async fn scoped<T: Send + 'static>(
+        &self,
+        scope: &OrgScope,
+        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let org = scope.org;
+        self.blocking(move |c| {
+            let tx = c.transaction()?;
+            let out = f(&Scoped { conn: &tx, org })?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Writes the configured organizations: names, verified domains (the
+    /// configuration is their only source), locations and default
+    /// locations. An org with `adopt_default` takes over the `default`
+    /// organization the migration made, when it does not exist yet.
+    pub fn sync_orgs(
+        &self,
+        orgs: &[crate::config::OrgConfig],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        orgs::sync(&tx, orgs, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` on the raw connection, outside any organization: for tests
+    /// and operator tools only (clippy's `disallowed-methods` elsewhere).
+    pub fn unscoped<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         f(&mut self.lock())
     }
 
-    /// Runs `f` on actix's blocking pool (for handlers).
-    pub async fn run<T: Send + 'static>(
+    /// Runs `f` within the organization `slug` (tests and operator tools;
+    /// clippy's `disallowed-methods` elsewhere). `None` when no such org.
+    pub fn unscoped_in<T>(
+        &self,
+        slug: &str,
+        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let Some(org) = org_id(&tx, slug)? else {
+            return Ok(None);
+        };
+        let out = f(&Scoped { conn: &tx, org })?;
+        tx.commit()?;
+        Ok(Some(out))
+    }
+
+    async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -104,11 +235,24 @@ impl Store {
     }
 }
 
-/// Applies the migrations not yet applied.
+fn org_id(c: &Connection, slug: &str) -> Result<Option<i64>, StoreError> {
+    Ok(c.query_row(
+        "SELECT id FROM organizations WHERE slug = ?1",
+        params![slug],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+/// Applies the migrations not yet applied, with foreign keys off while
+/// tables are rebuilt (each migration that rebuilds checks them before it
+/// commits), then on.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     let before = MIGRATIONS.current_version(conn)?;
     MIGRATIONS.to_latest(conn)?;
     let after = MIGRATIONS.current_version(conn)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     if before != after {
         tracing::info!(from = %before, to = %after, "database migrated");
     }
@@ -116,35 +260,4 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn migrations_are_valid_and_apply_once() {
-        MIGRATIONS.validate().unwrap();
-        let mut c = Connection::open_in_memory().unwrap();
-        migrate(&mut c).unwrap();
-        migrate(&mut c).unwrap();
-        let v: i64 = c
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, 1);
-    }
-
-    #[test]
-    fn a_database_made_before_the_migration_crate_is_kept() {
-        // What the hand-written runner left: the schema and user_version 1.
-        let mut c = Connection::open_in_memory().unwrap();
-        c.execute_batch(include_str!("../../migrations/0001_init.sql"))
-            .unwrap();
-        c.pragma_update(None, "user_version", 1).unwrap();
-        c.execute(
-            "INSERT INTO locations (name, created_at) VALUES ('HQ', '2026-01-01T00:00:00Z')",
-            [],
-        )
-        .unwrap();
-        migrate(&mut c).unwrap();
-        assert_eq!(locations(&c).unwrap(), vec![(1, "HQ".to_owned())]);
-    }
-}
+mod tests;

@@ -1,9 +1,10 @@
-//! Users, their locations, and the profile changes a sign-in makes.
+//! Users of an organization, their locations and roles, and the profile
+//! changes a sign-in makes.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{StoreError, ts};
+use super::{Scoped, StoreError, ts};
 
 /// A user row, with the default location's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +33,13 @@ pub struct User {
     pub created_at: String,
     /// RFC 3339.
     pub last_login_at: Option<String>,
+    /// Sessions started at or before this time (Unix seconds) are over.
+    pub sessions_not_before: Option<i64>,
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.given_name, u.family_name, u.display_name, u.role, \
-     u.active, l.name, u.source, u.external_id, u.created_at, u.last_login_at";
+     u.active, l.name, u.source, u.external_id, u.created_at, u.last_login_at, \
+     u.sessions_not_before";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -51,60 +55,11 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         external_id: r.get(9)?,
         created_at: r.get(10)?,
         last_login_at: r.get(11)?,
+        sessions_not_before: r.get(12)?,
     })
 }
 
-/// A user by ID.
-pub fn user_by_id(conn: &Connection, id: i64) -> Result<Option<User>, StoreError> {
-    user_where(conn, "u.id = ?1", id)
-}
-
-/// A user by normalized email.
-pub fn user_by_email(conn: &Connection, normalized: &str) -> Result<Option<User>, StoreError> {
-    user_where(conn, "u.email_normalized = ?1", normalized)
-}
-
-/// The one user matching `condition` (a trusted SQL fragment with `?1`).
-fn user_where(
-    conn: &Connection,
-    condition: &str,
-    param: impl rusqlite::ToSql,
-) -> Result<Option<User>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-                 ON l.id = u.default_location_id WHERE {condition}"
-            ),
-            [param],
-            user_row,
-        )
-        .optional()?)
-}
-
-/// Creates the configured locations that do not exist yet.
-pub fn ensure_locations(
-    conn: &Connection,
-    names: &[String],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for n in names {
-        conn.execute(
-            "INSERT INTO locations (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![n, ts(now)],
-        )?;
-    }
-    Ok(())
-}
-
-/// All locations, by name.
-pub fn locations(conn: &Connection) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut st = conn.prepare("SELECT id, name FROM locations ORDER BY name")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// A user created by hand (or by a SCIM push later).
+/// A user created by hand, just in time, or by a SCIM push later.
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// Email as received.
@@ -117,206 +72,233 @@ pub struct NewUser {
     pub display_name: String,
     /// `host` or `admin` (at the default location).
     pub role: String,
-    /// Default location's name.
-    pub default_location: Option<String>,
     /// `jit`, `manual` or `scim`.
     pub source: String,
     /// ID at the provisioning source.
     pub external_id: Option<String>,
 }
 
-fn location_id(conn: &Connection, name: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row("SELECT id FROM locations WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?)
+/// A user's access at one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRole {
+    /// Location ID.
+    pub location_id: i64,
+    /// Location name.
+    pub location: String,
+    /// `host` or `admin`.
+    pub role: String,
 }
 
-/// Inserts a user with access to every location (admin at the default one
-/// when `role` is admin). The email must already be normalized-valid.
-pub fn insert_user(conn: &Connection, u: &NewUser, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let default_id = match &u.default_location {
-        Some(n) => location_id(conn, n)?,
-        None => None,
-    };
-    conn.execute(
-        "INSERT INTO users (email, email_normalized, given_name, family_name, display_name, \
-         role, active, default_location_id, source, external_id, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, ?10, ?10)",
-        params![
-            u.email,
-            u.email.to_ascii_lowercase(),
-            u.given_name,
-            u.family_name,
-            u.display_name,
-            u.role,
-            default_id,
-            u.source,
-            u.external_id,
-            ts(now)
-        ],
-    )?;
-    let id = conn.last_insert_rowid();
-    // Seeds: new users get access to all locations; the admin role applies
-    // at the default location only.
-    for (loc, _) in locations(conn)? {
-        let role = if Some(loc) == default_id {
-            u.role.as_str()
-        } else {
-            "host"
-        };
-        conn.execute(
-            "INSERT INTO user_locations (user_id, location_id, role) VALUES (?1, ?2, ?3)",
-            params![id, loc, role],
+impl Scoped<'_> {
+    /// The one user matching `condition` (a trusted SQL fragment with `?2`).
+    fn user_where(
+        &self,
+        condition: &str,
+        param: impl rusqlite::ToSql,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
+                     ON l.id = u.default_location_id WHERE u.org_id = ?1 AND {condition}"
+                ),
+                params![self.org, param],
+                user_row,
+            )
+            .optional()?)
+    }
+
+    /// A user of the organization, by ID.
+    pub fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        self.user_where("u.id = ?2", id)
+    }
+
+    /// A user of the organization, by normalized email.
+    pub fn user_by_email(&self, normalized: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("u.email_normalized = ?2", normalized)
+    }
+
+    /// Every user of the organization, by name.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
+             ON l.id = u.default_location_id WHERE u.org_id = ?1 \
+             ORDER BY u.display_name COLLATE NOCASE, u.id"
+        ))?;
+        let rows = st.query_map([self.org], user_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Inserts a user at the organization's default location (admin there
+    /// when `role` is admin), host at its other locations.
+    pub fn insert_user(&self, u: &NewUser, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let default_id = self.default_location_id()?;
+        self.conn.execute(
+            "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, \
+             display_name, role, active, default_location_id, source, external_id, created_at, \
+             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11)",
+            params![
+                self.org,
+                u.email,
+                u.email.to_ascii_lowercase(),
+                u.given_name,
+                u.family_name,
+                u.display_name,
+                u.role,
+                default_id,
+                u.source,
+                u.external_id,
+                ts(now)
+            ],
         )?;
-    }
-    Ok(id)
-}
-
-/// Activates or deactivates a user.
-pub fn set_active(conn: &Connection, user_id: i64, active: bool) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE users SET active = ?2 WHERE id = ?1",
-        params![user_id, i64::from(active)],
-    )?;
-    Ok(())
-}
-
-/// Location access of a user: (location, role).
-pub fn user_locations(
-    conn: &Connection,
-    user_id: i64,
-) -> Result<Vec<(String, String)>, StoreError> {
-    let mut st = conn.prepare(
-        "SELECT l.name, ul.role FROM user_locations ul JOIN locations l ON l.id = ul.location_id \
-         WHERE ul.user_id = ?1 ORDER BY l.name",
-    )?;
-    let rows = st.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Sets the names and the last sign-in.
-pub fn update_names(
-    conn: &Connection,
-    user_id: i64,
-    given: &str,
-    family: &str,
-    display: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE users SET given_name = ?2, family_name = ?3, display_name = ?4, \
-         updated_at = ?5, last_login_at = ?5 WHERE id = ?1",
-        params![user_id, given, family, display, ts(now)],
-    )?;
-    Ok(())
-}
-
-/// Sets the last sign-in.
-pub fn set_last_login(
-    conn: &Connection,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-        params![user_id, ts(now)],
-    )?;
-    Ok(())
-}
-
-/// Sets the email (as received) and its normalized form.
-pub fn set_email(
-    conn: &Connection,
-    user_id: i64,
-    as_received: &str,
-    normalized: &str,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE users SET email = ?2, email_normalized = ?3 WHERE id = ?1",
-        params![user_id, as_received, normalized],
-    )?;
-    Ok(())
-}
-
-/// Sets the role, and the role at the default location.
-pub fn set_role(conn: &Connection, user_id: i64, role: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE users SET role = ?2 WHERE id = ?1",
-        params![user_id, role],
-    )?;
-    conn.execute(
-        "UPDATE user_locations SET role = ?2 WHERE user_id = ?1 AND location_id = \
-         (SELECT default_location_id FROM users WHERE id = ?1)",
-        params![user_id, role],
-    )?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use std::path::Path;
-
-    use super::*;
-    use crate::store::{Store, search_hosts};
-
-    #[test]
-    fn email_unique_case_insensitively() {
-        let s = Store::open(Path::new(":memory:")).unwrap();
-        let now = Utc::now();
-        let u = |e: &str| NewUser {
-            email: e.into(),
-            given_name: String::new(),
-            family_name: String::new(),
-            display_name: e.into(),
-            role: "host".into(),
-            default_location: None,
-            source: "manual".into(),
-            external_id: None,
-        };
-        s.with(|c| insert_user(c, &u("Ann@Example.test"), now))
-            .unwrap();
-        assert!(
-            s.with(|c| insert_user(c, &u("ann@example.TEST"), now))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn like_wildcards_are_literal() {
-        let s = Store::open(Path::new(":memory:")).unwrap();
-        let now = Utc::now();
-        for name in ["100% Ann", "Bob_x", "Carl"] {
-            s.with(|c| {
-                insert_user(
-                    c,
-                    &NewUser {
-                        email: format!("{}@x.test", name.len()),
-                        given_name: String::new(),
-                        family_name: String::new(),
-                        display_name: name.into(),
-                        role: "host".into(),
-                        default_location: None,
-                        source: "manual".into(),
-                        external_id: None,
-                    },
-                    now,
-                )
-            })
-            .unwrap();
+        let id = self.conn.last_insert_rowid();
+        // Seeds: the admin group makes admins at the default location,
+        // hosts elsewhere; an org admin grants more.
+        for loc in self.locations()? {
+            let role = if Some(loc.id) == default_id {
+                u.role.as_str()
+            } else {
+                "host"
+            };
+            self.conn.execute(
+                "INSERT INTO user_locations (org_id, user_id, location_id, role) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![self.org, id, loc.id, role],
+            )?;
         }
-        let names = |q: &str| {
-            s.with(|c| search_hosts(c, q, 10))
-                .unwrap()
-                .into_iter()
-                .map(|h| h.display_name)
-                .collect::<Vec<_>>()
+        Ok(id)
+    }
+
+    /// Activates or deactivates a user; deactivating ends every session
+    /// started until `now`. False when no such user.
+    pub fn set_active(
+        &self,
+        user_id: i64,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = if active {
+            self.conn.execute(
+                "UPDATE users SET active = 1, updated_at = ?3 WHERE org_id = ?1 AND id = ?2",
+                params![self.org, user_id, ts(now)],
+            )?
+        } else {
+            self.conn.execute(
+                "UPDATE users SET active = 0, sessions_not_before = ?4, updated_at = ?3 \
+                 WHERE org_id = ?1 AND id = ?2",
+                params![self.org, user_id, ts(now), now.timestamp()],
+            )?
         };
-        assert_eq!(names("%"), vec!["100% Ann"]);
-        assert_eq!(names("_"), vec!["Bob_x"]);
-        assert_eq!(names("carl"), vec!["Carl"]);
-        assert_eq!(names("").len(), 3);
+        Ok(n == 1)
+    }
+
+    /// Sets a user's default location. False when the user or the location
+    /// is not the organization's.
+    pub fn set_default_location(&self, user_id: i64, location_id: i64) -> Result<bool, StoreError> {
+        if self.location(location_id)?.is_none() {
+            return Ok(false);
+        }
+        let n = self.conn.execute(
+            "UPDATE users SET default_location_id = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![self.org, user_id, location_id],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Sets a user's role at a location (granting access there). False when
+    /// the user or the location is not the organization's.
+    pub fn set_location_role(
+        &self,
+        user_id: i64,
+        location_id: i64,
+        role: &str,
+    ) -> Result<bool, StoreError> {
+        if self.user(user_id)?.is_none() || self.location(location_id)?.is_none() {
+            return Ok(false);
+        }
+        self.conn.execute(
+            "INSERT INTO user_locations (org_id, user_id, location_id, role) \
+             VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (user_id, location_id) DO UPDATE SET role = excluded.role",
+            params![self.org, user_id, location_id, role],
+        )?;
+        self.conn.execute(
+            "UPDATE users SET role = ?3 WHERE org_id = ?1 AND id = ?2 \
+             AND default_location_id = ?4",
+            params![self.org, user_id, role, location_id],
+        )?;
+        Ok(true)
+    }
+
+    /// Location access of a user, by location name.
+    pub fn user_locations(&self, user_id: i64) -> Result<Vec<LocationRole>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT l.id, l.name, ul.role FROM user_locations ul \
+             JOIN locations l ON l.id = ul.location_id AND l.org_id = ul.org_id \
+             WHERE ul.org_id = ?1 AND ul.user_id = ?2 ORDER BY l.name, l.id",
+        )?;
+        let rows = st.query_map(params![self.org, user_id], |r| {
+            Ok(LocationRole {
+                location_id: r.get(0)?,
+                location: r.get(1)?,
+                role: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets the names and the last sign-in.
+    pub fn update_names(
+        &self,
+        user_id: i64,
+        given: &str,
+        family: &str,
+        display: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE users SET given_name = ?3, family_name = ?4, display_name = ?5, \
+             updated_at = ?6, last_login_at = ?6 WHERE org_id = ?1 AND id = ?2",
+            params![self.org, user_id, given, family, display, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the last sign-in.
+    pub fn set_last_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE users SET last_login_at = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![self.org, user_id, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the email (as received) and its normalized form.
+    pub fn set_email(
+        &self,
+        user_id: i64,
+        as_received: &str,
+        normalized: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE users SET email = ?3, email_normalized = ?4 WHERE org_id = ?1 AND id = ?2",
+            params![self.org, user_id, as_received, normalized],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the role at the user's default location.
+    pub fn set_role(&self, user_id: i64, role: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE users SET role = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![self.org, user_id, role],
+        )?;
+        self.conn.execute(
+            "UPDATE user_locations SET role = ?3 WHERE org_id = ?1 AND user_id = ?2 AND \
+             location_id = (SELECT default_location_id FROM users WHERE org_id = ?1 AND id = ?2)",
+            params![self.org, user_id, role],
+        )?;
+        Ok(())
     }
 }

@@ -1,9 +1,9 @@
-//! The host directory and visits.
+//! The host directory and visits of an organization.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::{StoreError, ts};
+use super::{Scoped, StoreError, ts};
 
 /// A row of the host directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,37 +18,6 @@ pub struct Host {
     pub default_location: Option<String>,
     /// `host` or `admin` (at the default location).
     pub role: String,
-}
-
-/// Active users matching `query` (name or email, case-insensitive), by name.
-pub fn search_hosts(conn: &Connection, query: &str, limit: i64) -> Result<Vec<Host>, StoreError> {
-    let escaped: String = query
-        .trim()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    let pattern = format!("%{escaped}%");
-    let mut st = conn.prepare(
-        "SELECT u.id, u.display_name, u.email, l.name, u.role FROM users u \
-         LEFT JOIN locations l ON l.id = u.default_location_id \
-         WHERE u.active = 1 AND (u.display_name LIKE ?1 ESCAPE '\\' \
-         OR u.email LIKE ?1 ESCAPE '\\' OR u.given_name LIKE ?1 ESCAPE '\\' \
-         OR u.family_name LIKE ?1 ESCAPE '\\') \
-         ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?2",
-    )?;
-    let rows = st.query_map(params![pattern, limit], |r| {
-        Ok(Host {
-            id: r.get(0)?,
-            display_name: r.get(1)?,
-            email: r.get(2)?,
-            default_location: r.get(3)?,
-            role: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A visit to register.
@@ -66,73 +35,154 @@ pub struct NewVisit {
     pub registered_by: i64,
 }
 
-/// Registers a visit at the host's default location. `None` when the host
-/// is not an active user.
-pub fn insert_visit(
-    conn: &Connection,
-    v: &NewVisit,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, StoreError> {
-    let host: Option<(bool, Option<i64>)> = conn
-        .query_row(
-            "SELECT active, default_location_id FROM users WHERE id = ?1",
-            [v.host_user_id],
-            |r| Ok((r.get::<_, i64>(0)? == 1, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((true, location)) = host else {
-        return Ok(None);
-    };
-    conn.execute(
-        "INSERT INTO visits (visitor_name, visitor_email, host_user_id, location_id, expected_on, \
-         registered_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            v.visitor_name,
-            v.visitor_email,
-            v.host_user_id,
-            location,
-            v.expected_on.format("%Y-%m-%d").to_string(),
-            v.registered_by,
-            ts(now)
-        ],
-    )?;
-    Ok(Some(conn.last_insert_rowid()))
-}
-
-/// An expected visit.
+/// A visit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpectedVisit {
+pub struct Visit {
+    /// Row ID.
+    pub id: i64,
     /// Visitor's name.
     pub visitor_name: String,
     /// Visitor's email.
     pub visitor_email: String,
+    /// The host.
+    pub host_user_id: i64,
     /// The host's display name.
     pub host_name: String,
+    /// Who registered it.
+    pub registered_by: i64,
+    /// Location.
+    pub location_id: Option<i64>,
     /// Location name.
     pub location: Option<String>,
     /// Day of the visit, `YYYY-MM-DD`.
     pub expected_on: String,
+    /// RFC 3339, when cancelled.
+    pub cancelled_at: Option<String>,
 }
 
-/// Visits expected on or after `from`, by date then visitor.
-pub fn expected_visits(
-    conn: &Connection,
-    from: chrono::NaiveDate,
-) -> Result<Vec<ExpectedVisit>, StoreError> {
-    let mut st = conn.prepare(
-        "SELECT v.visitor_name, v.visitor_email, u.display_name, l.name, v.expected_on \
-         FROM visits v JOIN users u ON u.id = v.host_user_id \
-         LEFT JOIN locations l ON l.id = v.location_id \
-         WHERE v.expected_on >= ?1 ORDER BY v.expected_on, v.visitor_name COLLATE NOCASE LIMIT 500",
-    )?;
-    let rows = st.query_map([from.format("%Y-%m-%d").to_string()], |r| {
-        Ok(ExpectedVisit {
-            visitor_name: r.get(0)?,
-            visitor_email: r.get(1)?,
-            host_name: r.get(2)?,
-            location: r.get(3)?,
-            expected_on: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+const VISIT_COLUMNS: &str = "v.id, v.visitor_name, v.visitor_email, v.host_user_id, \
+     u.display_name, v.registered_by, v.location_id, l.name, v.expected_on, v.cancelled_at";
+
+fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: r.get(0)?,
+        visitor_name: r.get(1)?,
+        visitor_email: r.get(2)?,
+        host_user_id: r.get(3)?,
+        host_name: r.get(4)?,
+        registered_by: r.get(5)?,
+        location_id: r.get(6)?,
+        location: r.get(7)?,
+        expected_on: r.get(8)?,
+        cancelled_at: r.get(9)?,
+    })
+}
+
+const VISIT_FROM: &str = "FROM visits v JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
+     LEFT JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id";
+
+impl Scoped<'_> {
+    /// Active users of the organization matching `query` (name or email,
+    /// case-insensitive), by name.
+    pub fn hosts(&self, query: &str, limit: i64) -> Result<Vec<Host>, StoreError> {
+        let escaped: String = query
+            .trim()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let mut st = self.conn.prepare(
+            "SELECT u.id, u.display_name, u.email, l.name, u.role FROM users u \
+             LEFT JOIN locations l ON l.id = u.default_location_id \
+             WHERE u.org_id = ?1 AND u.active = 1 AND (u.display_name LIKE ?2 ESCAPE '\\' \
+             OR u.email LIKE ?2 ESCAPE '\\' OR u.given_name LIKE ?2 ESCAPE '\\' \
+             OR u.family_name LIKE ?2 ESCAPE '\\') \
+             ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![self.org, pattern, limit], |r| {
+            Ok(Host {
+                id: r.get(0)?,
+                display_name: r.get(1)?,
+                email: r.get(2)?,
+                default_location: r.get(3)?,
+                role: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Registers a visit at the host's default location. `None` when the
+    /// host is not an active user of the organization.
+    pub fn insert_visit(
+        &self,
+        v: &NewVisit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let host: Option<(bool, Option<i64>)> = self
+            .conn
+            .query_row(
+                "SELECT active, default_location_id FROM users WHERE org_id = ?1 AND id = ?2",
+                params![self.org, v.host_user_id],
+                |r| Ok((r.get::<_, i64>(0)? == 1, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((true, location)) = host else {
+            return Ok(None);
+        };
+        self.conn.execute(
+            "INSERT INTO visits (org_id, visitor_name, visitor_email, host_user_id, location_id, \
+             expected_on, registered_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                self.org,
+                v.visitor_name,
+                v.visitor_email,
+                v.host_user_id,
+                location,
+                v.expected_on.format("%Y-%m-%d").to_string(),
+                v.registered_by,
+                ts(now)
+            ],
+        )?;
+        Ok(Some(self.conn.last_insert_rowid()))
+    }
+
+    /// Visits not cancelled expected on or after `from`, by date then
+    /// visitor.
+    pub fn expected_visits(&self, from: chrono::NaiveDate) -> Result<Vec<Visit>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on >= ?2 \
+             AND v.cancelled_at IS NULL \
+             ORDER BY v.expected_on, v.visitor_name COLLATE NOCASE, v.id LIMIT 500"
+        ))?;
+        let rows = st.query_map(
+            params![self.org, from.format("%Y-%m-%d").to_string()],
+            visit_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A visit of the organization.
+    pub fn visit(&self, id: i64) -> Result<Option<Visit>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.id = ?2"),
+                params![self.org, id],
+                visit_row,
+            )
+            .optional()?)
+    }
+
+    /// Cancels a visit of the organization. False when no such visit.
+    pub fn cancel_visit(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE visits SET cancelled_at = coalesce(cancelled_at, ?3) \
+             WHERE org_id = ?1 AND id = ?2",
+            params![self.org, id, ts(now)],
+        )?;
+        Ok(n == 1)
+    }
 }

@@ -10,7 +10,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    clippy::panic
+    clippy::panic,
+    clippy::disallowed_methods
 )]
 
 #[path = "../../../../crates/samlsp-actix/tests/common/mod.rs"]
@@ -53,37 +54,45 @@ title = "Visitors"
 signing_key = "{signing_key}"
 signing_cert = "{signing_cert}"
 
-[[location]]
-name = "{ACME_HQ}"
-[[location]]
-name = "{GLOBEX_CAMPUS}"
+[[org]]
+slug = "acme"
+name = "Acme Corp"
+domains = ["acme.test"]
+locations = ["{ACME_HQ}"]
+[[org]]
+slug = "globex"
+name = "Globex Corporation"
+domains = ["globex.test"]
+locations = ["{GLOBEX_CAMPUS}"]
+[[org]]
+slug = "initech"
+name = "Initech"
+domains = ["initech.test"]
+locations = ["Initech Office"]
 
 [[idp]]
 slug = "acme"
+org = "acme"
 name = "Acme Corp"
 metadata_xml = '''{acme}'''
 binding = "redirect"
-authoritative_domains = ["acme.test"]
-default_location = "{ACME_HQ}"
 admin_group = "visitor-admins"
 
 [[idp]]
 slug = "globex"
+org = "globex"
 name = "Globex"
 metadata_xml = '''{globex}'''
 binding = "post"
 allow_idp_initiated = true
-authoritative_domains = ["globex.test"]
-default_location = "{GLOBEX_CAMPUS}"
 admin_group = "visitor-admins"
 
 [[idp]]
 slug = "initech"
+org = "initech"
 name = "Initech"
 metadata_xml = '''{initech}'''
 jit_create = false
-authoritative_domains = ["initech.test"]
-default_location = "{ACME_HQ}"
 "#,
         acme = TestIdp::acme().metadata_xml(None),
         globex = TestIdp::globex().metadata_xml(None),
@@ -223,39 +232,59 @@ async fn assert_refused(res: ServiceResponse, log: &LogCapture, code: &str, titl
 fn user_count(state: &AppState) -> i64 {
     state
         .store
-        .with(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
         .unwrap()
 }
 
-fn manual_user(state: &AppState, email: &str, name: &str, location: &str) -> i64 {
+/// Runs `f` in the organization `org` (test set-up and inspection).
+fn in_org<T>(
+    state: &AppState,
+    org: &str,
+    f: impl FnOnce(&store::Scoped<'_>) -> Result<T, store::StoreError>,
+) -> T {
     state
         .store
-        .with(|c| {
-            store::insert_user(
-                c,
-                &NewUser {
-                    email: email.into(),
-                    given_name: String::new(),
-                    family_name: String::new(),
-                    display_name: name.into(),
-                    role: "host".into(),
-                    default_location: Some(location.into()),
-                    source: "manual".into(),
-                    external_id: None,
-                },
-                Utc::now(),
-            )
-        })
+        .unscoped_in(org, f)
         .unwrap()
+        .expect("no such org")
 }
 
+fn manual_user(state: &AppState, org: &str, email: &str, name: &str) -> i64 {
+    in_org(state, org, |s| {
+        s.insert_user(
+            &NewUser {
+                email: email.into(),
+                given_name: String::new(),
+                family_name: String::new(),
+                display_name: name.into(),
+                role: "host".into(),
+                source: "manual".into(),
+                external_id: None,
+            },
+            Utc::now(),
+        )
+    })
+}
+
+/// The one user with this email, whatever their organization.
 fn user_by_email(state: &AppState, email: &str) -> store::User {
-    state
+    let org: String = state
         .store
-        .with(|c| store::user_by_email(c, email))
-        .unwrap()
-        .unwrap_or_else(|| panic!("no user {email}"))
+        .unscoped(|c| {
+            Ok(c.query_row(
+                "SELECT o.slug FROM users u JOIN organizations o ON o.id = u.org_id \
+                 WHERE u.email_normalized = ?1",
+                [email.to_ascii_lowercase()],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap_or_else(|e| panic!("no user {email}: {e}"));
+    in_org(state, &org, |s| {
+        s.user_by_email(&email.to_ascii_lowercase())
+    })
+    .unwrap_or_else(|| panic!("no user {email}"))
 }
 
+mod isolation;
 mod pages;
 mod signin;

@@ -39,22 +39,16 @@ async fn sp_initiated_sign_in_creates_users_just_in_time() {
     assert_eq!(alice.display_name, "Alice Tester");
     assert_eq!(alice.default_location.as_deref(), Some(ACME_HQ));
     assert!(alice.active && alice.last_login_at.is_some());
-    let locations = state
-        .store
-        .with(|c| store::user_locations(c, alice.id))
-        .unwrap();
+    let locations: Vec<_> = in_org(&state, "acme", |s| s.user_locations(alice.id))
+        .into_iter()
+        .map(|l| (l.location, l.role))
+        .collect();
     assert_eq!(
         locations,
-        vec![
-            (ACME_HQ.to_owned(), "admin".to_owned()),
-            (GLOBEX_CAMPUS.to_owned(), "host".to_owned())
-        ],
-        "access to all locations, admin only at the default one"
+        vec![(ACME_HQ.to_owned(), "admin".to_owned())],
+        "access to the organization's locations only, admin at the default one"
     );
-    let ids = state
-        .store
-        .with(|c| store::identities_of(c, alice.id))
-        .unwrap();
+    let ids = in_org(&state, "acme", |s| s.identities_of(alice.id));
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].idp_entity_id, acme.entity_id);
     assert_eq!(ids[0].name_id, "A-alice");
@@ -132,7 +126,7 @@ async fn idp_initiated_sign_in_from_an_idp_that_allows_it() {
 #[actix_web::test]
 async fn jit_links_an_existing_account_by_authoritative_domain() {
     let (state, app) = demo!();
-    let id = manual_user(&state, "Alice@Acme.test", "Alice (manual)", ACME_HQ);
+    let id = manual_user(&state, "acme", "Alice@Acme.test", "Alice (manual)");
 
     // Case differs in the assertion; the domain is Acme's.
     let cookie = signed_in(
@@ -143,16 +137,12 @@ async fn jit_links_an_existing_account_by_authoritative_domain() {
     )
     .await;
     assert_eq!(user_count(&state), 1, "linked, not created");
-    let ids = state.store.with(|c| store::identities_of(c, id)).unwrap();
+    let ids = in_org(&state, "acme", |s| s.identities_of(id));
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].name_id, "A-777");
     let me = body_of(get(&app, "/me", Some(&cookie)).await).await;
     assert!(me.contains("Alice Linked"), "profile refreshed: {me}");
-    let u = state
-        .store
-        .with(|c| store::user_by_id(c, id))
-        .unwrap()
-        .unwrap();
+    let u = in_org(&state, "acme", |s| s.user(id)).unwrap();
     assert_eq!(u.source, "manual");
     assert_eq!(
         u.role, "host",
@@ -167,11 +157,7 @@ async fn jit_links_an_existing_account_by_authoritative_domain() {
         person("A-777", "alice.new@acme.test", "Alice", "Renamed", &[]),
     )
     .await;
-    let u = state
-        .store
-        .with(|c| store::user_by_id(c, id))
-        .unwrap()
-        .unwrap();
+    let u = in_org(&state, "acme", |s| s.user(id)).unwrap();
     assert_eq!(u.display_name, "Alice Renamed");
     assert_eq!(u.email, "alice.new@acme.test");
     assert_eq!(user_count(&state), 1);
@@ -182,9 +168,10 @@ async fn linking_refused_for_a_foreign_domain_and_look_alikes() {
     let log = LogCapture::default();
     let _g = log.install();
     let (state, app) = demo!();
-    let dana = manual_user(&state, "dana@acme.test", "Dana", ACME_HQ);
+    let dana = manual_user(&state, "acme", "dana@acme.test", "Dana");
 
-    // Globex vouches for dana@acme.test: not its domain.
+    // Globex vouches for dana@acme.test: not its organization's domain, and
+    // Acme's people are not Globex's to link.
     let res = sign_in(
         &app,
         "globex",
@@ -199,19 +186,9 @@ async fn linking_refused_for_a_foreign_domain_and_look_alikes() {
         None,
     )
     .await;
-    assert_refused(res, &log, "foreign_domain", "This account cannot be linked").await;
-    assert!(
-        state
-            .store
-            .with(|c| store::identities_of(c, dana))
-            .unwrap()
-            .is_empty()
-    );
-    let u = state
-        .store
-        .with(|c| store::user_by_id(c, dana))
-        .unwrap()
-        .unwrap();
+    assert_refused(res, &log, "domain_of_another_idp", "Use your own company").await;
+    assert!(in_org(&state, "acme", |s| s.identities_of(dana)).is_empty());
+    let u = in_org(&state, "acme", |s| s.user(dana)).unwrap();
     assert_eq!(u.display_name, "Dana", "profile untouched");
 
     // A Cyrillic "а" in the domain never matches acme.test.
@@ -237,7 +214,7 @@ async fn linking_refused_for_a_foreign_domain_and_look_alikes() {
     assert_refused(res, &log, "domain_of_another_idp", "Use your own company").await;
 
     // A subdomain is not the domain.
-    manual_user(&state, "sub@eu.acme.test", "Sub", ACME_HQ);
+    manual_user(&state, "acme", "sub@eu.acme.test", "Sub");
     let res = sign_in(
         &app,
         "acme",
@@ -266,8 +243,8 @@ async fn no_account_when_jit_creation_is_off() {
     assert_refused(res, &log, "not_provisioned", "No account for you yet").await;
     assert_eq!(user_count(&state), 0);
 
-    // An account made by hand is linked (Initech is authoritative).
-    manual_user(&state, "peter@initech.test", "Peter", ACME_HQ);
+    // An account made by hand is linked (initech.test is Initech's).
+    manual_user(&state, "initech", "peter@initech.test", "Peter");
     signed_in(
         &app,
         "initech",
@@ -286,10 +263,9 @@ async fn deactivated_user_refused_and_session_ended() {
     let spec = || person("A-carol", "carol@acme.test", "Carol", "C", &[]);
     let cookie = signed_in(&app, "acme", &acme, spec()).await;
     let carol = user_by_email(&state, "carol@acme.test");
-    state
-        .store
-        .with(|c| store::set_active(c, carol.id, false))
-        .unwrap();
+    in_org(&state, "acme", |s| {
+        s.set_active(carol.id, false, Utc::now())
+    });
 
     // Known identity, deactivated.
     let res = sign_in(&app, "acme", &acme, spec(), None).await;
@@ -313,7 +289,7 @@ async fn deactivated_user_refused_and_session_ended() {
     let res = get(&app, "/me", Some(&cookie)).await;
     assert_eq!(location(&res), "/?return_to=%2Fme", "session gone");
     // Deactivated users are not hosts.
-    manual_user(&state, "zed@acme.test", "Zed", ACME_HQ);
+    manual_user(&state, "acme", "zed@acme.test", "Zed");
     let z = signed_in(
         &app,
         "acme",
@@ -366,9 +342,6 @@ async fn role_follows_the_admin_group_for_jit_users() {
     let u = user_by_email(&state, "r@acme.test");
     assert_eq!(u.role, "host");
     assert_eq!(u.display_name, "R Two");
-    let locations = state
-        .store
-        .with(|c| store::user_locations(c, u.id))
-        .unwrap();
-    assert!(locations.iter().all(|(_, r)| r == "host"), "{locations:?}");
+    let locations = in_org(&state, "acme", |s| s.user_locations(u.id));
+    assert!(locations.iter().all(|l| l.role == "host"), "{locations:?}");
 }

@@ -1,0 +1,468 @@
+//! Organizations are tenants: generated from the app's route table
+//! ([`samlsp_visitor::routes::routes`], the one `configure` mounts), every
+//! route is called by a user of each organization with the other's users,
+//! locations and visits, and answers exactly as for an ID that never
+//! existed, shows none of the other's rows, and changes none. Then the
+//! account pre-hijack, and the roles.
+
+use actix_web::http::Method;
+use samlsp_visitor::routes::{Access, Object, routes};
+
+use super::*;
+
+/// An ID no object has.
+const NEVER: i64 = 987_654;
+
+/// One organization's people and objects, as the tests see them.
+struct Org {
+    slug: &'static str,
+    admin_cookie: String,
+    csrf: String,
+    user: i64,
+    location: i64,
+    visit: i64,
+    /// Text only this organization's pages may show.
+    markers: Vec<&'static str>,
+}
+
+impl Org {
+    fn id(&self, o: Object) -> i64 {
+        match o {
+            Object::User => self.user,
+            Object::Location => self.location,
+            Object::Visit => self.visit,
+        }
+    }
+}
+
+/// Every row of an organization, as text (to prove nothing changed).
+fn org_rows(state: &AppState, slug: &str) -> String {
+    state
+        .store
+        .unscoped(|c| {
+            let org: i64 = c.query_row(
+                "SELECT id FROM organizations WHERE slug = ?1",
+                [slug],
+                |r| r.get(0),
+            )?;
+            let mut out = String::new();
+            for t in [
+                "users",
+                "locations",
+                "user_locations",
+                "identities",
+                "visits",
+            ] {
+                let mut st = c.prepare(&format!(
+                    "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
+                ))?;
+                let n = st.column_count();
+                let mut rows = st.query([org])?;
+                while let Some(r) = rows.next()? {
+                    for i in 0..n {
+                        out.push_str(&format!("{:?}|", r.get_ref(i)?));
+                    }
+                    out.push('\n');
+                }
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
+
+/// Signs in an admin, a host and a visit of an organization.
+async fn set_up<S>(app: &S, state: &AppState, acme: bool) -> Org
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (slug, idp, admin, host, visitor, markers) = if acme {
+        let a = person(
+            "A-alice",
+            "alice@acme.test",
+            "Alice",
+            "Acme",
+            &["visitor-admins"],
+        );
+        let b = person("A-bob", "bob@acme.test", "Bob", "Acme", &[]);
+        (
+            "acme",
+            TestIdp::acme(),
+            a,
+            b,
+            "Ada Acmevisitor",
+            vec![
+                "Alice Acme",
+                "alice@acme.test",
+                "Bob Acme",
+                "bob@acme.test",
+                ACME_HQ,
+                "Ada Acmevisitor",
+            ],
+        )
+    } else {
+        let a = person(
+            "G-gina",
+            "gina@globex.test",
+            "Gina",
+            "Globex",
+            &["visitor-admins"],
+        );
+        let b = person("G-hank", "hank@globex.test", "Hank", "Globex", &[]);
+        (
+            "globex",
+            TestIdp::globex(),
+            a,
+            b,
+            "Gus Globexvisitor",
+            vec![
+                "Gina Globex",
+                "gina@globex.test",
+                "Hank Globex",
+                "hank@globex.test",
+                GLOBEX_CAMPUS,
+                "Gus Globexvisitor",
+            ],
+        )
+    };
+    let admin_cookie = signed_in(app, slug, &idp, admin).await;
+    signed_in(app, slug, &idp, host).await;
+    let csrf = csrf_of(&body_of(get(app, "/me", Some(&admin_cookie)).await).await);
+    let user = user_by_email(
+        state,
+        if acme {
+            "bob@acme.test"
+        } else {
+            "hank@globex.test"
+        },
+    )
+    .id;
+    let form = format!(
+        "csrf_token={csrf}&visitor_name={}&visitor_email=v%40visitor.test&host_id={user}&date={}",
+        visitor.replace(' ', "+"),
+        Utc::now().date_naive()
+    );
+    let res = post(app, "/visits", form, Some(&admin_cookie)).await;
+    assert_eq!(res.status(), 303, "visit registered");
+    let (location, visit) = in_org(state, slug, |s| {
+        Ok((
+            s.locations()?[0].id,
+            s.expected_visits(Utc::now().date_naive())?[0].id,
+        ))
+    });
+    Org {
+        slug,
+        admin_cookie,
+        csrf,
+        user,
+        location,
+        visit,
+        markers,
+    }
+}
+
+/// Calls `route` as `me`, `{id}` and the form's object fields naming
+/// `target`'s objects (or `me`'s own for the slots not under test).
+async fn call<S>(
+    app: &S,
+    r: &samlsp_visitor::routes::Route,
+    me: &Org,
+    ids: &dyn Fn(Object, bool) -> i64,
+    test_path: bool,
+) -> (u16, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let path = match r.id {
+        Some(o) => r.path.replace("{id}", &ids(o, test_path).to_string()),
+        None => r.path.to_owned(),
+    };
+    let res = if r.method == Method::GET {
+        get(app, &path, Some(&me.admin_cookie)).await
+    } else {
+        let mut form = format!("csrf_token={}", me.csrf);
+        if !r.sample_form.is_empty() {
+            form.push('&');
+            form.push_str(
+                &r.sample_form
+                    .replace("{today}", &Utc::now().date_naive().to_string()),
+            );
+        }
+        for (field, o) in r.form_refs {
+            form.push_str(&format!("&{field}={}", ids(*o, !test_path)));
+        }
+        post(app, &path, form, Some(&me.admin_cookie)).await
+    };
+    let status = res.status().as_u16();
+    (status, body_of(res).await)
+}
+
+#[actix_web::test]
+async fn no_route_reaches_another_organization() {
+    let (state, app) = demo!();
+    let acme = set_up(&app, &state, true).await;
+    let globex = set_up(&app, &state, false).await;
+    let table = routes();
+    let mut exercised = 0;
+    for (me, other) in [(&acme, &globex), (&globex, &acme)] {
+        let before = org_rows(&state, other.slug);
+        for r in &table {
+            let where_ = format!("{} {} as {}", r.method, r.path, me.slug);
+            assert_eq!(
+                r.path.contains("{id}"),
+                r.id.is_some(),
+                "{where_}: {{id}} without its object"
+            );
+            let mut bodies = Vec::new();
+            match r.access {
+                Access::Public => {
+                    // No organization data, signed in or not.
+                    if r.method == Method::GET {
+                        let res = get(&app, r.path, Some(&me.admin_cookie)).await;
+                        bodies.push(body_of(res).await);
+                    }
+                }
+                Access::Member | Access::Admin => {
+                    if r.id.is_none() && r.form_refs.is_empty() {
+                        // A list, or a form that names no object.
+                        let (_, body) = call(&app, r, me, &|o, _| me.id(o), true).await;
+                        bodies.push(body);
+                    }
+                    // Each slot that names an object: the other org's
+                    // object answers exactly like one that never existed.
+                    for test_path in [true, false] {
+                        if (test_path && r.id.is_none()) || (!test_path && r.form_refs.is_empty()) {
+                            continue;
+                        }
+                        let foreign = call(
+                            &app,
+                            r,
+                            me,
+                            &|o, slot| if slot { other.id(o) } else { me.id(o) },
+                            test_path,
+                        )
+                        .await;
+                        let never = call(
+                            &app,
+                            r,
+                            me,
+                            &|o, slot| if slot { NEVER } else { me.id(o) },
+                            test_path,
+                        )
+                        .await;
+                        assert_eq!(
+                            foreign.0, never.0,
+                            "{where_}: status tells existence (path slot: {test_path})"
+                        );
+                        assert_eq!(foreign.1, never.1, "{where_}: page tells existence");
+                        assert!(
+                            foreign.0 == 404 || foreign.0 == 400,
+                            "{where_}: another organization's object answered {}",
+                            foreign.0
+                        );
+                        bodies.push(foreign.1);
+                    }
+                }
+            }
+            for b in &bodies {
+                for m in &other.markers {
+                    assert!(!b.contains(m), "{where_}: shows {m:?} of {}", other.slug);
+                }
+            }
+            exercised += 1;
+        }
+        assert_eq!(
+            org_rows(&state, other.slug),
+            before,
+            "{} changed {}'s rows",
+            me.slug,
+            other.slug
+        );
+    }
+    assert_eq!(exercised, 2 * table.len());
+    // And each sees their own: the lists are not empty by accident.
+    for me in [&acme, &globex] {
+        for page in ["/hosts", "/visits", "/admin/users", "/admin/locations"] {
+            let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
+            assert!(
+                body.contains(me.markers[2]) || body.contains(me.markers[4]),
+                "{page} of {}: {body}",
+                me.slug
+            );
+        }
+    }
+}
+
+/// The pre-hijack: a Globex person's IdP sends an Acme address at a later
+/// sign-in; it is not adopted, and Acme's real owner of that address gets
+/// their own account at their first sign-in.
+#[actix_web::test]
+async fn pre_hijack_by_a_foreign_email_at_refresh_fails() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let (state, app) = demo!();
+    let globex = TestIdp::globex();
+    signed_in(
+        &app,
+        "globex",
+        &globex,
+        person("G-x", "x@globex.test", "Xavier", "G", &[]),
+    )
+    .await;
+    signed_in(
+        &app,
+        "globex",
+        &globex,
+        person("G-x", "ceo@acme.test", "Xavier", "G", &[]),
+    )
+    .await;
+    let x = user_by_email(&state, "x@globex.test");
+    assert_eq!(x.email, "x@globex.test", "foreign-domain email not adopted");
+    assert!(
+        log.lines()
+            .iter()
+            .any(|l| l.contains("verified domains; email kept"))
+    );
+
+    let ceo = signed_in(
+        &app,
+        "acme",
+        &TestIdp::acme(),
+        person("A-ceo", "ceo@acme.test", "Cee", "Eo", &[]),
+    )
+    .await;
+    let me = body_of(get(&app, "/me", Some(&ceo)).await).await;
+    assert!(me.contains("Cee Eo") && me.contains("Acme Corp"), "{me}");
+    let owner = user_by_email(&state, "ceo@acme.test");
+    assert_ne!(owner.id, x.id);
+    assert_eq!(in_org(&state, "globex", |s| s.identities_of(x.id)).len(), 1);
+    assert_eq!(
+        in_org(&state, "acme", |s| s.identities_of(owner.id)).len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn hosts_cannot_administer_nor_act_on_others_visits() {
+    let (state, app) = demo!();
+    let acme = set_up(&app, &state, true).await; // Alice (admin) registered a visit for Bob
+    let alice = user_by_email(&state, "alice@acme.test").id;
+    let bob = signed_in(
+        &app,
+        "acme",
+        &TestIdp::acme(),
+        person("A-bob", "bob@acme.test", "Bob", "Acme", &[]),
+    )
+    .await;
+    let bob_csrf = csrf_of(&body_of(get(&app, "/me", Some(&bob)).await).await);
+    let me = body_of(get(&app, "/me", Some(&bob)).await).await;
+    assert!(!me.contains("href=\"/admin\""), "no Admin entry for a host");
+    for r in routes().iter().filter(|r| r.access == Access::Admin) {
+        let path = r.path.replace("{id}", &alice.to_string());
+        let res = if r.method == Method::GET {
+            get(&app, &path, Some(&bob)).await
+        } else {
+            let form = format!(
+                "csrf_token={bob_csrf}&{}&location_id={}",
+                r.sample_form, acme.location
+            );
+            post(&app, &path, form, Some(&bob)).await
+        };
+        assert_eq!(res.status(), 403, "{} {}", r.method, r.path);
+    }
+    // Alice's own visit: Bob may not cancel it; his own he may.
+    let form = format!(
+        "csrf_token={}&visitor_name=Own&visitor_email=o%40v.test&host_id={alice}&date={}",
+        acme.csrf,
+        Utc::now().date_naive()
+    );
+    assert_eq!(
+        post(&app, "/visits", form, Some(&acme.admin_cookie))
+            .await
+            .status(),
+        303
+    );
+    let alices = in_org(&state, "acme", |s| {
+        s.expected_visits(Utc::now().date_naive())
+    })
+    .into_iter()
+    .find(|v| v.host_user_id == alice)
+    .unwrap()
+    .id;
+    let res = post(
+        &app,
+        &format!("/visits/{alices}/cancel"),
+        format!("csrf_token={bob_csrf}"),
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        in_org(&state, "acme", |s| s.visit(alices))
+            .unwrap()
+            .cancelled_at,
+        None
+    );
+    let res = post(
+        &app,
+        &format!("/visits/{}/cancel", acme.visit),
+        format!("csrf_token={bob_csrf}"),
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(res.status(), 303, "the host cancels his own visit");
+    assert!(
+        in_org(&state, "acme", |s| s.visit(acme.visit))
+            .unwrap()
+            .cancelled_at
+            .is_some()
+    );
+}
+
+#[actix_web::test]
+async fn an_admin_deactivating_a_user_ends_their_sessions() {
+    let (state, app) = demo!();
+    let acme = set_up(&app, &state, true).await;
+    let bob_id = acme.user;
+    let bob = signed_in(
+        &app,
+        "acme",
+        &TestIdp::acme(),
+        person("A-bob", "bob@acme.test", "Bob", "Acme", &[]),
+    )
+    .await;
+    assert_eq!(get(&app, "/me", Some(&bob)).await.status(), 200);
+    let set = |active: &str| format!("csrf_token={}&active={active}", acme.csrf);
+    let path = format!("/admin/users/{bob_id}/active");
+    assert_eq!(
+        post(&app, &path, set("0"), Some(&acme.admin_cookie))
+            .await
+            .status(),
+        303
+    );
+    // Reactivated before Bob's next request: his old session stays over.
+    assert_eq!(
+        post(&app, &path, set("1"), Some(&acme.admin_cookie))
+            .await
+            .status(),
+        303
+    );
+    let res = get(&app, "/me", Some(&bob)).await;
+    assert_eq!(location(&res), "/?notice=deactivated");
+    assert_eq!(
+        location(&get(&app, "/me", Some(&bob)).await),
+        "/?return_to=%2Fme",
+        "session gone"
+    );
+    let users = body_of(get(&app, "/admin/users", Some(&acme.admin_cookie)).await).await;
+    assert!(users.contains("Bob Acme"), "{users}");
+    // An admin cannot deactivate themselves.
+    let alice = user_by_email(&state, "alice@acme.test").id;
+    let res = post(
+        &app,
+        &format!("/admin/users/{alice}/active"),
+        set("0"),
+        Some(&acme.admin_cookie),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+}
