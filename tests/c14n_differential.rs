@@ -11,8 +11,8 @@
 
 use std::process::Command;
 
-use samlsp::xml::c14n::{Method, canonicalize};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::xml::c14n::{Method, canonicalize};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp_tests::{python, repo_file, run};
 use serde_json::Value;
 

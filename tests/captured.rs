@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use samlsp::dsig::{DsigError, KeyError};
+use samlsp::internal::dsig::{DsigError, KeyError};
 use samlsp::{ConfigError, Error};
 use samlsp_tests::corpus;
 

@@ -9,8 +9,8 @@
     clippy::panic
 )]
 
-use samlsp::dsig::{AlgorithmPolicy, DsigError, TrustedKeys, verify};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::dsig::{AlgorithmPolicy, DsigError, TrustedKeys, verify};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp_tests::read_repo_file;
 use serde_json::Value;
 
@@ -122,6 +122,6 @@ fn xmlsec1_signature_by_a_1024_bit_key_cannot_even_be_trusted() {
     let cert = read_repo_file(entry["trusted_cert"].as_str().unwrap());
     assert_eq!(
         TrustedKeys::from_certificate_pem(&cert).unwrap_err(),
-        samlsp::dsig::KeyError::WeakRsaKey { bits: 1024 }
+        samlsp::KeyError::WeakRsaKey { bits: 1024 }
     );
 }

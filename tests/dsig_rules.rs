@@ -8,8 +8,11 @@
     clippy::panic
 )]
 
-use samlsp::dsig::{AlgorithmPolicy, DsigError, KeyError, TrustedKey, TrustedKeys, verify};
-use samlsp::xml::{Document, Limits, parse};
+use samlsp::danger::DangerousAlgorithms as _;
+use samlsp::internal::dsig::{
+    AlgorithmPolicy, DsigError, KeyError, TrustedKey, TrustedKeys, verify,
+};
+use samlsp::internal::xml::{Document, Limits, parse};
 use samlsp_tests::read_repo_file;
 use samlsp_tests::signer::{self, SignOptions, SigningKey, sign};
 
@@ -31,7 +34,7 @@ fn check(xml: &str) -> Result<(), DsigError> {
     check_with(xml, &idp_keys(), &AlgorithmPolicy::strict())
 }
 
-fn assertion(doc: &Document) -> samlsp::xml::ElementRef<'_> {
+fn assertion(doc: &Document) -> samlsp::internal::xml::ElementRef<'_> {
     doc.elements()
         .find(|e| e.local_name() == "Assertion")
         .unwrap()

@@ -8,8 +8,8 @@
     clippy::panic
 )]
 
-use samlsp::dsig::DsigError;
-use samlsp::xml::XmlError;
+use samlsp::DsigError;
+use samlsp::XmlError;
 use samlsp::{EncodingError, Error, ProtocolError};
 use samlsp_tests::corpus;
 
@@ -288,7 +288,7 @@ fn resigned_with(
         xml.as_bytes(),
         t("2026-01-01T00:01:00Z"),
         samlsp::RequestContext::Pending {
-            request_id: REQUEST,
+            request_id: &samlsp::RequestId::new(REQUEST).unwrap(),
             idp: None,
         },
     )

@@ -8,8 +8,8 @@
     clippy::panic
 )]
 
-use samlsp::dsig::DsigError;
-use samlsp::metadata::IdpMetadata;
+use samlsp::DsigError;
+use samlsp::IdpMetadata;
 use samlsp::{Assertion, EntityId, Error, ProtocolError, RequestContext, ServiceProvider, Url};
 use samlsp_tests::{instant, read_repo_file};
 use serde_json::Value;
@@ -39,8 +39,7 @@ fn sp_for(c: &Capture, allow_unsolicited: bool) -> ServiceProvider {
         md.entity_id.as_str(),
         c.meta["idp_entity_id"].as_str().unwrap()
     );
-    let idp = md
-        .to_identity_provider()
+    let idp = samlsp::IdentityProvider::from_metadata(&md)
         .unwrap()
         .allow_unsolicited(allow_unsolicited);
     ServiceProvider::builder(EntityId::new(c.meta["client_entity_id"].as_str().unwrap()).unwrap())
@@ -56,7 +55,7 @@ fn verify(name: &str) -> Result<Assertion, Error> {
     let now = instant(c.meta["now"].as_str().unwrap());
     let ctx = match c.meta["in_response_to"].as_str() {
         Some(id) => RequestContext::Pending {
-            request_id: id,
+            request_id: &samlsp::RequestId::new(id).unwrap(),
             idp: None,
         },
         None => RequestContext::Unsolicited,
@@ -196,10 +195,10 @@ fn keycloak_response_with_one_byte_changed_is_refused() {
     let sp = sp_for(&c, false);
     let now = instant(c.meta["now"].as_str().unwrap());
     let ctx = RequestContext::Pending {
-        request_id: c.meta["in_response_to"].as_str().unwrap(),
+        request_id: &samlsp::RequestId::new(c.meta["in_response_to"].as_str().unwrap()).unwrap(),
         idp: None,
     };
-    let xml = samlsp::response::decode_post_value(&c.value, 1 << 20).unwrap();
+    let xml = samlsp::internal::sp::decode_post_value(&c.value, 1 << 20).unwrap();
     let text = String::from_utf8(xml).unwrap();
     let tampered = text.replacen(">alice<", ">alicf<", 1);
     assert_ne!(tampered, text);
@@ -216,7 +215,7 @@ fn keycloak_response_after_its_validity_is_refused() {
     let sp = sp_for(&c, false);
     let late = instant(c.meta["now"].as_str().unwrap()) + chrono::Duration::hours(1);
     let ctx = RequestContext::Pending {
-        request_id: c.meta["in_response_to"].as_str().unwrap(),
+        request_id: &samlsp::RequestId::new(c.meta["in_response_to"].as_str().unwrap()).unwrap(),
         idp: None,
     };
     let r = sp.verify_response(&c.value, late, ctx).map(|_| ());
@@ -256,7 +255,7 @@ fn keycloak_response_posted_to_the_other_realms_sp_is_refused() {
     let sp = sp_for(&globex, false);
     let now = instant(acme.meta["now"].as_str().unwrap());
     let ctx = RequestContext::Pending {
-        request_id: acme.meta["in_response_to"].as_str().unwrap(),
+        request_id: &samlsp::RequestId::new(acme.meta["in_response_to"].as_str().unwrap()).unwrap(),
         idp: None,
     };
     let r = sp.verify_response(&acme.value, now, ctx).map(|_| ());

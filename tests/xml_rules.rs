@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-use samlsp::xml::{Limits, XmlError, parse};
+use samlsp::internal::xml::{Limits, XmlError, parse};
 
 fn err(input: &[u8]) -> XmlError {
     parse(input, &Limits::default()).expect_err("must be rejected")

@@ -17,11 +17,11 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::sign::Signer;
-use samlsp::dsig::{DSIG_NS, TrustedKey, TrustedKeys};
-use samlsp::keys::SpKeyPair;
-use samlsp::tracking::{MemoryReplayCache, ReplayCache, ReplayCheck};
-use samlsp::xml::c14n::{Method, canonicalize};
-use samlsp::xml::{Limits, parse};
+use samlsp::SpKeyPair;
+use samlsp::internal::dsig::{DSIG_NS, TrustedKey, TrustedKeys};
+use samlsp::internal::tracking::{MemoryReplayCache, ReplayCache, ReplayCheck};
+use samlsp::internal::xml::c14n::{Method, canonicalize};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp::{ClockSkew, EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 
 /// The test IdP's P-256 key and certificate (`testdata/keys/gen.sh`).
@@ -144,7 +144,7 @@ fn sign_one(xml: &str, id: &str, key: &PKey<Private>) -> Option<String> {
 /// accepts, the replay cache must refuse the same assertion a second time.
 pub fn exercise(sp: &ServiceProvider, xml: &[u8]) {
     let ctx = RequestContext::Pending {
-        request_id: REQUEST,
+        request_id: &samlsp::RequestId::new(REQUEST).unwrap(),
         idp: None,
     };
     let now = now();
@@ -155,8 +155,8 @@ pub fn exercise(sp: &ServiceProvider, xml: &[u8]) {
         );
         let cache = MemoryReplayCache::new(4);
         let until = a.not_on_or_after() + sp.clock_skew().duration();
-        let first = cache.check_and_insert(a.issuer().as_str(), a.id(), until, now);
-        let second = cache.check_and_insert(a.issuer().as_str(), a.id(), until, now);
+        let first = cache.check_and_insert(a.issuer(), a.id(), until, now);
+        let second = cache.check_and_insert(a.issuer(), a.id(), until, now);
         assert_eq!(first, Ok(ReplayCheck::FirstUse));
         assert_eq!(second, Ok(ReplayCheck::Replay));
     }

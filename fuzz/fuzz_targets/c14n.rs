@@ -3,8 +3,8 @@
 //! output re-parses and canonicalizes to the same bytes (idempotence).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use samlsp::xml::c14n::{Method, canonicalize};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::xml::c14n::{Method, canonicalize};
+use samlsp::internal::xml::{Limits, parse};
 
 /// Limits for re-parsing canonical output: Exc-C14N repeats namespace declarations
 /// on every element that uses them and merges text split by comments, so an input

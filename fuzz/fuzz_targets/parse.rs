@@ -1,8 +1,8 @@
 //! Untrusted bytes -> hardened parser; on success, every canonicalization of the tree.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use samlsp::xml::c14n::{Method, canonicalize, canonicalize_document};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::xml::c14n::{Method, canonicalize, canonicalize_document};
+use samlsp::internal::xml::{Limits, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(doc) = parse(data, &Limits::default()) else {

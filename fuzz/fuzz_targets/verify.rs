@@ -1,11 +1,12 @@
 //! Input = raw Response XML (not base64). Runs the full SP check with the bench
 //! settings (testdata/bench/README.md), then `dsig::verify` on every element.
 #![no_main]
+use samlsp::danger::{DangerousServiceProvider as _};
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use samlsp::dsig::{AlgorithmPolicy, TrustedKeys, verify};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::dsig::{AlgorithmPolicy, TrustedKeys, verify};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 
 const IDP_CERT: &[u8] = include_bytes!(concat!(
@@ -39,7 +40,7 @@ static NOW: LazyLock<chrono::DateTime<chrono::Utc>> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let ctx = RequestContext::Pending {
-        request_id: "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+        request_id: &samlsp::RequestId::new("ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685").unwrap(),
         idp: None,
     };
     let _ = SP.verify_response_xml(data, *NOW, ctx);

@@ -266,7 +266,7 @@ fn sp() -> samlsp::ServiceProvider {
         "/../testdata/keys/idp-rsa2048.crt"
     ))
     .expect("testdata/keys/idp-rsa2048.crt");
-    let keys = samlsp::dsig::TrustedKeys::from_certificate_pem(&pem).expect("IdP cert");
+    let keys = samlsp::TrustedKeys::from_certificate_pem(&pem).expect("IdP cert");
     let idp = samlsp::IdentityProvider::new(samlsp::EntityId::new(IDP).expect("entity ID"), keys)
         .expect("IdP");
     samlsp::ServiceProvider::builder(samlsp::EntityId::new(SP).expect("SP entity ID"))
@@ -285,7 +285,7 @@ fn now() -> DateTime<Utc> {
 /// One verification as the ACS does it; the error, for the report.
 fn verify(sp: &samlsp::ServiceProvider, b64: &str) -> String {
     let ctx = samlsp::RequestContext::Pending {
-        request_id: REQUEST_ID,
+        request_id: &samlsp::RequestId::new(REQUEST_ID).unwrap(),
         idp: None,
     };
     match sp.verify_response(b64, now(), ctx) {

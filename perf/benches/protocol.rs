@@ -4,10 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use samlsp::authn_request::OsRandom;
-use samlsp::binding::Binding;
-use samlsp::keys::SpKeyPair;
-use samlsp::metadata::IdpMetadata;
+use samlsp::OsRandom;
+use samlsp::Binding;
+use samlsp::SpKeyPair;
+use samlsp::IdpMetadata;
 use samlsp::{EntityId, IdentityProvider, ServiceProvider, Url};
 
 mod common;
@@ -23,7 +23,7 @@ fn sp() -> ServiceProvider {
         &repo_file("testdata/keys/sp-rsa2048.crt"),
     )
     .expect("SP key");
-    let keys = samlsp::dsig::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
+    let keys = samlsp::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
     let idp = IdentityProvider::new(EntityId::new(common::IDP_ENTITY_ID).expect("id"), keys)
         .expect("IdP")
         .sso_endpoint(Binding::HttpRedirect, Url::new("https://idp.example.com/saml2/sso").expect("url"))
@@ -72,7 +72,7 @@ fn main() {
         for (name, binding) in [("redirect_signed", Binding::HttpRedirect), ("post_signed", Binding::HttpPost)] {
             group.bench_function(name, |b| {
                 b.iter(|| {
-                    sp.authn_request(common::IDP_ENTITY_ID)
+                    sp.authn_request(&samlsp::EntityId::new(common::IDP_ENTITY_ID).unwrap())
                         .expect("builder")
                         .binding(binding)
                         .build(black_box(now), &OsRandom)

@@ -56,7 +56,7 @@ fn verify_response<M: Measurement>(c: &mut Criterion<M>) {
     }
     // The signature layer alone (parse + C14N + digest + RSA verify of the Assertion).
     let xml = common::decoded(&common::read_input("resp-assertion-signed.b64"));
-    let keys = samlsp::dsig::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
+    let keys = samlsp::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
     assert!(common::samlsp_dsig(&xml, &keys));
     group.bench_function("samlsp_dsig", |b| {
         b.iter(|| assert!(common::samlsp_dsig(black_box(&xml), &keys)))

@@ -1,9 +1,10 @@
 //! Runs entries of a fixture manifest (`testdata/responses/manifest.json`,
 //! `testdata/captured/manifest.json`) through the response verifier.
 
+use samlsp::danger::DangerousAlgorithms as _;
 use serde_json::Value;
 
-use samlsp::dsig::{TrustedKey, TrustedKeys};
+use samlsp::internal::dsig::{TrustedKey, TrustedKeys};
 use samlsp::{
     Assertion, ClockSkew, EntityId, Error, IdentityProvider, RequestContext, ServiceProvider, Url,
 };
@@ -109,16 +110,13 @@ pub fn service_provider(case: &Case) -> Result<ServiceProvider, Error> {
         } else {
             key.replace(".key", ".crt")
         };
-        let pair = samlsp::keys::SpKeyPair::from_pem(
-            &crate::read_repo_file(key),
-            &crate::read_repo_file(&cert),
-        )
-        .map_err(|e| Error::Config(samlsp::ConfigError::Key(e)))?;
+        let pair =
+            samlsp::SpKeyPair::from_pem(&crate::read_repo_file(key), &crate::read_repo_file(&cert))
+                .map_err(|e| Error::Config(samlsp::ConfigError::Key(e)))?;
         builder = builder.encryption_key(pair);
     }
     if case.entry.get("allow_sha1").and_then(Value::as_bool) == Some(true) {
-        builder =
-            builder.algorithm_policy(samlsp::dsig::AlgorithmPolicy::strict().danger_allow_sha1());
+        builder = builder.algorithm_policy(samlsp::AlgorithmPolicy::strict().danger_allow_sha1());
     }
     Ok(builder.build().unwrap())
 }
@@ -131,7 +129,7 @@ pub fn run(case: &Case) -> Result<Assertion, Error> {
     let now = crate::instant(case.str("now").expect("now"));
     let ctx = match case.str("request_id") {
         Some(id) => RequestContext::Pending {
-            request_id: id,
+            request_id: &samlsp::RequestId::new(id).unwrap(),
             idp: None,
         },
         None => RequestContext::Unsolicited,

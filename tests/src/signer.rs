@@ -9,8 +9,8 @@ use base64::Engine;
 use openssl::hash::{MessageDigest, hash};
 use openssl::pkey::{PKey, Private};
 use openssl::sign::Signer;
-use samlsp::xml::c14n::{self, Method};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::xml::c14n::{self, Method};
+use samlsp::internal::xml::{Limits, parse};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

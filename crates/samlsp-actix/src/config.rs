@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use samlsp::dsig::TrustedKeys;
-use samlsp::{Binding, EntityId, IdentityProvider, ServiceProviderBuilder, SpKeyPair, Url};
+use samlsp::{
+    Binding, EntityId, IdentityProvider, ServiceProviderBuilder, SpKeyPair, TrustedKeys, Url,
+};
 
 /// Extra settings applied to the core builder each time a tenant's service
 /// provider is (re)built: clock skew, algorithm policy, request lifetime, ...

@@ -17,7 +17,7 @@ pub fn escape(s: &str) -> String {
 /// [`escape`] into an existing buffer (the core's HTML escaper, so the
 /// AuthnRequest form and these pages escape identically).
 pub fn escape_into(s: &str, out: &mut String) {
-    samlsp::xmlwriter::escape_html(s, out);
+    samlsp::internal::xmlwriter::escape_html(s, out);
 }
 
 /// Content-Security-Policy of the pages rendered here: nothing may load,

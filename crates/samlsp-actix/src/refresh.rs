@@ -3,7 +3,7 @@
 //!
 //! A tokio interval ticks every `period`; on each tick [`Saml::refresh`]
 //! fetches the IdPs that are due: per the metadata's `cacheDuration`
-//! (clamped by the core's [`samlsp::metadata::MetadataCache`]), at every
+//! (clamped by the core's [`samlsp::MetadataCache`]), at every
 //! tick while an IdP has never loaded, and 5 minutes after a failed fetch. A
 //! failure keeps the last good copy and is logged.
 //!

@@ -4,8 +4,8 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use samlsp::authn_request::OutboundMessage;
-use samlsp::binding::{PostForm, url_decode};
+use samlsp::internal::binding::url_decode;
+use samlsp::{OutboundMessage, PostForm};
 
 use crate::error::{SignInError, SignInFailure};
 use crate::return_to::ReturnTo;
@@ -137,7 +137,7 @@ async fn login(
     let (binding, cookie_value) = crate::binding::new_secret(saml.inner.rng.as_ref())
         .map_err(|e| fail(samlsp::Error::from(e).into()))?;
     let prepared = sp
-        .authn_request(idp.entity_id().as_str())
+        .authn_request(idp.entity_id())
         .map_err(|e| fail(e.into()))?
         .force_authn(idp_state.config.options.force_authn)
         .app_state(return_to.as_str())
@@ -235,11 +235,15 @@ async fn acs(
     // use up the real user's request. Without a pending request (unknown or
     // absent RelayState) the core treats the response as unsolicited.
     let mut bound_relay_state = None;
-    if let Some(rs) = relay_state.as_deref().filter(|rs| is_token_sized(rs)) {
+    if let Some(token) = relay_state
+        .as_deref()
+        .and_then(samlsp::RelayStateToken::parse)
+    {
+        let rs = token.as_str();
         let pending = saml
             .inner
             .requests
-            .peek(rs, now)
+            .peek(&token, now)
             .map_err(|e| fail(samlsp::Error::from(e).into()))?;
         if let Some(p) = pending {
             crate::binding::check(&req, rs, p.browser_binding())
@@ -281,7 +285,7 @@ async fn acs(
         // worker thread: it parses the response again.
         let rotated = match &verified {
             Err(samlsp::Error::Signature(
-                samlsp::dsig::DsigError::UntrustedKey | samlsp::dsig::DsigError::NoKeyForAlgorithm,
+                samlsp::DsigError::UntrustedKey | samlsp::DsigError::NoKeyForAlgorithm,
             )) => sp
                 .unverified_issuer(&saml_response)
                 .map(|idp| idp.entity_id().to_string()),
@@ -362,10 +366,6 @@ async fn acs(
 
 /// The core ignores RelayState values longer than its tokens could be; so
 /// does the binding check.
-fn is_token_sized(rs: &str) -> bool {
-    !rs.is_empty() && rs.len() <= 128
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use samlsp::authn_request::{OsRandom, RandomSource};
-use samlsp::metadata::{MetadataCache, MetadataSource, SpMetadataBuilder};
 use samlsp::{
-    IdentityProvider, MemoryReplayCache, MemoryRequestStore, ReplayCache, RequestStore,
-    ServiceProvider,
+    IdentityProvider, MemoryReplayCache, MemoryRequestStore, MetadataCache, MetadataSource,
+    OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider, SpMetadataBuilder,
 };
 
 use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
@@ -354,8 +352,9 @@ impl IdpState {
                     match c
                         .refresh_from(&src, now)
                         .map_err(|e| e.to_string())
-                        .and_then(|md| md.to_identity_provider().map_err(|e| e.to_string()))
-                    {
+                        .and_then(|md| {
+                            samlsp::IdentityProvider::from_metadata(&md).map_err(|e| e.to_string())
+                        }) {
                         Ok(idp) => {
                             current = Some(apply_options(idp, &config));
                             if let MetadataLocation::Bytes(b) = location {
@@ -470,7 +469,7 @@ impl TenantState {
     /// SP metadata: from the SP when there is one, else from the settings
     /// (so an IdP admin can be given metadata before the IdP is reachable).
     pub(crate) fn metadata_xml(&self) -> Result<String, samlsp::Error> {
-        let opts = samlsp::metadata::MetadataOptions::new();
+        let opts = samlsp::MetadataOptions::new();
         if let Some(sp) = self.sp() {
             return sp.metadata(&opts);
         }
@@ -599,7 +598,7 @@ impl Saml {
                 let fetched = match location {
                     MetadataLocation::Url(url) => fetcher.fetch(url).await,
                     MetadataLocation::File(p) => MetadataSource::File(p.clone())
-                        .load(samlsp::xml::Limits::metadata().max_input_bytes)
+                        .load(samlsp::Limits::metadata().max_input_bytes)
                         .map_err(|e| e.to_string()),
                     MetadataLocation::Bytes(b) => Ok(b.clone()),
                 };
@@ -626,7 +625,8 @@ impl Saml {
                         },
                     }
                 };
-                let outcome = outcome.map(|changed| changed.map(|md| md.to_identity_provider()));
+                let outcome = outcome
+                    .map(|changed| changed.map(|md| samlsp::IdentityProvider::from_metadata(&md)));
                 let early_outcome = match &outcome {
                     Err(_) => EarlyOutcome::Failed,
                     Ok(Some(Ok(idp))) if brings_new_key(&keys_before, idp) => EarlyOutcome::NewKey,

@@ -219,7 +219,7 @@ impl FromRequest for SignedIn {
                     Some(r) if r.as_str() != "/" && r.as_str() != sign_in => format!(
                         "{sign_in}{}return_to={}",
                         if sign_in.contains('?') { '&' } else { '?' },
-                        samlsp::binding::url_encode(r.as_str())
+                        samlsp::internal::binding::url_encode(r.as_str())
                     ),
                     _ => sign_in.to_owned(),
                 })

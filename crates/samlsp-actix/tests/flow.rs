@@ -410,7 +410,10 @@ async fn relay_state_open_redirect_refused() {
         // SP-initiated: return_to is ignored, the default path is used.
         let req = login(
             &app,
-            &format!("idp=acme&return_to={}", samlsp::binding::url_encode(e)),
+            &format!(
+                "idp=acme&return_to={}",
+                samlsp::internal::binding::url_encode(e)
+            ),
         )
         .await;
         let r = TestIdp::acme()
@@ -824,14 +827,14 @@ impl samlsp::RequestStore for HoldingStore {
     }
     fn peek(
         &self,
-        relay_state: &str,
+        relay_state: &samlsp::RelayStateToken,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<samlsp::PendingRequest>, samlsp::TrackingError> {
         self.inner.peek(relay_state, now)
     }
     fn take(
         &self,
-        relay_state: &str,
+        relay_state: &samlsp::RelayStateToken,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<samlsp::PendingRequest>, samlsp::TrackingError> {
         let held = self.hold.lock().unwrap().take();

@@ -40,7 +40,8 @@ fn newline_in_status_message_stays_on_one_log_line() {
             forged.as_bytes(),
             samlsp_tests::instant(case.entry["now"].as_str().unwrap()),
             samlsp::RequestContext::Pending {
-                request_id: case.entry["request_id"].as_str().unwrap(),
+                request_id: &samlsp::RequestId::new(case.entry["request_id"].as_str().unwrap())
+                    .unwrap(),
                 idp: None,
             },
         )

@@ -5,8 +5,10 @@
 
 use std::process::ExitCode;
 
-use samlsp::binding::{RedirectMessage, base64_decode_lenient, inflate_bounded, url_decode};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::binding::{
+    RedirectMessage, base64_decode_lenient, inflate_bounded, url_decode,
+};
+use samlsp::internal::xml::{Limits, parse};
 
 use crate::read_input;
 

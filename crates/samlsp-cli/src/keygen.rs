@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::Utc;
-use samlsp::keys::{KeyAlgorithm, SpKeyPair};
+use samlsp::{KeyAlgorithm, SpKeyPair};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum KeyType {

@@ -3,10 +3,7 @@
 use std::process::ExitCode;
 
 use chrono::{Duration, Utc};
-use samlsp::binding::Binding;
-use samlsp::keys::SpKeyPair;
-use samlsp::metadata::{MetadataOptions, sp::SpMetadataBuilder};
-use samlsp::{EntityId, Url};
+use samlsp::{Binding, EntityId, MetadataOptions, SpKeyPair, SpMetadataBuilder, Url};
 
 use crate::read_input;
 

@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use samlsp::metadata::IdpMetadata;
-use samlsp::{ClockSkew, EntityId, RequestContext, ServiceProvider, Url};
+use samlsp::{ClockSkew, EntityId, IdpMetadata, RequestContext, RequestId, ServiceProvider, Url};
 use serde_json::{Map, Value, json};
 
 use crate::read_input;
@@ -58,7 +57,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(m) => m,
         Err(e) => return usage(format!("IdP metadata {}: {e}", args.idp_metadata)),
     };
-    let idp = match metadata.to_identity_provider() {
+    let idp = match samlsp::IdentityProvider::from_metadata(&metadata) {
         Ok(idp) => idp.allow_unsolicited(args.allow_unsolicited),
         Err(e) => return usage(format!("IdP metadata: {e}")),
     };
@@ -82,7 +81,11 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(i) => i,
         Err(e) => return usage(e),
     };
-    let ctx = match &args.request_id {
+    let request_id = match args.request_id.as_deref().map(RequestId::new).transpose() {
+        Ok(id) => id,
+        Err(e) => return usage(e),
+    };
+    let ctx = match &request_id {
         Some(id) => RequestContext::Pending {
             request_id: id,
             idp: None,
@@ -119,10 +122,10 @@ pub fn run(args: &Args) -> ExitCode {
                 "name_qualifier": a.name_id().name_qualifier(),
                 "sp_name_qualifier": a.name_id().sp_name_qualifier(),
                 "session_index": a.session_index(),
-                "authn_instant": samlsp::time::format_instant(a.authn_instant()),
-                "session_not_on_or_after": a.session_not_on_or_after().map(samlsp::time::format_instant),
+                "authn_instant": samlsp::internal::time::format_instant(a.authn_instant()),
+                "session_not_on_or_after": a.session_not_on_or_after().map(samlsp::internal::time::format_instant),
                 "assertion_id": a.id(),
-                "not_on_or_after": samlsp::time::format_instant(a.not_on_or_after()),
+                "not_on_or_after": samlsp::internal::time::format_instant(a.not_on_or_after()),
                 "authn_context_class": a.authn_context_class(),
                 "attributes": attributes,
             });

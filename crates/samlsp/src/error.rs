@@ -9,9 +9,9 @@
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::dsig::{DsigError, KeyError};
-use crate::ids::InvalidIdentifier;
-use crate::xml::XmlError;
+pub use crate::dsig::{DsigError, KeyError};
+pub use crate::ids::InvalidIdentifier;
+pub use crate::xml::XmlError;
 
 /// Everything that can go wrong, by layer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -31,7 +31,7 @@ pub enum Error {
     Encoding(#[from] EncodingError),
     /// Metadata was refused.
     #[error("metadata: {0}")]
-    Metadata(#[from] crate::metadata::MetadataError),
+    Metadata(#[from] MetadataError),
     /// Configuration (a caller bug, not hostile input).
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
@@ -312,6 +312,39 @@ pub enum ProtocolError {
     },
     #[error("the assertion {id:?} was already used (replay)")]
     Replay { id: String },
+}
+
+/// Why IdP metadata was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetadataError {
+    #[error("root element is not md:EntityDescriptor or md:EntitiesDescriptor")]
+    NotMetadata,
+    #[error("no EntityDescriptor with an IDPSSODescriptor for SAML 2.0{}", .entity_id.as_deref().map(|e| format!(" and entityID {e:?}")).unwrap_or_default())]
+    NoIdp { entity_id: Option<String> },
+    #[error("several IdPs in the metadata; name the entity ID to use")]
+    Ambiguous,
+    #[error("the IdP has no signing key; refusing it (never 'no key, so no check')")]
+    NoSigningKey,
+    #[error("a signing certificate is not usable: {0}")]
+    Key(#[from] crate::dsig::KeyError),
+    #[error("endpoint Location {location:?} is not an http(s) URL")]
+    BadEndpoint { location: String },
+    #[error("the metadata expired at {valid_until} (now {now})")]
+    Expired {
+        valid_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error("malformed metadata: {0}")]
+    Structure(&'static str),
+    #[error("entity ID: {0}")]
+    EntityId(#[from] crate::ids::InvalidIdentifier),
+    #[error("the metadata is not signed, but a signature from the pinned key is required")]
+    Unsigned,
+    #[error("the metadata signature did not verify: {0}")]
+    Signature(crate::dsig::DsigError),
+    #[error("cannot read the metadata source: {reason:?}")]
+    Source { reason: String },
 }
 
 /// Keeps attacker-chosen strings in errors short: the first 256 characters

@@ -49,6 +49,15 @@ string_newtype!(
     RequestId
 );
 
+/// Lets a map keyed by entity ID be searched with a claimed (unverified)
+/// Issuer string. Equality, order and hash are those of the string, as
+/// `Borrow` requires.
+impl std::borrow::Borrow<str> for EntityId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An identifier or URL did not have the required shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind}: {reason}")]

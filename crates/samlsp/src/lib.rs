@@ -1,72 +1,151 @@
 //! samlsp: a SAML 2.0 service provider core.
 //!
-//! Layers, bottom up: [`xml`] parses untrusted bytes into one immutable tree;
-//! [`xml::c14n`] canonicalizes it; [`dsig`] verifies an enveloped signature on
-//! an element of that tree and returns a [`dsig::SignedElement`], the only way
-//! to read signed data; [`ServiceProvider::verify_response`] applies every SAML
-//! rule and returns an [`Assertion`], which only that path can build.
+//! Untrusted bytes are parsed by a hardened XML parser into one immutable
+//! tree; an enveloped signature is verified over an element of that tree and
+//! yields a proof, the only way to read signed data; every SAML rule is
+//! applied on top and the result is an [`Assertion`], which only that path
+//! can build.
 //!
-//! The SP side of the protocol sits on top: [`authn_request`] builds
-//! AuthnRequests sent by [`binding`] (HTTP-Redirect with the query-string
-//! signature, HTTP-POST with an enveloped signature and an escaped form);
-//! [`tracking`] keeps pending requests and used assertion IDs, and
-//! [`ServiceProvider::consume_response`] is the whole ACS step; [`xmlenc`]
-//! decrypts EncryptedAssertions; [`metadata`] writes SP metadata and reads
-//! (and refreshes) IdP metadata; [`keys`] holds the SP's private keys.
+//! What an application uses:
+//! - configure: [`ServiceProvider::builder`], [`IdentityProvider`] (by hand
+//!   or [`IdentityProvider::from_metadata`]), [`SpKeyPair`], [`TrustedKeys`];
+//! - send the user to the IdP: [`ServiceProvider::authn_request`] builds a
+//!   [`PreparedAuthnRequest`]; its [`PendingRequest`] goes into a
+//!   [`RequestStore`];
+//! - receive the answer: [`ServiceProvider::consume_response`] takes the
+//!   pending request, verifies the response and records the assertion ID in
+//!   a [`ReplayCache`], returning a [`Login`];
+//! - publish metadata ([`ServiceProvider::metadata`]) and follow the IdP's
+//!   ([`MetadataCache`]);
+//! - relax a default, knowingly: [`danger`].
 //!
 //! ```no_run
-//! use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
-//! use samlsp::dsig::TrustedKeys;
+//! use samlsp::{
+//!     EntityId, IdentityProvider, MemoryReplayCache, MemoryRequestStore, OsRandom,
+//!     RequestStore, ServiceProvider, TrustedKeys, Url,
+//! };
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let idp_id = EntityId::new("https://idp.example.com")?;
 //! let keys = TrustedKeys::from_certificate_pem(&std::fs::read("idp.pem")?)?;
-//! let idp = IdentityProvider::new(EntityId::new("https://idp.example.com")?, keys)?;
+//! let idp = IdentityProvider::new(idp_id.clone(), keys)?
+//!     .sso_endpoint(samlsp::Binding::HttpRedirect, Url::new("https://idp.example.com/sso")?);
 //! let sp = ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata")?)
 //!     .acs_url(Url::new("https://sp.example.org/saml/acs")?)
 //!     .idp(idp)
 //!     .build()?;
-//! # let posted_value = "";
-//! let assertion = sp.verify_response(
-//!     posted_value,
-//!     chrono::Utc::now(),
-//!     RequestContext::Pending { request_id: "_abc", idp: None },
-//! )?;
-//! println!("{}", assertion.name_id().value());
+//! let requests = MemoryRequestStore::default();
+//! let replay = MemoryReplayCache::default();
+//!
+//! // Login: remember the request, send the browser to the IdP.
+//! let now = chrono::Utc::now();
+//! let prepared = sp.authn_request(&idp_id)?.build(now, &OsRandom)?;
+//! let (pending, message) = prepared.into_parts();
+//! requests.insert(pending, now)?;
+//! # let _ = message;
+//!
+//! // ACS: the posted SAMLResponse and RelayState.
+//! # let (saml_response, relay_state) = ("", Some(""));
+//! let login = sp.consume_response(saml_response, relay_state, chrono::Utc::now(), &requests, &replay)?;
+//! println!("{}", login.assertion().name_id().value());
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod assertion;
-pub mod authn_request;
-pub mod binding;
-pub mod config;
+mod assertion;
+mod binding;
 pub mod danger;
-pub mod dsig;
-pub mod error;
-pub mod ids;
-pub mod keys;
-pub mod metadata;
-pub mod response;
-pub mod time;
-pub mod tracking;
+mod dsig;
+mod error;
+mod ids;
+mod keys;
+mod metadata;
+mod sp;
+mod time;
+mod tracking;
 mod util;
-pub mod xml;
-pub mod xmlenc;
-pub mod xmlwriter;
+mod xml;
+mod xmlenc;
+mod xmlwriter;
 
 pub use assertion::{Assertion, Attribute, NameId};
-pub use authn_request::{OsRandom, OutboundMessage, PreparedAuthnRequest, RandomSource};
-pub use binding::Binding;
-pub use config::{IdentityProvider, ServiceProvider, ServiceProviderBuilder};
+pub use binding::{Binding, PostForm};
+pub use dsig::{AlgorithmPolicy, TrustedKeys};
 pub use error::{
-    BindingError, ConfigError, DecryptionError, EncodingError, Error, OutboundError, ProtocolError,
-    TrackingError,
+    BindingError, ConfigError, DecryptionError, DsigError, EncodingError, Error, InvalidIdentifier,
+    KeyError, MetadataError, OutboundError, ProtocolError, TrackingError, XmlError,
 };
 pub use ids::{EntityId, RequestId, Url};
-pub use keys::SpKeyPair;
-pub use response::RequestContext;
+pub use keys::{KeyAlgorithm, SpKeyPair};
+pub use metadata::{
+    ContactPerson, ContactType, Endpoint, IdpMetadata, MetadataCache, MetadataOptions,
+    MetadataSource, Organization, SpMetadataBuilder,
+};
+pub use sp::{
+    AuthnContextComparison, AuthnRequestBuilder, IdentityProvider, Login, OsRandom,
+    OutboundMessage, PreparedAuthnRequest, RandomSource, RequestContext, RequestedAuthnContext,
+    ServiceProvider, ServiceProviderBuilder,
+};
 pub use time::ClockSkew;
 pub use tracking::{
-    BrowserBinding, Login, MemoryReplayCache, MemoryRequestStore, PendingRequest, ReplayCache,
-    RequestStore,
+    BrowserBinding, MemoryReplayCache, MemoryRequestStore, PendingRequest, RelayStateToken,
+    ReplayCache, ReplayCheck, RequestStore,
 };
+pub use xml::Limits;
 pub use xmlenc::DecryptionPolicy;
+
+/// The building blocks under the public API, for this workspace's fuzz
+/// targets, benches, cross-crate tests, command-line tool and web
+/// integration. Not part of the API: anything here may change in any
+/// release.
+#[doc(hidden)]
+pub mod internal {
+    /// SAML assertion reading.
+    pub mod assertion {
+        pub use crate::assertion::*;
+    }
+    /// HTTP bindings: deflate, query strings, forms.
+    pub mod binding {
+        pub use crate::binding::*;
+    }
+    /// XML Signature verification.
+    pub mod dsig {
+        pub use crate::dsig::*;
+    }
+    /// SP keys.
+    pub mod keys {
+        pub use crate::keys::*;
+    }
+    /// Metadata in and out.
+    pub mod metadata {
+        pub use crate::metadata::*;
+    }
+    /// The service provider's operations.
+    pub mod sp {
+        pub use crate::sp::*;
+    }
+    /// Time formats.
+    pub mod time {
+        pub use crate::time::*;
+    }
+    /// Request tracking and replay.
+    pub mod tracking {
+        pub use crate::tracking::*;
+    }
+    /// The hardened XML parser and canonicalization.
+    pub mod xml {
+        pub use crate::xml::*;
+    }
+    /// XML Encryption.
+    pub mod xmlenc {
+        pub use crate::xmlenc::*;
+    }
+    /// Escaping XML writer.
+    pub mod xmlwriter {
+        pub use crate::xmlwriter::*;
+    }
+}
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -27,7 +27,7 @@
 //! IdP writes cannot stretch that window without limit: the verifier refuses
 //! an assertion issued in the future or living longer than the SP's maximum
 //! assertion lifetime (default 2 hours, see
-//! [`crate::config::DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES`]), so every entry
+//! [`crate::sp::DEFAULT_MAX_ASSERTION_LIFETIME_MINUTES`]), so every entry
 //! expires by `now + max lifetime + 2 * skew`.
 //!
 //! The trade-off is between IdPs and cache room: a longer maximum lifetime
@@ -43,12 +43,9 @@ use std::sync::{Mutex, MutexGuard};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
-use crate::assertion::Assertion;
 use crate::binding::{url_decode, url_encode};
-use crate::config::ServiceProvider;
-use crate::error::{Error, ProtocolError, TrackingError, clip};
+use crate::error::TrackingError;
 use crate::ids::{EntityId, RequestId, Url};
-use crate::response::RequestContext;
 use crate::time::format_instant;
 
 /// Longest application state kept with a pending request.
@@ -66,6 +63,21 @@ impl RelayStateToken {
 
     pub(crate) fn from_random(bytes: &[u8]) -> Self {
         RelayStateToken(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A token as the browser sent it back: `None` unless it has the shape
+    /// of one this SP issues ([`Self::RANDOM_BYTES`] in unpadded base64url),
+    /// so a store is never queried with anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        // 20 bytes are 27 characters: checked before decoding anything.
+        if s.len() != Self::RANDOM_BYTES.div_ceil(3) * 4 - 1 {
+            return None;
+        }
+        match engine.decode(s) {
+            Ok(bytes) if bytes.len() == Self::RANDOM_BYTES => Some(RelayStateToken(s.to_owned())),
+            _ => None,
+        }
     }
 
     /// The token as sent.
@@ -285,14 +297,14 @@ pub trait RequestStore: Send + Sync {
     /// not consume it, such as the [`BrowserBinding`].
     fn peek(
         &self,
-        relay_state: &str,
+        relay_state: &RelayStateToken,
         now: DateTime<Utc>,
     ) -> Result<Option<PendingRequest>, TrackingError>;
     /// Removes and returns the request stored under `relay_state`, if it is
     /// there and not expired at `now`.
     fn take(
         &self,
-        relay_state: &str,
+        relay_state: &RelayStateToken,
         now: DateTime<Utc>,
     ) -> Result<Option<PendingRequest>, TrackingError>;
 }
@@ -315,7 +327,7 @@ pub trait ReplayCache: Send + Sync {
     /// is already recorded.
     fn check_and_insert(
         &self,
-        issuer: &str,
+        issuer: &EntityId,
         assertion_id: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -438,11 +450,11 @@ impl RequestStore for MemoryRequestStore {
 
     fn peek(
         &self,
-        relay_state: &str,
+        relay_state: &RelayStateToken,
         now: DateTime<Utc>,
     ) -> Result<Option<PendingRequest>, TrackingError> {
         let inner = lock(&self.inner);
-        Ok(match inner.map.get(relay_state) {
+        Ok(match inner.map.get(relay_state.as_str()) {
             Some((expires, request)) if now < *expires => Some(request.clone()),
             _ => None,
         })
@@ -450,11 +462,11 @@ impl RequestStore for MemoryRequestStore {
 
     fn take(
         &self,
-        relay_state: &str,
+        relay_state: &RelayStateToken,
         now: DateTime<Utc>,
     ) -> Result<Option<PendingRequest>, TrackingError> {
         let mut inner = lock(&self.inner);
-        Ok(match inner.remove(relay_state) {
+        Ok(match inner.remove(relay_state.as_str()) {
             Some((expires, request)) if now < expires => Some(request),
             _ => None,
         })
@@ -548,11 +560,12 @@ impl Default for MemoryReplayCache {
 impl ReplayCache for MemoryReplayCache {
     fn check_and_insert(
         &self,
-        issuer: &str,
+        issuer: &EntityId,
         assertion_id: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<ReplayCheck, TrackingError> {
+        let issuer = issuer.as_str();
         let key = format!("{issuer}\n{assertion_id}");
         let mut guard = lock(&self.inner);
         let inner = &mut *guard;
@@ -585,116 +598,6 @@ impl ReplayCache for MemoryReplayCache {
             .insert(key, expires_at.max(now), issuer.to_owned());
         *inner.per_issuer.entry(issuer.to_owned()).or_insert(0) += 1;
         Ok(ReplayCheck::FirstUse)
-    }
-}
-
-/// A successful login: the verified assertion and the request it answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Login {
-    assertion: Assertion,
-    request: Option<PendingRequest>,
-    unsolicited_relay_state: Option<String>,
-}
-
-impl Login {
-    /// The verified assertion.
-    pub fn assertion(&self) -> &Assertion {
-        &self.assertion
-    }
-    /// The request this response answered; `None` for an unsolicited
-    /// (IdP-initiated) response.
-    pub fn request(&self) -> Option<&PendingRequest> {
-        self.request.as_ref()
-    }
-    /// For an unsolicited response, the RelayState the IdP sent: chosen by
-    /// whoever started the flow, so never redirect to it unchecked.
-    pub fn unsolicited_relay_state(&self) -> Option<&str> {
-        self.unsolicited_relay_state.as_deref()
-    }
-    /// The assertion, consuming the login.
-    pub fn into_assertion(self) -> Assertion {
-        self.assertion
-    }
-}
-
-impl ServiceProvider {
-    /// Verifies a posted `SAMLResponse` and consumes its request and its
-    /// assertion ID: the full ACS step.
-    ///
-    /// 1. The pending request is *taken* from `requests` by the posted
-    ///    RelayState (so it answers once, even if verification then fails).
-    /// 2. Without one, the response is treated as unsolicited: accepted only
-    ///    from an IdP that allows it, and only without InResponseTo (a response
-    ///    to a request we no longer hold is refused, not "unsolicited").
-    /// 3. [`ServiceProvider::verify_response`] applies every rule; when the
-    ///    request had `ForceAuthn`, the AuthnInstant must not be before the
-    ///    request's IssueInstant minus the clock skew.
-    /// 4. The assertion ID is recorded in `replay` until the assertion's
-    ///    NotOnOrAfter plus the clock skew (after that the time checks refuse
-    ///    it anyway); a second use is [`ProtocolError::Replay`].
-    pub fn consume_response(
-        &self,
-        saml_response: &str,
-        relay_state: Option<&str>,
-        now: DateTime<Utc>,
-        requests: &dyn RequestStore,
-        replay: &dyn ReplayCache,
-    ) -> Result<Login, Error> {
-        let pending = match relay_state {
-            // Our tokens are 27 characters; anything long is not one of ours.
-            Some(rs) if !rs.is_empty() && rs.len() <= 128 => requests.take(rs, now)?,
-            _ => None,
-        };
-        let ctx = match &pending {
-            Some(p) => RequestContext::Pending {
-                request_id: p.id.as_str(),
-                idp: Some(p.idp.as_str()),
-            },
-            None => RequestContext::Unsolicited,
-        };
-        let assertion = self.verify_response(saml_response, now, ctx)?;
-        // SAML Core §3.4.1: ForceAuthn asks the IdP to authenticate the user
-        // afresh, so an answer reporting an older authentication (a session
-        // the IdP reused) does not give what was asked for. The request's
-        // IssueInstant minus the skew is the earliest fresh AuthnInstant.
-        if let Some(p) = pending.as_ref().filter(|p| p.force_authn) {
-            let earliest = p.issued_at - self.clock_skew().duration();
-            if assertion.authn_instant() < earliest {
-                return Err(ProtocolError::ForceAuthnNotHonoured {
-                    authn_instant: assertion.authn_instant(),
-                    requested_at: p.issued_at,
-                }
-                .into());
-            }
-        }
-        // The whole window in which the assertion would be accepted: its
-        // effective NotOnOrAfter plus the skew. The verifier refused any
-        // assertion living longer than the maximum lifetime, so this is at
-        // most IssueInstant + max lifetime + skew.
-        let keep_until = assertion.not_on_or_after() + self.clock_skew().duration();
-        match replay.check_and_insert(
-            assertion.issuer().as_str(),
-            assertion.id(),
-            keep_until,
-            now,
-        )? {
-            ReplayCheck::FirstUse => {}
-            ReplayCheck::Replay => {
-                return Err(ProtocolError::Replay {
-                    id: clip(assertion.id()),
-                }
-                .into());
-            }
-        }
-        let unsolicited_relay_state = match pending {
-            Some(_) => None,
-            None => relay_state.map(str::to_owned),
-        };
-        Ok(Login {
-            assertion,
-            request: pending,
-            unsolicited_relay_state,
-        })
     }
 }
 
@@ -786,15 +689,19 @@ mod tests {
         assert!(BrowserBinding::from_secret(&[1; 16]).is_some());
     }
 
+    fn tok(s: &str) -> RelayStateToken {
+        RelayStateToken(s.to_owned())
+    }
+
     #[test]
     fn peek_leaves_the_request() {
         let s = MemoryRequestStore::new(10);
         s.insert(req("a", 60), t(0)).unwrap();
-        assert!(s.peek("a", t(1)).unwrap().is_some());
-        assert!(s.peek("a", t(1)).unwrap().is_some());
-        assert!(s.peek("a", t(60)).unwrap().is_none(), "expired");
-        assert!(s.take("a", t(1)).unwrap().is_some());
-        assert!(s.peek("a", t(1)).unwrap().is_none());
+        assert!(s.peek(&tok("a"), t(1)).unwrap().is_some());
+        assert!(s.peek(&tok("a"), t(1)).unwrap().is_some());
+        assert!(s.peek(&tok("a"), t(60)).unwrap().is_none(), "expired");
+        assert!(s.take(&tok("a"), t(1)).unwrap().is_some());
+        assert!(s.peek(&tok("a"), t(1)).unwrap().is_none());
     }
 
     #[test]
@@ -803,9 +710,9 @@ mod tests {
         s.insert(req("a", 60), t(0)).unwrap();
         s.insert(req("b", 60), t(0)).unwrap();
         assert_eq!(s.insert(req("a", 60), t(0)), Err(TrackingError::Duplicate));
-        assert!(s.take("a", t(1)).unwrap().is_some());
-        assert!(s.take("a", t(1)).unwrap().is_none());
-        assert!(s.take("b", t(60)).unwrap().is_none());
+        assert!(s.take(&tok("a"), t(1)).unwrap().is_some());
+        assert!(s.take(&tok("a"), t(1)).unwrap().is_none());
+        assert!(s.take(&tok("b"), t(60)).unwrap().is_none());
     }
 
     #[test]
@@ -815,14 +722,15 @@ mod tests {
             s.insert(req(&format!("k{i}"), 100 + i), t(0)).unwrap();
         }
         assert_eq!(s.len(), 3);
-        assert!(s.take("k0", t(1)).unwrap().is_none());
-        assert!(s.take("k9", t(1)).unwrap().is_some());
+        assert!(s.take(&tok("k0"), t(1)).unwrap().is_none());
+        assert!(s.take(&tok("k9"), t(1)).unwrap().is_some());
     }
 
     #[test]
     fn replay_cache() {
         let c = MemoryReplayCache::new(2).with_quota_per_idp(2);
-        let i = "https://idp";
+        let i = &EntityId::new("https://idp").unwrap();
+        let other = &EntityId::new("https://other").unwrap();
         assert_eq!(
             c.check_and_insert(i, "a", t(10), t(0)),
             Ok(ReplayCheck::FirstUse)
@@ -832,7 +740,7 @@ mod tests {
             Ok(ReplayCheck::Replay)
         );
         assert_eq!(
-            c.check_and_insert("other", "a", t(10), t(5)),
+            c.check_and_insert(other, "a", t(10), t(5)),
             Ok(ReplayCheck::FirstUse)
         );
         assert!(matches!(

@@ -18,10 +18,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use chrono::{DateTime, Utc};
-use samlsp::authn_request::{AuthnContextComparison, RequestedAuthnContext};
-use samlsp::binding::{MessageKind, PostForm, RedirectMessage, url_decode};
-use samlsp::dsig::{AlgorithmPolicy, TrustedKeys};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::binding::{MessageKind, PostForm, RedirectMessage, url_decode};
+use samlsp::internal::dsig::{AlgorithmPolicy, TrustedKeys};
+use samlsp::internal::sp::authn_request::{AuthnContextComparison, RequestedAuthnContext};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp::{
     Binding, BindingError, ConfigError, EncodingError, EntityId, Error, IdentityProvider,
     OutboundError, OutboundMessage, RandomSource, ServiceProvider, SpKeyPair, Url,
@@ -81,7 +81,7 @@ fn sp(signing: bool, bindings: &[Binding]) -> ServiceProvider {
 
 fn redirect_url(sp: &ServiceProvider) -> (String, samlsp::PendingRequest, String) {
     let p = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .force_authn(true)
         .build(now(), &Counter::default())
@@ -146,12 +146,12 @@ fn request_carries_every_required_field() {
 fn ids_and_relay_states_from_the_os_rng_differ_and_are_long() {
     let sp = sp(false, &[Binding::HttpRedirect]);
     let a = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .build(now(), &samlsp::OsRandom)
         .unwrap();
     let b = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .build(now(), &samlsp::OsRandom)
         .unwrap();
@@ -232,9 +232,10 @@ fn our_redirect_decodes_and_verifies_with_the_sp_certificate() {
 fn lowercase_signed_query(key: &SpKeyPair, relay_state: &str) -> String {
     let xml = b"<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_l\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\"/>";
     use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(samlsp::binding::deflate(xml));
+    let b64 =
+        base64::engine::general_purpose::STANDARD.encode(samlsp::internal::binding::deflate(xml));
     let lower = |s: &str| {
-        samlsp::binding::url_encode(s)
+        samlsp::internal::binding::url_encode(s)
             .split('%')
             .enumerate()
             .map(|(i, p)| {
@@ -334,7 +335,7 @@ fn malformed_redirects_are_refused_without_panicking() {
     let with_alg = |alg: &str| {
         q.replace(
             "http%3a%2f%2fwww.w3.org%2f2001%2f04%2fxmldsig-more%23rsa-sha256",
-            &samlsp::binding::url_encode(alg),
+            &samlsp::internal::binding::url_encode(alg),
         )
     };
     assert_eq!(
@@ -376,10 +377,12 @@ fn malformed_redirects_are_refused_without_panicking() {
 #[test]
 fn a_deflate_bomb_fails_fast() {
     use base64::Engine;
-    let bomb = samlsp::binding::deflate(&vec![b'<'; 8 * 1024 * 1024]);
+    let bomb = samlsp::internal::binding::deflate(&vec![b'<'; 8 * 1024 * 1024]);
     let q = format!(
         "SAMLResponse={}",
-        samlsp::binding::url_encode(&base64::engine::general_purpose::STANDARD.encode(&bomb))
+        samlsp::internal::binding::url_encode(
+            &base64::engine::general_purpose::STANDARD.encode(&bomb)
+        )
     );
     let t = std::time::Instant::now();
     assert_eq!(
@@ -391,7 +394,7 @@ fn a_deflate_bomb_fails_fast() {
 
 fn post(sp: &ServiceProvider) -> (samlsp::PreparedAuthnRequest, PostForm) {
     let p = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .binding(Binding::HttpPost)
         .is_passive(true)
@@ -428,7 +431,8 @@ fn post_signature_verifies_with_xmlsec1_and_with_our_verifier() {
 
     let doc = parse(&xml, &Limits::default()).unwrap();
     let keys = TrustedKeys::from_certificate_pem(&read("testdata/keys/sp-rsa2048.crt")).unwrap();
-    let signed = samlsp::dsig::verify(doc.root(), &keys, &AlgorithmPolicy::strict()).unwrap();
+    let signed =
+        samlsp::internal::dsig::verify(doc.root(), &keys, &AlgorithmPolicy::strict()).unwrap();
     assert!(signed.element().is(SAMLP, "AuthnRequest"));
     // Signature right after Issuer (SAML Core §3.2.1 schema order).
     let names: Vec<&str> = doc.root().children().map(|c| c.local_name()).collect();
@@ -499,7 +503,7 @@ fn requests_pass_the_oasis_protocol_schema() {
     xmllint_validate(xml.as_bytes(), "saml-schema-protocol-2.0.xsd");
     let plain = sp(false, &[Binding::HttpPost]);
     let p = plain
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .allow_create(false)
         .acs_url(Url::new("https://sp.example.org/saml/acs2").unwrap())
@@ -532,14 +536,15 @@ fn schema_validation_catches_a_broken_request() {
 fn configuration_errors_are_named() {
     let sp_ = sp(false, &[]);
     assert_eq!(
-        sp_.authn_request("https://other.example").map(|_| ()),
+        sp_.authn_request(&samlsp::EntityId::new("https://other.example").unwrap())
+            .map(|_| ()),
         Err(OutboundError::UnknownIdp {
             entity_id: "https://other.example".into()
         }
         .into())
     );
     assert_eq!(
-        sp_.authn_request(IDP)
+        sp_.authn_request(&samlsp::EntityId::new(IDP).unwrap())
             .unwrap()
             .build(now(), &Counter::default())
             .map(|_| ()),
@@ -547,7 +552,7 @@ fn configuration_errors_are_named() {
     );
     let sp_ = sp(false, &[Binding::HttpRedirect]);
     assert_eq!(
-        sp_.authn_request(IDP)
+        sp_.authn_request(&samlsp::EntityId::new(IDP).unwrap())
             .unwrap()
             .acs_url(Url::new("https://evil.example/acs").unwrap())
             .build(now(), &Counter::default())
@@ -562,7 +567,9 @@ fn configuration_errors_are_named() {
         .build()
         .unwrap();
     assert_eq!(
-        verify_only.authn_request(IDP).map(|_| ()),
+        verify_only
+            .authn_request(&samlsp::EntityId::new(IDP).unwrap())
+            .map(|_| ()),
         Err(ConfigError::SigningKeyRequired {
             entity_id: IDP.into()
         }
@@ -576,7 +583,7 @@ fn configuration_errors_are_named() {
         }
     }
     assert_eq!(
-        sp_.authn_request(IDP)
+        sp_.authn_request(&samlsp::EntityId::new(IDP).unwrap())
             .unwrap()
             .build(now(), &Broken)
             .map(|_| ()),

@@ -7,8 +7,9 @@
 //! The benchmark reference inputs (`testdata/bench/`) verify (a smoke test of
 //! parse + C14N + dsig).
 use base64::Engine;
-use samlsp::dsig::{AlgorithmPolicy, TrustedKeys, verify};
-use samlsp::xml::{Limits, parse};
+use samlsp::danger::DangerousServiceProvider as _;
+use samlsp::internal::dsig::{AlgorithmPolicy, TrustedKeys, verify};
+use samlsp::internal::xml::{Limits, parse};
 
 const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -82,7 +83,10 @@ fn reference_inputs_pass_every_protocol_check() {
     ] {
         let value = String::from_utf8(bench(file)).unwrap();
         let ctx = RequestContext::Pending {
-            request_id: "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+            request_id: &samlsp::RequestId::new(
+                "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+            )
+            .unwrap(),
             idp: None,
         };
         let a = sp

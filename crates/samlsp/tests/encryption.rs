@@ -11,8 +11,9 @@
 //! every decryption failure, the same hardened parser for the plaintext).
 
 use chrono::{DateTime, Utc};
-use samlsp::dsig::TrustedKeys;
-use samlsp::xml::XmlError;
+use samlsp::TrustedKeys;
+use samlsp::XmlError;
+use samlsp::danger::DangerousDecryption as _;
 use samlsp::{
     DecryptionError, DecryptionPolicy, EntityId, Error, IdentityProvider, ProtocolError,
     RequestContext, ServiceProvider, SpKeyPair, Url,
@@ -58,8 +59,10 @@ fn sp_with(policy: DecryptionPolicy, next: bool) -> ServiceProvider {
 }
 
 fn pending() -> RequestContext<'static> {
+    static ID: std::sync::LazyLock<samlsp::RequestId> =
+        std::sync::LazyLock::new(|| samlsp::RequestId::new(REQ).unwrap());
     RequestContext::Pending {
-        request_id: REQ,
+        request_id: &ID,
         idp: None,
     }
 }
@@ -408,7 +411,7 @@ fn keycloak(name: &str) -> Result<samlsp::Assertion, Error> {
         &value,
         now,
         RequestContext::Pending {
-            request_id: &request_id,
+            request_id: &samlsp::RequestId::new(&request_id).unwrap(),
             idp: None,
         },
     )

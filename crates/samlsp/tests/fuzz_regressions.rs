@@ -21,11 +21,12 @@
 //!
 //! Every file is run (a failure in one does not hide the others); the test fails
 //! listing each file that panicked.
+use samlsp::danger::DangerousServiceProvider as _;
 use std::path::{Path, PathBuf};
 
-use samlsp::dsig::{AlgorithmPolicy, TrustedKeys, verify};
-use samlsp::xml::c14n::{Method, canonicalize, canonicalize_document};
-use samlsp::xml::{Limits, parse};
+use samlsp::internal::dsig::{AlgorithmPolicy, TrustedKeys, verify};
+use samlsp::internal::xml::c14n::{Method, canonicalize, canonicalize_document};
+use samlsp::internal::xml::{Limits, parse};
 use samlsp::{EntityId, IdentityProvider, RequestContext, ServiceProvider, Url};
 
 #[path = "../../../fuzz/common/resign.rs"]
@@ -155,7 +156,10 @@ fn verify_regressions() {
     let policy = AlgorithmPolicy::strict();
     replay("verify", |data| {
         let ctx = RequestContext::Pending {
-            request_id: "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+            request_id: &samlsp::RequestId::new(
+                "ONELOGIN_4fee3b046395c4e751011e97f8900b5273d56685",
+            )
+            .unwrap(),
             idp: None,
         };
         let _ = sp.verify_response_xml(data, now, ctx);
@@ -198,7 +202,7 @@ fn resign_seeds_verify() {
                 signed.as_bytes(),
                 resign::now(),
                 RequestContext::Pending {
-                    request_id: resign::REQUEST,
+                    request_id: &samlsp::RequestId::new(resign::REQUEST).unwrap(),
                     idp: None,
                 },
             )

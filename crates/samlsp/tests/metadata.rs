@@ -18,14 +18,12 @@ use common::{path, read, tmp, xmlsec1_verify};
 use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
-use samlsp::binding::Binding;
-use samlsp::dsig::{AlgorithmPolicy, DsigError, TrustedKeys};
-use samlsp::metadata::{
-    ContactPerson, ContactType, IdpMetadata, MetadataCache, MetadataError, MetadataOptions,
-    MetadataSource, Organization, SpMetadataBuilder,
+use samlsp::internal::xml::parse;
+use samlsp::{
+    AlgorithmPolicy, Binding, ContactPerson, ContactType, DsigError, EntityId, Error, IdpMetadata,
+    Limits, MetadataCache, MetadataError, MetadataOptions, MetadataSource, Organization,
+    RequestContext, ServiceProvider, SpKeyPair, SpMetadataBuilder, TrustedKeys, Url, XmlError,
 };
-use samlsp::xml::{Limits, XmlError, parse};
-use samlsp::{EntityId, Error, RequestContext, ServiceProvider, SpKeyPair, Url};
 
 const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -51,10 +49,10 @@ fn keys(cert: &str) -> TrustedKeys {
 }
 
 fn sp() -> ServiceProvider {
-    let idp = IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, now())
-        .unwrap()
-        .to_identity_provider()
-        .unwrap();
+    let idp = samlsp::IdentityProvider::from_metadata(
+        &IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, now()).unwrap(),
+    )
+    .unwrap();
     ServiceProvider::builder(
         EntityId::new("https://sp.example.org/saml/metadata?t=a&b=<c>").unwrap(),
     )
@@ -145,7 +143,8 @@ fn signed_sp_metadata_verifies_with_xmlsec1_and_with_us() {
         "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
     );
     let doc = parse(signed.as_bytes(), &Limits::metadata()).unwrap();
-    samlsp::dsig::verify(doc.root(), &keys("sp-rsa2048"), &AlgorithmPolicy::strict()).unwrap();
+    samlsp::internal::dsig::verify(doc.root(), &keys("sp-rsa2048"), &AlgorithmPolicy::strict())
+        .unwrap();
 }
 
 #[test]
@@ -232,10 +231,10 @@ fn keys_are_published_by_use_with_only_the_methods_we_decrypt() {
 
 #[test]
 fn metadata_without_keys_says_requests_are_unsigned() {
-    let idp = IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, now())
-        .unwrap()
-        .to_identity_provider()
-        .unwrap();
+    let idp = samlsp::IdentityProvider::from_metadata(
+        &IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, now()).unwrap(),
+    )
+    .unwrap();
     let sp = ServiceProvider::builder(EntityId::new("https://sp.example.org").unwrap())
         .acs_url(Url::new("https://sp.example.org/acs").unwrap())
         .idp(idp)
@@ -283,7 +282,7 @@ fn real_keycloak_descriptor() {
     assert_eq!(md.entity_id.as_str(), "http://127.0.0.1:8180/realms/acme");
     assert_eq!(md.signing_keys.len(), 1);
     assert!(md.want_authn_requests_signed);
-    let idp = md.to_identity_provider().unwrap();
+    let idp = samlsp::IdentityProvider::from_metadata(&md).unwrap();
     assert!(idp.wants_authn_requests_signed());
     assert_eq!(
         idp.sso_for(None).map(|(b, u)| (b, u.as_str().to_owned())),
@@ -322,7 +321,7 @@ fn adfs_shape_reads_only_signing_keys_of_the_idp_role() {
         md.signing_keys[0].certificate_der(),
         keys("idp-rsa2048").keys()[0].certificate_der()
     );
-    assert!(md.sso_endpoint(samlsp::metadata::HTTP_POST).is_some());
+    assert!(md.sso_endpoint(Binding::HttpPost).is_some());
 }
 
 #[test]
@@ -333,7 +332,7 @@ fn okta_shape() {
         "http://www.okta.com/exk1a2b3c4d5e6f7g8h9"
     );
     assert!(!md.want_authn_requests_signed);
-    let idp = md.to_identity_provider().unwrap();
+    let idp = samlsp::IdentityProvider::from_metadata(&md).unwrap();
     assert_eq!(idp.sso_endpoints().len(), 2);
 }
 
@@ -343,17 +342,12 @@ fn shibboleth_shape_keeps_keys_without_use_and_skips_other_bindings() {
         IdpMetadata::parse(&read("testdata/metadata/idp-shibboleth.xml"), None, now()).unwrap();
     // The KeyDescriptor without use counts as signing (SAML Metadata §2.4.1.1).
     assert_eq!(md.signing_keys.len(), 2);
-    assert_eq!(md.sso.len(), 4);
-    let idp = md.to_identity_provider().unwrap();
-    let bindings: Vec<_> = idp
-        .sso_endpoints()
-        .iter()
-        .map(|e| e.binding.as_str())
-        .collect();
-    assert_eq!(
-        bindings,
-        [samlsp::metadata::HTTP_POST, samlsp::metadata::HTTP_REDIRECT]
-    );
+    // Only the bindings this SP speaks are kept: of four SSO endpoints,
+    // Shibboleth 1.0 and POST-SimpleSign are skipped.
+    assert_eq!(md.sso.len(), 2);
+    let idp = samlsp::IdentityProvider::from_metadata(&md).unwrap();
+    let bindings: Vec<_> = idp.sso_endpoints().iter().map(|e| e.binding).collect();
+    assert_eq!(bindings, [Binding::HttpPost, Binding::HttpRedirect]);
     assert_eq!(idp.slo_endpoints().len(), 2);
 }
 
@@ -365,7 +359,7 @@ fn rollover_metadata_trusts_both_keys() {
         ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").unwrap())
             .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
             .signing_key(pair("sp-rsa2048"))
-            .idp(md.to_identity_provider().unwrap())
+            .idp(samlsp::IdentityProvider::from_metadata(&md).unwrap())
             .build()
             .unwrap();
     let a = sp
@@ -373,7 +367,8 @@ fn rollover_metadata_trusts_both_keys() {
             &read("testdata/responses/valid-assertion-signed.xml"),
             now(),
             RequestContext::Pending {
-                request_id: "_req_4fee3b046395c4e751011e97f8900b52",
+                request_id: &samlsp::RequestId::new("_req_4fee3b046395c4e751011e97f8900b52")
+                    .unwrap(),
                 idp: None,
             },
         )

@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use samlsp::binding::RedirectMessage;
-use samlsp::dsig::{AlgorithmPolicy, KeyError, TrustedKeys};
-use samlsp::keys::KeyAlgorithm;
-use samlsp::metadata::IdpMetadata;
+use samlsp::IdpMetadata;
+use samlsp::KeyAlgorithm;
+use samlsp::internal::binding::RedirectMessage;
+use samlsp::internal::dsig::{AlgorithmPolicy, KeyError, TrustedKeys};
 use samlsp::{
     ConfigError, EntityId, IdentityProvider, MemoryReplayCache, MemoryRequestStore, OutboundError,
     OutboundMessage, ProtocolError, RandomSource, RequestContext, RequestStore, ServiceProvider,
@@ -60,15 +60,15 @@ impl RandomSource for Counter {
 /// wants signed requests) and an Okta-shaped one.
 fn sp() -> ServiceProvider {
     let at = t("2026-01-01T00:00:00Z");
-    let main = IdpMetadata::parse(&read("testdata/metadata/idp-rollover.xml"), None, at)
-        .unwrap()
-        .to_identity_provider()
-        .unwrap();
-    let okta = IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, at)
-        .unwrap()
-        .to_identity_provider()
-        .unwrap()
-        .allow_unsolicited(true);
+    let main = samlsp::IdentityProvider::from_metadata(
+        &IdpMetadata::parse(&read("testdata/metadata/idp-rollover.xml"), None, at).unwrap(),
+    )
+    .unwrap();
+    let okta = samlsp::IdentityProvider::from_metadata(
+        &IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, at).unwrap(),
+    )
+    .unwrap()
+    .allow_unsolicited(true);
     ServiceProvider::builder(EntityId::new("https://sp.example.org/saml/metadata").unwrap())
         .acs_url(Url::new("https://sp.example.org/saml/acs").unwrap())
         .signing_key(pair("sp-rsa2048"))
@@ -87,7 +87,7 @@ fn login_end_to_end_from_metadata() {
     let start = t("2026-01-01T00:00:00Z");
 
     let prepared = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .build(start, &Counter::default())
         .unwrap();
@@ -129,8 +129,9 @@ fn verify_response_keeps_its_contract() {
         &xml,
         t("2026-01-01T00:01:00Z"),
         RequestContext::Pending {
-            request_id: "_000102030405060708090a0b0c0d0e0f10111213",
-            idp: Some(IDP),
+            request_id: &samlsp::RequestId::new("_000102030405060708090a0b0c0d0e0f10111213")
+                .unwrap(),
+            idp: Some(&samlsp::EntityId::new(IDP).unwrap()),
         },
     );
     assert_eq!(ok.unwrap().id(), "_assertion_sp_1");
@@ -140,7 +141,8 @@ fn verify_response_keeps_its_contract() {
             &posted,
             t("2026-01-01T00:01:00Z"),
             RequestContext::Pending {
-                request_id: "_000102030405060708090a0b0c0d0e0f10111213",
+                request_id: &samlsp::RequestId::new("_000102030405060708090a0b0c0d0e0f10111213")
+                    .unwrap(),
                 idp: None,
             },
         )
@@ -155,8 +157,9 @@ fn a_response_must_come_from_the_idp_the_request_went_to() {
         &read("testdata/sp/solicited.xml"),
         t("2026-01-01T00:01:00Z"),
         RequestContext::Pending {
-            request_id: "_000102030405060708090a0b0c0d0e0f10111213",
-            idp: Some(OKTA),
+            request_id: &samlsp::RequestId::new("_000102030405060708090a0b0c0d0e0f10111213")
+                .unwrap(),
+            idp: Some(&samlsp::EntityId::new(OKTA).unwrap()),
         },
     );
     assert_eq!(
@@ -175,7 +178,7 @@ fn tenants_get_their_own_endpoints_and_settings() {
     let sp = sp();
     let at = t("2026-01-01T00:00:00Z");
     let okta = sp
-        .authn_request(OKTA)
+        .authn_request(&samlsp::EntityId::new(OKTA).unwrap())
         .unwrap()
         .build(at, &Counter::default())
         .unwrap();
@@ -185,8 +188,16 @@ fn tenants_get_their_own_endpoints_and_settings() {
     assert!(url.starts_with("https://example.okta.com/app/"));
     assert_eq!(okta.pending().idp().as_str(), OKTA);
     // Unsolicited is per IdP: allowed for Okta only.
-    assert!(sp.idp(OKTA).unwrap().allows_unsolicited());
-    assert!(!sp.idp(IDP).unwrap().allows_unsolicited());
+    assert!(
+        sp.idp(&samlsp::EntityId::new(OKTA).unwrap())
+            .unwrap()
+            .allows_unsolicited()
+    );
+    assert!(
+        !sp.idp(&samlsp::EntityId::new(IDP).unwrap())
+            .unwrap()
+            .allows_unsolicited()
+    );
     assert_eq!(
         sp.verify_response_xml(
             &read("testdata/sp/unsolicited.xml"),

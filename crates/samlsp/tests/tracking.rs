@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use samlsp::dsig::TrustedKeys;
-use samlsp::tracking::ReplayCheck;
+use samlsp::ReplayCheck;
+use samlsp::TrustedKeys;
 use samlsp::{
     Binding, EntityId, Error, IdentityProvider, MemoryReplayCache, MemoryRequestStore,
-    OutboundError, PendingRequest, ProtocolError, RandomSource, ReplayCache, RequestStore,
-    ServiceProvider, TrackingError, Url,
+    OutboundError, PendingRequest, ProtocolError, RandomSource, RelayStateToken, ReplayCache,
+    RequestStore, ServiceProvider, TrackingError, Url,
 };
 
 const IDP: &str = "https://idp.example.com/saml2/idp/metadata";
@@ -82,7 +82,7 @@ fn start_login(
     at: DateTime<Utc>,
 ) -> PendingRequest {
     let p = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .app_state("/reports?year=2026")
         .build(at, &Counter::default())
@@ -306,7 +306,7 @@ struct Recording(Mutex<Vec<DateTime<Utc>>>);
 impl ReplayCache for Recording {
     fn check_and_insert(
         &self,
-        _issuer: &str,
+        _issuer: &EntityId,
         _id: &str,
         expires_at: DateTime<Utc>,
         _now: DateTime<Utc>,
@@ -342,12 +342,20 @@ impl RequestStore for Down {
             reason: "connection refused".into(),
         })
     }
-    fn peek(&self, _: &str, _: DateTime<Utc>) -> Result<Option<PendingRequest>, TrackingError> {
+    fn peek(
+        &self,
+        _: &RelayStateToken,
+        _: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError> {
         Err(TrackingError::Unavailable {
             reason: "connection refused".into(),
         })
     }
-    fn take(&self, _: &str, _: DateTime<Utc>) -> Result<Option<PendingRequest>, TrackingError> {
+    fn take(
+        &self,
+        _: &RelayStateToken,
+        _: DateTime<Utc>,
+    ) -> Result<Option<PendingRequest>, TrackingError> {
         Err(TrackingError::Unavailable {
             reason: "connection refused".into(),
         })
@@ -372,8 +380,13 @@ fn store_failures_surface_and_fail_closed() {
         .into())
     );
     let full = MemoryReplayCache::new(1);
-    full.check_and_insert("x", "y", t("2026-01-02T00:00:00Z"), now())
-        .unwrap();
+    full.check_and_insert(
+        &EntityId::new("https://x.example").unwrap(),
+        "y",
+        t("2026-01-02T00:00:00Z"),
+        now(),
+    )
+    .unwrap();
     assert_eq!(
         sp.consume_response(
             &posted("testdata/sp/unsolicited.xml"),
@@ -399,7 +412,11 @@ fn take_is_atomic_under_concurrency() {
     let winners: usize = (0..8)
         .map(|_| {
             let s = Arc::clone(&store);
-            std::thread::spawn(move || s.take(RELAY_STATE, now()).unwrap().is_some())
+            std::thread::spawn(move || {
+                s.take(&RelayStateToken::parse(RELAY_STATE).unwrap(), now())
+                    .unwrap()
+                    .is_some()
+            })
         })
         .collect::<Vec<_>>()
         .into_iter()
@@ -412,8 +429,13 @@ fn take_is_atomic_under_concurrency() {
         .map(|_| {
             let c = Arc::clone(&cache);
             std::thread::spawn(move || {
-                c.check_and_insert(IDP, "_a", t("2026-01-01T00:06:00Z"), now())
-                    .unwrap()
+                c.check_and_insert(
+                    &EntityId::new(IDP).unwrap(),
+                    "_a",
+                    t("2026-01-01T00:06:00Z"),
+                    now(),
+                )
+                .unwrap()
                     == ReplayCheck::FirstUse
             })
         })
@@ -444,7 +466,7 @@ fn the_request_store_is_bounded() {
     let store = MemoryRequestStore::new(100);
     for i in 0..1000u32 {
         let p = sp
-            .authn_request(IDP)
+            .authn_request(&samlsp::EntityId::new(IDP).unwrap())
             .unwrap()
             .build(
                 t("2026-01-01T00:00:00Z") + Duration::seconds(i64::from(i)),
@@ -461,7 +483,7 @@ fn the_request_store_is_bounded() {
 /// Starts the login the fixtures answer, with `ForceAuthn="true"`.
 fn start_forced_login(sp: &ServiceProvider, store: &dyn RequestStore, at: DateTime<Utc>) {
     let p = sp
-        .authn_request(IDP)
+        .authn_request(&samlsp::EntityId::new(IDP).unwrap())
         .unwrap()
         .force_authn(true)
         .build(at, &Counter::default())
@@ -564,12 +586,22 @@ fn one_idp_filling_its_quota_does_not_fail_another_idps_logins() {
     for i in 0..3 {
         let id = format!("_noisy_{i}");
         assert_eq!(
-            replay.check_and_insert("https://noisy.example", &id, until, now()),
+            replay.check_and_insert(
+                &EntityId::new("https://noisy.example").unwrap(),
+                &id,
+                until,
+                now()
+            ),
             Ok(ReplayCheck::FirstUse)
         );
     }
     assert_eq!(
-        replay.check_and_insert("https://noisy.example", "_noisy_3", until, now()),
+        replay.check_and_insert(
+            &EntityId::new("https://noisy.example").unwrap(),
+            "_noisy_3",
+            until,
+            now()
+        ),
         Err(TrackingError::IdpQuotaFull { quota: 3 })
     );
     sp.consume_response(
@@ -582,8 +614,12 @@ fn one_idp_filling_its_quota_does_not_fail_another_idps_logins() {
     .unwrap();
 
     // This IdP at its own quota: its next login fails closed.
-    replay.check_and_insert(IDP, "_x1", until, now()).unwrap();
-    replay.check_and_insert(IDP, "_x2", until, now()).unwrap();
+    replay
+        .check_and_insert(&EntityId::new(IDP).unwrap(), "_x1", until, now())
+        .unwrap();
+    replay
+        .check_and_insert(&EntityId::new(IDP).unwrap(), "_x2", until, now())
+        .unwrap();
     start_login(&sp, &store, t("2026-01-01T00:00:00Z"));
     assert_eq!(
         sp.consume_response(
@@ -598,7 +634,12 @@ fn one_idp_filling_its_quota_does_not_fail_another_idps_logins() {
     );
     // Entries expire, and the quota frees with them.
     assert_eq!(
-        replay.check_and_insert("https://noisy.example", "_noisy_3", until, until),
+        replay.check_and_insert(
+            &EntityId::new("https://noisy.example").unwrap(),
+            "_noisy_3",
+            until,
+            until
+        ),
         Ok(ReplayCheck::FirstUse)
     );
 }

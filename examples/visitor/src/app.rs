@@ -55,7 +55,7 @@ pub enum BuildError {
     },
     /// An SP identifier is not valid.
     #[error("{0}")]
-    Identifier(#[from] samlsp::ids::InvalidIdentifier),
+    Identifier(#[from] samlsp::InvalidIdentifier),
 }
 
 fn read_key(files: Option<&KeyFiles>, what: &'static str) -> Result<Option<SpKeyPair>, BuildError> {

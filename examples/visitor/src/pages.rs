@@ -111,7 +111,7 @@ impl Button {
                 let mut href = i.login_path.clone();
                 if let Some(r) = return_to {
                     href.push_str("&return_to=");
-                    href.push_str(&samlsp::binding::url_encode(r));
+                    href.push_str(&samlsp::internal::binding::url_encode(r));
                 }
                 Button {
                     name: i.display_name.clone(),

@@ -6,6 +6,7 @@
 
 pub mod cpu;
 
+use samlsp::danger::{DangerousServiceProvider as _};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -195,7 +196,7 @@ pub fn openssl_verify(
 
 /// samlsp configured with the same settings as samael above.
 pub fn samlsp_sp() -> samlsp::ServiceProvider {
-    let keys = samlsp::dsig::TrustedKeys::from_certificate_pem(&idp_cert_pem()).expect("IdP cert");
+    let keys = samlsp::TrustedKeys::from_certificate_pem(&idp_cert_pem()).expect("IdP cert");
     let idp = samlsp::IdentityProvider::new(
         samlsp::EntityId::new(IDP_ENTITY_ID).expect("entity ID"),
         keys,
@@ -217,7 +218,7 @@ pub fn samlsp_now(b64: &str) -> DateTime<Utc> {
 
 /// Full verification, base64 value to `Assertion`.
 pub fn samlsp_verify(sp: &samlsp::ServiceProvider, b64: &str, now: DateTime<Utc>) -> samlsp::Assertion {
-    let ctx = samlsp::RequestContext::Pending { request_id: REQUEST_ID, idp: None };
+    let ctx = samlsp::RequestContext::Pending { request_id: &samlsp::RequestId::new(REQUEST_ID).unwrap(), idp: None };
     sp.verify_response(b64, now, ctx).expect("samlsp verifies the reference input")
 }
 
@@ -230,14 +231,14 @@ pub fn check_samlsp(sp: &samlsp::ServiceProvider, b64: &str, what: &str) {
 
 /// The signature layer alone: parse the decoded XML, then C14N, digest and
 /// signature verification of the Assertion.
-pub fn samlsp_dsig(xml: &[u8], keys: &samlsp::dsig::TrustedKeys) -> bool {
-    let doc = samlsp::xml::parse(xml, &samlsp::xml::Limits::default()).expect("parse");
+pub fn samlsp_dsig(xml: &[u8], keys: &samlsp::TrustedKeys) -> bool {
+    let doc = samlsp::internal::xml::parse(xml, &samlsp::Limits::default()).expect("parse");
     let assertion = doc
         .root()
         .children_named("urn:oasis:names:tc:SAML:2.0:assertion", "Assertion")
         .next()
         .expect("assertion");
-    samlsp::dsig::verify(assertion, keys, &samlsp::dsig::AlgorithmPolicy::strict()).is_ok()
+    samlsp::internal::dsig::verify(assertion, keys, &samlsp::AlgorithmPolicy::strict()).is_ok()
 }
 
 /// Decoded XML of an input.

@@ -15,8 +15,8 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use samlsp::binding::{Binding, RedirectMessage, url_encode};
-use samlsp::dsig::TrustedKeys;
+use samlsp::TrustedKeys;
+use samlsp::internal::binding::{Binding, RedirectMessage, url_encode};
 use samlsp::{EntityId, IdentityProvider, Url};
 use samlsp_tests::signer::{SignOptions, SigningKey, sign};
 
@@ -115,7 +115,7 @@ impl TestIdp {
 
     pub fn response_xml(&self, r: &ResponseSpec) -> String {
         let now = r.now;
-        let t = samlsp::time::format_instant;
+        let t = samlsp::internal::time::format_instant;
         let irt = r
             .in_response_to
             .as_deref()

@@ -5,59 +5,21 @@
 use chrono::{DateTime, Utc};
 
 use crate::binding::Binding;
-use crate::config::IdentityProvider;
 use crate::dsig::{AlgorithmPolicy, TrustedKey, TrustedKeys};
-use crate::error::{ConfigError, Error, clip};
+use crate::error::{Error, MetadataError, clip};
 use crate::ids::{EntityId, Url};
 use crate::time::parse_instant;
 use crate::xml::{self, ElementRef, Limits};
 
 /// SAML metadata namespace.
 pub const MD_NS: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
-/// HTTP-Redirect binding URI.
-pub const HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
-/// HTTP-POST binding URI.
-pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
-
-/// Why IdP metadata was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MetadataError {
-    #[error("root element is not md:EntityDescriptor or md:EntitiesDescriptor")]
-    NotMetadata,
-    #[error("no EntityDescriptor with an IDPSSODescriptor for SAML 2.0{}", .entity_id.as_deref().map(|e| format!(" and entityID {e:?}")).unwrap_or_default())]
-    NoIdp { entity_id: Option<String> },
-    #[error("several IdPs in the metadata; name the entity ID to use")]
-    Ambiguous,
-    #[error("the IdP has no signing key; refusing it (never 'no key, so no check')")]
-    NoSigningKey,
-    #[error("a signing certificate is not usable: {0}")]
-    Key(#[from] crate::dsig::KeyError),
-    #[error("endpoint Location {location:?} is not an http(s) URL")]
-    BadEndpoint { location: String },
-    #[error("the metadata expired at {valid_until} (now {now})")]
-    Expired {
-        valid_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    },
-    #[error("malformed metadata: {0}")]
-    Structure(&'static str),
-    #[error("entity ID: {0}")]
-    EntityId(#[from] crate::ids::InvalidIdentifier),
-    #[error("the metadata is not signed, but a signature from the pinned key is required")]
-    Unsigned,
-    #[error("the metadata signature did not verify: {0}")]
-    Signature(crate::dsig::DsigError),
-    #[error("cannot read the metadata source: {reason:?}")]
-    Source { reason: String },
-}
 
 /// One endpoint: binding and location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// Binding URI.
-    pub binding: String,
+    /// The binding.
+    pub binding: Binding,
     /// Location URL.
     pub location: Url,
 }
@@ -170,8 +132,8 @@ impl IdpMetadata {
                         }
                     }
                 }
-                "SingleSignOnService" => sso.push(endpoint(child)?),
-                "SingleLogoutService" => slo.push(endpoint(child)?),
+                "SingleSignOnService" => sso.extend(endpoint(child)?),
+                "SingleLogoutService" => slo.extend(endpoint(child)?),
                 _ => {}
             }
         }
@@ -192,28 +154,8 @@ impl IdpMetadata {
         })
     }
 
-    /// The trusted IdP this metadata describes: its signing keys, SSO and SLO
-    /// endpoints (HTTP-Redirect and HTTP-POST) and `WantAuthnRequestsSigned`.
-    /// Unsolicited responses stay off.
-    pub fn to_identity_provider(&self) -> Result<IdentityProvider, ConfigError> {
-        let keys = TrustedKeys::new(self.signing_keys.clone())?;
-        let mut idp = IdentityProvider::new(self.entity_id.clone(), keys)?
-            .want_authn_requests_signed(self.want_authn_requests_signed);
-        for e in &self.sso {
-            if let Some(b) = Binding::from_uri(&e.binding) {
-                idp = idp.sso_endpoint(b, e.location.clone());
-            }
-        }
-        for e in &self.slo {
-            if let Some(b) = Binding::from_uri(&e.binding) {
-                idp = idp.slo_endpoint(b, e.location.clone());
-            }
-        }
-        Ok(idp)
-    }
-
     /// The SSO endpoint for a binding.
-    pub fn sso_endpoint(&self, binding: &str) -> Option<&Endpoint> {
+    pub fn sso_endpoint(&self, binding: Binding) -> Option<&Endpoint> {
         self.sso.iter().find(|e| e.binding == binding)
     }
 }
@@ -283,14 +225,18 @@ fn certificates(key_descriptor: ElementRef<'_>) -> Result<Vec<Vec<u8>>, Metadata
     Ok(certs)
 }
 
-fn endpoint(el: ElementRef<'_>) -> Result<Endpoint, MetadataError> {
+/// An endpoint of a binding this SP speaks (HTTP-Redirect, HTTP-POST);
+/// `None` for the others (SOAP, Artifact, ...), which it never uses.
+fn endpoint(el: ElementRef<'_>) -> Result<Option<Endpoint>, MetadataError> {
     let binding = el
         .attr("Binding")
-        .ok_or(MetadataError::Structure("endpoint without Binding"))?
-        .to_owned();
+        .ok_or(MetadataError::Structure("endpoint without Binding"))?;
+    let Some(binding) = Binding::from_uri(binding) else {
+        return Ok(None);
+    };
     let location = el.attr("Location").unwrap_or("");
     let location = Url::new(location.trim()).map_err(|_| MetadataError::BadEndpoint {
         location: clip(location),
     })?;
-    Ok(Endpoint { binding, location })
+    Ok(Some(Endpoint { binding, location }))
 }

@@ -16,11 +16,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-pub use idp::{Endpoint, HTTP_POST, HTTP_REDIRECT, IdpMetadata, MD_NS, MetadataError};
+pub use crate::binding::{HTTP_POST, HTTP_REDIRECT};
+pub use idp::{Endpoint, IdpMetadata, MD_NS};
 pub use sp::{ContactPerson, ContactType, MetadataOptions, Organization, SpMetadataBuilder};
 
 use crate::dsig::TrustedKeys;
-use crate::error::Error;
+use crate::error::{Error, MetadataError};
 
 /// Where metadata bytes come from, for sources the core can read itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,6 @@ use openssl::x509::X509;
 
 use super::{Endpoint, MD_NS};
 use crate::binding::{Binding, HTTP_POST};
-use crate::config::ServiceProvider;
 use crate::dsig::{DSIG_NS, KeyError};
 use crate::error::{ConfigError, Error, OutboundError};
 use crate::ids::{EntityId, Url};
@@ -127,7 +126,7 @@ impl ContactPerson {
     }
 }
 
-/// Options for [`ServiceProvider::metadata`]. The default is unsigned, with no
+/// Options for [`ServiceProvider::metadata`](crate::ServiceProvider::metadata). The default is unsigned, with no
 /// `validUntil` and no `cacheDuration`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetadataOptions {
@@ -212,21 +211,21 @@ fn encryption_methods(w: &mut XmlWriter) {
         .end();
 }
 
-/// SP metadata from parts, for when there is no full [`ServiceProvider`]
+/// SP metadata from parts, for when there is no full [`ServiceProvider`](crate::ServiceProvider)
 /// (the `samlsp metadata` command: certificates without private keys).
-/// [`ServiceProvider::metadata`] fills one from its configuration.
+/// [`ServiceProvider::metadata`](crate::ServiceProvider::metadata) fills one from its configuration.
 #[derive(Debug, Clone)]
 pub struct SpMetadataBuilder {
-    entity_id: EntityId,
-    acs_urls: Vec<Url>,
-    signing_certs: Vec<Vec<u8>>,
-    encryption_certs: Vec<Vec<u8>>,
-    slo: Vec<Endpoint>,
-    name_id_format: Option<String>,
-    authn_requests_signed: bool,
-    organization: Option<Organization>,
-    contacts: Vec<ContactPerson>,
-    signer: Option<SpKeyPair>,
+    pub(crate) entity_id: EntityId,
+    pub(crate) acs_urls: Vec<Url>,
+    pub(crate) signing_certs: Vec<Vec<u8>>,
+    pub(crate) encryption_certs: Vec<Vec<u8>>,
+    pub(crate) slo: Vec<Endpoint>,
+    pub(crate) name_id_format: Option<String>,
+    pub(crate) authn_requests_signed: bool,
+    pub(crate) organization: Option<Organization>,
+    pub(crate) contacts: Vec<ContactPerson>,
+    pub(crate) signer: Option<SpKeyPair>,
 }
 
 fn cert_der_from_pem(pem: &[u8]) -> Result<Vec<u8>, KeyError> {
@@ -276,7 +275,7 @@ impl SpMetadataBuilder {
     /// Adds a SingleLogoutService.
     pub fn slo_url(mut self, binding: Binding, url: Url) -> Self {
         self.slo.push(Endpoint {
-            binding: binding.uri().to_owned(),
+            binding,
             location: url,
         });
         self
@@ -369,7 +368,7 @@ impl SpMetadataBuilder {
         }
         for slo in &self.slo {
             w.start("md:SingleLogoutService")
-                .attr("Binding", &slo.binding)
+                .attr("Binding", slo.binding.uri())
                 .attr("Location", slo.location.as_str())
                 .end();
         }
@@ -418,39 +417,6 @@ impl SpMetadataBuilder {
             (Some(key), Some(id)) => key.sign_enveloped(&xml, &id, signature_at),
             _ => Ok(xml),
         }
-    }
-}
-
-impl ServiceProvider {
-    /// This SP's metadata: an `md:EntityDescriptor` with one
-    /// `md:SPSSODescriptor`: signing keys (current, next), encryption keys
-    /// (current, next), SLO endpoints, NameIDFormat, the ACS URLs,
-    /// Organization and contacts. `AuthnRequestsSigned` is true when this SP
-    /// signs its requests.
-    pub fn metadata(&self, options: &MetadataOptions) -> Result<String, Error> {
-        let sp = &self.inner;
-        let mut b = SpMetadataBuilder::new(sp.entity_id.clone());
-        b.acs_urls = sp.acs_urls.clone();
-        b.signing_certs = sp
-            .signing_key
-            .iter()
-            .chain(sp.next_signing_key.iter())
-            .map(|k| k.certificate_der().to_vec())
-            .collect();
-        b.encryption_certs = sp
-            .encryption_key
-            .iter()
-            .chain(sp.next_encryption_key.iter())
-            .map(|k| k.certificate_der().to_vec())
-            .collect();
-        b.slo = sp.slo.clone();
-        b.name_id_format = sp.name_id_format.clone();
-        b.authn_requests_signed = sp.signing_key.is_some()
-            && (sp.sign_authn_requests || sp.idps.values().any(|i| i.want_authn_requests_signed));
-        b.organization = sp.organization.clone();
-        b.contacts = sp.contacts.clone();
-        b.signer = sp.signing_key.clone();
-        b.to_xml(options)
     }
 }
 

@@ -5,12 +5,12 @@
 //! Accepted, by URI:
 //! - key transport: `rsa-oaep-mgf1p` and `xmlenc11#rsa-oaep` with digest SHA-1,
 //!   SHA-224, SHA-256, SHA-384 or SHA-512 and MGF1 with any of those;
-//!   `rsa-1_5` only with [`DecryptionPolicy::danger_allow_rsa_1_5`];
+//!   `rsa-1_5` only with [`crate::danger::DangerousDecryption::danger_allow_rsa_1_5`];
 //! - content: `aes128-gcm`, `aes192-gcm`, `aes256-gcm`; `aes128-cbc`,
 //!   `aes192-cbc`, `aes256-cbc` only when the caller says a verified signature
 //!   covers the encrypted element (unsigned CBC is a padding and plaintext
 //!   oracle: Jager and Somorovsky, "How to Break XML Encryption", CCS 2011);
-//!   `tripledes-cbc` additionally needs [`DecryptionPolicy::danger_allow_triple_des`].
+//!   `tripledes-cbc` additionally needs [`crate::danger::DangerousDecryption::danger_allow_triple_des`].
 //!
 //! Which SP key unwraps which `EncryptedKey`: the `ds:KeyInfo` of each
 //! EncryptedKey is read for identifiers of the recipient key (XML Encryption
@@ -40,7 +40,7 @@ use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
 use openssl::symm::{Cipher, Crypter, Mode, decrypt_aead};
 
-use crate::dsig::DSIG_NS;
+use crate::dsig::{DSIG_NS, SignedElement};
 use crate::error::DecryptionError;
 use crate::keys::SpKeyPair;
 use crate::util::decode_base64_lenient;
@@ -101,8 +101,8 @@ thread_local! {
     static RSA_OPERATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Which encryption algorithms are accepted. The default is strict; see the
-/// `danger_*` methods.
+/// Which encryption algorithms are accepted. The default is strict; see
+/// [`crate::danger::DangerousDecryption`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DecryptionPolicy {
     allow_rsa_1_5: bool,
@@ -115,30 +115,30 @@ impl DecryptionPolicy {
         Self::default()
     }
 
-    /// Accepts RSA PKCS#1 v1.5 key transport (`rsa-1_5`).
-    ///
-    /// # Security Warning
-    ///
-    /// PKCS#1 v1.5 encryption is the Bleichenbacher oracle (1998; ROBOT, 2017).
-    /// Decryption here uses implicit rejection and one error for every failure,
-    /// but timing differences may remain. XML Encryption 1.1 §5.4.1 says it
-    /// MUST NOT be used for new deployments.
-    pub fn danger_allow_rsa_1_5(mut self) -> Self {
+    /// Behind [`crate::danger::DangerousDecryption::danger_allow_rsa_1_5`].
+    pub(crate) fn allowing_rsa_1_5(mut self) -> Self {
         self.allow_rsa_1_5 = true;
         self
     }
 
-    /// Accepts Triple DES CBC content encryption (`tripledes-cbc`), still only
-    /// under a covering signature.
-    ///
-    /// # Security Warning
-    ///
-    /// 64-bit blocks (Sweet32, CVE-2016-2183); NIST disallowed 3DES for
-    /// encryption after 2023 (SP 800-131A Rev. 2).
-    pub fn danger_allow_triple_des(mut self) -> Self {
+    /// Behind [`crate::danger::DangerousDecryption::danger_allow_triple_des`].
+    pub(crate) fn allowing_triple_des(mut self) -> Self {
         self.allow_triple_des = true;
         self
     }
+}
+
+/// An encrypted element to decrypt, and whether a verified signature covers
+/// it. The covered case can only be built from a [`SignedElement`], which
+/// only signature verification makes, so no caller can claim a cover it does
+/// not hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Ciphertext<'d> {
+    /// Covered by a signature that verified: the signed element itself.
+    Signed(SignedElement<'d>),
+    /// Not covered by any signature: only authenticated encryption
+    /// (AES-GCM) is decrypted.
+    Unsigned(ElementRef<'d>),
 }
 
 /// A content-encryption algorithm.
@@ -520,15 +520,19 @@ fn read_encrypted_key(
 /// with the SP's keys and returns the plaintext XML, to be parsed by the same
 /// hardened parser as any message.
 ///
-/// `covered_by_signature` must be true only when a signature that verified
-/// *before* this call covers `encrypted` (the Response signature): it is what
-/// lets CBC content through.
+/// CBC content is decrypted only from [`Ciphertext::Signed`], which holds the
+/// proof that a signature verified *before* this call covers the element (the
+/// Response signature): CBC without integrity is a padding oracle (Jager and
+/// Somorovsky, "How to Break XML Encryption", 2011).
 pub fn decrypt_element(
-    encrypted: ElementRef<'_>,
+    ciphertext: Ciphertext<'_>,
     keys: &[SpKeyPair],
     policy: &DecryptionPolicy,
-    covered_by_signature: bool,
 ) -> Result<Vec<u8>, DecryptionError> {
+    let (encrypted, covered_by_signature) = match ciphertext {
+        Ciphertext::Signed(proof) => (proof.element(), true),
+        Ciphertext::Unsigned(element) => (element, false),
+    };
     if keys.is_empty() {
         return Err(DecryptionError::NoKey);
     }
@@ -802,7 +806,8 @@ mod tests {
             xml.as_bytes(),
             "2026-01-01T00:01:00Z".parse().unwrap(),
             RequestContext::Pending {
-                request_id: "_req_4fee3b046395c4e751011e97f8900b52",
+                request_id: &crate::RequestId::new("_req_4fee3b046395c4e751011e97f8900b52")
+                    .unwrap(),
                 idp: None,
             },
         );

@@ -9,10 +9,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::assertion::{Assertion, Expectations, SAML_NS, check_in_response_to, check_issuer};
-use crate::config::{IdentityProvider, ServiceProvider};
 use crate::dsig::{self, DSIG_NS};
 use crate::error::{EncodingError, Error, ProtocolError, clip};
+use crate::ids::{EntityId, RequestId};
+use crate::sp::{IdentityProvider, ServiceProvider};
 use crate::xml::{self, ElementRef};
+use crate::xmlenc::Ciphertext;
 
 /// SAML 2.0 protocol namespace.
 pub const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -25,10 +27,10 @@ pub enum RequestContext<'a> {
     /// A request with this ID is pending (found, e.g., through RelayState).
     Pending {
         /// The AuthnRequest ID.
-        request_id: &'a str,
+        request_id: &'a RequestId,
         /// The IdP the request was sent to, when known: the response must come
         /// from it.
-        idp: Option<&'a str>,
+        idp: Option<&'a EntityId>,
     },
     /// No request is pending: only an unsolicited response can be accepted,
     /// and only from an IdP that allows them.
@@ -163,11 +165,14 @@ impl ServiceProvider {
                 // Verified above, before any decryption: only a signature
                 // over the ciphertext lets CBC content through.
                 encryption_cover = signed_response.as_ref().and_then(|sr| sr.narrow(*enc));
+                let ciphertext = match encryption_cover {
+                    Some(cover) => Ciphertext::Signed(cover),
+                    None => Ciphertext::Unsigned(*enc),
+                };
                 let plaintext = crate::xmlenc::decrypt_element(
-                    *enc,
+                    ciphertext,
                     &self.inner.decryption_keys,
                     &self.inner.decryption_policy,
-                    encryption_cover.is_some(),
                 )?;
                 decrypted = xml::parse(&plaintext, &self.inner.limits)?;
                 check_no_stray_messages(decrypted.root())?;
@@ -200,7 +205,7 @@ impl ServiceProvider {
         };
 
         let request_id = match ctx {
-            RequestContext::Pending { request_id, .. } => Some(request_id),
+            RequestContext::Pending { request_id, .. } => Some(request_id.as_str()),
             RequestContext::Unsolicited => None,
         };
         // SAML Profiles §4.1.4.2/§4.1.5: unsolicited only when allowed; a
@@ -228,12 +233,15 @@ impl ServiceProvider {
         ctx: RequestContext<'_>,
     ) -> Result<&IdentityProvider, Error> {
         if let RequestContext::Pending { idp: Some(id), .. } = ctx {
-            return self
-                .idp(id)
-                .ok_or_else(|| ProtocolError::UnknownIssuer { found: clip(id) }.into());
+            return self.idp(id).ok_or_else(|| {
+                ProtocolError::UnknownIssuer {
+                    found: clip(id.as_str()),
+                }
+                .into()
+            });
         }
         let issuer = parts.claimed_issuer();
-        self.idp(&issuer).ok_or_else(|| {
+        self.idp_claimed(&issuer).ok_or_else(|| {
             ProtocolError::UnknownIssuer {
                 found: clip(&issuer),
             }
@@ -257,7 +265,7 @@ impl ServiceProvider {
             return None;
         }
         let issuer = ResponseParts::read(root).ok()?.claimed_issuer();
-        self.idp(&issuer)
+        self.idp_claimed(&issuer)
     }
 }
 

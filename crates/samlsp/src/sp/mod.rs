@@ -1,7 +1,24 @@
-//! Configuration of this service provider and the identity providers it trusts.
-//!
-//! Built once with builders that refuse half-configured states, then immutable
-//! and cheap to share (`Arc` inside).
+//! This service provider: its configuration ([`ServiceProvider`], built once
+//! by [`ServiceProviderBuilder`], which refuses half-configured states, then
+//! immutable and cheap to share) and everything it does, each in a file of
+//! its own: [`authn_request`] builds AuthnRequests, `verify` checks a
+//! Response, `consume` is the whole ACS step with request tracking and replay,
+//! `publish` writes its metadata. The identity providers it trusts are data
+//! ([`IdentityProvider`]).
+
+pub mod authn_request;
+mod consume;
+mod idp;
+mod publish;
+mod verify;
+
+pub use authn_request::{
+    AuthnContextComparison, AuthnRequestBuilder, OsRandom, OutboundMessage, PreparedAuthnRequest,
+    RandomSource, RequestedAuthnContext,
+};
+pub use consume::Login;
+pub use idp::IdentityProvider;
+pub use verify::{RequestContext, decode_post_value};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,140 +26,15 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::binding::Binding;
-use crate::dsig::{AlgorithmPolicy, TrustedKeys};
+use crate::dsig::AlgorithmPolicy;
 use crate::error::ConfigError;
 use crate::ids::{EntityId, Url};
 use crate::keys::SpKeyPair;
 use crate::metadata::Endpoint;
-use crate::metadata::sp::{ContactPerson, Organization};
+use crate::metadata::{ContactPerson, Organization};
 use crate::time::ClockSkew;
 use crate::xml::Limits;
 use crate::xmlenc::DecryptionPolicy;
-
-/// One trusted identity provider (a tenant).
-#[derive(Debug, Clone)]
-pub struct IdentityProvider {
-    pub(crate) entity_id: EntityId,
-    pub(crate) keys: TrustedKeys,
-    pub(crate) allow_unsolicited: bool,
-    pub(crate) sso: Vec<Endpoint>,
-    pub(crate) slo: Vec<Endpoint>,
-    pub(crate) want_authn_requests_signed: bool,
-    pub(crate) binding: Option<Binding>,
-    pub(crate) name_id_format: Option<String>,
-}
-
-impl IdentityProvider {
-    /// An IdP with its entity ID and signing keys. An IdP without keys cannot
-    /// be built: there is no "no key, so no check".
-    pub fn new(entity_id: EntityId, keys: TrustedKeys) -> Result<Self, ConfigError> {
-        if keys.is_empty() {
-            return Err(ConfigError::Missing("IdP signing key"));
-        }
-        Ok(IdentityProvider {
-            entity_id,
-            keys,
-            allow_unsolicited: false,
-            sso: Vec::new(),
-            slo: Vec::new(),
-            want_authn_requests_signed: false,
-            binding: None,
-            name_id_format: None,
-        })
-    }
-
-    /// Adds a SingleSignOnService endpoint (where AuthnRequests go).
-    pub fn sso_endpoint(mut self, binding: Binding, location: Url) -> Self {
-        self.sso.push(Endpoint {
-            binding: binding.uri().to_owned(),
-            location,
-        });
-        self
-    }
-
-    /// Adds a SingleLogoutService endpoint.
-    pub fn slo_endpoint(mut self, binding: Binding, location: Url) -> Self {
-        self.slo.push(Endpoint {
-            binding: binding.uri().to_owned(),
-            location,
-        });
-        self
-    }
-
-    /// The IdP requires signed AuthnRequests (metadata
-    /// `WantAuthnRequestsSigned`, SAML Metadata §2.4.3): AuthnRequests to it
-    /// are always signed, and refused when the SP has no signing key.
-    pub fn want_authn_requests_signed(mut self, want: bool) -> Self {
-        self.want_authn_requests_signed = want;
-        self
-    }
-
-    /// The binding to send AuthnRequests with when the IdP offers several
-    /// (default: HTTP-Redirect).
-    pub fn preferred_binding(mut self, binding: Binding) -> Self {
-        self.binding = Some(binding);
-        self
-    }
-
-    /// The NameID format to request from this IdP (overrides the SP's).
-    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
-        self.name_id_format = Some(format.into());
-        self
-    }
-
-    /// SingleSignOnService endpoints.
-    pub fn sso_endpoints(&self) -> &[Endpoint] {
-        &self.sso
-    }
-
-    /// SingleLogoutService endpoints.
-    pub fn slo_endpoints(&self) -> &[Endpoint] {
-        &self.slo
-    }
-
-    /// Whether the IdP wants signed AuthnRequests.
-    pub fn wants_authn_requests_signed(&self) -> bool {
-        self.want_authn_requests_signed
-    }
-
-    /// The SSO endpoint to use: the preferred binding when offered, else
-    /// HTTP-Redirect, else HTTP-POST.
-    pub fn sso_for(&self, preferred: Option<Binding>) -> Option<(Binding, &Url)> {
-        let order = [
-            preferred.or(self.binding),
-            Some(Binding::HttpRedirect),
-            Some(Binding::HttpPost),
-        ];
-        order.into_iter().flatten().find_map(|b| {
-            self.sso
-                .iter()
-                .find(|e| e.binding == b.uri())
-                .map(|e| (b, &e.location))
-        })
-    }
-
-    /// Accepts IdP-initiated (unsolicited) responses from this IdP. Off by
-    /// default: they cannot be bound to a browser session (login CSRF).
-    pub fn allow_unsolicited(mut self, allow: bool) -> Self {
-        self.allow_unsolicited = allow;
-        self
-    }
-
-    /// The entity ID.
-    pub fn entity_id(&self) -> &EntityId {
-        &self.entity_id
-    }
-
-    /// The signing keys.
-    pub fn keys(&self) -> &TrustedKeys {
-        &self.keys
-    }
-
-    /// Whether unsolicited responses are accepted.
-    pub fn allows_unsolicited(&self) -> bool {
-        self.allow_unsolicited
-    }
-}
 
 #[derive(Debug)]
 pub(crate) struct SpInner {
@@ -212,12 +104,14 @@ impl ServiceProvider {
     }
 
     /// A configured IdP by entity ID.
-    pub fn idp(&self, entity_id: &str) -> Option<&IdentityProvider> {
-        self.inner
-            .idps
-            .iter()
-            .find(|(k, _)| k.as_str() == entity_id)
-            .map(|(_, v)| v)
+    pub fn idp(&self, entity_id: &EntityId) -> Option<&IdentityProvider> {
+        self.inner.idps.get(entity_id)
+    }
+
+    /// A configured IdP by the entity ID a message claims (not yet
+    /// verified): a lookup key only.
+    pub(crate) fn idp_claimed(&self, entity_id: &str) -> Option<&IdentityProvider> {
+        self.inner.idps.get(entity_id)
     }
 
     /// All configured IdPs.
@@ -376,7 +270,7 @@ impl ServiceProviderBuilder {
     /// Adds a SingleLogoutService endpoint of this SP (published in metadata).
     pub fn slo_url(mut self, binding: Binding, url: Url) -> Self {
         self.slo.push(Endpoint {
-            binding: binding.uri().to_owned(),
+            binding,
             location: url,
         });
         self

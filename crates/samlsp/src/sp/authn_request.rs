@@ -2,12 +2,11 @@
 //! Profiles §4.1.4.1), sent by HTTP-Redirect or HTTP-POST.
 //!
 //! ```no_run
-//! # use samlsp::{ServiceProvider, authn_request::{OsRandom, OutboundMessage}};
-//! # use samlsp::tracking::{MemoryRequestStore, RequestStore};
-//! # fn f(sp: &ServiceProvider, store: &MemoryRequestStore) -> Result<(), samlsp::Error> {
+//! # use samlsp::{EntityId, MemoryRequestStore, OsRandom, OutboundMessage, RequestStore, ServiceProvider};
+//! # fn f(sp: &ServiceProvider, store: &MemoryRequestStore, idp: &EntityId) -> Result<(), samlsp::Error> {
 //! let now = chrono::Utc::now();
 //! let prepared = sp
-//!     .authn_request("https://idp.example.com")?
+//!     .authn_request(idp)?
 //!     .force_authn(true)
 //!     .build(now, &OsRandom)?;
 //! store.insert(prepared.pending().clone(), now)?;
@@ -21,10 +20,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::binding::{Binding, MessageKind, PostForm, redirect};
-use crate::config::{IdentityProvider, ServiceProvider};
 use crate::error::{Error, OutboundError, clip};
-use crate::ids::{RequestId, Url};
+use crate::ids::{EntityId, RequestId, Url};
 use crate::keys::b64;
+use crate::sp::{IdentityProvider, ServiceProvider};
 use crate::time::format_instant;
 use crate::tracking::{MAX_APP_STATE_BYTES, PendingRequest, RelayStateToken};
 use crate::xmlwriter::XmlWriter;
@@ -165,11 +164,14 @@ impl ServiceProvider {
     /// Starts an AuthnRequest to the configured IdP `idp_entity_id`. An IdP
     /// that wants signed requests while this SP has no signing key is a
     /// [`crate::ConfigError::SigningKeyRequired`].
-    pub fn authn_request(&self, idp_entity_id: &str) -> Result<AuthnRequestBuilder<'_>, Error> {
+    pub fn authn_request(
+        &self,
+        idp_entity_id: &EntityId,
+    ) -> Result<AuthnRequestBuilder<'_>, Error> {
         let idp = self
             .idp(idp_entity_id)
             .ok_or_else(|| OutboundError::UnknownIdp {
-                entity_id: clip(idp_entity_id),
+                entity_id: clip(idp_entity_id.as_str()),
             })?;
         if idp.want_authn_requests_signed && self.inner.signing_key.is_none() {
             return Err(crate::error::ConfigError::SigningKeyRequired {
