@@ -37,7 +37,7 @@
 //!     App::new()
 //!         .wrap(sessions.middleware(store.clone()))
 //!         .configure(samlsp_actix::configure(saml.clone()))
-//!         .route("/me", web::get().to(|u: SignedIn| async move { u.display_name }))
+//!         .route("/me", web::get().to(|u: SignedIn| async move { u.display_name().to_owned() }))
 //! })
 //! .bind("127.0.0.1:8080")?
 //! .run()
@@ -93,8 +93,8 @@ pub use session::{
     MemorySessionStore, SESSION_SECRET_BYTES, SessionSecret, SessionSecretError, SessionSettings,
 };
 pub use user::{
-    LinkedUser, MapError, MapFuture, NotSignedIn, Refusal, SESSION_USER_KEY, SignedIn, UserMapper,
-    VerifiedLogin, sign_out,
+    LinkedUser, MapError, MapFuture, NotSignedIn, Refusal, SignedIn, UserMapper, VerifiedLogin,
+    sign_out,
 };
 
 /// `bytes` random bytes from OpenSSL's CSPRNG, base64url without padding;

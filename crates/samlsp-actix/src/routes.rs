@@ -10,7 +10,7 @@ use samlsp::{OutboundMessage, PostForm};
 use crate::error::{SignInError, SignInFailure};
 use crate::return_to::ReturnTo;
 use crate::saml::{Saml, TenantState};
-use crate::user::{LinkedUser, MapError, SignedIn, VerifiedLogin};
+use crate::user::{LinkedUser, MapError, SignedIn, Stored, VerifiedLogin};
 
 /// Which tenant a resource serves (resource-level app data).
 #[derive(Debug, Clone, Copy)]
@@ -329,7 +329,7 @@ async fn acs(
     if let Some(limit) = a.session_not_on_or_after() {
         expires_at = expires_at.min(limit);
     }
-    let signed_in = SignedIn {
+    let signed_in = SignedIn::new(Stored {
         user_id: user.user_id,
         display_name: user.display_name,
         idp: a.issuer().to_string(),
@@ -341,14 +341,14 @@ async fn acs(
         authenticated_at: a.authn_instant().timestamp(),
         signed_in_at: now.timestamp(),
         expires_at: expires_at.timestamp(),
-    };
+    });
     signed_in
         .start(&session)
         .map_err(|e| fail(SignInError::Session(e)))?;
     tracing::info!(
         tenant = t.label(),
         idp = %verified.idp_slug,
-        user_id = %signed_in.user_id,
+        user_id = %signed_in.user_id(),
         idp_initiated,
         "signed in"
     );

@@ -96,58 +96,107 @@ pub trait UserMapper: Send + Sync + 'static {
     fn sign_in<'a>(&'a self, login: &'a VerifiedLogin) -> MapFuture<'a>;
 }
 
-/// Session key under which [`SignedIn`] is stored.
-pub const SESSION_USER_KEY: &str = "samlsp.user";
+/// Session key under which the sign-in is stored.
+pub(crate) const SESSION_USER_KEY: &str = "samlsp.user";
 
 /// The signed-in user, from the session. Using it as a handler argument
 /// means "logged in": without a (current) sign-in the request is answered
 /// with a redirect to the sign-in page (GET/HEAD) or `401`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Only this crate builds one: the ACS handler, after the core verified the
+/// response and the [`UserMapper`] accepted the person, and the extractor,
+/// from the session it wrote. Application code reads it and cannot make one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
-    /// The application's user ID ([`LinkedUser::user_id`]).
-    pub user_id: String,
-    /// Name to show.
-    pub display_name: String,
-    /// IdP entity ID.
-    pub idp: String,
-    /// IdP slug.
-    pub idp_slug: String,
-    /// Tenant (`None` for the default one).
-    pub tenant: Option<String>,
-    /// NameID value.
-    pub name_id: String,
-    /// NameID format.
-    pub name_id_format: Option<String>,
-    /// The IdP's `SessionIndex` (for single logout).
-    pub session_index: Option<String>,
-    /// `AuthnInstant`, Unix seconds.
-    pub authenticated_at: i64,
-    /// When this session was created, Unix seconds.
-    pub signed_in_at: i64,
-    /// When this session ends at the latest, Unix seconds: the earlier of the
-    /// configured maximum and the IdP's `SessionNotOnOrAfter`.
-    pub expires_at: i64,
+    stored: Stored,
+}
+
+/// What the session holds: a private mirror of [`SignedIn`], so the public
+/// type has no `Deserialize` that application code could feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stored {
+    pub(crate) user_id: String,
+    pub(crate) display_name: String,
+    pub(crate) idp: String,
+    pub(crate) idp_slug: String,
+    pub(crate) tenant: Option<String>,
+    pub(crate) name_id: String,
+    pub(crate) name_id_format: Option<String>,
+    pub(crate) session_index: Option<String>,
+    pub(crate) authenticated_at: i64,
+    pub(crate) signed_in_at: i64,
+    pub(crate) expires_at: i64,
 }
 
 impl SignedIn {
+    pub(crate) fn new(stored: Stored) -> Self {
+        SignedIn { stored }
+    }
+
+    /// The application's user ID ([`LinkedUser::user_id`]).
+    pub fn user_id(&self) -> &str {
+        &self.stored.user_id
+    }
+    /// Name to show.
+    pub fn display_name(&self) -> &str {
+        &self.stored.display_name
+    }
+    /// The IdP's entity ID (the verified Issuer).
+    pub fn idp(&self) -> &str {
+        &self.stored.idp
+    }
+    /// The configured short name of the IdP.
+    pub fn idp_slug(&self) -> &str {
+        &self.stored.idp_slug
+    }
+    /// The tenant (`None` for the default one).
+    pub fn tenant(&self) -> Option<&str> {
+        self.stored.tenant.as_deref()
+    }
+    /// The NameID value.
+    pub fn name_id(&self) -> &str {
+        &self.stored.name_id
+    }
+    /// The NameID format.
+    pub fn name_id_format(&self) -> Option<&str> {
+        self.stored.name_id_format.as_deref()
+    }
+    /// The IdP's `SessionIndex` (for single logout).
+    pub fn session_index(&self) -> Option<&str> {
+        self.stored.session_index.as_deref()
+    }
+    /// `AuthnInstant`, Unix seconds.
+    pub fn authenticated_at(&self) -> i64 {
+        self.stored.authenticated_at
+    }
+    /// When this session was created, Unix seconds.
+    pub fn signed_in_at(&self) -> i64 {
+        self.stored.signed_in_at
+    }
+    /// When this session ends at the latest, Unix seconds: the earlier of the
+    /// configured maximum and the IdP's `SessionNotOnOrAfter`.
+    pub fn expires_at(&self) -> i64 {
+        self.stored.expires_at
+    }
+
     /// Reads the sign-in from `session`, if there is one that has not
     /// expired at `now`.
     pub fn from_session(session: &Session, now: DateTime<Utc>) -> Option<SignedIn> {
-        let user: SignedIn = session.get(SESSION_USER_KEY).ok().flatten()?;
-        if now.timestamp() >= user.expires_at {
+        let stored: Stored = session.get(SESSION_USER_KEY).ok().flatten()?;
+        if now.timestamp() >= stored.expires_at {
             return None;
         }
-        Some(user)
+        Some(SignedIn { stored })
     }
 
     /// Writes a fresh sign-in: the session gets a new key (renewed, against
     /// fixation) and loses everything it held before (the pre-login CSRF
     /// token included).
-    pub fn start(&self, session: &Session) -> Result<(), String> {
+    pub(crate) fn start(&self, session: &Session) -> Result<(), String> {
         session.renew();
         session.clear();
         session
-            .insert(SESSION_USER_KEY, self)
+            .insert(SESSION_USER_KEY, &self.stored)
             .map_err(|e| e.to_string())
     }
 }

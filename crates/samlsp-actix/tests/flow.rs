@@ -116,7 +116,9 @@ fn saml(mapper: Arc<TestMapper>) -> Saml {
 async fn me(user: SignedIn) -> HttpResponse {
     HttpResponse::Ok().body(format!(
         "{}|{}|{}",
-        user.user_id, user.idp_slug, user.name_id
+        user.user_id(),
+        user.idp_slug(),
+        user.name_id()
     ))
 }
 

@@ -45,7 +45,7 @@ pub(super) async fn index(
             viewer: None,
         },
         notice,
-        signed_in_as: signed_in.as_ref().map(|s| s.display_name.as_str()),
+        signed_in_as: signed_in.as_ref().map(|s| s.display_name()),
         buttons: Button::for_idps(&state.saml.identity_providers(), return_to.as_deref()),
     };
     pages::respond(StatusCode::OK, &page)
@@ -64,16 +64,16 @@ pub(super) async fn me(
         })
         .await?;
     let s = &u.signed_in;
-    let format = s.name_id_format.as_deref().unwrap_or(NAMEID_UNSPECIFIED);
-    let current = identities
-        .iter()
-        .find(|i| i.idp_entity_id == s.idp && i.name_id == s.name_id && i.name_id_format == format);
+    let format = s.name_id_format().unwrap_or(NAMEID_UNSPECIFIED);
+    let current = identities.iter().find(|i| {
+        i.idp_entity_id == s.idp() && i.name_id == s.name_id() && i.name_id_format == format
+    });
     let idp_name = state
         .saml
         .identity_providers()
         .into_iter()
-        .find(|i| i.slug == s.idp_slug && i.tenant == s.tenant)
-        .map_or_else(|| s.idp.clone(), |i| i.display_name);
+        .find(|i| i.slug == s.idp_slug() && i.tenant.as_deref() == s.tenant())
+        .map_or_else(|| s.idp().to_owned(), |i| i.display_name);
     let page = pages::Me {
         layout: layout(&state, &u.user.display_name, Nav::Me, &u, &csrf),
         user: &u.user,
@@ -90,11 +90,12 @@ pub(super) async fn me(
 
 pub(super) async fn logout(
     session: Session,
+    signed_in: Option<SignedIn>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
     verify_csrf(&session, form.csrf_token.as_deref())?;
-    if let Ok(Some(user)) = session.get::<SignedIn>(samlsp_actix::SESSION_USER_KEY) {
-        tracing::info!(user_id = %user.user_id, "signed out");
+    if let Some(user) = signed_in {
+        tracing::info!(user_id = %user.user_id(), "signed out");
     }
     samlsp_actix::sign_out(&session);
     Ok(see_other("/?notice=signed_out"))

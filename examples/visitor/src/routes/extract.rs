@@ -113,10 +113,10 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| AppError("no app state".into()))?;
             // The session's connection names the organization; the user
             // must be in it.
-            let Some(org) = state.org_of(&signed_in.idp_slug) else {
+            let Some(org) = state.org_of(signed_in.idp_slug()) else {
                 return Err(ended(
                     &session,
-                    &signed_in.user_id,
+                    signed_in.user_id(),
                     "connection no longer configured",
                 ));
             };
@@ -126,18 +126,18 @@ impl FromRequest for CurrentUser {
                 .await
                 .map_err(AppError::from)?;
             let Some((scope, user)) = found else {
-                return Err(ended(&session, &signed_in.user_id, "user gone"));
+                return Err(ended(&session, signed_in.user_id(), "user gone"));
             };
             if !user.active {
-                return Err(ended(&session, &signed_in.user_id, "user deactivated"));
+                return Err(ended(&session, signed_in.user_id(), "user deactivated"));
             }
             if user
                 .sessions_not_before
-                .is_some_and(|t| signed_in.signed_in_at <= t)
+                .is_some_and(|t| signed_in.signed_in_at() <= t)
             {
                 return Err(ended(
                     &session,
-                    &signed_in.user_id,
+                    signed_in.user_id(),
                     "sessions ended by an admin",
                 ));
             }

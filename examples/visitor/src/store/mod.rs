@@ -131,7 +131,7 @@ impl Store {
         signed_in: &SignedIn,
         org_slug: &str,
     ) -> Result<Option<(OrgScope, User)>, StoreError> {
-        let Ok(id) = signed_in.user_id.parse::<i64>() else {
+        let Ok(id) = signed_in.user_id().parse::<i64>() else {
             return Ok(None);
         };
         let slug = org_slug.to_owned();
