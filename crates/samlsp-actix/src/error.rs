@@ -1,5 +1,7 @@
 //! Sign-in failures: one fixed page for the browser, the exact reason for the
-//! log (STYLE rule 5; crewjam/saml's "authentication failed").
+//! log. The browser is whoever posted the response, possibly an attacker
+//! probing which check fails, so it learns nothing (as crewjam/saml's
+//! "authentication failed"); the operator gets the precise, escaped reason.
 //!
 //! Every failure gets a correlation ID, shown on the page and written in the
 //! log line with the reason, so support can find the one from the other. The

@@ -4,7 +4,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use samlsp::internal::binding::url_decode;
+use samlsp::internal::binding::{FormError, form_params};
 use samlsp::{OutboundMessage, PostForm};
 
 use crate::error::{SignInError, SignInFailure};
@@ -86,17 +86,7 @@ async fn metadata(saml: web::Data<Saml>, idx: web::Data<TenantIndex>) -> HttpRes
 
 /// Query parameters, decoded; a repeated parameter is an error.
 fn query_params(q: &str) -> Result<Vec<(String, String)>, &'static str> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for part in q.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let k = url_decode(k).ok_or("bad percent-encoding")?;
-        let v = url_decode(v).ok_or("bad percent-encoding")?;
-        if out.iter().any(|(x, _)| *x == k) {
-            return Err("repeated parameter");
-        }
-        out.push((k, v));
-    }
-    Ok(out)
+    form_params(q).map_err(FormError::as_str)
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -3,9 +3,11 @@
 //! metadata refresh that rebuilds a tenant's SP when an IdP's metadata
 //! changes.
 
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
+pub(crate) use samlsp::internal::sync::read;
+use samlsp::internal::sync::{lock, write};
 use samlsp::{
     IdentityProvider, MemoryReplayCache, MemoryRequestStore, MetadataCache, MetadataSource,
     OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider, SpMetadataBuilder,
@@ -16,7 +18,8 @@ use crate::refresh::{EarlyOutcome, EarlyRefresh, MetadataFetcher};
 use crate::return_to::ReturnTo;
 use crate::user::UserMapper;
 
-/// The clock: an input, so tests can pin it (STYLE rule 6).
+/// The clock: an input, so tests can pin time (expiry, NotOnOrAfter) instead
+/// of waiting for it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Configuration mistakes found when building [`Saml`].
@@ -313,21 +316,6 @@ impl SamlBuilder {
             }),
         })
     }
-}
-
-pub(crate) fn read<T: Clone>(l: &RwLock<Option<T>>) -> Option<T> {
-    // Writers replace the whole value; a poisoned lock still holds a valid one.
-    l.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
-}
-
-fn write<T>(l: &RwLock<Option<T>>, value: Option<T>) {
-    *l.write().unwrap_or_else(std::sync::PoisonError::into_inner) = value;
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl IdpState {

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_session::SessionMiddleware;
@@ -23,6 +23,8 @@ use actix_session::storage::{
 };
 use actix_web::cookie::{Key, SameSite};
 use base64::Engine;
+use samlsp::internal::expiring::ExpiringMap;
+use samlsp::internal::sync::lock;
 
 /// Bytes of key material required: actix's `Key` derives a signing and an
 /// encryption key from 64 bytes.
@@ -149,11 +151,7 @@ impl SessionSettings {
     }
 }
 
-#[derive(Debug)]
-struct Entry {
-    state: HashMap<String, String>,
-    expires: Instant,
-}
+type State = HashMap<String, String>;
 
 /// Server-side session state in this process's memory, bounded.
 ///
@@ -161,7 +159,7 @@ struct Entry {
 /// When full, expired entries go first, then the entry closest to expiry.
 #[derive(Debug, Clone)]
 pub struct MemorySessionStore {
-    inner: Arc<Mutex<HashMap<String, Entry>>>,
+    inner: Arc<Mutex<ExpiringMap<Instant, State>>>,
     capacity: usize,
 }
 
@@ -172,7 +170,7 @@ impl MemorySessionStore {
     /// A store holding at most `capacity` sessions (at least 1).
     pub fn new(capacity: usize) -> Self {
         MemorySessionStore {
-            inner: Arc::new(Mutex::new(HashMap::new())),
+            inner: Arc::new(Mutex::new(ExpiringMap::new())),
             capacity: capacity.max(1),
         }
     }
@@ -187,29 +185,16 @@ impl MemorySessionStore {
         self.len() == 0
     }
 
-    fn put(&self, key: String, state: HashMap<String, String>, ttl: &TimeDuration) {
+    fn put(&self, key: String, state: State, ttl: &TimeDuration) {
         let mut map = lock(&self.inner);
         let now = Instant::now();
         if map.len() >= self.capacity && !map.contains_key(&key) {
-            map.retain(|_, e| e.expires > now);
+            map.purge(now);
             while map.len() >= self.capacity {
-                let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, e)| e.expires)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                map.remove(&oldest);
+                map.evict_oldest();
             }
         }
-        map.insert(
-            key,
-            Entry {
-                state,
-                expires: expires_at(now, ttl),
-            },
-        );
+        map.insert(key, expires_at(now, ttl), state);
     }
 }
 
@@ -226,12 +211,6 @@ fn expires_at(now: Instant, ttl: &TimeDuration) -> Instant {
     now + std::time::Duration::from_secs(secs)
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Operations under the lock are single map calls that do not panic; a
-    // poisoned map is still consistent.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl SessionStore for MemorySessionStore {
     async fn load(
         &self,
@@ -239,14 +218,12 @@ impl SessionStore for MemorySessionStore {
     ) -> Result<Option<HashMap<String, String>>, LoadError> {
         let mut map = lock(&self.inner);
         let key = session_key.as_ref();
-        match map.get(key) {
-            Some(e) if e.expires > Instant::now() => Ok(Some(e.state.clone())),
-            Some(_) => {
-                map.remove(key);
-                Ok(None)
-            }
-            None => Ok(None),
+        if let Some(state) = map.get_live(key, Instant::now()) {
+            return Ok(Some(state.clone()));
         }
+        // Expired (or never there): forget it now rather than at eviction.
+        map.remove(key);
+        Ok(None)
     }
 
     async fn save(
@@ -266,9 +243,9 @@ impl SessionStore for MemorySessionStore {
         ttl: &TimeDuration,
     ) -> Result<SessionKey, UpdateError> {
         let known = {
-            let map = lock(&self.inner);
-            map.get(session_key.as_ref())
-                .is_some_and(|e| e.expires > Instant::now())
+            lock(&self.inner)
+                .get_live(session_key.as_ref(), Instant::now())
+                .is_some()
         };
         if known {
             self.put(session_key.as_ref().to_owned(), session_state, ttl);
@@ -287,10 +264,7 @@ impl SessionStore for MemorySessionStore {
         session_key: &SessionKey,
         ttl: &TimeDuration,
     ) -> Result<(), anyhow::Error> {
-        let mut map = lock(&self.inner);
-        if let Some(e) = map.get_mut(session_key.as_ref()) {
-            e.expires = expires_at(Instant::now(), ttl);
-        }
+        lock(&self.inner).set_expiry(session_key.as_ref(), expires_at(Instant::now(), ttl));
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use samlsp::internal::binding::{
-    RedirectMessage, base64_decode_lenient, inflate_bounded, url_decode,
+    RedirectMessage, base64_decode_lenient, inflate_bounded, query_pairs, url_decode,
 };
 use samlsp::internal::xml::{Limits, parse};
 
@@ -79,8 +79,7 @@ fn decode_text(text: &str, max: usize) -> Result<(Vec<u8>, Vec<String>), String>
     if has_param {
         // A form body (HTTP-POST) or a bare query string (HTTP-Redirect).
         let mut message = None;
-        for pair in t.split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        for (k, v) in query_pairs(t) {
             let v = url_decode(v).ok_or_else(|| format!("{k} is not valid URL encoding"))?;
             match k {
                 "SAMLRequest" | "SAMLResponse" => message = Some((k.to_owned(), v)),

@@ -56,10 +56,12 @@ mod binding;
 pub mod danger;
 mod dsig;
 mod error;
+mod expiring;
 mod ids;
 mod keys;
 mod metadata;
 mod sp;
+mod sync;
 mod time;
 mod tracking;
 mod util;
@@ -122,6 +124,14 @@ pub mod internal {
     /// The service provider's operations.
     pub mod sp {
         pub use crate::sp::*;
+    }
+    /// The map with expiring entries behind every bounded store.
+    pub mod expiring {
+        pub use crate::expiring::*;
+    }
+    /// Lock helpers that survive poisoning.
+    pub mod sync {
+        pub use crate::sync::*;
     }
     /// Time formats.
     pub mod time {

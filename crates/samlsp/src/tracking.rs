@@ -37,15 +37,17 @@
 //! refuses such IdPs. [`MemoryReplayCache`] adds a quota per IdP so that one
 //! IdP filling its share makes only its own logins fail.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
 use crate::binding::{url_decode, url_encode};
 use crate::error::TrackingError;
+use crate::expiring::ExpiringMap;
 use crate::ids::{EntityId, RequestId, Url};
+use crate::sync::lock;
 use crate::time::format_instant;
 
 /// Longest application state kept with a pending request.
@@ -334,63 +336,6 @@ pub trait ReplayCache: Send + Sync {
     ) -> Result<ReplayCheck, TrackingError>;
 }
 
-/// Entries with expiry, bounded, oldest-expiry-first eviction index.
-#[derive(Debug)]
-struct Expiring<V> {
-    map: HashMap<String, (DateTime<Utc>, V)>,
-    by_expiry: BTreeSet<(DateTime<Utc>, String)>,
-}
-
-impl<V> Expiring<V> {
-    fn new() -> Self {
-        Expiring {
-            map: HashMap::new(),
-            by_expiry: BTreeSet::new(),
-        }
-    }
-
-    fn purge(&mut self, now: DateTime<Utc>) {
-        self.purge_with(now, |_| {});
-    }
-
-    /// Drops every entry expired at `now`, handing each value to `removed`.
-    fn purge_with(&mut self, now: DateTime<Utc>, mut removed: impl FnMut(V)) {
-        while let Some(first) = self.by_expiry.first() {
-            if first.0 > now {
-                break;
-            }
-            if let Some((_, key)) = self.by_expiry.pop_first() {
-                if let Some((_, v)) = self.map.remove(&key) {
-                    removed(v);
-                }
-            }
-        }
-    }
-
-    fn evict_oldest(&mut self) {
-        if let Some((_, key)) = self.by_expiry.pop_first() {
-            self.map.remove(&key);
-        }
-    }
-
-    fn insert(&mut self, key: String, expires: DateTime<Utc>, value: V) {
-        self.by_expiry.insert((expires, key.clone()));
-        self.map.insert(key, (expires, value));
-    }
-
-    fn remove(&mut self, key: &str) -> Option<(DateTime<Utc>, V)> {
-        let (expires, value) = self.map.remove(key)?;
-        self.by_expiry.remove(&(expires, key.to_owned()));
-        Some((expires, value))
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No code holding these locks panics; if one ever did, the maps are
-    // still consistent (each operation is a few map calls), so continue.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A bounded in-memory [`RequestStore`] (one process).
 ///
 /// When full, expired entries are dropped first, then the request closest to
@@ -399,7 +344,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 pub struct MemoryRequestStore {
     capacity: usize,
-    inner: Mutex<Expiring<PendingRequest>>,
+    inner: Mutex<ExpiringMap<DateTime<Utc>, PendingRequest>>,
 }
 
 impl MemoryRequestStore {
@@ -411,13 +356,13 @@ impl MemoryRequestStore {
     pub fn new(capacity: usize) -> Self {
         MemoryRequestStore {
             capacity: capacity.max(1),
-            inner: Mutex::new(Expiring::new()),
+            inner: Mutex::new(ExpiringMap::new()),
         }
     }
 
     /// Live entries (expired ones included until the next purge).
     pub fn len(&self) -> usize {
-        lock(&self.inner).map.len()
+        lock(&self.inner).len()
     }
 
     /// True when empty.
@@ -437,10 +382,10 @@ impl RequestStore for MemoryRequestStore {
         let mut inner = lock(&self.inner);
         let key = request.relay_state.0.clone();
         inner.purge(now);
-        if inner.map.contains_key(&key) {
+        if inner.contains_key(&key) {
             return Err(TrackingError::Duplicate);
         }
-        while inner.map.len() >= self.capacity {
+        while inner.len() >= self.capacity {
             inner.evict_oldest();
         }
         let expires = request.expires_at;
@@ -454,10 +399,7 @@ impl RequestStore for MemoryRequestStore {
         now: DateTime<Utc>,
     ) -> Result<Option<PendingRequest>, TrackingError> {
         let inner = lock(&self.inner);
-        Ok(match inner.map.get(relay_state.as_str()) {
-            Some((expires, request)) if now < *expires => Some(request.clone()),
-            _ => None,
-        })
+        Ok(inner.get_live(relay_state.as_str(), now).cloned())
     }
 
     fn take(
@@ -502,7 +444,7 @@ pub struct MemoryReplayCache {
 #[derive(Debug)]
 struct ReplayEntries {
     /// `issuer \n assertion ID` -> issuer (entity IDs hold no whitespace).
-    entries: Expiring<String>,
+    entries: ExpiringMap<DateTime<Utc>, String>,
     per_issuer: HashMap<String, usize>,
 }
 
@@ -523,7 +465,7 @@ impl MemoryReplayCache {
             capacity,
             quota_per_idp: (capacity / 4).max(1),
             inner: Mutex::new(ReplayEntries {
-                entries: Expiring::new(),
+                entries: ExpiringMap::new(),
                 per_issuer: HashMap::new(),
             }),
         }
@@ -542,7 +484,7 @@ impl MemoryReplayCache {
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        lock(&self.inner).entries.map.len()
+        lock(&self.inner).entries.len()
     }
 
     /// True when empty.
@@ -578,7 +520,7 @@ impl ReplayCache for MemoryReplayCache {
                 }
             }
         });
-        if inner.entries.map.contains_key(&key) {
+        if inner.entries.contains_key(&key) {
             return Ok(ReplayCheck::Replay);
         }
         let held = inner.per_issuer.get(issuer).copied().unwrap_or(0);
@@ -587,7 +529,7 @@ impl ReplayCache for MemoryReplayCache {
                 quota: self.quota_per_idp,
             });
         }
-        if inner.entries.map.len() >= self.capacity {
+        if inner.entries.len() >= self.capacity {
             return Err(TrackingError::Full {
                 store: "replay cache",
                 capacity: self.capacity,

@@ -147,12 +147,67 @@ fn hex_digit(n: u8) -> char {
 /// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` either
 /// case). `None` on a malformed escape or invalid UTF-8.
 pub fn url_decode(s: &str) -> Option<String> {
+    decode_escapes(s, true)
+}
+
+/// Decodes `%XX` escapes only (RFC 3986 §2.1), as in a URL path, where `+`
+/// is itself. `None` on a malformed escape or invalid UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    decode_escapes(s, false)
+}
+
+/// The `name=value` pairs of a query string or form body, still encoded, in
+/// order; empty parts (`a=1&&b=2`) are skipped and a pair without `=` has an
+/// empty value. Signature checks over a redirect need the values as sent, so
+/// this does not decode.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+}
+
+/// Why a query string or form body was refused by [`form_params`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormError {
+    /// A malformed `%` escape or a value that is not UTF-8 once decoded.
+    BadEncoding,
+    /// A parameter given twice: which one counts is ambiguous, so neither.
+    Repeated,
+}
+
+impl FormError {
+    /// The reason in words, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormError::BadEncoding => "bad percent-encoding",
+            FormError::Repeated => "repeated parameter",
+        }
+    }
+}
+
+/// Decoded `name=value` pairs of a query string or form body
+/// (`application/x-www-form-urlencoded`), refusing a repeated name.
+pub fn form_params(query: &str) -> Result<Vec<(String, String)>, FormError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in query_pairs(query) {
+        let k = url_decode(k).ok_or(FormError::BadEncoding)?;
+        let v = url_decode(v).ok_or(FormError::BadEncoding)?;
+        if out.iter().any(|(x, _)| *x == k) {
+            return Err(FormError::Repeated);
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn decode_escapes(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' => {
                 let hi = bytes.get(i + 1).and_then(|c| char::from(*c).to_digit(16))?;
                 let lo = bytes.get(i + 2).and_then(|c| char::from(*c).to_digit(16))?;

@@ -139,8 +139,7 @@ impl RedirectMessage {
             .into());
         }
         let mut p = RawParams::default();
-        for pair in query.split('&') {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        for (name, value) in super::query_pairs(query) {
             match name {
                 "SAMLRequest" => set(&mut p.request, value, "SAMLRequest")?,
                 "SAMLResponse" => set(&mut p.response, value, "SAMLResponse")?,

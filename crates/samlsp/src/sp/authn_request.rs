@@ -39,7 +39,8 @@ const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 pub const REQUEST_ID_RANDOM_BYTES: usize = 20;
 
 /// Where randomness comes from: a CSPRNG in production, a fixed sequence in
-/// tests (STYLE rule 6).
+/// tests. Injected so that the IDs and RelayState tokens a test expects can be
+/// pinned, and so a deployment can choose its generator.
 pub trait RandomSource: Send + Sync {
     /// Fills `buf` with random bytes.
     fn fill(&self, buf: &mut [u8]) -> Result<(), OutboundError>;
