@@ -64,6 +64,7 @@
 //! - The session is renewed (new ID, old state dropped) at sign-in and
 //!   purged at sign-out.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod binding;
 mod config;

@@ -62,7 +62,9 @@ impl std::borrow::Borrow<str> for EntityId {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind}: {reason}")]
 pub struct InvalidIdentifier {
+    /// What kind of identifier.
     pub kind: &'static str,
+    /// Why, in words.
     pub reason: &'static str,
 }
 

@@ -50,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod assertion;
 mod binding;

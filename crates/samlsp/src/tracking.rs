@@ -204,7 +204,7 @@ impl PendingRequest {
 
     /// Whether the request asked the IdP to authenticate afresh
     /// (`ForceAuthn`): the answer's `AuthnInstant` must then not be older than
-    /// the request (checked by [`ServiceProvider::consume_response`]).
+    /// the request (checked by [`crate::ServiceProvider::consume_response`]).
     pub fn force_authn(&self) -> bool {
         self.force_authn
     }

@@ -8,11 +8,17 @@ use super::DsigError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignatureAlgorithm {
+    /// RSA PKCS#1 v1.5 with SHA-256.
     RsaSha256,
+    /// RSA PKCS#1 v1.5 with SHA-384.
     RsaSha384,
+    /// RSA PKCS#1 v1.5 with SHA-512.
     RsaSha512,
+    /// ECDSA with SHA-256.
     EcdsaSha256,
+    /// ECDSA with SHA-384.
     EcdsaSha384,
+    /// ECDSA with SHA-512.
     EcdsaSha512,
     /// Only under [`crate::danger`].
     RsaSha1,
@@ -101,8 +107,11 @@ impl SignatureAlgorithm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DigestAlgorithm {
+    /// SHA-256.
     Sha256,
+    /// SHA-384.
     Sha384,
+    /// SHA-512.
     Sha512,
     /// Only under [`crate::danger`].
     Sha1,

@@ -112,7 +112,7 @@ pub struct TrustedKeys {
 }
 
 impl TrustedKeys {
-    /// A set of keys (at most [`MAX_TRUSTED_KEYS`]).
+    /// A set of keys (at most 16, `MAX_TRUSTED_KEYS`).
     pub fn new(keys: Vec<TrustedKey>) -> Result<Self, KeyError> {
         if keys.len() > MAX_TRUSTED_KEYS {
             return Err(KeyError::TooManyKeys {

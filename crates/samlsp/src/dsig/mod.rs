@@ -1,6 +1,6 @@
 //! XML Signature verification of one enveloped signature, returning proof.
 //!
-//! [`verify`] takes the element the caller is about to trust, checks the single
+//! `verify` takes the element the caller is about to trust, checks the single
 //! `ds:Signature` that is its direct child against keys the caller supplies, and
 //! returns a [`SignedElement`]: a handle into the *same* tree that later code
 //! reads signed data through. Because the handle is to the element the caller
@@ -35,7 +35,7 @@ pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 /// Proof that an element's enveloped signature verified with a trusted key.
 ///
-/// Only [`verify`] builds one. It borrows the parsed document, so the data read
+/// Only `verify` builds one. It borrows the parsed document, so the data read
 /// through it comes from the very tree that was canonicalized and digested.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedElement<'d> {
@@ -63,7 +63,7 @@ impl<'d> SignedElement<'d> {
         self.digest
     }
 
-    /// Index, in the [`TrustedKeys`] passed to [`verify`], of the key that verified.
+    /// Index, in the [`TrustedKeys`] passed to `verify`, of the key that verified.
     pub fn key_index(&self) -> usize {
         self.key_index
     }

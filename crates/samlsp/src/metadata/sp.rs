@@ -59,10 +59,15 @@ impl Organization {
 /// `contactType` (SAML Metadata §2.3.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactType {
+    /// `technical`.
     Technical,
+    /// `support`.
     Support,
+    /// `administrative`.
     Administrative,
+    /// `billing`.
     Billing,
+    /// `other`.
     Other,
 }
 

@@ -62,8 +62,11 @@ pub enum AuthnContextComparison {
     /// The default.
     #[default]
     Exact,
+    /// `minimum`: at least as strong as one of the classes.
     Minimum,
+    /// `maximum`: as strong as possible without exceeding one of the classes.
     Maximum,
+    /// `better`: stronger than any of the classes.
     Better,
 }
 
@@ -235,7 +238,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
         self
     }
     /// Application data to keep with the pending request (at most 4 KiB),
-    /// returned by [`crate::tracking::Login::request`].
+    /// returned by [`crate::Login::request`].
     pub fn app_state(mut self, state: impl Into<String>) -> Self {
         self.app_state = Some(state.into());
         self

@@ -29,6 +29,7 @@ pub enum Method {
     /// Exclusive C14N 1.0 with its `InclusiveNamespaces PrefixList` (prefixes
     /// treated per Canonical XML; `None` stands for `#default`).
     Exclusive {
+        /// The InclusiveNamespaces PrefixList (`None` stands for `#default`).
         inclusive_prefixes: Vec<Option<String>>,
     },
     /// Canonical XML 1.0.

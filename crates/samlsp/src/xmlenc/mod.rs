@@ -145,12 +145,19 @@ pub enum Ciphertext<'d> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BlockAlgorithm {
+    /// AES-128-GCM.
     Aes128Gcm,
+    /// AES-192-GCM.
     Aes192Gcm,
+    /// AES-256-GCM.
     Aes256Gcm,
+    /// AES-128-CBC.
     Aes128Cbc,
+    /// AES-192-CBC.
     Aes192Cbc,
+    /// AES-256-CBC.
     Aes256Cbc,
+    /// Triple DES CBC.
     TripleDesCbc,
 }
 
