@@ -138,8 +138,24 @@ pub struct IdpSummary {
     pub available: bool,
     /// Whether IdP-initiated sign-in is accepted from it.
     pub idp_initiated: bool,
-    /// `…/saml/login?idp=<slug>` (append `&return_to=` as needed).
+    /// `…/saml/login?idp=<slug>`; [`IdpSummary::login_href`] adds a return
+    /// address.
     pub login_path: String,
+}
+
+impl IdpSummary {
+    /// The login link, with `return_to` (a local path, checked again by the
+    /// login route) percent-encoded into it when given.
+    pub fn login_href(&self, return_to: Option<&str>) -> String {
+        match return_to {
+            Some(r) => format!(
+                "{}&return_to={}",
+                self.login_path,
+                samlsp::internal::binding::url_encode(r)
+            ),
+            None => self.login_path.clone(),
+        }
+    }
 }
 
 /// Builder for [`Saml`].

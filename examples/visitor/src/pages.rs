@@ -107,17 +107,10 @@ impl Button {
     /// One per IdP; `return_to` must already be a checked local path.
     pub fn for_idps(idps: &[IdpSummary], return_to: Option<&str>) -> Vec<Button> {
         idps.iter()
-            .map(|i| {
-                let mut href = i.login_path.clone();
-                if let Some(r) = return_to {
-                    href.push_str("&return_to=");
-                    href.push_str(&samlsp::internal::binding::url_encode(r));
-                }
-                Button {
-                    name: i.display_name.clone(),
-                    href,
-                    available: i.available,
-                }
+            .map(|i| Button {
+                name: i.display_name.clone(),
+                href: i.login_href(return_to),
+                available: i.available,
             })
             .collect()
     }
