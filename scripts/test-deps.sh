@@ -135,8 +135,9 @@ for msrv in $(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" "$rep
   elif rustup toolchain install "$msrv" --profile minimal --no-self-update >/dev/null 2>&1; then
     step "rust: installed the $msrv toolchain"
   else
-    echo "test-deps: rustup cannot install the Rust $msrv toolchain (the MSRV check needs it)" >&2
-    exit 1
+    # Not fatal: CI may reach only package registries, not the Rust release server.
+    # scripts/test.sh then says that the full MSRV build is skipped and why.
+    step "rust: the $msrv toolchain cannot be installed here (release server unreachable?)"
   fi
 done
 
