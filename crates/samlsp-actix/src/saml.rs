@@ -10,7 +10,7 @@ pub(crate) use samlsp::internal::sync::read;
 use samlsp::internal::sync::{lock, write};
 use samlsp::{
     IdentityProvider, MemoryReplayCache, MemoryRequestStore, MetadataCache, MetadataSource,
-    OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider, SpMetadataBuilder,
+    OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider,
 };
 
 use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
@@ -437,6 +437,17 @@ impl TenantState {
             write(&self.sp, None);
             return Ok(());
         }
+        let mut b = self.core_builder();
+        for idp in idps {
+            b = b.idp(idp);
+        }
+        let sp = b.build()?;
+        write(&self.sp, Some(sp));
+        Ok(())
+    }
+
+    /// The core builder with this tenant's SP settings, before any IdP.
+    fn core_builder(&self) -> samlsp::ServiceProviderBuilder {
         let s = &self.config.sp;
         let mut b = ServiceProvider::builder(s.entity_id.clone()).acs_url(s.acs_url.clone());
         if let Some(k) = &s.signing_key {
@@ -448,12 +459,7 @@ impl TenantState {
         if let Some(f) = &s.customize {
             b = f(b);
         }
-        for idp in idps {
-            b = b.idp(idp);
-        }
-        let sp = b.build()?;
-        write(&self.sp, Some(sp));
-        Ok(())
+        b
     }
 
     pub(crate) fn sp(&self) -> Option<ServiceProvider> {
@@ -474,22 +480,10 @@ impl TenantState {
     /// (so an IdP admin can be given metadata before the IdP is reachable).
     pub(crate) fn metadata_xml(&self) -> Result<String, samlsp::Error> {
         let opts = samlsp::MetadataOptions::new();
-        if let Some(sp) = self.sp() {
-            return sp.metadata(&opts);
+        match self.sp() {
+            Some(sp) => sp.metadata(&opts),
+            None => self.core_builder().metadata(&opts),
         }
-        let s = &self.config.sp;
-        let mut b = SpMetadataBuilder::new(s.entity_id.clone()).acs_url(s.acs_url.clone());
-        if let Some(k) = &s.signing_key {
-            b = b
-                .signing_certificate_pem(&k.certificate_pem())
-                .map_err(samlsp::ConfigError::from)?;
-        }
-        if let Some(k) = &s.encryption_key {
-            b = b
-                .encryption_certificate_pem(&k.certificate_pem())
-                .map_err(samlsp::ConfigError::from)?;
-        }
-        b.to_xml(&opts)
     }
 }
 

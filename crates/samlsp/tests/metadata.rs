@@ -53,6 +53,11 @@ fn sp() -> ServiceProvider {
         &IdpMetadata::parse(&read("testdata/metadata/idp-okta.xml"), None, now()).unwrap(),
     )
     .unwrap();
+    sp_settings().idp(idp).build().unwrap()
+}
+
+/// The SP of [`sp`] without its IdP.
+fn sp_settings() -> samlsp::ServiceProviderBuilder {
     ServiceProvider::builder(
         EntityId::new("https://sp.example.org/saml/metadata?t=a&b=<c>").unwrap(),
     )
@@ -76,9 +81,21 @@ fn sp() -> ServiceProvider {
             .given_name("Ops")
             .email("ops@example.org"),
     )
-    .idp(idp)
-    .build()
-    .unwrap()
+}
+
+#[test]
+fn metadata_before_any_idp_is_what_the_built_sp_publishes() {
+    // The web layer serves metadata from the settings while no IdP metadata
+    // is loaded yet; it must not differ from what the SP publishes later
+    // (the IdP here does not want signed requests, so nothing depends on it).
+    let before = sp_settings().metadata(&options()).unwrap();
+    assert_eq!(before, sp().metadata(&options()).unwrap());
+    assert!(
+        sp_settings()
+            .metadata(&options().signed(true))
+            .unwrap()
+            .contains("<ds:Signature")
+    );
 }
 
 fn options() -> MetadataOptions {
