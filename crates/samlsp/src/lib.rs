@@ -72,7 +72,7 @@ mod xmlwriter;
 
 pub use assertion::{Assertion, Attribute, NameId};
 pub use binding::{Binding, PostForm};
-pub use dsig::{AlgorithmPolicy, TrustedKeys};
+pub use dsig::{AlgorithmPolicy, SignatureAlgorithm, TrustedKey, TrustedKeys};
 pub use error::{
     BindingError, ConfigError, DecryptionError, DsigError, EncodingError, Error, InvalidIdentifier,
     KeyError, MetadataError, OutboundError, ProtocolError, TrackingError, XmlError,
