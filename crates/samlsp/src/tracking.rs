@@ -626,6 +626,30 @@ mod tests {
     }
 
     #[test]
+    fn relay_state_tokens_parse_only_in_the_shape_issued() {
+        let issued = RelayStateToken::from_random(&[7; RelayStateToken::RANDOM_BYTES]);
+        assert_eq!(
+            RelayStateToken::parse(issued.as_str()),
+            Some(issued.clone())
+        );
+        let long = format!("{}A", issued.as_str());
+        let padded = format!("{}=", &issued.as_str()[..26]);
+        for bad in [
+            "",
+            "abc",
+            long.as_str(),
+            padded.as_str(),
+            "https://evil.example/xxxxxxx",
+        ] {
+            assert_eq!(RelayStateToken::parse(bad), None, "{bad:?}");
+        }
+        // 27 characters whose last one carries bits past the 20 bytes.
+        let mut trailing = issued.as_str()[..26].to_owned();
+        trailing.push('B');
+        assert_eq!(RelayStateToken::parse(&trailing), None);
+    }
+
+    #[test]
     fn browser_binding_needs_128_bits() {
         assert!(BrowserBinding::from_secret(&[1; 15]).is_none());
         assert!(BrowserBinding::from_secret(&[1; 16]).is_some());
