@@ -406,7 +406,7 @@ fn check_id_unique(element: ElementRef<'_>, id: &str) -> Result<(), DsigError> {
 }
 
 fn decode_base64(el: ElementRef<'_>, field: &'static str) -> Result<Vec<u8>, DsigError> {
-    let text = el.text().ok_or(DsigError::Structure {
+    let text = el.text_cow().ok_or(DsigError::Structure {
         reason: "element content where base64 text is expected",
     })?;
     match crate::util::decode_base64_lenient(&text) {

@@ -469,6 +469,21 @@ impl<'d> ElementRef<'d> {
         Some(out)
     }
 
+    /// [`ElementRef::text`], borrowed from the document when the content is
+    /// at most one text node (the usual shape of a value), copied otherwise.
+    pub(crate) fn text_cow(&self) -> Option<std::borrow::Cow<'d, str>> {
+        let mut single: Option<&'d str> = None;
+        for (_, kind) in self.doc.child_nodes(self.data()) {
+            match kind {
+                NodeKind::Text(t) if single.is_none() => single = Some(self.doc.str(*t)),
+                NodeKind::Text(_) => return self.text().map(std::borrow::Cow::Owned),
+                NodeKind::Element(_) => return None,
+                _ => {}
+            }
+        }
+        Some(std::borrow::Cow::Borrowed(single.unwrap_or("")))
+    }
+
     /// All descendant elements in document order, this one first.
     pub fn descendants(&self) -> impl Iterator<Item = ElementRef<'d>> + 'd {
         Descendants::new(self.doc, self.id)
