@@ -16,7 +16,7 @@
 
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::hash;
+use openssl::hash::{DigestBytes, Hasher};
 use openssl::memcmp;
 use openssl::pkey::PKey;
 use openssl::sign::{Signer, Verifier};
@@ -110,10 +110,11 @@ pub fn verify<'d>(
         parts.key_info,
     )?;
 
-    // 6. Digest of the element without its signature.
-    buf.clear();
-    c14n::canonicalize(element, &ref_method, Some(signature), &mut buf);
-    let digest = hash(digest_alg.message_digest(), &buf).map_err(|_| DsigError::DigestMismatch)?;
+    // 6. Digest of the element without its signature, canonicalized straight
+    // into the digest context.
+    let mut sink = DigestSink::new(digest_alg).ok_or(DsigError::DigestMismatch)?;
+    c14n::canonicalize_into(element, &ref_method, Some(signature), &mut sink);
+    let digest = sink.finish().ok_or(DsigError::DigestMismatch)?;
     if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
         return Err(DsigError::DigestMismatch);
     }
@@ -125,6 +126,78 @@ pub fn verify<'d>(
         digest: digest_alg,
         key_index,
     })
+}
+
+/// Bytes staged before one digest update. C14N writes many short pieces (a
+/// `<`, a name, `="`); one update per piece would cost more than the hashing
+/// itself. A fixed block keeps updates to one per 4 KiB without ever holding
+/// the canonical form of the element.
+const DIGEST_BLOCK: usize = 4096;
+
+/// A digest context fed by C14N (see [`c14n::Sink`]).
+struct DigestSink {
+    hasher: Hasher,
+    block: [u8; DIGEST_BLOCK],
+    len: usize,
+    failed: bool,
+}
+
+impl DigestSink {
+    fn new(alg: DigestAlgorithm) -> Option<Self> {
+        Some(DigestSink {
+            hasher: Hasher::new(alg.message_digest()).ok()?,
+            block: [0; DIGEST_BLOCK],
+            len: 0,
+            failed: false,
+        })
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if self.hasher.update(bytes).is_err() {
+            self.failed = true;
+        }
+    }
+
+    fn flush(&mut self) {
+        let block = std::mem::take(&mut self.len);
+        let staged = self.block.get(..block).unwrap_or_default();
+        if self.hasher.update(staged).is_err() {
+            self.failed = true;
+        }
+    }
+
+    /// The digest, or `None` if OpenSSL failed at any point.
+    fn finish(mut self) -> Option<DigestBytes> {
+        self.flush();
+        let digest = self.hasher.finish().ok()?;
+        (!self.failed).then_some(digest)
+    }
+}
+
+impl c14n::Sink for DigestSink {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > DIGEST_BLOCK {
+            self.flush();
+            if bytes.len() > DIGEST_BLOCK {
+                self.update(bytes);
+                return;
+            }
+        }
+        if let Some(dst) = self.block.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if self.len == DIGEST_BLOCK {
+            self.flush();
+        }
+        if let Some(dst) = self.block.get_mut(self.len) {
+            *dst = b;
+            self.len += 1;
+        }
+    }
 }
 
 struct ReferenceParts<'d> {

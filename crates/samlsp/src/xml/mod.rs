@@ -491,12 +491,12 @@ impl<'d> ElementRef<'d> {
 }
 
 impl QName {
-    fn write_qualified(&self, doc: &Document, out: &mut Vec<u8>) {
+    fn write_qualified<S: c14n::Sink>(&self, doc: &Document, out: &mut S) {
         if let Some(p) = self.prefix {
-            out.extend_from_slice(doc.str(p).as_bytes());
-            out.push(b':');
+            out.put(doc.str(p).as_bytes());
+            out.byte(b':');
         }
-        out.extend_from_slice(doc.str(self.local).as_bytes());
+        out.put(doc.str(self.local).as_bytes());
     }
 }
 
