@@ -16,10 +16,11 @@
 
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::{DigestBytes, Hasher};
+use openssl::md::MdRef;
+use openssl::md_ctx::MdCtx;
 use openssl::memcmp;
-use openssl::pkey::PKey;
-use openssl::sign::{Signer, Verifier};
+use openssl::pkey::{PKey, PKeyRef, Public};
+use openssl::sign::Signer;
 
 use super::algorithms::{ENVELOPED, truncate};
 use super::keys::KeyKind;
@@ -136,7 +137,7 @@ const DIGEST_BLOCK: usize = 4096;
 
 /// A digest context fed by C14N (see [`c14n::Sink`]).
 struct DigestSink {
-    hasher: Hasher,
+    ctx: MdCtx,
     block: [u8; DIGEST_BLOCK],
     len: usize,
     failed: bool,
@@ -144,8 +145,10 @@ struct DigestSink {
 
 impl DigestSink {
     fn new(alg: DigestAlgorithm) -> Option<Self> {
+        let mut ctx = MdCtx::new().ok()?;
+        ctx.digest_init(alg.md()).ok()?;
         Some(DigestSink {
-            hasher: Hasher::new(alg.message_digest()).ok()?,
+            ctx,
             block: [0; DIGEST_BLOCK],
             len: 0,
             failed: false,
@@ -153,7 +156,7 @@ impl DigestSink {
     }
 
     fn update(&mut self, bytes: &[u8]) {
-        if self.hasher.update(bytes).is_err() {
+        if self.ctx.digest_update(bytes).is_err() {
             self.failed = true;
         }
     }
@@ -161,15 +164,17 @@ impl DigestSink {
     fn flush(&mut self) {
         let block = std::mem::take(&mut self.len);
         let staged = self.block.get(..block).unwrap_or_default();
-        if self.hasher.update(staged).is_err() {
+        if self.ctx.digest_update(staged).is_err() {
             self.failed = true;
         }
     }
 
     /// The digest, or `None` if OpenSSL failed at any point.
-    fn finish(mut self) -> Option<DigestBytes> {
+    fn finish(mut self) -> Option<Vec<u8>> {
         self.flush();
-        let digest = self.hasher.finish().ok()?;
+        let mut digest = vec![0; self.ctx.size()];
+        let n = self.ctx.digest_final(&mut digest).ok()?;
+        digest.truncate(n);
         (!self.failed).then_some(digest)
     }
 }
@@ -623,17 +628,12 @@ pub(crate) fn verify_with_key(
     data: &[u8],
     value: &[u8],
 ) -> bool {
-    let md = alg.message_digest();
+    let md = alg.md();
     if matches!(key.kind, KeyKind::Rsa) != alg_is_rsa(alg) {
         return false;
     }
     match key.kind {
-        KeyKind::Rsa => {
-            let Ok(mut v) = Verifier::new(md, &key.public) else {
-                return false;
-            };
-            v.verify_oneshot(value, data).unwrap_or(false)
-        }
+        KeyKind::Rsa => verify_oneshot(md, &key.public, data, value),
         KeyKind::Ec { field_bytes } => {
             // XML-DSig 1.1 §6.4.3: the value is r || s, each the field size.
             if value.len() != 2 * field_bytes {
@@ -645,10 +645,18 @@ pub(crate) fn verify_with_key(
                 .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
                 .and_then(|sig| sig.to_der());
             let Ok(der) = der else { return false };
-            let Ok(mut v) = Verifier::new(md, &key.public) else {
-                return false;
-            };
-            v.verify_oneshot(&der, data).unwrap_or(false)
+            verify_oneshot(md, &key.public, data, &der)
         }
     }
+}
+
+/// One `EVP_DigestVerify` with the digest fetched once ([`SignatureAlgorithm::md`]).
+fn verify_oneshot(md: &MdRef, key: &PKeyRef<Public>, data: &[u8], signature: &[u8]) -> bool {
+    let Ok(mut ctx) = MdCtx::new() else {
+        return false;
+    };
+    if ctx.digest_verify_init(Some(md), key).is_err() {
+        return false;
+    }
+    ctx.digest_verify(data, signature).unwrap_or(false)
 }
