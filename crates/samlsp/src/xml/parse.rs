@@ -36,6 +36,15 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     Parser::new(text, limits).run()
 }
 
+/// Character data being collected for one text node.
+#[derive(Clone, Copy)]
+enum Pending {
+    /// One token that needed no normalization, as written in the input.
+    Input(Span),
+    /// Copied or normalized into the arena from this offset to its end.
+    Arena(usize),
+}
+
 /// One open element: its node and its last child so far (to link the next).
 #[derive(Clone, Copy)]
 struct Open {
@@ -45,6 +54,9 @@ struct Open {
 
 struct Parser<'a> {
     reader: Reader<&'a [u8]>,
+    /// The whole input; `strings` starts with a copy of it, so a name or
+    /// value that needs no normalization is a span of the input as written.
+    input: &'a str,
     limits: &'a Limits,
     strings: String,
     namespaces: Vec<Box<str>>,
@@ -65,9 +77,9 @@ struct Parser<'a> {
     prefix_ids: HashMap<Box<str>, u32>,
     /// This element's declarations, bound once all are read.
     pending_decls: Vec<(u32, NsId)>,
-    /// Start (in `strings`) of character data not yet turned into a node: text,
-    /// CDATA and references arrive as separate tokens and merge into one node.
-    pending: Option<usize>,
+    /// Character data not yet turned into a node: text, CDATA and references
+    /// arrive as separate tokens and merge into one node.
+    pending: Option<Pending>,
     /// Scratch buffer for namespace URIs before interning.
     scratch: String,
     /// The `xml:` namespace, interned up front (the prefix is bound implicitly).
@@ -102,8 +114,9 @@ impl<'a> Parser<'a> {
         cfg.allow_unmatched_ends = false;
         let mut parser = Parser {
             reader,
+            input: text,
             limits,
-            strings: String::with_capacity(text.len()),
+            strings: String::with_capacity(text.len() + text.len() / 8),
             namespaces: Vec::new(),
             ns_index: HashMap::new(),
             nodes: Vec::with_capacity(text.len() / 32),
@@ -122,6 +135,7 @@ impl<'a> Parser<'a> {
             xml_ns: NsId(0),
             elements: 0,
         };
+        parser.strings.push_str(text);
         parser.xml_ns = parser.intern(XML_NS);
         parser
     }
@@ -188,9 +202,7 @@ impl<'a> Parser<'a> {
                             reason: "']]>' in character data".into(),
                         });
                     }
-                    self.begin_text();
-                    push_normalized_text(&mut self.strings, raw, start_offset)?;
-                    self.check_pending()?;
+                    self.text_token(raw, start_offset)?;
                 }
                 Event::CData(c) => {
                     if self.stack.is_empty() {
@@ -308,19 +320,64 @@ impl<'a> Parser<'a> {
             .unwrap_or("")
     }
 
+    /// A span of the input for `s` when `s` is a slice of it (quick-xml hands
+    /// out borrowed slices for names and for values without references).
+    fn input_span(&self, s: &str) -> Option<Span> {
+        let start = (s.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
+        let end = start.checked_add(s.len())?;
+        (end <= self.input.len()).then(|| span(start, end))
+    }
+
+    /// `s` as a span: of the input when it is a slice of it, else copied.
+    fn borrow_or_push(&mut self, s: &str) -> Span {
+        match self.input_span(s) {
+            Some(sp) => sp,
+            None => self.push_str(s),
+        }
+    }
+
+    /// A text token: kept as a span of the input when it is the first piece
+    /// of its node and needs no line-end normalization, else appended.
+    fn text_token(&mut self, raw: &str, offset: usize) -> Result<(), XmlError> {
+        if self.pending.is_none() && text_is_verbatim(raw) {
+            if let Some(sp) = self.input_span(raw) {
+                self.pending = Some(Pending::Input(sp));
+                return self.check_pending();
+            }
+        }
+        self.begin_text();
+        push_normalized_text(&mut self.strings, raw, offset)?;
+        self.check_pending()
+    }
+
+    /// Makes the pending text appendable: a span of the input is copied to
+    /// the end of the arena first.
     fn begin_text(&mut self) {
-        if self.pending.is_none() {
-            self.pending = Some(self.strings.len());
+        match self.pending {
+            None => self.pending = Some(Pending::Arena(self.strings.len())),
+            Some(Pending::Input(sp)) => {
+                let start = self.strings.len();
+                let piece = self
+                    .input
+                    .get(sp.start as usize..sp.end as usize)
+                    .unwrap_or("");
+                self.strings.push_str(piece);
+                self.pending = Some(Pending::Arena(start));
+            }
+            Some(Pending::Arena(_)) => {}
         }
     }
 
     fn check_pending(&self) -> Result<(), XmlError> {
-        if let Some(start) = self.pending {
-            if self.strings.len() - start > self.limits.max_text_bytes {
-                return Err(XmlError::TextTooLong {
-                    limit: self.limits.max_text_bytes,
-                });
-            }
+        let len = match self.pending {
+            None => 0,
+            Some(Pending::Input(sp)) => (sp.end - sp.start) as usize,
+            Some(Pending::Arena(start)) => self.strings.len() - start,
+        };
+        if len > self.limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit: self.limits.max_text_bytes,
+            });
         }
         Ok(())
     }
@@ -360,17 +417,18 @@ impl<'a> Parser<'a> {
 
     /// Turns pending character data into a text node of the current element.
     fn flush_text(&mut self) -> Result<(), XmlError> {
-        let Some(start) = self.pending.take() else {
-            return Ok(());
+        let text = match self.pending.take() {
+            None => return Ok(()),
+            Some(Pending::Input(sp)) => sp,
+            Some(Pending::Arena(start)) => span(start, self.strings.len()),
         };
-        let end = self.strings.len();
-        if end == start {
+        if text.end == text.start {
             return Ok(());
         }
         let Some(parent) = self.stack.last().map(|o| o.id) else {
             return Ok(());
         };
-        self.push_node(Some(parent), NodeKind::Text(span(start, end)))?;
+        self.push_node(Some(parent), NodeKind::Text(text))?;
         Ok(())
     }
 
@@ -428,8 +486,8 @@ impl<'a> Parser<'a> {
         }
         let raw_name: &str = e.name().into_inner();
         let (prefix, local) = split_qname(raw_name)?;
-        let prefix_span = prefix.map(|p| self.push_str(p));
-        let local_span = self.push_str(local);
+        let prefix_span = prefix.map(|p| self.borrow_or_push(p));
+        let local_span = self.borrow_or_push(local);
 
         // One pass over the attributes: declarations apart, others kept with
         // their namespace unresolved until this element's declarations are in
@@ -486,7 +544,7 @@ impl<'a> Parser<'a> {
                 self.scratch = uri;
                 let slot = self.prefix_id(p);
                 self.pending_decls.push((slot, uri_id));
-                let prefix = p.map(|p| self.push_str(p));
+                let prefix = p.map(|p| self.borrow_or_push(p));
                 self.ns_decls.push(NsDecl {
                     prefix,
                     uri: uri_id,
@@ -506,12 +564,18 @@ impl<'a> Parser<'a> {
                         name: key.chars().take(64).collect(),
                     });
                 }
-                let prefix = ap.map(|p| self.push_str(p));
-                let local = self.push_str(al);
-                let v0 = self.strings.len();
-                normalize_attribute_value(&mut self.strings, &attr.value, offset)?;
-                let v1 = self.strings.len();
-                if v1 - v0 > self.limits.max_text_bytes {
+                let prefix = ap.map(|p| self.borrow_or_push(p));
+                let local = self.borrow_or_push(al);
+                let raw_value: &str = &attr.value;
+                let value = match self.input_span(raw_value) {
+                    Some(sp) if attribute_value_is_verbatim(raw_value) => sp,
+                    _ => {
+                        let v0 = self.strings.len();
+                        normalize_attribute_value(&mut self.strings, raw_value, offset)?;
+                        span(v0, self.strings.len())
+                    }
+                };
+                if (value.end - value.start) as usize > self.limits.max_text_bytes {
                     return Err(XmlError::TextTooLong {
                         limit: self.limits.max_text_bytes,
                     });
@@ -522,7 +586,7 @@ impl<'a> Parser<'a> {
                         local,
                         ns: None,
                     },
-                    value: span(v0, v1),
+                    value,
                 });
             }
         }
@@ -812,6 +876,23 @@ fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<()
     Ok(())
 }
 
+/// True when [`push_normalized_text`] would copy `raw` unchanged and accept
+/// it: no CR to normalize, no C0 control but tab and LF. `0xEF` (the lead byte
+/// of U+F000..U+FFFF, where the forbidden U+FFFE/U+FFFF lie) sends the value
+/// through the full check.
+fn text_is_verbatim(raw: &str) -> bool {
+    raw.bytes()
+        .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\n' || b == b'\t')
+}
+
+/// True when [`normalize_attribute_value`] would copy `raw` unchanged and
+/// accept it: no reference, no `<`, no whitespace to replace, no C0 control,
+/// no `0xEF` lead byte (see [`text_is_verbatim`]).
+fn attribute_value_is_verbatim(raw: &str) -> bool {
+    raw.bytes()
+        .all(|b| b >= 0x20 && !matches!(b, b'&' | b'<' | 0xEF))
+}
+
 /// Attribute-value normalization for CDATA-typed attributes (XML 1.0 §3.3.3):
 /// literal whitespace becomes a space, references are resolved (and what a
 /// character reference produces is *not* normalized).
@@ -922,6 +1003,27 @@ mod tests {
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    /// Values kept as spans of the input and values normalized into the
+    /// arena read the same as when everything was copied.
+    #[test]
+    fn verbatim_and_normalized_values_mix() {
+        let d = p("<r a=\"plain\" b=\"t\tab\" c=\"x&lt;y\" d=\"\"><e>one</e><e>cr\r\nlf</e><e>x&amp;y<![CDATA[ z ]]>w</e><e><![CDATA[c]]>d</e><e>a<!--c-->b</e></r>").unwrap();
+        let r = d.root();
+        assert_eq!(r.attr("a"), Some("plain"));
+        assert_eq!(r.attr("b"), Some("t ab"));
+        assert_eq!(r.attr("c"), Some("x<y"));
+        assert_eq!(r.attr("d"), Some(""));
+        let texts: Vec<String> = r.children().map(|e| e.text().unwrap()).collect();
+        assert_eq!(texts, ["one", "cr\nlf", "x&y z w", "cd", "ab"]);
+        assert_eq!(
+            p("<r>a&amp;\u{FFFE}</r>").err(),
+            Some(XmlError::InvalidCharacter {
+                code: 0xFFFE,
+                offset: 9
+            })
+        );
     }
 
     #[test]
