@@ -1,7 +1,5 @@
 //! Small shared helpers.
 
-use base64::Engine;
-
 /// Decodes standard base64 (RFC 4648 §4, padding required) that may be
 /// wrapped over lines or indented, as in XML element content and in posted
 /// form values: ASCII whitespace anywhere is ignored. Returns `None` when the
@@ -9,33 +7,28 @@ use base64::Engine;
 /// reads; callers map `None` (and, where it matters, an empty result) to their
 /// own error.
 ///
-/// It decodes each whitespace-free run straight into the output instead of
-/// first copying the input without its whitespace: a posted `SAMLResponse` is
-/// usually one run, an XML value one run per line. A run whose length is not a
-/// multiple of four is completed with the first characters of the next run.
-/// The result equals decoding the input with its whitespace removed: `=` is
-/// accepted only in the last group of the whole input (the base64 engine
-/// checks padding and trailing bits there), and anywhere else it is refused.
+/// The usual shapes cost one pass: a posted `SAMLResponse` or a
+/// `DigestValue` is a single run and is decoded whole. Otherwise (a
+/// certificate or `SignatureValue` wrapped over lines) each whitespace-free
+/// run is decoded straight into the output, never copying the input without
+/// its whitespace first. A run whose length is not a multiple of four is
+/// completed with the first characters of the next run. The result equals
+/// decoding the input with its whitespace removed: `=` is accepted only in
+/// the last group of the whole input (where padding and the unused trailing
+/// bits are checked), and anywhere else it is refused.
 pub(crate) fn decode_base64_lenient(input: &str) -> Option<Vec<u8>> {
-    let engine = &base64::engine::general_purpose::STANDARD;
-    let bytes = input.as_bytes();
-    let end = bytes.trim_ascii_end().len();
-    let bytes = bytes.get(..end).unwrap_or_default();
-    let mut out = Vec::with_capacity(end / 4 * 3 + 3);
+    let bytes = input.as_bytes().trim_ascii();
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 3);
+    if decode_append(bytes, &mut out) {
+        return Some(out);
+    }
+    out.clear();
     // Characters of a group not yet complete (a run ended inside it).
     let mut carry = [0u8; 4];
     let mut carried = 0usize;
     let mut rest = bytes;
-    loop {
-        rest = rest.trim_ascii_start();
-        if rest.is_empty() {
-            break;
-        }
-        let run_len = rest
-            .iter()
-            .position(|b| b.is_ascii_whitespace())
-            .unwrap_or(rest.len());
-        let (mut run, after) = rest.split_at(run_len);
+    while !rest.is_empty() {
+        let (mut run, after) = rest.split_at(first_space(rest));
         let last_run = after.is_empty();
         if carried > 0 {
             let take = (4 - carried).min(run.len());
@@ -45,15 +38,16 @@ pub(crate) fn decode_base64_lenient(input: &str) -> Option<Vec<u8>> {
                 .copy_from_slice(head);
             carried += take;
             run = tail;
-            if carried < 4 {
-                rest = after;
-                continue;
+            if carried == 4 {
+                // '=' only in the group that ends the input.
+                if !(last_run && run.is_empty()) && carry.contains(&b'=') {
+                    return None;
+                }
+                if !decode_append(&carry, &mut out) {
+                    return None;
+                }
+                carried = 0;
             }
-            // '=' only in the group that ends the input.
-            if !(last_run && run.is_empty()) && carry.contains(&b'=') {
-                return None;
-            }
-            engine.decode_vec(carry, &mut out).ok()?;
         }
         let whole = run.len() / 4 * 4;
         let (groups, partial) = run.split_at(whole);
@@ -61,25 +55,54 @@ pub(crate) fn decode_base64_lenient(input: &str) -> Option<Vec<u8>> {
             if !(last_run && partial.is_empty()) && groups.last() == Some(&b'=') {
                 return None;
             }
-            engine.decode_vec(groups, &mut out).ok()?;
+            if !decode_append(groups, &mut out) {
+                return None;
+            }
         }
-        carry.get_mut(..partial.len())?.copy_from_slice(partial);
-        carried = partial.len();
-        rest = after;
+        if !partial.is_empty() {
+            carry.get_mut(..partial.len())?.copy_from_slice(partial);
+            carried = partial.len();
+        }
+        rest = after.trim_ascii_start();
     }
-    if carried > 0 {
-        // Not a multiple of four characters: the engine refuses it with the
-        // right reason, and we only need the refusal.
-        engine.decode_vec(carry.get(..carried)?, &mut out).ok()?;
-        return None;
+    // A group left incomplete: not a multiple of four characters.
+    (carried == 0).then_some(out)
+}
+
+/// Appends the decoding of `b64` (whole groups, padding only at its end).
+fn decode_append(b64: &[u8], out: &mut Vec<u8>) -> bool {
+    base64_simd::STANDARD.decode_append(b64, out).is_ok()
+}
+
+/// Index of the first ASCII whitespace byte (`bytes.len()` if none). Eight
+/// bytes at a time: a word with no byte below 0x21 has no whitespace (SWAR
+/// "has less than", Hacker's Delight §6-1), then the word is scanned bytewise.
+fn first_space(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut start = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        if w.wrapping_sub(ONES * 0x21) & !w & HIGHS != 0 {
+            break;
+        }
+        start += 8;
     }
-    Some(out)
+    let tail = bytes.get(start..).unwrap_or_default();
+    start
+        + tail
+            .iter()
+            .position(|b| b.is_ascii_whitespace())
+            .unwrap_or(tail.len())
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use base64::Engine;
 
     /// The reference: whitespace removed, then the strict engine.
     fn compact_then_decode(input: &str) -> Option<Vec<u8>> {
@@ -102,6 +125,10 @@ mod tests {
             "Q Q = =".into(),
             "QQ\n==".into(),
             "QR==".into(),
+            "QUJ=".into(),
+            "QUI=".into(),
+            "QUJDRB==".into(),
+            "QU\nJ=".into(),
             "QQ=".into(),
             "QQ".into(),
             "QUJD\nRA==".into(),
@@ -123,6 +150,13 @@ mod tests {
                     &encoded[i..j],
                     &encoded[j..]
                 ));
+            }
+        }
+        // Whitespace at every position of a longer value (the word scan).
+        let long = base64::engine::general_purpose::STANDARD.encode([7u8; 40]);
+        for i in 0..=long.len() {
+            for ws in [" ", "\t", "\n", "\r\n", "\x0c"] {
+                cases.push(format!("{}{ws}{}", &long[..i], &long[i..]));
             }
         }
         for case in &cases {
