@@ -295,7 +295,9 @@ impl<'d> State<'d, '_> {
                 }
             }
         }
-        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        if attrs.len() > 1 {
+            attrs.sort_by(|a, b| quick_cmp(a.0, b.0).then_with(|| quick_cmp(a.1, b.1)));
+        }
         for &(_, local, prefix, value) in &attrs {
             out.byte(b' ');
             if let Some(p) = prefix {
@@ -382,8 +384,10 @@ impl<'d> State<'d, '_> {
         }
         self.work += candidates.len();
         candidates.retain(|p| *p != Some("xml"));
-        candidates.sort_unstable();
-        candidates.dedup();
+        if candidates.len() > 1 {
+            candidates.sort_unstable();
+            candidates.dedup();
+        }
         for &p in &candidates {
             let uri = match self.in_scope.get(&p) {
                 Some(u) => u,
@@ -391,11 +395,25 @@ impl<'d> State<'d, '_> {
                 None => continue,
             };
             let current = self.rendered.get(&p).unwrap_or("");
-            if current != uri {
+            // Both usually come from the document's one interned copy of the
+            // URI: the same pointer settles it without comparing the text.
+            if !std::ptr::eq(current, uri) && current != uri {
                 result.push((p, uri));
             }
         }
         self.scratch_candidates = candidates;
+    }
+}
+
+/// `a.cmp(b)` for the attribute sort, deciding most pairs on the first byte
+/// (local names usually differ there; namespace URIs are mostly empty)
+/// without a call to the library string comparison.
+fn quick_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match (a.first(), b.first()) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
     }
 }
 

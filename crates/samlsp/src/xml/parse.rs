@@ -36,6 +36,48 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     Parser::new(text, limits).run()
 }
 
+/// Position of a string in a list of distinct strings. A document uses a
+/// handful of prefixes and namespace URIs (samlp, saml, ds, xs, xsi), so up
+/// to [`SMALL_INDEX_SCAN`] entries a lookup is a scan, cheaper than hashing
+/// the string; past that a hash map (SipHash: the strings are the sender's)
+/// keeps every lookup one probe, so many distinct names stay linear.
+#[derive(Default)]
+struct SmallIndex {
+    map: Option<HashMap<Box<str>, u32>>,
+}
+
+/// Entries scanned before [`SmallIndex`] builds its map.
+const SMALL_INDEX_SCAN: usize = 8;
+
+impl SmallIndex {
+    fn get(&self, list: &[Box<str>], key: &str) -> Option<u32> {
+        match &self.map {
+            Some(map) => map.get(key).copied(),
+            None => list.iter().position(|k| **k == *key).map(index),
+        }
+    }
+
+    /// Records that `list` grew by one entry.
+    fn added(&mut self, list: &[Box<str>]) {
+        match &mut self.map {
+            Some(map) => {
+                if let Some(k) = list.last() {
+                    map.insert(k.clone(), index(list.len() - 1));
+                }
+            }
+            None if list.len() > SMALL_INDEX_SCAN => {
+                let map = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.clone(), index(i)))
+                    .collect();
+                self.map = Some(map);
+            }
+            None => {}
+        }
+    }
+}
+
 /// Character data being collected for one text node.
 #[derive(Clone, Copy)]
 enum Pending {
@@ -59,8 +101,9 @@ struct Parser<'a> {
     input: &'a str,
     limits: &'a Limits,
     strings: String,
+    /// Interned namespace URIs; the index is their [`NsId`].
     namespaces: Vec<Box<str>>,
-    ns_index: HashMap<Box<str>, NsId>,
+    ns_index: SmallIndex,
     nodes: Vec<Node>,
     attributes: Vec<Attribute>,
     ns_decls: Vec<NsDecl>,
@@ -74,7 +117,9 @@ struct Parser<'a> {
     scope: ScopedSlots<NsId>,
     /// Prefix -> number; 0 stands for the default namespace. Numbers keep the
     /// scope map's keys small and allocate once per distinct prefix.
-    prefix_ids: HashMap<Box<str>, u32>,
+    prefix_ids: SmallIndex,
+    /// Prefixes by number minus one (the keys of `prefix_ids`).
+    prefixes: Vec<Box<str>>,
     /// This element's declarations, bound once all are read.
     pending_decls: Vec<(u32, NsId)>,
     /// Character data not yet turned into a node: text, CDATA and references
@@ -118,7 +163,7 @@ impl<'a> Parser<'a> {
             limits,
             strings: String::with_capacity(text.len() + text.len() / 8),
             namespaces: Vec::new(),
-            ns_index: HashMap::new(),
+            ns_index: SmallIndex::default(),
             nodes: Vec::with_capacity(text.len() / 32),
             attributes: Vec::new(),
             ns_decls: Vec::new(),
@@ -128,7 +173,8 @@ impl<'a> Parser<'a> {
             epilog: Vec::new(),
             stack: Vec::new(),
             scope: ScopedSlots::default(),
-            prefix_ids: HashMap::new(),
+            prefix_ids: SmallIndex::default(),
+            prefixes: Vec::new(),
             pending_decls: Vec::new(),
             pending: None,
             scratch: String::new(),
@@ -448,13 +494,13 @@ impl<'a> Parser<'a> {
     }
 
     fn intern(&mut self, uri: &str) -> NsId {
-        if let Some(&id) = self.ns_index.get(uri) {
-            return id;
+        if let Some(id) = self.ns_index.get(&self.namespaces, uri) {
+            return NsId(id);
         }
-        let id = NsId(index(self.namespaces.len()));
+        let id = index(self.namespaces.len());
         self.namespaces.push(uri.into());
-        self.ns_index.insert(uri.into(), id);
-        id
+        self.ns_index.added(&self.namespaces);
+        NsId(id)
     }
 
     fn push_str(&mut self, s: &str) -> Span {
@@ -688,12 +734,12 @@ impl<'a> Parser<'a> {
         let Some(p) = prefix else {
             return 0;
         };
-        if let Some(&id) = self.prefix_ids.get(p) {
-            return id;
+        if let Some(i) = self.prefix_ids.get(&self.prefixes, p) {
+            return i + 1;
         }
-        let id = index(self.prefix_ids.len() + 1);
-        self.prefix_ids.insert(p.into(), id);
-        id
+        self.prefixes.push(p.into());
+        self.prefix_ids.added(&self.prefixes);
+        index(self.prefixes.len())
     }
 
     fn namespace_is_empty(&self, id: NsId) -> bool {
@@ -706,7 +752,7 @@ impl<'a> Parser<'a> {
         let slot = match prefix {
             None => 0,
             // A prefix never declared has no number and no binding.
-            Some(p) => *self.prefix_ids.get(p)?,
+            Some(p) => self.prefix_ids.get(&self.prefixes, p)? + 1,
         };
         self.scope.get(slot)
     }
@@ -1003,6 +1049,26 @@ mod tests {
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    /// Prefixes and URIs resolve the same below and above the point where
+    /// the small index switches from a scan to a hash map.
+    #[test]
+    fn many_prefixes_and_namespaces_resolve() {
+        let decls: String = (0..20)
+            .map(|i| format!(" xmlns:p{i}=\"urn:n{}\"", i % 13))
+            .collect();
+        let children: String = (0..20)
+            .map(|i| format!("<p{i}:e p{i}:a=\"{i}\"/>"))
+            .collect();
+        let d = p(&format!("<r{decls}>{children}</r>")).unwrap();
+        for (i, e) in d.root().children().enumerate() {
+            let ns = format!("urn:n{}", i % 13);
+            assert!(e.is(&ns, "e"), "{i}");
+            assert_eq!(e.prefix(), Some(format!("p{i}").as_str()));
+            assert_eq!(e.attr_ns(&ns, "a"), Some(i.to_string().as_str()));
+        }
+        assert_eq!(d.namespaces.len(), 14);
     }
 
     /// Values kept as spans of the input and values normalized into the
