@@ -28,8 +28,8 @@ use super::{
     AlgorithmPolicy, DSIG_NS, DigestAlgorithm, DsigError, SignatureAlgorithm, SignedElement,
     TrustedKeys,
 };
-use crate::xml::ElementRef;
 use crate::xml::c14n::{self, C14N_10, EXC_C14N, Method};
+use crate::xml::{ElementChildren, ElementRef};
 
 /// Most transforms a Reference may list: enveloped-signature and one C14N.
 const MAX_TRANSFORMS: usize = 2;
@@ -224,7 +224,7 @@ struct SignatureParts<'d> {
 /// Reads children in schema order, refusing anything else: every element in the
 /// signature is either understood or an error.
 struct Sequence<'d> {
-    children: std::iter::Peekable<Box<dyn Iterator<Item = ElementRef<'d>> + 'd>>,
+    children: std::iter::Peekable<ElementChildren<'d>>,
 }
 
 impl<'d> Sequence<'d> {
@@ -234,9 +234,8 @@ impl<'d> Sequence<'d> {
                 reason: "character data where only elements are allowed",
             });
         }
-        let it: Box<dyn Iterator<Item = ElementRef<'d>> + 'd> = Box::new(parent.children());
         Ok(Sequence {
-            children: it.peekable(),
+            children: parent.element_children().peekable(),
         })
     }
 

@@ -159,14 +159,16 @@ fn run<S: Sink>(
         exclude,
         in_scope: ScopedMap::default(),
         rendered: ScopedMap::default(),
-        scratch_decls: Vec::new(),
-        scratch_attrs: Vec::new(),
-        scratch_candidates: Vec::new(),
+        // Sized for SAML elements (a few attributes and declarations each) so
+        // that one canonicalization allocates each once.
+        scratch_decls: Vec::with_capacity(8),
+        scratch_attrs: Vec::with_capacity(16),
+        scratch_candidates: Vec::with_capacity(16),
         work: 0,
     };
     // The namespace context of the apex comes from its ancestors, outermost
     // first so that inner declarations shadow outer ones.
-    let mut ancestors = Vec::new();
+    let mut ancestors = Vec::with_capacity(8);
     let mut cur = doc.parent(apex);
     while let Some(a) = cur {
         ancestors.push(a);

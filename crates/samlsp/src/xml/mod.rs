@@ -188,7 +188,9 @@ pub(crate) struct Node {
 /// A parsed, immutable XML document.
 pub struct Document {
     pub(crate) strings: String,
-    pub(crate) namespaces: Vec<Box<str>>,
+    /// Interned namespace URIs, as spans of `strings`; an [`NsId`] is an
+    /// index here, so equal URIs share one span.
+    pub(crate) namespaces: Vec<Span>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) attributes: Vec<Attribute>,
     pub(crate) ns_decls: Vec<NsDecl>,
@@ -244,7 +246,9 @@ impl Document {
 
     /// A namespace URI.
     pub(crate) fn ns(&self, id: NsId) -> &str {
-        self.namespaces.get(id.0 as usize).map_or("", |u| u)
+        self.namespaces
+            .get(id.0 as usize)
+            .map_or("", |&u| self.str(u))
     }
 
     pub(crate) fn opt_ns(&self, id: Option<NsId>) -> Option<&str> {
@@ -431,6 +435,13 @@ impl<'d> ElementRef<'d> {
             .map(move |(id, _)| ElementRef { doc, id })
     }
 
+    /// [`ElementRef::children`] as a nameable iterator.
+    pub(crate) fn element_children(&self) -> ElementChildren<'d> {
+        ElementChildren {
+            nodes: self.doc.child_nodes(self.data()),
+        }
+    }
+
     /// Child elements with this namespace and local name.
     pub fn children_named<'a>(
         &self,
@@ -497,6 +508,21 @@ impl QName {
             out.byte(b':');
         }
         out.put(doc.str(self.local).as_bytes());
+    }
+}
+
+/// Child elements of an element, in document order.
+pub(crate) struct ElementChildren<'d> {
+    nodes: ChildNodes<'d>,
+}
+
+impl<'d> Iterator for ElementChildren<'d> {
+    type Item = ElementRef<'d>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let doc = self.nodes.doc;
+        self.nodes
+            .find(|(_, k)| matches!(k, NodeKind::Element(_)))
+            .map(|(id, _)| ElementRef { doc, id })
     }
 }
 

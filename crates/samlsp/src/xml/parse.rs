@@ -46,30 +46,38 @@ struct SmallIndex {
     map: Option<HashMap<Box<str>, u32>>,
 }
 
+fn span_str(arena: &str, s: Span) -> &str {
+    arena.get(s.start as usize..s.end as usize).unwrap_or("")
+}
+
 /// Entries scanned before [`SmallIndex`] builds its map.
 const SMALL_INDEX_SCAN: usize = 8;
 
 impl SmallIndex {
-    fn get(&self, list: &[Box<str>], key: &str) -> Option<u32> {
+    /// Position of `key` in `list` (spans of `arena`).
+    fn get(&self, arena: &str, list: &[Span], key: &str) -> Option<u32> {
         match &self.map {
             Some(map) => map.get(key).copied(),
-            None => list.iter().position(|k| **k == *key).map(index),
+            None => list
+                .iter()
+                .position(|&k| span_str(arena, k) == key)
+                .map(index),
         }
     }
 
     /// Records that `list` grew by one entry.
-    fn added(&mut self, list: &[Box<str>]) {
+    fn added(&mut self, arena: &str, list: &[Span]) {
         match &mut self.map {
             Some(map) => {
-                if let Some(k) = list.last() {
-                    map.insert(k.clone(), index(list.len() - 1));
+                if let Some(&k) = list.last() {
+                    map.insert(span_str(arena, k).into(), index(list.len() - 1));
                 }
             }
             None if list.len() > SMALL_INDEX_SCAN => {
                 let map = list
                     .iter()
                     .enumerate()
-                    .map(|(i, k)| (k.clone(), index(i)))
+                    .map(|(i, &k)| (span_str(arena, k).into(), index(i)))
                     .collect();
                 self.map = Some(map);
             }
@@ -101,8 +109,8 @@ struct Parser<'a> {
     input: &'a str,
     limits: &'a Limits,
     strings: String,
-    /// Interned namespace URIs; the index is their [`NsId`].
-    namespaces: Vec<Box<str>>,
+    /// Interned namespace URIs (spans of `strings`); the index is their [`NsId`].
+    namespaces: Vec<Span>,
     ns_index: SmallIndex,
     nodes: Vec<Node>,
     attributes: Vec<Attribute>,
@@ -118,8 +126,9 @@ struct Parser<'a> {
     /// Prefix -> number; 0 stands for the default namespace. Numbers keep the
     /// scope map's keys small and allocate once per distinct prefix.
     prefix_ids: SmallIndex,
-    /// Prefixes by number minus one (the keys of `prefix_ids`).
-    prefixes: Vec<Box<str>>,
+    /// Prefixes by number minus one (the keys of `prefix_ids`), as spans of
+    /// `strings`.
+    prefixes: Vec<Span>,
     /// This element's declarations, bound once all are read.
     pending_decls: Vec<(u32, NsId)>,
     /// Character data not yet turned into a node: text, CDATA and references
@@ -162,20 +171,20 @@ impl<'a> Parser<'a> {
             input: text,
             limits,
             strings: String::with_capacity(text.len() + text.len() / 8),
-            namespaces: Vec::new(),
+            namespaces: Vec::with_capacity(8),
             ns_index: SmallIndex::default(),
             nodes: Vec::with_capacity(text.len() / 32),
-            attributes: Vec::new(),
-            ns_decls: Vec::new(),
+            attributes: Vec::with_capacity(text.len() / 128),
+            ns_decls: Vec::with_capacity(8),
             root: None,
             root_closed: false,
             prolog: Vec::new(),
             epilog: Vec::new(),
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             scope: ScopedSlots::default(),
             prefix_ids: SmallIndex::default(),
-            prefixes: Vec::new(),
-            pending_decls: Vec::new(),
+            prefixes: Vec::with_capacity(8),
+            pending_decls: Vec::with_capacity(8),
             pending: None,
             scratch: String::new(),
             xml_ns: NsId(0),
@@ -242,7 +251,8 @@ impl<'a> Parser<'a> {
                         }
                         continue;
                     }
-                    if raw.contains("]]>") {
+                    // A '>' search (memchr) first: most text has none.
+                    if raw.as_bytes().contains(&b'>') && raw.contains("]]>") {
                         return Err(XmlError::Malformed {
                             offset: start_offset,
                             reason: "']]>' in character data".into(),
@@ -494,12 +504,13 @@ impl<'a> Parser<'a> {
     }
 
     fn intern(&mut self, uri: &str) -> NsId {
-        if let Some(id) = self.ns_index.get(&self.namespaces, uri) {
+        if let Some(id) = self.ns_index.get(&self.strings, &self.namespaces, uri) {
             return NsId(id);
         }
         let id = index(self.namespaces.len());
-        self.namespaces.push(uri.into());
-        self.ns_index.added(&self.namespaces);
+        let sp = self.borrow_or_push(uri);
+        self.namespaces.push(sp);
+        self.ns_index.added(&self.strings, &self.namespaces);
         NsId(id)
     }
 
@@ -734,25 +745,26 @@ impl<'a> Parser<'a> {
         let Some(p) = prefix else {
             return 0;
         };
-        if let Some(i) = self.prefix_ids.get(&self.prefixes, p) {
+        if let Some(i) = self.prefix_ids.get(&self.strings, &self.prefixes, p) {
             return i + 1;
         }
-        self.prefixes.push(p.into());
-        self.prefix_ids.added(&self.prefixes);
+        let sp = self.borrow_or_push(p);
+        self.prefixes.push(sp);
+        self.prefix_ids.added(&self.strings, &self.prefixes);
         index(self.prefixes.len())
     }
 
     fn namespace_is_empty(&self, id: NsId) -> bool {
         self.namespaces
             .get(id.0 as usize)
-            .is_none_or(|u| u.is_empty())
+            .is_none_or(|u| u.start == u.end)
     }
 
     fn lookup(&self, prefix: Option<&str>) -> Option<NsId> {
         let slot = match prefix {
             None => 0,
             // A prefix never declared has no number and no binding.
-            Some(p) => self.prefix_ids.get(&self.prefixes, p)? + 1,
+            Some(p) => self.prefix_ids.get(&self.strings, &self.prefixes, p)? + 1,
         };
         self.scope.get(slot)
     }
