@@ -221,17 +221,14 @@ fn decode_escapes(s: &str, plus_is_space: bool) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Decodes standard base64 with whitespace (line breaks some IdPs insert)
-/// removed.
+/// Decodes standard base64, ignoring whitespace (line breaks some IdPs
+/// insert).
 pub fn base64_decode_lenient(s: &str) -> Result<Vec<u8>, EncodingError> {
-    use base64::Engine;
-    let compact: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if compact.is_empty() {
-        return Err(EncodingError::Empty);
+    match crate::util::decode_base64_lenient(s) {
+        Some(bytes) if bytes.is_empty() => Err(EncodingError::Empty),
+        Some(bytes) => Ok(bytes),
+        None => Err(EncodingError::NotBase64),
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .map_err(|_| EncodingError::NotBase64)
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! The allow-listed algorithms, by URI (XML-DSig 1.1 §6, RFC 6931).
 
+use std::sync::OnceLock;
+
 use openssl::hash::MessageDigest;
+use openssl::md::{Md, MdRef};
 
 use super::DsigError;
 
@@ -142,13 +145,48 @@ impl DigestAlgorithm {
         })
     }
 
-    pub(crate) fn message_digest(self) -> MessageDigest {
+    /// The OpenSSL digest, fetched from the provider once per process.
+    pub(crate) fn md(self) -> &'static MdRef {
         match self {
-            Self::Sha256 => MessageDigest::sha256(),
-            Self::Sha384 => MessageDigest::sha384(),
-            Self::Sha512 => MessageDigest::sha512(),
-            Self::Sha1 => MessageDigest::sha1(),
+            Self::Sha256 => fetched(&MD_SHA256, "SHA2-256", Md::sha256),
+            Self::Sha384 => fetched(&MD_SHA384, "SHA2-384", Md::sha384),
+            Self::Sha512 => fetched(&MD_SHA512, "SHA2-512", Md::sha512),
+            Self::Sha1 => fetched(&MD_SHA1, "SHA1", Md::sha1),
         }
+    }
+}
+
+impl SignatureAlgorithm {
+    /// [`DigestAlgorithm::md`] of the algorithm's digest.
+    pub(crate) fn md(self) -> &'static MdRef {
+        match self {
+            Self::RsaSha256 | Self::EcdsaSha256 | Self::HmacSha256 => DigestAlgorithm::Sha256.md(),
+            Self::RsaSha384 | Self::EcdsaSha384 => DigestAlgorithm::Sha384.md(),
+            Self::RsaSha512 | Self::EcdsaSha512 => DigestAlgorithm::Sha512.md(),
+            Self::RsaSha1 | Self::EcdsaSha1 | Self::HmacSha1 => DigestAlgorithm::Sha1.md(),
+        }
+    }
+}
+
+// OpenSSL 3 looks a digest up in its provider store ("implicit fetch") each
+// time a context is initialized with the legacy `EVP_sha256()` object; an
+// explicitly fetched `EVP_MD` skips that lookup (OpenSSL 3.0 migration guide,
+// "Fetching algorithms"). The fetched objects are immutable and thread-safe.
+static MD_SHA256: OnceLock<Option<Md>> = OnceLock::new();
+static MD_SHA384: OnceLock<Option<Md>> = OnceLock::new();
+static MD_SHA512: OnceLock<Option<Md>> = OnceLock::new();
+static MD_SHA1: OnceLock<Option<Md>> = OnceLock::new();
+
+/// The fetched digest, or the legacy object if the fetch failed (it then
+/// works as before, with the implicit fetch).
+fn fetched(
+    cell: &'static OnceLock<Option<Md>>,
+    name: &str,
+    legacy: fn() -> &'static MdRef,
+) -> &'static MdRef {
+    match cell.get_or_init(|| Md::fetch(None, name, None).ok()) {
+        Some(md) => md,
+        None => legacy(),
     }
 }
 

@@ -16,10 +16,11 @@
 
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
-use openssl::hash::hash;
+use openssl::md::MdRef;
+use openssl::md_ctx::MdCtx;
 use openssl::memcmp;
-use openssl::pkey::PKey;
-use openssl::sign::{Signer, Verifier};
+use openssl::pkey::{PKey, PKeyRef, Public};
+use openssl::sign::Signer;
 
 use super::algorithms::{ENVELOPED, truncate};
 use super::keys::KeyKind;
@@ -27,8 +28,8 @@ use super::{
     AlgorithmPolicy, DSIG_NS, DigestAlgorithm, DsigError, SignatureAlgorithm, SignedElement,
     TrustedKeys,
 };
-use crate::xml::ElementRef;
 use crate::xml::c14n::{self, C14N_10, EXC_C14N, Method};
+use crate::xml::{ElementChildren, ElementRef};
 
 /// Most transforms a Reference may list: enveloped-signature and one C14N.
 const MAX_TRANSFORMS: usize = 2;
@@ -110,10 +111,11 @@ pub fn verify<'d>(
         parts.key_info,
     )?;
 
-    // 6. Digest of the element without its signature.
-    buf.clear();
-    c14n::canonicalize(element, &ref_method, Some(signature), &mut buf);
-    let digest = hash(digest_alg.message_digest(), &buf).map_err(|_| DsigError::DigestMismatch)?;
+    // 6. Digest of the element without its signature, canonicalized straight
+    // into the digest context.
+    let mut sink = DigestSink::new(digest_alg).ok_or(DsigError::DigestMismatch)?;
+    c14n::canonicalize_into(element, &ref_method, Some(signature), &mut sink);
+    let digest = sink.finish().ok_or(DsigError::DigestMismatch)?;
     if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
         return Err(DsigError::DigestMismatch);
     }
@@ -125,6 +127,82 @@ pub fn verify<'d>(
         digest: digest_alg,
         key_index,
     })
+}
+
+/// Bytes staged before one digest update. C14N writes many short pieces (a
+/// `<`, a name, `="`); one update per piece would cost more than the hashing
+/// itself. A fixed block keeps updates to one per 4 KiB without ever holding
+/// the canonical form of the element.
+const DIGEST_BLOCK: usize = 4096;
+
+/// A digest context fed by C14N (see [`c14n::Sink`]).
+struct DigestSink {
+    ctx: MdCtx,
+    block: [u8; DIGEST_BLOCK],
+    len: usize,
+    failed: bool,
+}
+
+impl DigestSink {
+    fn new(alg: DigestAlgorithm) -> Option<Self> {
+        let mut ctx = MdCtx::new().ok()?;
+        ctx.digest_init(alg.md()).ok()?;
+        Some(DigestSink {
+            ctx,
+            block: [0; DIGEST_BLOCK],
+            len: 0,
+            failed: false,
+        })
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if self.ctx.digest_update(bytes).is_err() {
+            self.failed = true;
+        }
+    }
+
+    fn flush(&mut self) {
+        let block = std::mem::take(&mut self.len);
+        let staged = self.block.get(..block).unwrap_or_default();
+        if self.ctx.digest_update(staged).is_err() {
+            self.failed = true;
+        }
+    }
+
+    /// The digest, or `None` if OpenSSL failed at any point.
+    fn finish(mut self) -> Option<Vec<u8>> {
+        self.flush();
+        let mut digest = vec![0; self.ctx.size()];
+        let n = self.ctx.digest_final(&mut digest).ok()?;
+        digest.truncate(n);
+        (!self.failed).then_some(digest)
+    }
+}
+
+impl c14n::Sink for DigestSink {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > DIGEST_BLOCK {
+            self.flush();
+            if bytes.len() > DIGEST_BLOCK {
+                self.update(bytes);
+                return;
+            }
+        }
+        if let Some(dst) = self.block.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if self.len == DIGEST_BLOCK {
+            self.flush();
+        }
+        if let Some(dst) = self.block.get_mut(self.len) {
+            *dst = b;
+            self.len += 1;
+        }
+    }
 }
 
 struct ReferenceParts<'d> {
@@ -146,7 +224,7 @@ struct SignatureParts<'d> {
 /// Reads children in schema order, refusing anything else: every element in the
 /// signature is either understood or an error.
 struct Sequence<'d> {
-    children: std::iter::Peekable<Box<dyn Iterator<Item = ElementRef<'d>> + 'd>>,
+    children: std::iter::Peekable<ElementChildren<'d>>,
 }
 
 impl<'d> Sequence<'d> {
@@ -156,9 +234,8 @@ impl<'d> Sequence<'d> {
                 reason: "character data where only elements are allowed",
             });
         }
-        let it: Box<dyn Iterator<Item = ElementRef<'d>> + 'd> = Box::new(parent.children());
         Ok(Sequence {
-            children: it.peekable(),
+            children: parent.element_children().peekable(),
         })
     }
 
@@ -406,7 +483,7 @@ fn check_id_unique(element: ElementRef<'_>, id: &str) -> Result<(), DsigError> {
 }
 
 fn decode_base64(el: ElementRef<'_>, field: &'static str) -> Result<Vec<u8>, DsigError> {
-    let text = el.text().ok_or(DsigError::Structure {
+    let text = el.text_cow().ok_or(DsigError::Structure {
         reason: "element content where base64 text is expected",
     })?;
     match crate::util::decode_base64_lenient(&text) {
@@ -550,17 +627,12 @@ pub(crate) fn verify_with_key(
     data: &[u8],
     value: &[u8],
 ) -> bool {
-    let md = alg.message_digest();
+    let md = alg.md();
     if matches!(key.kind, KeyKind::Rsa) != alg_is_rsa(alg) {
         return false;
     }
     match key.kind {
-        KeyKind::Rsa => {
-            let Ok(mut v) = Verifier::new(md, &key.public) else {
-                return false;
-            };
-            v.verify_oneshot(value, data).unwrap_or(false)
-        }
+        KeyKind::Rsa => verify_oneshot(md, &key.public, data, value),
         KeyKind::Ec { field_bytes } => {
             // XML-DSig 1.1 §6.4.3: the value is r || s, each the field size.
             if value.len() != 2 * field_bytes {
@@ -572,10 +644,18 @@ pub(crate) fn verify_with_key(
                 .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
                 .and_then(|sig| sig.to_der());
             let Ok(der) = der else { return false };
-            let Ok(mut v) = Verifier::new(md, &key.public) else {
-                return false;
-            };
-            v.verify_oneshot(&der, data).unwrap_or(false)
+            verify_oneshot(md, &key.public, data, &der)
         }
     }
+}
+
+/// One `EVP_DigestVerify` with the digest fetched once ([`SignatureAlgorithm::md`]).
+fn verify_oneshot(md: &MdRef, key: &PKeyRef<Public>, data: &[u8], signature: &[u8]) -> bool {
+    let Ok(mut ctx) = MdCtx::new() else {
+        return false;
+    };
+    if ctx.digest_verify_init(Some(md), key).is_err() {
+        return false;
+    }
+    ctx.digest_verify(data, signature).unwrap_or(false)
 }

@@ -77,6 +77,35 @@ pub fn canonicalize(
     exclude: Option<ElementRef<'_>>,
     out: &mut Vec<u8>,
 ) {
+    canonicalize_into(apex, method, exclude, out);
+}
+
+/// Where canonical bytes go: a buffer ([`canonicalize`]), or straight into a
+/// digest context so that the canonical form of a large element is never held
+/// in memory (the reference digest of XML-DSig 1.1 §3.2.1).
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    fn byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+/// [`canonicalize`] into any [`Sink`].
+pub(crate) fn canonicalize_into<S: Sink>(
+    apex: ElementRef<'_>,
+    method: &Method,
+    exclude: Option<ElementRef<'_>>,
+    out: &mut S,
+) {
     let doc = apex.document();
     let exclude = exclude.map(|e| e.node_id());
     subtree(doc, apex.node_id(), method, exclude, out);
@@ -87,36 +116,36 @@ pub fn canonicalize(
 pub fn canonicalize_document(doc: &Document, method: &Method, out: &mut Vec<u8>) {
     for &id in &doc.prolog {
         if write_pi(doc, id, out) {
-            out.push(b'\n');
+            out.byte(b'\n');
         }
     }
     subtree(doc, doc.root, method, None, out);
     for &id in &doc.epilog {
         if matches!(doc.node(id).map(|n| &n.kind), Some(NodeKind::Pi { .. })) {
-            out.push(b'\n');
+            out.byte(b'\n');
             write_pi(doc, id, out);
         }
     }
 }
 
-pub(crate) fn subtree(
+pub(crate) fn subtree<S: Sink>(
     doc: &Document,
     apex: NodeId,
     method: &Method,
     exclude: Option<NodeId>,
-    out: &mut Vec<u8>,
+    out: &mut S,
 ) {
     run(doc, apex, method, exclude, out);
 }
 
 /// Canonicalizes and returns the namespace work done: prefixes examined as
 /// candidates for rendering, across all elements.
-fn run(
+fn run<S: Sink>(
     doc: &Document,
     apex: NodeId,
     method: &Method,
     exclude: Option<NodeId>,
-    out: &mut Vec<u8>,
+    out: &mut S,
 ) -> usize {
     let listed = match method {
         Method::Exclusive { inclusive_prefixes } => {
@@ -131,14 +160,16 @@ fn run(
         exclude,
         in_scope: ScopedMap::default(),
         rendered: ScopedMap::default(),
-        scratch_decls: Vec::new(),
-        scratch_attrs: Vec::new(),
-        scratch_candidates: Vec::new(),
+        // Sized for SAML elements (a few attributes and declarations each) so
+        // that one canonicalization allocates each once.
+        scratch_decls: Vec::with_capacity(8),
+        scratch_attrs: Vec::with_capacity(16),
+        scratch_candidates: Vec::with_capacity(16),
         work: 0,
     };
     // The namespace context of the apex comes from its ancestors, outermost
     // first so that inner declarations shadow outer ones.
-    let mut ancestors = Vec::new();
+    let mut ancestors = Vec::with_capacity(8);
     let mut cur = doc.parent(apex);
     while let Some(a) = cur {
         ancestors.push(a);
@@ -201,12 +232,12 @@ struct State<'d, 'm> {
 }
 
 impl<'d> State<'d, '_> {
-    fn element(
+    fn element<S: Sink>(
         &mut self,
         id: NodeId,
         apex: bool,
         inherited_xml: &[(&'d str, &'d str)],
-        out: &mut Vec<u8>,
+        out: &mut S,
     ) {
         let Some(data) = self.doc.element_data(id) else {
             return;
@@ -228,19 +259,19 @@ impl<'d> State<'d, '_> {
             self.rendered.bind(p, uri);
         }
 
-        out.push(b'<');
+        out.byte(b'<');
         data.name.write_qualified(doc, out);
         for (prefix, uri) in &decls {
             match prefix {
                 Some(p) => {
-                    out.extend_from_slice(b" xmlns:");
-                    out.extend_from_slice(p.as_bytes());
+                    out.put(b" xmlns:");
+                    out.put(p.as_bytes());
                 }
-                None => out.extend_from_slice(b" xmlns"),
+                None => out.put(b" xmlns"),
             }
-            out.extend_from_slice(b"=\"");
+            out.put(b"=\"");
             escape_attr(uri, out);
-            out.push(b'"');
+            out.byte(b'"');
         }
         self.scratch_decls = decls;
 
@@ -267,20 +298,22 @@ impl<'d> State<'d, '_> {
                 }
             }
         }
-        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        if attrs.len() > 1 {
+            attrs.sort_by(|a, b| quick_cmp(a.0, b.0).then_with(|| quick_cmp(a.1, b.1)));
+        }
         for &(_, local, prefix, value) in &attrs {
-            out.push(b' ');
+            out.byte(b' ');
             if let Some(p) = prefix {
-                out.extend_from_slice(p.as_bytes());
-                out.push(b':');
+                out.put(p.as_bytes());
+                out.byte(b':');
             }
-            out.extend_from_slice(local.as_bytes());
-            out.extend_from_slice(b"=\"");
+            out.put(local.as_bytes());
+            out.put(b"=\"");
             escape_attr(value, out);
-            out.push(b'"');
+            out.byte(b'"');
         }
         self.scratch_attrs = attrs;
-        out.push(b'>');
+        out.byte(b'>');
 
         for (child, kind) in doc.child_nodes(data) {
             if Some(child) == self.exclude {
@@ -296,9 +329,9 @@ impl<'d> State<'d, '_> {
             }
         }
 
-        out.extend_from_slice(b"</");
+        out.put(b"</");
         data.name.write_qualified(doc, out);
-        out.push(b'>');
+        out.byte(b'>');
 
         self.in_scope.close();
         self.rendered.close();
@@ -354,8 +387,10 @@ impl<'d> State<'d, '_> {
         }
         self.work += candidates.len();
         candidates.retain(|p| *p != Some("xml"));
-        candidates.sort_unstable();
-        candidates.dedup();
+        if candidates.len() > 1 {
+            candidates.sort_unstable();
+            candidates.dedup();
+        }
         for &p in &candidates {
             let uri = match self.in_scope.get(&p) {
                 Some(u) => u,
@@ -363,7 +398,9 @@ impl<'d> State<'d, '_> {
                 None => continue,
             };
             let current = self.rendered.get(&p).unwrap_or("");
-            if current != uri {
+            // Both usually come from the document's one interned copy of the
+            // URI: the same pointer settles it without comparing the text.
+            if !std::ptr::eq(current, uri) && current != uri {
                 result.push((p, uri));
             }
         }
@@ -371,16 +408,28 @@ impl<'d> State<'d, '_> {
     }
 }
 
-fn write_pi(doc: &Document, id: NodeId, out: &mut Vec<u8>) -> bool {
+/// `a.cmp(b)` for the attribute sort, deciding most pairs on the first byte
+/// (local names usually differ there; namespace URIs are mostly empty)
+/// without a call to the library string comparison.
+fn quick_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match (a.first(), b.first()) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
+fn write_pi<S: Sink>(doc: &Document, id: NodeId, out: &mut S) -> bool {
     if let Some(NodeKind::Pi { target, data }) = doc.node(id).map(|n| &n.kind) {
         let (target, data) = (doc.str(*target), doc.str(*data));
-        out.extend_from_slice(b"<?");
-        out.extend_from_slice(target.as_bytes());
+        out.put(b"<?");
+        out.put(target.as_bytes());
         if !data.is_empty() {
-            out.push(b' ');
-            out.extend_from_slice(data.as_bytes());
+            out.byte(b' ');
+            out.put(data.as_bytes());
         }
-        out.extend_from_slice(b"?>");
+        out.put(b"?>");
         true
     } else {
         false
@@ -388,7 +437,7 @@ fn write_pi(doc: &Document, id: NodeId, out: &mut Vec<u8>) -> bool {
 }
 
 /// C14N 1.0 §2.3 text node escaping.
-fn escape_text(s: &str, out: &mut Vec<u8>) {
+fn escape_text<S: Sink>(s: &str, out: &mut S) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -399,15 +448,15 @@ fn escape_text(s: &str, out: &mut Vec<u8>) {
             b'\r' => b"&#xD;",
             _ => continue,
         };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        out.extend_from_slice(rep);
+        out.put(bytes.get(start..i).unwrap_or_default());
+        out.put(rep);
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.put(bytes.get(start..).unwrap_or_default());
 }
 
 /// C14N 1.0 §2.3 attribute value escaping.
-fn escape_attr(s: &str, out: &mut Vec<u8>) {
+fn escape_attr<S: Sink>(s: &str, out: &mut S) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -420,11 +469,11 @@ fn escape_attr(s: &str, out: &mut Vec<u8>) {
             b'\r' => b"&#xD;",
             _ => continue,
         };
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        out.extend_from_slice(rep);
+        out.put(bytes.get(start..i).unwrap_or_default());
+        out.put(rep);
         start = i + 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.put(bytes.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -188,7 +188,9 @@ pub(crate) struct Node {
 /// A parsed, immutable XML document.
 pub struct Document {
     pub(crate) strings: String,
-    pub(crate) namespaces: Vec<Box<str>>,
+    /// Interned namespace URIs, as spans of `strings`; an [`NsId`] is an
+    /// index here, so equal URIs share one span.
+    pub(crate) namespaces: Vec<Span>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) attributes: Vec<Attribute>,
     pub(crate) ns_decls: Vec<NsDecl>,
@@ -244,7 +246,9 @@ impl Document {
 
     /// A namespace URI.
     pub(crate) fn ns(&self, id: NsId) -> &str {
-        self.namespaces.get(id.0 as usize).map_or("", |u| u)
+        self.namespaces
+            .get(id.0 as usize)
+            .map_or("", |&u| self.str(u))
     }
 
     pub(crate) fn opt_ns(&self, id: Option<NsId>) -> Option<&str> {
@@ -431,6 +435,13 @@ impl<'d> ElementRef<'d> {
             .map(move |(id, _)| ElementRef { doc, id })
     }
 
+    /// [`ElementRef::children`] as a nameable iterator.
+    pub(crate) fn element_children(&self) -> ElementChildren<'d> {
+        ElementChildren {
+            nodes: self.doc.child_nodes(self.data()),
+        }
+    }
+
     /// Child elements with this namespace and local name.
     pub fn children_named<'a>(
         &self,
@@ -469,6 +480,21 @@ impl<'d> ElementRef<'d> {
         Some(out)
     }
 
+    /// [`ElementRef::text`], borrowed from the document when the content is
+    /// at most one text node (the usual shape of a value), copied otherwise.
+    pub(crate) fn text_cow(&self) -> Option<std::borrow::Cow<'d, str>> {
+        let mut single: Option<&'d str> = None;
+        for (_, kind) in self.doc.child_nodes(self.data()) {
+            match kind {
+                NodeKind::Text(t) if single.is_none() => single = Some(self.doc.str(*t)),
+                NodeKind::Text(_) => return self.text().map(std::borrow::Cow::Owned),
+                NodeKind::Element(_) => return None,
+                _ => {}
+            }
+        }
+        Some(std::borrow::Cow::Borrowed(single.unwrap_or("")))
+    }
+
     /// All descendant elements in document order, this one first.
     pub fn descendants(&self) -> impl Iterator<Item = ElementRef<'d>> + 'd {
         Descendants::new(self.doc, self.id)
@@ -476,12 +502,27 @@ impl<'d> ElementRef<'d> {
 }
 
 impl QName {
-    fn write_qualified(&self, doc: &Document, out: &mut Vec<u8>) {
+    fn write_qualified<S: c14n::Sink>(&self, doc: &Document, out: &mut S) {
         if let Some(p) = self.prefix {
-            out.extend_from_slice(doc.str(p).as_bytes());
-            out.push(b':');
+            out.put(doc.str(p).as_bytes());
+            out.byte(b':');
         }
-        out.extend_from_slice(doc.str(self.local).as_bytes());
+        out.put(doc.str(self.local).as_bytes());
+    }
+}
+
+/// Child elements of an element, in document order.
+pub(crate) struct ElementChildren<'d> {
+    nodes: ChildNodes<'d>,
+}
+
+impl<'d> Iterator for ElementChildren<'d> {
+    type Item = ElementRef<'d>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let doc = self.nodes.doc;
+        self.nodes
+            .find(|(_, k)| matches!(k, NodeKind::Element(_)))
+            .map(|(id, _)| ElementRef { doc, id })
     }
 }
 

@@ -36,6 +36,65 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     Parser::new(text, limits).run()
 }
 
+/// Position of a string in a list of distinct strings. A document uses a
+/// handful of prefixes and namespace URIs (samlp, saml, ds, xs, xsi), so up
+/// to [`SMALL_INDEX_SCAN`] entries a lookup is a scan, cheaper than hashing
+/// the string; past that a hash map (SipHash: the strings are the sender's)
+/// keeps every lookup one probe, so many distinct names stay linear.
+#[derive(Default)]
+struct SmallIndex {
+    map: Option<HashMap<Box<str>, u32>>,
+}
+
+fn span_str(arena: &str, s: Span) -> &str {
+    arena.get(s.start as usize..s.end as usize).unwrap_or("")
+}
+
+/// Entries scanned before [`SmallIndex`] builds its map.
+const SMALL_INDEX_SCAN: usize = 8;
+
+impl SmallIndex {
+    /// Position of `key` in `list` (spans of `arena`).
+    fn get(&self, arena: &str, list: &[Span], key: &str) -> Option<u32> {
+        match &self.map {
+            Some(map) => map.get(key).copied(),
+            None => list
+                .iter()
+                .position(|&k| span_str(arena, k) == key)
+                .map(index),
+        }
+    }
+
+    /// Records that `list` grew by one entry.
+    fn added(&mut self, arena: &str, list: &[Span]) {
+        match &mut self.map {
+            Some(map) => {
+                if let Some(&k) = list.last() {
+                    map.insert(span_str(arena, k).into(), index(list.len() - 1));
+                }
+            }
+            None if list.len() > SMALL_INDEX_SCAN => {
+                let map = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &k)| (span_str(arena, k).into(), index(i)))
+                    .collect();
+                self.map = Some(map);
+            }
+            None => {}
+        }
+    }
+}
+
+/// Character data being collected for one text node.
+#[derive(Clone, Copy)]
+enum Pending {
+    /// One token that needed no normalization, as written in the input.
+    Input(Span),
+    /// Copied or normalized into the arena from this offset to its end.
+    Arena(usize),
+}
+
 /// One open element: its node and its last child so far (to link the next).
 #[derive(Clone, Copy)]
 struct Open {
@@ -45,10 +104,14 @@ struct Open {
 
 struct Parser<'a> {
     reader: Reader<&'a [u8]>,
+    /// The whole input; `strings` starts with a copy of it, so a name or
+    /// value that needs no normalization is a span of the input as written.
+    input: &'a str,
     limits: &'a Limits,
     strings: String,
-    namespaces: Vec<Box<str>>,
-    ns_index: HashMap<Box<str>, NsId>,
+    /// Interned namespace URIs (spans of `strings`); the index is their [`NsId`].
+    namespaces: Vec<Span>,
+    ns_index: SmallIndex,
     nodes: Vec<Node>,
     attributes: Vec<Attribute>,
     ns_decls: Vec<NsDecl>,
@@ -62,12 +125,15 @@ struct Parser<'a> {
     scope: ScopedSlots<NsId>,
     /// Prefix -> number; 0 stands for the default namespace. Numbers keep the
     /// scope map's keys small and allocate once per distinct prefix.
-    prefix_ids: HashMap<Box<str>, u32>,
+    prefix_ids: SmallIndex,
+    /// Prefixes by number minus one (the keys of `prefix_ids`), as spans of
+    /// `strings`.
+    prefixes: Vec<Span>,
     /// This element's declarations, bound once all are read.
     pending_decls: Vec<(u32, NsId)>,
-    /// Start (in `strings`) of character data not yet turned into a node: text,
-    /// CDATA and references arrive as separate tokens and merge into one node.
-    pending: Option<usize>,
+    /// Character data not yet turned into a node: text, CDATA and references
+    /// arrive as separate tokens and merge into one node.
+    pending: Option<Pending>,
     /// Scratch buffer for namespace URIs before interning.
     scratch: String,
     /// The `xml:` namespace, interned up front (the prefix is bound implicitly).
@@ -102,26 +168,29 @@ impl<'a> Parser<'a> {
         cfg.allow_unmatched_ends = false;
         let mut parser = Parser {
             reader,
+            input: text,
             limits,
-            strings: String::with_capacity(text.len()),
-            namespaces: Vec::new(),
-            ns_index: HashMap::new(),
+            strings: String::with_capacity(text.len() + text.len() / 8),
+            namespaces: Vec::with_capacity(8),
+            ns_index: SmallIndex::default(),
             nodes: Vec::with_capacity(text.len() / 32),
-            attributes: Vec::new(),
-            ns_decls: Vec::new(),
+            attributes: Vec::with_capacity(text.len() / 128),
+            ns_decls: Vec::with_capacity(8),
             root: None,
             root_closed: false,
             prolog: Vec::new(),
             epilog: Vec::new(),
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             scope: ScopedSlots::default(),
-            prefix_ids: HashMap::new(),
-            pending_decls: Vec::new(),
+            prefix_ids: SmallIndex::default(),
+            prefixes: Vec::with_capacity(8),
+            pending_decls: Vec::with_capacity(8),
             pending: None,
             scratch: String::new(),
             xml_ns: NsId(0),
             elements: 0,
         };
+        parser.strings.push_str(text);
         parser.xml_ns = parser.intern(XML_NS);
         parser
     }
@@ -182,15 +251,14 @@ impl<'a> Parser<'a> {
                         }
                         continue;
                     }
-                    if raw.contains("]]>") {
+                    // A '>' search (memchr) first: most text has none.
+                    if raw.as_bytes().contains(&b'>') && raw.contains("]]>") {
                         return Err(XmlError::Malformed {
                             offset: start_offset,
                             reason: "']]>' in character data".into(),
                         });
                     }
-                    self.begin_text();
-                    push_normalized_text(&mut self.strings, raw, start_offset)?;
-                    self.check_pending()?;
+                    self.text_token(raw, start_offset)?;
                 }
                 Event::CData(c) => {
                     if self.stack.is_empty() {
@@ -308,19 +376,64 @@ impl<'a> Parser<'a> {
             .unwrap_or("")
     }
 
+    /// A span of the input for `s` when `s` is a slice of it (quick-xml hands
+    /// out borrowed slices for names and for values without references).
+    fn input_span(&self, s: &str) -> Option<Span> {
+        let start = (s.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
+        let end = start.checked_add(s.len())?;
+        (end <= self.input.len()).then(|| span(start, end))
+    }
+
+    /// `s` as a span: of the input when it is a slice of it, else copied.
+    fn borrow_or_push(&mut self, s: &str) -> Span {
+        match self.input_span(s) {
+            Some(sp) => sp,
+            None => self.push_str(s),
+        }
+    }
+
+    /// A text token: kept as a span of the input when it is the first piece
+    /// of its node and needs no line-end normalization, else appended.
+    fn text_token(&mut self, raw: &str, offset: usize) -> Result<(), XmlError> {
+        if self.pending.is_none() && text_is_verbatim(raw) {
+            if let Some(sp) = self.input_span(raw) {
+                self.pending = Some(Pending::Input(sp));
+                return self.check_pending();
+            }
+        }
+        self.begin_text();
+        push_normalized_text(&mut self.strings, raw, offset)?;
+        self.check_pending()
+    }
+
+    /// Makes the pending text appendable: a span of the input is copied to
+    /// the end of the arena first.
     fn begin_text(&mut self) {
-        if self.pending.is_none() {
-            self.pending = Some(self.strings.len());
+        match self.pending {
+            None => self.pending = Some(Pending::Arena(self.strings.len())),
+            Some(Pending::Input(sp)) => {
+                let start = self.strings.len();
+                let piece = self
+                    .input
+                    .get(sp.start as usize..sp.end as usize)
+                    .unwrap_or("");
+                self.strings.push_str(piece);
+                self.pending = Some(Pending::Arena(start));
+            }
+            Some(Pending::Arena(_)) => {}
         }
     }
 
     fn check_pending(&self) -> Result<(), XmlError> {
-        if let Some(start) = self.pending {
-            if self.strings.len() - start > self.limits.max_text_bytes {
-                return Err(XmlError::TextTooLong {
-                    limit: self.limits.max_text_bytes,
-                });
-            }
+        let len = match self.pending {
+            None => 0,
+            Some(Pending::Input(sp)) => (sp.end - sp.start) as usize,
+            Some(Pending::Arena(start)) => self.strings.len() - start,
+        };
+        if len > self.limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit: self.limits.max_text_bytes,
+            });
         }
         Ok(())
     }
@@ -360,17 +473,18 @@ impl<'a> Parser<'a> {
 
     /// Turns pending character data into a text node of the current element.
     fn flush_text(&mut self) -> Result<(), XmlError> {
-        let Some(start) = self.pending.take() else {
-            return Ok(());
+        let text = match self.pending.take() {
+            None => return Ok(()),
+            Some(Pending::Input(sp)) => sp,
+            Some(Pending::Arena(start)) => span(start, self.strings.len()),
         };
-        let end = self.strings.len();
-        if end == start {
+        if text.end == text.start {
             return Ok(());
         }
         let Some(parent) = self.stack.last().map(|o| o.id) else {
             return Ok(());
         };
-        self.push_node(Some(parent), NodeKind::Text(span(start, end)))?;
+        self.push_node(Some(parent), NodeKind::Text(text))?;
         Ok(())
     }
 
@@ -390,13 +504,14 @@ impl<'a> Parser<'a> {
     }
 
     fn intern(&mut self, uri: &str) -> NsId {
-        if let Some(&id) = self.ns_index.get(uri) {
-            return id;
+        if let Some(id) = self.ns_index.get(&self.strings, &self.namespaces, uri) {
+            return NsId(id);
         }
-        let id = NsId(index(self.namespaces.len()));
-        self.namespaces.push(uri.into());
-        self.ns_index.insert(uri.into(), id);
-        id
+        let id = index(self.namespaces.len());
+        let sp = self.borrow_or_push(uri);
+        self.namespaces.push(sp);
+        self.ns_index.added(&self.strings, &self.namespaces);
+        NsId(id)
     }
 
     fn push_str(&mut self, s: &str) -> Span {
@@ -428,8 +543,8 @@ impl<'a> Parser<'a> {
         }
         let raw_name: &str = e.name().into_inner();
         let (prefix, local) = split_qname(raw_name)?;
-        let prefix_span = prefix.map(|p| self.push_str(p));
-        let local_span = self.push_str(local);
+        let prefix_span = prefix.map(|p| self.borrow_or_push(p));
+        let local_span = self.borrow_or_push(local);
 
         // One pass over the attributes: declarations apart, others kept with
         // their namespace unresolved until this element's declarations are in
@@ -486,7 +601,7 @@ impl<'a> Parser<'a> {
                 self.scratch = uri;
                 let slot = self.prefix_id(p);
                 self.pending_decls.push((slot, uri_id));
-                let prefix = p.map(|p| self.push_str(p));
+                let prefix = p.map(|p| self.borrow_or_push(p));
                 self.ns_decls.push(NsDecl {
                     prefix,
                     uri: uri_id,
@@ -506,12 +621,18 @@ impl<'a> Parser<'a> {
                         name: key.chars().take(64).collect(),
                     });
                 }
-                let prefix = ap.map(|p| self.push_str(p));
-                let local = self.push_str(al);
-                let v0 = self.strings.len();
-                normalize_attribute_value(&mut self.strings, &attr.value, offset)?;
-                let v1 = self.strings.len();
-                if v1 - v0 > self.limits.max_text_bytes {
+                let prefix = ap.map(|p| self.borrow_or_push(p));
+                let local = self.borrow_or_push(al);
+                let raw_value: &str = &attr.value;
+                let value = match self.input_span(raw_value) {
+                    Some(sp) if attribute_value_is_verbatim(raw_value) => sp,
+                    _ => {
+                        let v0 = self.strings.len();
+                        normalize_attribute_value(&mut self.strings, raw_value, offset)?;
+                        span(v0, self.strings.len())
+                    }
+                };
+                if (value.end - value.start) as usize > self.limits.max_text_bytes {
                     return Err(XmlError::TextTooLong {
                         limit: self.limits.max_text_bytes,
                     });
@@ -522,7 +643,7 @@ impl<'a> Parser<'a> {
                         local,
                         ns: None,
                     },
-                    value: span(v0, v1),
+                    value,
                 });
             }
         }
@@ -624,25 +745,26 @@ impl<'a> Parser<'a> {
         let Some(p) = prefix else {
             return 0;
         };
-        if let Some(&id) = self.prefix_ids.get(p) {
-            return id;
+        if let Some(i) = self.prefix_ids.get(&self.strings, &self.prefixes, p) {
+            return i + 1;
         }
-        let id = index(self.prefix_ids.len() + 1);
-        self.prefix_ids.insert(p.into(), id);
-        id
+        let sp = self.borrow_or_push(p);
+        self.prefixes.push(sp);
+        self.prefix_ids.added(&self.strings, &self.prefixes);
+        index(self.prefixes.len())
     }
 
     fn namespace_is_empty(&self, id: NsId) -> bool {
         self.namespaces
             .get(id.0 as usize)
-            .is_none_or(|u| u.is_empty())
+            .is_none_or(|u| u.start == u.end)
     }
 
     fn lookup(&self, prefix: Option<&str>) -> Option<NsId> {
         let slot = match prefix {
             None => 0,
             // A prefix never declared has no number and no binding.
-            Some(p) => *self.prefix_ids.get(p)?,
+            Some(p) => self.prefix_ids.get(&self.strings, &self.prefixes, p)? + 1,
         };
         self.scope.get(slot)
     }
@@ -812,6 +934,23 @@ fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<()
     Ok(())
 }
 
+/// True when [`push_normalized_text`] would copy `raw` unchanged and accept
+/// it: no CR to normalize, no C0 control but tab and LF. `0xEF` (the lead byte
+/// of U+F000..U+FFFF, where the forbidden U+FFFE/U+FFFF lie) sends the value
+/// through the full check.
+fn text_is_verbatim(raw: &str) -> bool {
+    raw.bytes()
+        .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\n' || b == b'\t')
+}
+
+/// True when [`normalize_attribute_value`] would copy `raw` unchanged and
+/// accept it: no reference, no `<`, no whitespace to replace, no C0 control,
+/// no `0xEF` lead byte (see [`text_is_verbatim`]).
+fn attribute_value_is_verbatim(raw: &str) -> bool {
+    raw.bytes()
+        .all(|b| b >= 0x20 && !matches!(b, b'&' | b'<' | 0xEF))
+}
+
 /// Attribute-value normalization for CDATA-typed attributes (XML 1.0 §3.3.3):
 /// literal whitespace becomes a space, references are resolved (and what a
 /// character reference produces is *not* normalized).
@@ -922,6 +1061,47 @@ mod tests {
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    /// Prefixes and URIs resolve the same below and above the point where
+    /// the small index switches from a scan to a hash map.
+    #[test]
+    fn many_prefixes_and_namespaces_resolve() {
+        let decls: String = (0..20)
+            .map(|i| format!(" xmlns:p{i}=\"urn:n{}\"", i % 13))
+            .collect();
+        let children: String = (0..20)
+            .map(|i| format!("<p{i}:e p{i}:a=\"{i}\"/>"))
+            .collect();
+        let d = p(&format!("<r{decls}>{children}</r>")).unwrap();
+        for (i, e) in d.root().children().enumerate() {
+            let ns = format!("urn:n{}", i % 13);
+            assert!(e.is(&ns, "e"), "{i}");
+            assert_eq!(e.prefix(), Some(format!("p{i}").as_str()));
+            assert_eq!(e.attr_ns(&ns, "a"), Some(i.to_string().as_str()));
+        }
+        assert_eq!(d.namespaces.len(), 14);
+    }
+
+    /// Values kept as spans of the input and values normalized into the
+    /// arena read the same as when everything was copied.
+    #[test]
+    fn verbatim_and_normalized_values_mix() {
+        let d = p("<r a=\"plain\" b=\"t\tab\" c=\"x&lt;y\" d=\"\"><e>one</e><e>cr\r\nlf</e><e>x&amp;y<![CDATA[ z ]]>w</e><e><![CDATA[c]]>d</e><e>a<!--c-->b</e></r>").unwrap();
+        let r = d.root();
+        assert_eq!(r.attr("a"), Some("plain"));
+        assert_eq!(r.attr("b"), Some("t ab"));
+        assert_eq!(r.attr("c"), Some("x<y"));
+        assert_eq!(r.attr("d"), Some(""));
+        let texts: Vec<String> = r.children().map(|e| e.text().unwrap()).collect();
+        assert_eq!(texts, ["one", "cr\nlf", "x&y z w", "cd", "ab"]);
+        assert_eq!(
+            p("<r>a&amp;\u{FFFE}</r>").err(),
+            Some(XmlError::InvalidCharacter {
+                code: 0xFFFE,
+                offset: 9
+            })
+        );
     }
 
     #[test]

@@ -37,10 +37,11 @@ pub(crate) struct ScopedMap<K, V> {
 
 impl<K, V> Default for ScopedMap<K, V> {
     fn default() -> Self {
+        // As for ScopedSlots: no growth on a SAML document.
         ScopedMap {
             map: None,
-            undo: Vec::new(),
-            frames: Vec::new(),
+            undo: Vec::with_capacity(16),
+            frames: Vec::with_capacity(16),
         }
     }
 }
@@ -139,10 +140,12 @@ pub(crate) struct ScopedSlots<V> {
 
 impl<V> Default for ScopedSlots<V> {
     fn default() -> Self {
+        // Sized for a SAML document (a handful of prefixes, about 8 levels),
+        // so that parsing one does not grow them.
         ScopedSlots {
-            slots: Vec::new(),
-            undo: Vec::new(),
-            frames: Vec::new(),
+            slots: Vec::with_capacity(8),
+            undo: Vec::with_capacity(16),
+            frames: Vec::with_capacity(16),
         }
     }
 }

@@ -34,7 +34,6 @@
 //! rejection: a failed unwrap continues with a random key, so it fails exactly
 //! like a wrong ciphertext (RFC 3218 §2.3.2).
 
-use base64::Engine;
 use openssl::md::{Md, MdRef};
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
@@ -278,10 +277,7 @@ fn cipher_value(cipher_data: ElementRef<'_>) -> Result<Vec<u8>, DecryptionError>
     let text = value
         .text()
         .ok_or(structure("CipherValue has element content"))?;
-    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .map_err(|_| structure("CipherValue is not base64"))
+    decode_base64_lenient(&text).ok_or(structure("CipherValue is not base64"))
 }
 
 /// One parsed `xenc:EncryptedKey`.
@@ -340,7 +336,7 @@ impl KeyIdentifier {
 }
 
 fn b64_text(el: ElementRef<'_>, what: &'static str) -> Result<Vec<u8>, DecryptionError> {
-    el.text()
+    el.text_cow()
         .and_then(|t| decode_base64_lenient(&t))
         .ok_or(structure(what))
 }
@@ -481,11 +477,8 @@ fn read_encrypted_key(
                 let text = p
                     .text()
                     .ok_or(structure("OAEPparams has element content"))?;
-                let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
                 label = Some(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(&compact)
-                        .map_err(|_| structure("OAEPparams is not base64"))?,
+                    decode_base64_lenient(&text).ok_or(structure("OAEPparams is not base64"))?,
                 );
             }
             (Some(XENC_NS), "KeySize") => {}
