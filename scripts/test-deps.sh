@@ -132,7 +132,7 @@ for msrv in $(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" "$rep
     "$repo/examples/visitor/Cargo.toml" "$repo/tests/Cargo.toml" | sort -u); do
   if rustup run "$msrv" rustc --version >/dev/null 2>&1; then
     step "rust $msrv toolchain already installed"
-  elif rustup toolchain install "$msrv" --profile minimal --no-self-update >/dev/null 2>&1; then
+  elif timeout 300 rustup toolchain install "$msrv" --profile minimal --no-self-update >/dev/null 2>&1; then
     step "rust: installed the $msrv toolchain"
   else
     # Not fatal: CI may reach only package registries, not the Rust release server.
