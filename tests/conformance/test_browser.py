@@ -6,25 +6,16 @@ The assertions are on page content; the screenshots are evidence for people."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 
 import pytest
 
+from harness.browser import check_steps, run_plan
 from harness.setup import IDP_INITIATED_NAME
-
-HERE = __import__("pathlib").Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
 def browser_run(env, clients, demo):
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not installed")
-    if not (HERE / "node_modules" / "playwright-core").is_dir():
-        raise RuntimeError("playwright-core is not installed (scripts/conformance.sh runs npm ci)")
     shots = env.artifacts / "screenshots"
     plan = {
         "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
@@ -51,52 +42,31 @@ def browser_run(env, clients, demo):
             "expect_me": ["Sign in with Acme Corp"],
         },
     }
-    plan_file = env.artifacts / "browser-plan.json"
-    plan_file.write_text(json.dumps(plan, indent=2))
-    p = subprocess.run([node, str(HERE / "browser" / "flow.mjs"), str(plan_file)], cwd=HERE,
-                       capture_output=True, text=True, timeout=240)
-    (env.artifacts / "browser.log").write_text(p.stdout + "\n--- stderr\n" + p.stderr)
-    steps = {}
-    for line in p.stdout.splitlines():
-        if line.startswith("{"):
-            s = json.loads(line)
-            steps[s["step"]] = s
-    if not steps:
-        raise RuntimeError(f"the browser did not run (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return steps
+    return run_plan(env, "flow.mjs", plan, "browser")
 
 
-def _check(steps, names, record):
-    for n in names:
-        s = steps.get(n)
-        assert s is not None, f"step {n} did not run: {json.dumps(steps, indent=1)}"
-        assert s["ok"], f"step {n}: {s['detail']} (screenshot {s.get('screenshot')})"
-    record(**{n: f"{steps[n]['ms']}ms: {steps[n]['detail']}" for n in names})
 
 
 def test_browser_sp_initiated(browser_run, record):
     """Chromium: demo sign-in page -> "Sign in with Acme Corp" -> Keycloak login page ->
     username and password typed -> the "me" page shows Frank Fischer."""
-    _check(browser_run, ["open-demo", "click-company-button", "keycloak-sign-in", "me-page"], record)
+    check_steps(browser_run, ["open-demo", "click-company-button", "keycloak-sign-in", "me-page"], record)
 
 
 def test_browser_idp_initiated(browser_run, record):
     """Chromium: Keycloak's IdP-initiated URL for Globex -> login -> the demo's "me" page shows
     Grace Gomez."""
-    _check(browser_run, ["idp-initiated-open", "idp-initiated-sign-in", "idp-initiated-me-page"], record)
+    check_steps(browser_run, ["idp-initiated-open", "idp-initiated-sign-in", "idp-initiated-me-page"], record)
 
 
 def test_browser_sign_out(browser_run, record):
     """Chromium: "Sign out" -> signed-out notice; /me then asks to sign in again."""
-    _check(browser_run, ["sign-out", "me-after-sign-out"], record)
+    check_steps(browser_run, ["sign-out", "me-after-sign-out"], record)
 
 
 @pytest.fixture(scope="module")
 def csrf_run(env, clients, demo):
     """Runs browser/login_csrf.mjs: two Chromium contexts, an attacker's and a victim's."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is not installed")
     plan = {
         "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
         "artifacts": str(env.artifacts / "screenshots"),
@@ -112,19 +82,7 @@ def csrf_run(env, clients, demo):
         "expect_refused": ["Sign-in failed"],
         "expect_signed_out": ["Sign in with Acme Corp"],
     }
-    plan_file = env.artifacts / "browser-csrf-plan.json"
-    plan_file.write_text(json.dumps(plan, indent=2))
-    p = subprocess.run([node, str(HERE / "browser" / "login_csrf.mjs"), str(plan_file)], cwd=HERE,
-                       capture_output=True, text=True, timeout=240)
-    (env.artifacts / "browser-csrf.log").write_text(p.stdout + "\n--- stderr\n" + p.stderr)
-    steps = {}
-    for line in p.stdout.splitlines():
-        if line.startswith("{"):
-            s = json.loads(line)
-            steps[s["step"]] = s
-    if not steps:
-        raise RuntimeError(f"the browser did not run (exit {p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return steps
+    return run_plan(env, "login_csrf.mjs", plan, "browser-csrf")
 
 
 def test_browser_login_csrf_refused(csrf_run, demo, record):
@@ -132,7 +90,7 @@ def test_browser_login_csrf_refused(csrf_run, demo, record):
     keeps Keycloak's response; a victim's context auto-posts it to the demo's ACS from another
     site: refused (browser_mismatch: the victim's browser lacks the login's __Host- cookie), the
     victim is not signed in; the attacker's own context can still use it."""
-    _check(csrf_run, ["attacker-starts-login", "attacker-signs-in-and-keeps-response",
+    check_steps(csrf_run, ["attacker-starts-login", "attacker-signs-in-and-keeps-response",
                       "victim-posts-attackers-response", "victim-not-signed-in",
                       "attacker-own-browser-still-accepted"], record)
     detail = csrf_run["victim-posts-attackers-response"]["detail"]
