@@ -157,7 +157,7 @@ pub fn real_signed_info() -> (Vec<u8>, Vec<u8>, openssl::pkey::PKey<openssl::pke
         let open = c14n[..close].rfind('<').expect("start of empty element");
         let name_end = open
             + c14n[open..]
-                .find(|c: char| c == ' ' || c == '/')
+                .find([' ', '/'])
                 .expect("element name");
         let name = c14n[open + 1..name_end].to_owned();
         c14n.replace_range(close..close + 2, &format!("></{name}>"));
