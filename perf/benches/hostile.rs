@@ -24,7 +24,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeZone, Utc};
-use common::cpu::{ThreadCpuTime, thread_cpu_now};
+use common::cpu::CpuTime;
 use criterion::{Criterion, Throughput};
 
 const IDP: &str = "https://idp.example.com/saml2/idp/metadata";
@@ -327,9 +327,9 @@ fn once() {
     println!("| input | XML bytes | CPU ms | ms per 100 KB | error |");
     println!("|---|---:|---:|---:|---|");
     for (name, len, b64) in inputs() {
-        let start = thread_cpu_now();
+        let start = CpuTime::THREAD.now();
         let err = verify(&sp, black_box(&b64));
-        let cpu = thread_cpu_now().saturating_sub(start);
+        let cpu = CpuTime::THREAD.now().saturating_sub(start);
         let ms = cpu.as_secs_f64() * 1e3;
         let err: String = err.chars().take(90).collect();
         println!(
@@ -345,7 +345,7 @@ fn main() {
         return;
     }
     let mut c = Criterion::default()
-        .with_measurement(ThreadCpuTime)
+        .with_measurement(CpuTime::THREAD)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20)

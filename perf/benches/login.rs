@@ -29,7 +29,7 @@ use actix_web::http::header;
 use actix_web::{App, test};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use common::cpu::ProcessCpuTime;
+use common::cpu::CpuTime;
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
 use samlsp::internal::binding::{RedirectMessage, url_encode};
@@ -271,7 +271,7 @@ fn extend(
     });
 }
 
-fn login(c: &mut Criterion<ProcessCpuTime>) {
+fn login(c: &mut Criterion<CpuTime>) {
     let mut group = c.benchmark_group(GROUP);
     // One element = one login (or one verification): "thrpt" is per CPU-second.
     group.throughput(Throughput::Elements(1));
@@ -325,7 +325,7 @@ fn login(c: &mut Criterion<ProcessCpuTime>) {
                 extend(&mut pool, n, now, &idp_key, &sys);
                 sys.block_on(async {
                     let app = app!(saml(rng.clone(), now, signed_requests));
-                    let start = ProcessCpuTime.start();
+                    let start = CpuTime::PROCESS.start();
                     for posted in &pool[..n] {
                         let res = test::call_service(
                             &app,
@@ -352,7 +352,7 @@ fn login(c: &mut Criterion<ProcessCpuTime>) {
                         assert_eq!(res.status(), 303, "ACS");
                         black_box(res);
                     }
-                    ProcessCpuTime.end(start)
+                    CpuTime::PROCESS.end(start)
                 })
             })
         });
@@ -381,7 +381,7 @@ fn median(function: &str) -> Option<f64> {
 
 fn main() {
     let mut c = Criterion::default()
-        .with_measurement(ProcessCpuTime)
+        .with_measurement(CpuTime::PROCESS)
         .configure_from_args();
     login(&mut c);
     c.final_summary();

@@ -12,7 +12,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::cpu::ThreadCpuTime;
+use common::cpu::CpuTime;
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
 
@@ -68,7 +68,7 @@ fn verify_response<M: Measurement>(c: &mut Criterion<M>) {
 fn main() {
     if std::env::var_os("PERF_CPU_TIME").is_some_and(|v| !v.is_empty() && v != "0") {
         let mut c = Criterion::default()
-            .with_measurement(ThreadCpuTime)
+            .with_measurement(CpuTime::THREAD)
             .configure_from_args();
         verify_response(&mut c);
         c.final_summary();

@@ -1,34 +1,45 @@
-//! Thread CPU time as a criterion measurement: the machine is shared, and the CPU a
-//! verification consumes is what the figures compare.
+//! CPU time as a criterion measurement: the machine is shared, and the CPU a verification
+//! consumes is what the figures compare. Two clocks, one implementation:
+//! - [`CpuTime::THREAD`]: the calling thread (the benchmark runs on one thread);
+//! - [`CpuTime::PROCESS`]: all threads, for benches whose work leaves the calling thread
+//!   (samlsp-actix verifies on actix's blocking pool, `web::block`, which thread CPU time would
+//!   not see). On an otherwise idle process the two agree for single-threaded work.
 
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 
-/// CPU time consumed by the calling thread (the benchmark runs on one thread).
-pub struct ThreadCpuTime;
+/// CPU time read from one POSIX clock.
+#[derive(Clone, Copy)]
+pub struct CpuTime(libc::clockid_t);
 
-pub fn thread_cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: valid pointer to a timespec; CLOCK_THREAD_CPUTIME_ID exists on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+impl CpuTime {
+    pub const THREAD: CpuTime = CpuTime(libc::CLOCK_THREAD_CPUTIME_ID);
+    pub const PROCESS: CpuTime = CpuTime(libc::CLOCK_PROCESS_CPUTIME_ID);
+
+    /// The clock's current value.
+    pub fn now(self) -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid pointer to a timespec; both CPU-time clocks exist on Linux.
+        let rc = unsafe { libc::clock_gettime(self.0, &mut ts) };
+        assert_eq!(rc, 0, "clock_gettime({})", self.0);
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
 }
 
 static WALL: WallTime = WallTime;
 
-impl Measurement for ThreadCpuTime {
+impl Measurement for CpuTime {
     type Intermediate = Duration;
     type Value = Duration;
     fn start(&self) -> Duration {
-        thread_cpu_now()
+        self.now()
     }
     fn end(&self, start: Duration) -> Duration {
-        thread_cpu_now().saturating_sub(start)
+        self.now().saturating_sub(start)
     }
     fn add(&self, a: &Duration, b: &Duration) -> Duration {
         *a + *b
@@ -41,45 +52,5 @@ impl Measurement for ThreadCpuTime {
     }
     fn formatter(&self) -> &dyn ValueFormatter {
         WALL.formatter() // same unit (ns), same formatting
-    }
-}
-
-/// CPU time consumed by the whole process (all threads). For benches whose work leaves the calling
-/// thread: samlsp-actix verifies on actix's blocking pool (`web::block`), which thread CPU time
-/// would not see. Criterion itself runs on one thread, so on an otherwise idle process the two
-/// clocks agree for single-threaded work.
-pub struct ProcessCpuTime;
-
-pub fn process_cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: valid pointer to a timespec; CLOCK_PROCESS_CPUTIME_ID exists on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-impl Measurement for ProcessCpuTime {
-    type Intermediate = Duration;
-    type Value = Duration;
-    fn start(&self) -> Duration {
-        process_cpu_now()
-    }
-    fn end(&self, start: Duration) -> Duration {
-        process_cpu_now().saturating_sub(start)
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, v: &Duration) -> f64 {
-        v.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WALL.formatter()
     }
 }
