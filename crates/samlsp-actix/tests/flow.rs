@@ -188,31 +188,6 @@ where
     sent_request(&view, &body)
 }
 
-async fn post_acs<S>(app: &S, path: &str, body: String, cookie: Option<&str>) -> ServiceResponse
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::post()
-        .uri(path)
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .set_payload(body);
-    if let Some(c) = cookie {
-        req = req.insert_header((header::COOKIE, c));
-    }
-    test::call_service(app, req.to_request()).await
-}
-
-async fn get<S>(app: &S, path: &str, cookie: Option<&str>) -> ServiceResponse
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::get().uri(path);
-    if let Some(c) = cookie {
-        req = req.insert_header((header::COOKIE, c));
-    }
-    test::call_service(app, req.to_request()).await
-}
-
 /// Asserts the fixed failure page and returns the matching log line.
 async fn assert_failed(res: ServiceResponse, log: &LogCapture, status: u16, kind: &str) -> String {
     assert_eq!(res.status(), status);
@@ -250,7 +225,7 @@ async fn sp_initiated_redirect_binding_signs_in() {
             .in_response_to(&req.id)
             .person("alice@acme.test", "Alice", "Tester", &["staff"]),
     );
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -307,7 +282,7 @@ async fn sp_initiated_post_binding_signs_in() {
             .format(NAMEID_PERSISTENT)
             .in_response_to(&req.id),
     );
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -329,14 +304,14 @@ async fn idp_initiated_accepted_only_when_configured() {
     // globex allows it.
     let r =
         TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-9").format(NAMEID_PERSISTENT));
-    let res = post_acs(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
+    let res = post_form(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/me");
     assert!(mapper.seen.lock().unwrap()[0].2, "marked IdP-initiated");
 
     // acme does not.
     let r = TestIdp::acme().response(&ResponseSpec::new(SP, ACS, "alice@acme.test"));
-    let res = post_acs(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
+    let res = post_form(&app, "/saml/acs", acs_body(&r, Some("/me")), None).await;
     assert_failed(res, &log, 400, "unsolicited_not_allowed").await;
     assert_eq!(mapper.seen.lock().unwrap().len(), 1, "mapper never ran");
 }
@@ -355,12 +330,12 @@ async fn replay_refused() {
     let body = acs_body(&r, Some(&req.relay_state));
     let cookie = req.cookie();
     assert_eq!(
-        post_acs(&app, "/saml/acs", body.clone(), cookie.as_deref())
+        post_form(&app, "/saml/acs", body.clone(), cookie.as_deref())
             .await
             .status(),
         303
     );
-    let res = post_acs(&app, "/saml/acs", body, cookie.as_deref()).await;
+    let res = post_form(&app, "/saml/acs", body, cookie.as_deref()).await;
     assert_failed(res, &log, 400, "in_response_to").await;
 
     // IdP-initiated: the replay cache catches the second use.
@@ -368,12 +343,12 @@ async fn replay_refused() {
         TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").format(NAMEID_PERSISTENT));
     let body = acs_body(&r, None);
     assert_eq!(
-        post_acs(&app, "/saml/acs", body.clone(), None)
+        post_form(&app, "/saml/acs", body.clone(), None)
             .await
             .status(),
         303
     );
-    let res = post_acs(&app, "/saml/acs", body, None).await;
+    let res = post_form(&app, "/saml/acs", body, None).await;
     let line = assert_failed(res, &log, 400, "replay").await;
     assert!(line.contains("already used"), "{line}");
 
@@ -385,12 +360,12 @@ async fn replay_refused() {
     let second = TestIdp::globex().response(&spec);
     assert_ne!(first, second, "different Response IDs");
     assert_eq!(
-        post_acs(&app, "/saml/acs", acs_body(&first, None), None)
+        post_form(&app, "/saml/acs", acs_body(&first, None), None)
             .await
             .status(),
         303
     );
-    let res = post_acs(&app, "/saml/acs", acs_body(&second, None), None).await;
+    let res = post_form(&app, "/saml/acs", acs_body(&second, None), None).await;
     assert_failed(res, &log, 400, "replay").await;
 }
 
@@ -420,7 +395,7 @@ async fn relay_state_open_redirect_refused() {
         .await;
         let r = TestIdp::acme()
             .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&req.id));
-        let res = post_acs(
+        let res = post_form(
             &app,
             "/saml/acs",
             acs_body(&r, Some(&req.relay_state)),
@@ -433,7 +408,7 @@ async fn relay_state_open_redirect_refused() {
         // IdP-initiated: the RelayState is not followed.
         let r = TestIdp::globex()
             .response(&ResponseSpec::new(SP, ACS, "G-7").format(NAMEID_PERSISTENT));
-        let res = post_acs(&app, "/saml/acs", acs_body(&r, Some(e)), None).await;
+        let res = post_form(&app, "/saml/acs", acs_body(&r, Some(e)), None).await;
         assert_eq!(res.status(), 303, "{e}");
         assert_eq!(location(&res), "/", "{e}");
     }
@@ -449,7 +424,7 @@ async fn wrong_idp_response_refused() {
     // Request to acme, answer from globex (validly signed by globex).
     let req = login(&app, "idp=acme").await;
     let r = TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").in_response_to(&req.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -463,7 +438,7 @@ async fn wrong_idp_response_refused() {
     let req = login(&app, "idp=acme").await;
     let r = TestIdp::acme_impostor()
         .response(&ResponseSpec::new(SP, ACS, "admin@acme.test").in_response_to(&req.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -475,7 +450,7 @@ async fn wrong_idp_response_refused() {
     // Globex's tenant does not accept a response meant for the default SP.
     let r =
         TestIdp::globex().response(&ResponseSpec::new(SP, ACS, "G-1").format(NAMEID_PERSISTENT));
-    let res = post_acs(&app, "/t/globex/saml/acs", acs_body(&r, None), None).await;
+    let res = post_form(&app, "/t/globex/saml/acs", acs_body(&r, None), None).await;
     assert_failed(res, &log, 400, "destination").await;
 }
 
@@ -488,7 +463,7 @@ async fn refusal_by_the_app_is_a_clear_page() {
     let req = login(&app, "idp=acme").await;
     let r = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "nobody@acme.test").in_response_to(&req.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -518,9 +493,9 @@ async fn unknown_idp_and_malformed_posts_refused() {
     assert_failed(res, &log, 400, "unknown_idp").await;
     let res = get(&app, "/saml/login", None).await;
     assert_failed(res, &log, 400, "idp_not_chosen").await;
-    let res = post_acs(&app, "/saml/acs", "RelayState=x".into(), None).await;
+    let res = post_form(&app, "/saml/acs", "RelayState=x".into(), None).await;
     assert_failed(res, &log, 400, "malformed_request").await;
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         "SAMLResponse=a&SAMLResponse=b".into(),
@@ -528,7 +503,7 @@ async fn unknown_idp_and_malformed_posts_refused() {
     )
     .await;
     assert_failed(res, &log, 400, "malformed_request").await;
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         "SAMLResponse=bm90IHhtbA%3D%3D".into(),
@@ -554,7 +529,7 @@ async fn session_renewed_on_login_and_purged_on_logout() {
     let req = login(&app, "idp=acme").await;
     let r = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "c@acme.test").in_response_to(&req.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),
@@ -688,18 +663,18 @@ async fn response_without_the_binding_cookie_refused() {
     let r = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&req.id));
     let body = acs_body(&r, Some(&req.relay_state));
-    let res = post_acs(&app, "/saml/acs", body.clone(), None).await;
+    let res = post_form(&app, "/saml/acs", body.clone(), None).await;
     let line = assert_failed(res, &log, 400, "browser_mismatch").await;
     assert!(line.contains("no binding cookie"), "{line}");
     // Also with the victim's own session cookie and other logins' cookies.
     let other = login(&app, "idp=acme").await;
-    let res = post_acs(&app, "/saml/acs", body.clone(), other.cookie().as_deref()).await;
+    let res = post_form(&app, "/saml/acs", body.clone(), other.cookie().as_deref()).await;
     assert_failed(res, &log, 400, "browser_mismatch").await;
     assert!(mapper.seen.lock().unwrap().is_empty(), "never verified");
 
     // The browser that started it still signs in with it, and the cookie is
     // then removed.
-    let res = post_acs(&app, "/saml/acs", body, req.cookie().as_deref()).await;
+    let res = post_form(&app, "/saml/acs", body, req.cookie().as_deref()).await;
     assert_eq!(res.status(), 303);
     let name = req
         .binding_cookie
@@ -735,10 +710,10 @@ async fn response_with_another_browsers_cookie_refused_and_victim_request_kept()
     let r = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&victim.id));
     let body = acs_body(&r, Some(&victim.relay_state));
-    let res = post_acs(&app, "/saml/acs", body.clone(), Some(&forged)).await;
+    let res = post_form(&app, "/saml/acs", body.clone(), Some(&forged)).await;
     let line = assert_failed(res, &log, 400, "browser_mismatch").await;
     assert!(line.contains("another login"), "{line}");
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         body.clone(),
@@ -751,7 +726,7 @@ async fn response_with_another_browsers_cookie_refused_and_victim_request_kept()
     // holds only the victim's cookie): refused too.
     let ra = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "mallory@acme.test").in_response_to(&attacker.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&ra, Some(&attacker.relay_state)),
@@ -761,7 +736,7 @@ async fn response_with_another_browsers_cookie_refused_and_victim_request_kept()
     assert_failed(res, &log, 400, "browser_mismatch").await;
 
     // The victim's own login still completes.
-    let res = post_acs(&app, "/saml/acs", body, Some(&victim_cookie)).await;
+    let res = post_form(&app, "/saml/acs", body, Some(&victim_cookie)).await;
     assert_eq!(res.status(), 303);
     let user = cookie_pair(&set_cookie(&res, "id").unwrap());
     assert_eq!(
@@ -786,7 +761,7 @@ async fn two_parallel_logins_in_one_browser() {
             .format(NAMEID_PERSISTENT)
             .in_response_to(&second.id),
     );
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r2, Some(&second.relay_state)),
@@ -796,7 +771,7 @@ async fn two_parallel_logins_in_one_browser() {
     assert_eq!(res.status(), 303);
     let r1 = TestIdp::acme()
         .response(&ResponseSpec::new(SP, ACS, "a@acme.test").in_response_to(&first.id));
-    let res = post_acs(
+    let res = post_form(
         &app,
         "/saml/acs",
         acs_body(&r1, Some(&first.relay_state)),
@@ -902,7 +877,7 @@ async fn verification_is_bounded_and_off_the_worker() {
     let held = {
         let app = app.clone();
         actix_web::rt::spawn(async move {
-            post_acs(&*app, "/saml/acs", first_body, Some(&first_cookie))
+            post_form(&*app, "/saml/acs", first_body, Some(&first_cookie))
                 .await
                 .status()
         })
@@ -912,7 +887,7 @@ async fn verification_is_bounded_and_off_the_worker() {
         .expect("the first verification started")
         .unwrap();
 
-    let res = post_acs(
+    let res = post_form(
         &*app,
         "/saml/acs",
         second_body.clone(),
@@ -935,6 +910,6 @@ async fn verification_is_bounded_and_off_the_worker() {
     release_tx.send(()).unwrap();
     assert_eq!(held.await.unwrap(), 303);
     // The refused response's request was still pending: a retry succeeds.
-    let res = post_acs(&*app, "/saml/acs", second_body, Some(&second_cookie)).await;
+    let res = post_form(&*app, "/saml/acs", second_body, Some(&second_cookie)).await;
     assert_eq!(res.status(), 303);
 }

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header;
 use actix_web::{App, test};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -196,15 +195,12 @@ fn response_body(idp: &TestIdp, now: DateTime<Utc>) -> String {
     )
 }
 
-async fn post<S>(app: &S, body: String) -> ServiceResponse
+/// POST a body to the ACS without cookies (IdP-initiated: nothing to bind).
+async fn post_acs<S>(app: &S, body: String) -> ServiceResponse
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let req = test::TestRequest::post()
-        .uri("/saml/acs")
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .set_payload(body);
-    test::call_service(app, req.to_request()).await
+    post_form(app, "/saml/acs", body, None).await
 }
 
 /// The failure kind in the log line of a refused POST.
@@ -250,7 +246,7 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.updated, vec!["default/acme".to_owned()]);
     assert_eq!(
-        post(&app, response_body(&TestIdp::acme(), clock.now()))
+        post_acs(&app, response_body(&TestIdp::acme(), clock.now()))
             .await
             .status(),
         303
@@ -267,7 +263,7 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     let report = saml.refresh(&fetcher).await;
     assert!(report.failed.iter().any(|(l, _)| l == "default/acme"));
     assert_eq!(
-        post(&app, response_body(&TestIdp::acme(), clock.now()))
+        post_acs(&app, response_body(&TestIdp::acme(), clock.now()))
             .await
             .status(),
         303
@@ -280,13 +276,13 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.updated, vec!["default/acme".to_owned()]);
     assert_eq!(
-        post(&app, response_body(&TestIdp::acme(), clock.now()))
+        post_acs(&app, response_body(&TestIdp::acme(), clock.now()))
             .await
             .status(),
         400
     );
     assert_eq!(
-        post(&app, response_body(&rolled, clock.now()))
+        post_acs(&app, response_body(&rolled, clock.now()))
             .await
             .status(),
         303
@@ -307,7 +303,7 @@ async fn unchanged_metadata_then_the_new_key_on_the_next_step() {
 
     // Signed by the new key; the descriptor does not show it yet.
     assert_eq!(
-        post(&app, response_body(&rolled, clock.now()))
+        post_acs(&app, response_body(&rolled, clock.now()))
             .await
             .status(),
         400
@@ -322,7 +318,7 @@ async fn unchanged_metadata_then_the_new_key_on_the_next_step() {
     fetcher.serve(ACME_URL, Ok(rolled_md));
     clock.advance(5);
     assert_eq!(
-        post(&app, response_body(&rolled, clock.now()))
+        post_acs(&app, response_body(&rolled, clock.now()))
             .await
             .status(),
         400
@@ -336,7 +332,7 @@ async fn unchanged_metadata_then_the_new_key_on_the_next_step() {
     assert_eq!(fetcher.calls_to(ACME_URL), 3);
     assert!(early_fetch_lines(&log)[1].contains("outcome=NewKey"));
     assert_eq!(
-        post(&app, response_body(&rolled, clock.now()))
+        post_acs(&app, response_body(&rolled, clock.now()))
             .await
             .status(),
         303
@@ -362,7 +358,7 @@ async fn a_burst_of_bogus_signatures_fetches_at_most_once_per_step() {
     let mut fetched_at = Vec::new();
     for _ in 0..=450 {
         let before = fetcher.calls_to(ACME_URL);
-        assert_eq!(post(&app, bogus.clone()).await.status(), 400);
+        assert_eq!(post_acs(&app, bogus.clone()).await.status(), 400);
         saml.refresh(&fetcher).await;
         if fetcher.calls_to(ACME_URL) > before {
             fetched_at.push((clock.now() - start).num_seconds());
@@ -386,7 +382,7 @@ async fn the_schedule_resets_after_a_new_key() {
     let bogus = response_body(&TestIdp::acme_impostor(), clock.now());
     // Three unchanged early fetches: the schedule is at its 60 s step.
     for wait in [10, 30, 60] {
-        assert_eq!(post(&app, bogus.clone()).await.status(), 400);
+        assert_eq!(post_acs(&app, bogus.clone()).await.status(), 400);
         saml.refresh(&fetcher).await;
         clock.advance(wait);
     }
@@ -396,7 +392,7 @@ async fn the_schedule_resets_after_a_new_key() {
     let (rolled, rolled_md) = rolled_acme(Some("PT1H"));
     fetcher.serve(ACME_URL, Ok(rolled_md));
     assert_eq!(
-        post(&app, response_body(&rolled, clock.now()))
+        post_acs(&app, response_body(&rolled, clock.now()))
             .await
             .status(),
         400
@@ -406,7 +402,7 @@ async fn the_schedule_resets_after_a_new_key() {
 
     // One second later another unknown key: fetched at once again (step 0).
     clock.advance(1);
-    assert_eq!(post(&app, bogus).await.status(), 400);
+    assert_eq!(post_acs(&app, bogus).await.status(), 400);
     assert_eq!(saml.refresh(&fetcher).await.unchanged, vec!["default/acme"]);
     assert_eq!(fetcher.calls_to(ACME_URL), 6);
 }
@@ -430,7 +426,7 @@ async fn a_tampered_signature_by_a_trusted_key_fetches_nothing() {
         &base64::engine::general_purpose::STANDARD.encode(tampered),
         None,
     );
-    assert_eq!(post(&app, body).await.status(), 400);
+    assert_eq!(post_acs(&app, body).await.status(), 400);
     assert_eq!(refused_kind(&log), "signature");
     assert!(
         log.lines()

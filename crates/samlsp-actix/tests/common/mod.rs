@@ -11,8 +11,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::dev::ServiceResponse;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
+use actix_web::test;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use samlsp::TrustedKeys;
@@ -450,4 +451,36 @@ pub fn page_reference(body: &str) -> String {
         + 17;
     let end = start + body[start..].find('<').unwrap();
     body[start..end].to_owned()
+}
+
+/// GET `path`, with a `Cookie` header when given.
+pub async fn get<S>(app: &S, path: &str, cookie: Option<&str>) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::get().uri(path);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+/// POST a form body to `path`, with a `Cookie` header when given.
+pub async fn post_form<S>(
+    app: &S,
+    path: &str,
+    body: String,
+    cookie: Option<&str>,
+) -> ServiceResponse
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let mut req = test::TestRequest::post()
+        .uri(path)
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(body);
+    if let Some(c) = cookie {
+        req = req.insert_header((header::COOKIE, c));
+    }
+    test::call_service(app, req.to_request()).await
 }

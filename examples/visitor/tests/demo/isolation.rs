@@ -141,7 +141,7 @@ where
         visitor.replace(' ', "+"),
         Utc::now().date_naive()
     );
-    let res = post(app, "/visits", form, Some(&admin_cookie)).await;
+    let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
     let (location, visit) = in_org(state, slug, |s| {
         Ok((
@@ -190,7 +190,7 @@ where
         for (field, o) in r.form_refs {
             form.push_str(&format!("&{field}={}", ids(*o, !test_path)));
         }
-        post(app, &path, form, Some(&me.admin_cookie)).await
+        post_form(app, &path, form, Some(&me.admin_cookie)).await
     };
     let status = res.status().as_u16();
     (status, body_of(res).await)
@@ -365,7 +365,7 @@ async fn hosts_cannot_administer_nor_act_on_others_visits() {
                 "csrf_token={bob_csrf}&{}&location_id={}",
                 r.sample_form, acme.location
             );
-            post(&app, &path, form, Some(&bob)).await
+            post_form(&app, &path, form, Some(&bob)).await
         };
         assert_eq!(res.status(), 403, "{} {}", r.method, r.path);
     }
@@ -376,7 +376,7 @@ async fn hosts_cannot_administer_nor_act_on_others_visits() {
         Utc::now().date_naive()
     );
     assert_eq!(
-        post(&app, "/visits", form, Some(&acme.admin_cookie))
+        post_form(&app, "/visits", form, Some(&acme.admin_cookie))
             .await
             .status(),
         303
@@ -388,7 +388,7 @@ async fn hosts_cannot_administer_nor_act_on_others_visits() {
     .find(|v| v.host_user_id == alice)
     .unwrap()
     .id;
-    let res = post(
+    let res = post_form(
         &app,
         &format!("/visits/{alices}/cancel"),
         format!("csrf_token={bob_csrf}"),
@@ -402,7 +402,7 @@ async fn hosts_cannot_administer_nor_act_on_others_visits() {
             .cancelled_at,
         None
     );
-    let res = post(
+    let res = post_form(
         &app,
         &format!("/visits/{}/cancel", acme.visit),
         format!("csrf_token={bob_csrf}"),
@@ -434,14 +434,14 @@ async fn an_admin_deactivating_a_user_ends_their_sessions() {
     let set = |active: &str| format!("csrf_token={}&active={active}", acme.csrf);
     let path = format!("/admin/users/{bob_id}/active");
     assert_eq!(
-        post(&app, &path, set("0"), Some(&acme.admin_cookie))
+        post_form(&app, &path, set("0"), Some(&acme.admin_cookie))
             .await
             .status(),
         303
     );
     // Reactivated before Bob's next request: his old session stays over.
     assert_eq!(
-        post(&app, &path, set("1"), Some(&acme.admin_cookie))
+        post_form(&app, &path, set("1"), Some(&acme.admin_cookie))
             .await
             .status(),
         303
@@ -457,7 +457,7 @@ async fn an_admin_deactivating_a_user_ends_their_sessions() {
     assert!(users.contains("Bob Acme"), "{users}");
     // An admin cannot deactivate themselves.
     let alice = user_by_email(&state, "alice@acme.test").id;
-    let res = post(
+    let res = post_form(
         &app,
         &format!("/admin/users/{alice}/active"),
         set("0"),

@@ -124,31 +124,6 @@ async fn body_of(res: ServiceResponse) -> String {
     String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
 }
 
-async fn get<S>(app: &S, path: &str, cookie: Option<&str>) -> ServiceResponse
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::get().uri(path);
-    if let Some(c) = cookie {
-        req = req.insert_header((header::COOKIE, c));
-    }
-    test::call_service(app, req.to_request()).await
-}
-
-async fn post<S>(app: &S, path: &str, body: String, cookie: Option<&str>) -> ServiceResponse
-where
-    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let mut req = test::TestRequest::post()
-        .uri(path)
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .set_payload(body);
-    if let Some(c) = cookie {
-        req = req.insert_header((header::COOKIE, c));
-    }
-    test::call_service(app, req.to_request()).await
-}
-
 async fn start_login<S>(app: &S, query: &str) -> SentRequest
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
@@ -181,7 +156,7 @@ where
 {
     let req = start_login(app, &format!("idp={slug}")).await;
     let r = idp.response(&spec.in_response_to(&req.id));
-    post(
+    post_form(
         app,
         "/saml/acs",
         acs_body(&r, Some(&req.relay_state)),

@@ -78,7 +78,7 @@ async fn session_renewed_on_sign_in() {
     let token_second = csrf_of(&page);
     assert_ne!(token_second, token_first, "fresh CSRF token");
     // The old token does not work in the new session.
-    let res = post(
+    let res = post_form(
         &app,
         "/visits",
         format!("csrf_token={token_first}&visitor_name=V&visitor_email=v%40x.test&host_id=1&date=2999-01-01"),
@@ -99,7 +99,7 @@ async fn session_purged_on_sign_out() {
     )
     .await;
     let token = csrf_of(&body_of(get(&app, "/me", Some(&cookie)).await).await);
-    let res = post(
+    let res = post_form(
         &app,
         "/logout",
         format!("csrf_token={token}"),
@@ -138,7 +138,7 @@ async fn csrf_refused() {
         )
     };
     for (token, why) in [("", "missing"), ("csrf_token=AAAA&", "wrong")] {
-        let res = post(&app, "/visits", form(token), Some(&cookie)).await;
+        let res = post_form(&app, "/visits", form(token), Some(&cookie)).await;
         assert_eq!(res.status(), 403, "{why}");
         assert!(body_of(res).await.contains("This form has expired"));
     }
@@ -148,7 +148,7 @@ async fn csrf_refused() {
         .unwrap();
     assert_eq!(visits, 0);
     // Sign-out without a token is refused too: still signed in after.
-    let res = post(&app, "/logout", String::new(), Some(&cookie)).await;
+    let res = post_form(&app, "/logout", String::new(), Some(&cookie)).await;
     assert_eq!(res.status(), 403);
     assert_eq!(get(&app, "/me", Some(&cookie)).await.status(), 200);
 }
@@ -176,7 +176,7 @@ async fn visitors_are_pre_registered_and_listed() {
         .format("%Y-%m-%d")
         .to_string();
 
-    let res = post(
+    let res = post_form(
         &app,
         "/visits",
         format!(
@@ -200,7 +200,7 @@ async fn visitors_are_pre_registered_and_listed() {
     let yesterday = (today - chrono::Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
-    let res = post(
+    let res = post_form(
         &app,
         "/visits",
         format!(
@@ -214,7 +214,7 @@ async fn visitors_are_pre_registered_and_listed() {
     assert!(page.contains("Enter the visitor&#39;s name"), "{page}");
     assert!(page.contains("email address"), "{page}");
     assert!(page.contains("in the past"), "{page}");
-    let res = post(
+    let res = post_form(
         &app,
         "/visits",
         format!(

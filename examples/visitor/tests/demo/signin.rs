@@ -101,7 +101,7 @@ async fn idp_initiated_sign_in_from_an_idp_that_allows_it() {
         "Globex",
         &["visitor-admins"],
     ));
-    let res = post(&app, "/saml/acs", acs_body(&r, Some("/")), None).await;
+    let res = post_form(&app, "/saml/acs", acs_body(&r, Some("/")), None).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/");
     let cookie = cookie_pair(&set_cookie(&res, "id").unwrap());
@@ -115,7 +115,7 @@ async fn idp_initiated_sign_in_from_an_idp_that_allows_it() {
     let log = LogCapture::default();
     let _g = log.install();
     let r = TestIdp::acme().response(&person("A-x", "x@acme.test", "X", "Y", &[]));
-    let res = post(&app, "/saml/acs", acs_body(&r, Some("/")), None).await;
+    let res = post_form(&app, "/saml/acs", acs_body(&r, Some("/")), None).await;
     assert_eq!(res.status(), 400);
     let body = body_of(res).await;
     let line = log.failure(&page_reference(&body));
