@@ -38,7 +38,7 @@ rm -f "$PIDFILE"
 # Four workers: a browser loads a page's assets (and, for logout, several frames) at once.
 env SIMPLESAMLPHP_CONFIG_DIR="$ROOT/scripts/simplesamlphp/config" SAMLSP_SSP_STATE="$STATE" \
   SAMLSP_SSP_BASEURL="$BASE" PHP_CLI_SERVER_WORKERS=4 \
-  setsid php -d display_errors=stderr -d log_errors=1 -d variables_order=EGPCS -d output_buffering=0 \
+  setsid php -d display_errors=stderr -d log_errors=1 -d output_buffering=0 \
     -d auto_prepend_file="$ROOT/scripts/simplesamlphp/content-length.php" \
     -S "$HOST:$PORT" -t "$WWW" </dev/null >>"$LOG" 2>&1 &
 pid=$!

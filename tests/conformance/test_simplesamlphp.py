@@ -8,6 +8,10 @@ it uses (harness/simplesamlphp.py) and the fixture puts the baseline back afterw
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+
 import pytest
 
 from harness import flows, saml
@@ -53,6 +57,37 @@ def check_signed_in(demo, flow, name):
 
 def sp_key(env) -> bytes:
     return (env.repo / "testdata" / "keys" / "sp-enc-rsa2048.key").read_bytes()
+
+
+def _cert_b64(path) -> str:
+    return "".join(line for line in path.read_text().splitlines() if "-----" not in line)
+
+
+def test_ssp_registered_from_metadata(env, demo, ssp, record, tmp_path):
+    """SimpleSAMLphp's own metadata parser read the demo's SP metadata right (ACS, signing and
+    encryption certificates, WantAssertionsSigned), and `samlsp metadata` (the CLI an
+    integrator hands to an IdP admin) for the same SP registers identically."""
+    entry = ssp.registered()[demo.entity_id("umbrella")]
+    assert entry["AssertionConsumerService"] == [{
+        "Binding": saml.POST_BINDING, "Location": demo.acs_url("umbrella"), "index": 0, "isDefault": True}]
+    keys = {("signing" if k["signing"] else "encryption"): k["X509Certificate"] for k in entry["keys"]}
+    assert keys == {"signing": _cert_b64(env.repo / "testdata/keys/sp-rsa2048.crt"),
+                    "encryption": _cert_b64(env.repo / "testdata/keys/sp-enc-rsa2048.crt")}
+    assert entry["saml20.sign.assertion"] is True and entry["validate.authnrequest"] is True
+    cmd = [str(env.samlsp_bin), "metadata", "--entity-id", demo.entity_id("umbrella"),
+           "--acs-url", demo.acs_url("umbrella"), "--cert", str(env.repo / "testdata/keys/sp-rsa2048.crt"),
+           "--encryption-cert", str(env.repo / "testdata/keys/sp-enc-rsa2048.crt")]
+    for slo in entry.get("SingleLogoutService", [])[:1]:
+        cmd += ["--slo-url", slo["Location"]]
+    (tmp_path / "sp.xml").write_text(subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                                                    check=True).stdout)
+    subprocess.run([str(env.repo / "scripts/simplesamlphp/register-sp.sh"), str(tmp_path / "sp.xml")],
+                   env={**os.environ, "SAMLSP_SSP_STATE": str(tmp_path)}, check=True, timeout=60,
+                   capture_output=True)
+    cli = json.loads((tmp_path / "sp-remote.json").read_text())[demo.entity_id("umbrella")]
+    cli.pop("entityDescriptor")
+    assert cli == {k: v for k, v in entry.items() if k != "entityDescriptor"}
+    record(acs=demo.acs_url("umbrella"), keys="signing, encryption", cli_metadata="registers identically")
 
 
 def test_ssp_sp_initiated_redirect(env, demo, ssp, record):
