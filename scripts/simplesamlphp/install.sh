@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs SimpleSAMLphp (Debian's package, with PHP's CLI and the extensions it needs) and
 # prepares a state directory for the conformance IdP "Umbrella": a self-signed RSA 2048 signing
-# key and certificate (SHA-256, made here, never committed) and a random secret salt.
+# key and certificate (SHA-256, made here, never committed), a random secret salt (persistent
+# NameIDs are hashed with it) and a random admin password (the admin pages are not used).
 # Idempotent: what exists is kept; one line of output per step.
 #
 #   scripts/simplesamlphp/install.sh     # then start.sh, register-sp.sh, stop.sh
@@ -47,9 +48,9 @@ else
   chmod 600 "$STATE/idp.key"
   say "key: made $STATE/idp.crt ($(openssl x509 -in "$STATE/idp.crt" -noout -fingerprint -sha256 | cut -d= -f2 | cut -c1-23)...)"
 fi
-if [ -s "$STATE/secretsalt" ]; then
-  say "salt: already there"
+if [ -s "$STATE/secretsalt" ] && [ -s "$STATE/adminpassword" ]; then
+  say "secrets: salt and admin password already there"
 else
-  (umask 077; openssl rand -hex 32 >"$STATE/secretsalt")
-  say "salt: made"
+  (umask 077; openssl rand -hex 32 >"$STATE/secretsalt"; openssl rand -hex 24 >"$STATE/adminpassword")
+  say "secrets: made a salt and an admin password (files in $STATE, mode 0600)"
 fi

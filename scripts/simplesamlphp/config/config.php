@@ -30,8 +30,8 @@ $config = [
 
     // Written by install.sh (random, per state directory); SSP hashes persistent NameIDs with it.
     'secretsalt' => trim((string) @file_get_contents($state . '/secretsalt')),
-    // A random password nobody knows: the admin pages are not used.
-    'auth.adminpassword' => trim((string) @file_get_contents($state . '/secretsalt')) . '-admin',
+    // Random (install.sh), never printed: the admin pages are not used.
+    'auth.adminpassword' => trim((string) @file_get_contents($state . '/adminpassword')),
     'admin.protectindexpage' => true,
     'admin.protectmetadata' => false,
     'admin.checkforupdates' => false,
