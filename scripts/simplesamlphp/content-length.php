@@ -5,8 +5,8 @@
  *
  * Why: the built-in server ends a response by closing the connection, with neither
  * Content-Length nor chunked encoding (RFC 9112 §6.3, last rule: the body runs to the close).
- * The demo's metadata fetcher (awc) reads such a body as empty (actix-web issue 2287), so it
- * could not read SimpleSAMLphp's IdP metadata. Static files already carry a length.
+ * The demo's metadata fetcher cannot read such a body (its HTTP client, awc, does not read
+ * close-delimited HTTP/1.1 bodies) and refuses it by name. Static files already carry a length.
  */
 
 ob_start();
