@@ -92,7 +92,7 @@ impl SignInError {
                 }
                 E::Protocol(P::Expired { .. } | P::ConfirmationExpired { .. }) => "expired",
                 E::Protocol(P::NotYetValid { .. }) => "not_yet_valid",
-                E::Protocol(P::Audience | P::NoAudienceRestriction) => "audience",
+                E::Protocol(P::Audience { .. } | P::NoAudienceRestriction) => "audience",
                 E::Protocol(P::Destination { .. } | P::Recipient { .. }) => "destination",
                 E::Protocol(P::Status { .. }) => "idp_status",
                 E::Protocol(P::NotSigned) => "not_signed",
