@@ -141,11 +141,13 @@ impl SignInFailure {
             format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
         });
         let kind = error.kind();
+        let code = error.code();
         match &error {
             SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
                 tracing::error!(
                     correlation_id = %correlation_id,
                     kind,
+                    code,
                     route,
                     tenant = tenant.unwrap_or("-"),
                     reason = %error,
@@ -155,6 +157,7 @@ impl SignInFailure {
             _ => tracing::warn!(
                 correlation_id = %correlation_id,
                 kind,
+                code,
                 route,
                 tenant = tenant.unwrap_or("-"),
                 reason = %error,

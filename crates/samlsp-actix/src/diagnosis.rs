@@ -1,0 +1,397 @@
+//! Why a sign-in failed, for the person who can fix it: a stable code and a
+//! remediation text built from the error's typed fields and the
+//! configuration this layer knows (our entity ID, our ACS URL, the IdP's
+//! name and entity ID).
+//!
+//! These go to the operator's log and to an application's admin console,
+//! never to the browser, which sees only [`crate::FAILED_TEXT`] and a
+//! correlation ID (whoever posts a response may be probing which check
+//! fails). Values the message carried are clipped and quoted with Rust's
+//! `{:?}` escaping (newlines, control and bidirectional-formatting
+//! characters escaped); a page that shows the text must still HTML-escape it.
+
+use samlsp::{
+    DecryptionError as Dec, DsigError as D, EncodingError as Enc, Error as E, ErrorCode,
+    ProtocolError as P,
+};
+
+use crate::error::SignInError;
+
+/// What a remediation may say about the configuration of the tenant and
+/// the IdP the failure is attributed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemediationContext {
+    /// Our entity ID (the Audience the IdP must send).
+    pub sp_entity_id: String,
+    /// Our ACS URL (the Destination and Recipient the IdP must send).
+    pub acs_url: String,
+    /// The IdP's display name, when the failure is attributed to one.
+    pub idp_name: Option<String>,
+    /// The IdP's entity ID as configured, when known.
+    pub idp_entity_id: Option<String>,
+}
+
+/// Longest quoted value in a remediation, in characters.
+const MAX_QUOTED: usize = 120;
+
+/// A value from the message (attacker-chosen until verified): clipped and
+/// `{:?}`-quoted.
+fn q(s: &str) -> String {
+    let clipped: String = s.chars().take(MAX_QUOTED).collect();
+    if clipped.len() < s.len() {
+        format!("{clipped:?}…")
+    } else {
+        format!("{clipped:?}")
+    }
+}
+
+impl RemediationContext {
+    fn idp(&self) -> String {
+        match (&self.idp_name, &self.idp_entity_id) {
+            (Some(n), Some(e)) => format!("the IdP {} ({})", q(n), q(e)),
+            (Some(n), None) => format!("the IdP {}", q(n)),
+            (None, Some(e)) => format!("the IdP {}", q(e)),
+            (None, None) => "the IdP".to_owned(),
+        }
+    }
+    fn sp(&self) -> String {
+        q(&self.sp_entity_id)
+    }
+    fn acs(&self) -> String {
+        q(&self.acs_url)
+    }
+}
+
+/// The codes of this layer's own failures (those of [`SignInError::Saml`]
+/// are the core's, [`samlsp::error_codes`]).
+pub fn sign_in_error_codes() -> &'static [ErrorCode] {
+    const fn c(code: &'static str, summary: &'static str) -> ErrorCode {
+        ErrorCode {
+            code,
+            layer: "sign-in",
+            summary,
+        }
+    }
+    const CODES: &[ErrorCode] = &[
+        c(
+            "unknown_idp",
+            "the login link names an IdP this tenant does not have",
+        ),
+        c(
+            "idp_not_chosen",
+            "the login link names no IdP and the tenant has several",
+        ),
+        c("idp_unavailable", "the IdP's metadata has not loaded (yet)"),
+        c(
+            "tenant_unavailable",
+            "no IdP of the tenant has usable metadata",
+        ),
+        c(
+            "malformed_request",
+            "the ACS post or login query is not well-formed",
+        ),
+        c(
+            "issuer_not_in_tenant",
+            "the verified Issuer is not an IdP of this tenant",
+        ),
+        c(
+            "refused",
+            "the application refused this person (its own reason code is logged)",
+        ),
+        c(
+            "user_mapping_failed",
+            "the application's user mapping failed (database down?)",
+        ),
+        c("session_failed", "the session could not be written"),
+        c(
+            "browser_mismatch",
+            "the response was posted by another browser than the one that started the sign-in",
+        ),
+        c("busy", "too many responses are being verified at once"),
+        c(
+            "verification_aborted",
+            "the verification task did not complete",
+        ),
+    ];
+    CODES
+}
+
+impl SignInError {
+    /// The stable code of this failure: the core's for a refused message
+    /// ([`samlsp::Error::code`]), else one of [`sign_in_error_codes`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignInError::Saml(e) => e.code(),
+            SignInError::UnknownIdp { .. } => "unknown_idp",
+            SignInError::IdpNotChosen => "idp_not_chosen",
+            SignInError::IdpUnavailable { .. } => "idp_unavailable",
+            SignInError::TenantUnavailable => "tenant_unavailable",
+            SignInError::MalformedRequest(_) => "malformed_request",
+            SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
+            SignInError::Refused(_) => "refused",
+            SignInError::Mapper(_) => "user_mapping_failed",
+            SignInError::Session(_) => "session_failed",
+            SignInError::OtherBrowser(_) => "browser_mismatch",
+            SignInError::Busy { .. } => "busy",
+            SignInError::VerificationAborted => "verification_aborted",
+        }
+    }
+
+    /// What to change, and where, for an administrator: built from the
+    /// error's fields and `ctx` (values from the message clipped and
+    /// quoted). Never empty.
+    pub fn remediation(&self, ctx: &RemediationContext) -> String {
+        let idp = ctx.idp();
+        match self {
+            SignInError::Saml(e) => saml_remediation(e, ctx),
+            SignInError::UnknownIdp { slug } => format!(
+                "The sign-in link names the connection {}, which this tenant does not have; \
+                 fix the link (the sign-in page lists the configured ones).",
+                q(slug)
+            ),
+            SignInError::IdpNotChosen => "The sign-in link names no connection and several are \
+                 configured; add ?idp=<connection> to the link."
+                .to_owned(),
+            SignInError::IdpUnavailable { .. } | SignInError::TenantUnavailable => format!(
+                "The metadata of {idp} has not loaded: check the metadata URL and the IdP's \
+                 availability (the console's metadata health shows the last error)."
+            ),
+            SignInError::MalformedRequest(why) => format!(
+                "The request is not a well-formed SAML message ({why}); the IdP must post \
+                 SAMLResponse (and RelayState) with the HTTP-POST binding to {}.",
+                ctx.acs()
+            ),
+            SignInError::IssuerNotInTenant => {
+                "The configuration changed during the sign-in; start the sign-in again.".to_owned()
+            }
+            SignInError::Refused(r) => format!(
+                "The application refused the person ({}): {} The IdP's assertion was valid.",
+                q(r.code),
+                r.message
+            ),
+            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
+                "A fault on our side (database or session store); the operator's log has the \
+                 details under the same correlation ID. Retry once it is fixed."
+                    .to_owned()
+            }
+            SignInError::OtherBrowser(_) => "The response was posted by another browser than \
+                 the one that started the sign-in (a blocked or lost cookie, a link opened in \
+                 another browser, or a login CSRF attempt). Start the sign-in again in one browser."
+                .to_owned(),
+            SignInError::Busy { limit } => format!(
+                "More than {limit} responses were being verified at once; the browser may \
+                 retry. If this lasts, raise max_concurrent_verifications or look for a flood."
+            ),
+        }
+    }
+}
+
+fn saml_remediation(e: &E, ctx: &RemediationContext) -> String {
+    let idp = ctx.idp();
+    match e {
+        E::Protocol(p) => protocol_remediation(p, ctx),
+        E::Signature(D::UntrustedKey | D::NoKeyForAlgorithm) => format!(
+            "{idp} signed with a certificate its metadata (as we have it) does not list: it \
+             probably rotated its signing key. Its metadata is fetched again automatically; if \
+             this persists, publish the new certificate in the IdP's metadata or update the \
+             connection's metadata."
+        ),
+        E::Signature(D::SignatureInvalid | D::DigestMismatch) => format!(
+            "The signature does not verify with the certificate of {idp}: the message was \
+             changed after signing (a proxy rewriting it, or tampering), or the IdP signs with \
+             another key than its metadata lists. Compare the certificate fingerprints on the \
+             console with the IdP's signing certificate."
+        ),
+        E::Signature(D::NoSignature) => {
+            format!("Configure {idp} to sign the assertion (or the whole response).")
+        }
+        E::Signature(
+            D::DisabledAlgorithm { algorithm } | D::UnsupportedSignatureAlgorithm { algorithm },
+        ) => format!(
+            "{idp} signs with {}; configure it to sign with RSA-SHA256 (or ECDSA-SHA256) and \
+             SHA-256 digests.",
+            q(algorithm)
+        ),
+        E::Signature(D::NoTrustedKeys) => {
+            format!("No signing certificate of {idp} is configured; load its metadata.")
+        }
+        E::Signature(_) => "The signature's structure is refused (the shape of XML signature \
+             wrapping attacks, or a non-standard signer). If the IdP is genuine, send this code \
+             to its vendor; no setting here accepts it."
+            .to_owned(),
+        E::Decryption(Dec::NoKey) => format!(
+            "{idp} encrypts assertions but this SP has no decryption key: turn assertion \
+             encryption off at the IdP, or configure the SP's encryption key."
+        ),
+        E::Decryption(Dec::Failed) => format!(
+            "The assertion is encrypted to a key we do not hold: give {idp} the encryption \
+             certificate from our current metadata ({}).",
+            ctx.sp()
+        ),
+        E::Decryption(Dec::CbcWithoutSignature) => format!(
+            "{idp} encrypts with AES-CBC without signing the response: sign the whole \
+             response, or switch the IdP to AES-GCM."
+        ),
+        E::Decryption(Dec::DisabledAlgorithm { uri } | Dec::UnsupportedAlgorithm { uri }) => {
+            format!(
+                "{idp} encrypts with {}; configure AES-256-GCM with RSA-OAEP key transport.",
+                q(uri)
+            )
+        }
+        E::Decryption(_) => "The encrypted assertion is malformed; send this code to the IdP's \
+             vendor."
+            .to_owned(),
+        E::Xml(_) | E::Encoding(Enc::NotBase64 | Enc::Empty | Enc::Compressed | Enc::Inflate) => {
+            format!(
+                "The posted value is not a readable SAML response (corrupted on the way, or not \
+                 from an IdP). The IdP must post a base64 XML samlp:Response to {}.",
+                ctx.acs()
+            )
+        }
+        E::Encoding(_) => "The response is larger than this SP accepts (1 MiB of XML); ask \
+             the IdP to send fewer attributes or groups."
+            .to_owned(),
+        E::Tracking(_) => "Our request store or replay cache is full or unavailable: an \
+             operator issue (capacity, or the shared store is down)."
+            .to_owned(),
+        E::Metadata(_) => {
+            format!("The metadata of {idp} is refused; the console's metadata health shows why.")
+        }
+        E::Config(_) | E::Outbound(_) | E::Binding(_) => "A configuration problem of this \
+             application (its log has the detail): fix the connection's settings."
+            .to_owned(),
+        _ => format!(
+            "Refused with code {}; see the list of error codes in the documentation.",
+            e.code()
+        ),
+    }
+}
+
+fn protocol_remediation(p: &P, ctx: &RemediationContext) -> String {
+    let idp = ctx.idp();
+    let (sp, acs) = (ctx.sp(), ctx.acs());
+    let clock = "Check that the IdP's clock and this server's are set by NTP; a response \
+                 that took minutes to arrive (a stuck browser tab) also does this.";
+    match p {
+        P::Audience { found } if found.is_empty() => format!(
+            "{idp} sends an empty Audience; set it (the application's Entity ID or Identifier \
+             at the IdP) to our entity ID {sp}."
+        ),
+        P::Audience { found } => format!(
+            "{idp} sends Audience {}; set it (the application's Entity ID or Identifier at the \
+             IdP) to our entity ID {sp}.",
+            q(found)
+        ),
+        P::NoAudienceRestriction => format!(
+            "{idp} sends no AudienceRestriction; configure the application there with our \
+             entity ID {sp} as its audience."
+        ),
+        P::Destination { found } => format!(
+            "{idp} addresses its responses to {}; set the ACS (Reply) URL there to {acs}.",
+            q(found)
+        ),
+        P::MissingDestination => {
+            format!("{idp} signs the response without a Destination; set its ACS URL to {acs}.")
+        }
+        P::Recipient { found } => format!(
+            "{idp} names the recipient {}; set the ACS (Reply) URL there to {acs}.",
+            q(found)
+        ),
+        P::UnknownIssuer { found } => format!(
+            "The response names the Issuer {}, which is not a configured IdP. If it is this \
+             organization's IdP, its entity ID changed: update the connection's metadata{}.",
+            q(found),
+            ctx.idp_entity_id
+                .as_deref()
+                .map(|e| format!(" (it expects {})", q(e)))
+                .unwrap_or_default()
+        ),
+        P::Issuer {
+            found, expected, ..
+        } => format!(
+            "The assertion's Issuer is {}, not {}; the IdP uses two entity IDs, or the \
+             connection's metadata belongs to another IdP.",
+            q(found),
+            q(expected)
+        ),
+        P::NotSigned => format!(
+            "Configure {idp} to sign the assertion (or the whole response); unsigned \
+             assertions are never accepted."
+        ),
+        P::Status {
+            code,
+            second_level,
+            message,
+        } => format!(
+            "{idp} answered with an error instead of signing the person in: {}{}{}. Check the \
+             person's assignment to this application at the IdP, and the IdP's log.",
+            q(code),
+            second_level
+                .as_deref()
+                .map(|s| format!(" / {}", q(s)))
+                .unwrap_or_default(),
+            message
+                .as_deref()
+                .map(|m| format!(": {}", q(m)))
+                .unwrap_or_default()
+        ),
+        P::NotYetValid { not_before: t, now }
+        | P::IssuedInFuture {
+            issue_instant: t,
+            now,
+        } => {
+            format!("The assertion is dated {t}, after our time {now}. {clock}")
+        }
+        P::Expired {
+            not_on_or_after: t,
+            now,
+        }
+        | P::ConfirmationExpired {
+            not_on_or_after: t,
+            now,
+        } => {
+            format!("The assertion was valid until {t}; it arrived at {now}. {clock}")
+        }
+        P::LifetimeTooLong { max_seconds, .. } => format!(
+            "{idp} issues assertions valid for longer than {max_seconds} s; shorten their \
+             lifetime at the IdP (minutes are enough)."
+        ),
+        P::UnsolicitedNotAllowed => format!(
+            "The sign-in was started at {idp} (IdP-initiated), which is off for this \
+             connection. Start sign-in from this application, or enable IdP-initiated sign-in \
+             for the connection (such responses are not bound to a browser: login CSRF risk)."
+        ),
+        P::UnknownInResponseTo { .. } | P::InResponseTo { .. } => "The response answers a \
+             request we do not have pending: it came after the request expired, was posted \
+             twice (back button), or was meant for another service provider. Start the sign-in \
+             again; if it always happens, check that the IdP sends the response to our ACS URL."
+            .to_owned(),
+        P::Replay { .. } => "This assertion was already used once (the back button, a double \
+             submit, or a replayed capture). Start the sign-in again."
+            .to_owned(),
+        P::EncryptedAssertionUnsupported => format!(
+            "{idp} encrypts assertions but this SP has no decryption key: turn assertion \
+             encryption off at the IdP, or configure the SP's encryption key."
+        ),
+        P::NoSubject | P::NoNameId => format!(
+            "Configure {idp} to send a Subject with a NameID (a persistent or email NameID)."
+        ),
+        P::NoAuthnStatement => format!("Configure {idp} to send an AuthnStatement."),
+        P::ForceAuthnNotHonoured { .. } => format!(
+            "We asked {idp} for a fresh sign-in and it reused an old one; allow ForceAuthn for \
+             this application at the IdP."
+        ),
+        P::MultipleAssertions { .. } | P::MisplacedMessage { .. } => "The response has an \
+             assertion where none belongs, or several (the shape of signature wrapping \
+             attacks). If the IdP is genuine, send this code to its vendor."
+            .to_owned(),
+        _ => format!(
+            "The response breaks a rule of the SAML standard ({}); if the IdP is genuine, send \
+             this code to its vendor: no setting here accepts it.",
+            p.code()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;
