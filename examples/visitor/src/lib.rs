@@ -12,15 +12,20 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
-//! - [`store`]: SQLite queries and migrations, no rules.
+//! - [`store`]: SQLite queries and migrations, no rules;
+//! - [`audit`]: each organization's audit log and sign-in failure traces
+//!   (`audit::record`), and the observer that writes them;
+//! - [`metrics`]: Prometheus metrics for the internal listener.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod linking;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod signin;
