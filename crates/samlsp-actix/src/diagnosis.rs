@@ -141,6 +141,15 @@ impl SignInError {
     /// error's fields and `ctx` (values from the message clipped and
     /// quoted). Never empty.
     pub fn remediation(&self, ctx: &RemediationContext) -> String {
+        let text = self.remediation_text(ctx);
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+
+    fn remediation_text(&self, ctx: &RemediationContext) -> String {
         let idp = ctx.idp();
         match self {
             SignInError::Saml(e) => saml_remediation(e, ctx),
