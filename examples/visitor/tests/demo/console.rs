@@ -301,3 +301,28 @@ async fn metrics_count_sign_ins_by_outcome_and_code() {
     );
     assert!(text.trim_end().ends_with("# EOF"), "{text}");
 }
+
+#[actix_web::test]
+async fn the_metrics_listener_serves_the_exposition() {
+    let (state, _app) = demo!();
+    let app = test::init_service(
+        App::new()
+            .app_data(actix_web::web::Data::new(state.metrics.clone()))
+            .route(
+                "/metrics",
+                actix_web::web::get().to(samlsp_visitor::metrics::serve),
+            ),
+    )
+    .await;
+    let res = get(&app, "/metrics", None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        samlsp_visitor::metrics::CONTENT_TYPE
+    );
+    let text = body_of(res).await;
+    assert!(
+        text.contains("# TYPE visitor_store_errors counter"),
+        "{text}"
+    );
+}
