@@ -48,7 +48,7 @@ def test_browser_console_failure_trace(console_run, demo, record):
                               "admin-failures-list", "admin-audit-log", "admin-health"], record)
     reference = console_run["failing-sign-in"]["detail"].rsplit("reference ", 1)[-1]
     line = next((ln for ln in demo.log.read_text(errors="replace").splitlines() if reference in ln), "")
-    assert any(f"code={c}" in line for c in CODES), f"log line for {reference}: {line!r}"
+    assert any(f"code={c}" in line or f'code="{c}"' in line for c in CODES), f"log line for {reference}: {line!r}"
     record(log=line[-240:])
 
 
