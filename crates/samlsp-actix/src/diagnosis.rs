@@ -31,7 +31,9 @@ pub struct RemediationContext {
     pub idp_entity_id: Option<String>,
 }
 
-/// Longest quoted value in a remediation, in characters.
+/// Longest quoted value in a remediation, in characters: an entity ID or
+/// URL of a real IdP fits (Entra ID's are under 80); anything longer is
+/// clipped, so a remediation stays a few hundred characters.
 const MAX_QUOTED: usize = 120;
 
 /// A value from the message (attacker-chosen until verified): clipped and

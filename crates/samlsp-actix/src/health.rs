@@ -16,9 +16,11 @@ use crate::Saml;
 use crate::config::IdpSource;
 use crate::config::MetadataLocation;
 
-/// How many key rollovers are remembered per IdP.
+/// How many key rollovers are remembered per IdP: IdPs roll keys yearly,
+/// so five covers years; a burst of more is itself the news.
 const MAX_ROLLOVERS: usize = 5;
-/// Longest failure reason kept, in characters.
+/// Longest failure reason kept, in characters (the fetcher's and the
+/// core's messages are shorter; a quoted URL is the long part).
 const MAX_REASON: usize = 300;
 
 /// Refresh outcomes of one IdP, kept by the refresher.

@@ -290,6 +290,8 @@ async fn acs_inner(
     // SAML Profiles §4.1.4.3-5: take the pending request by RelayState
     // (once), verify every rule, record the assertion ID against replay.
     let started = std::time::Instant::now();
+    // Only without a better attribution (this browser's pending request).
+    let want_claim = seen.connection.is_none();
     let (verified, claimed, rotated) = web::block(move || {
         // Held until verification ends, even if the client has gone.
         let _permit = permit;
@@ -306,18 +308,18 @@ async fn acs_inner(
         // fetched, and only on its backoff schedule (anyone can post
         // this). Read here, off the worker thread: it parses the response
         // again.
-        let claimed = match &verified {
-            Err(_) => sp
-                .unverified_issuer(&saml_response)
-                .map(|idp| idp.entity_id().to_string()),
-            Ok(_) => None,
-        };
         let rotated = matches!(
             &verified,
             Err(samlsp::Error::Signature(
                 samlsp::DsigError::UntrustedKey | samlsp::DsigError::NoKeyForAlgorithm,
             ))
         );
+        let claimed = match &verified {
+            Err(_) if want_claim || rotated => sp
+                .unverified_issuer(&saml_response)
+                .map(|idp| idp.entity_id().to_string()),
+            _ => None,
+        };
         (verified, claimed, rotated)
     })
     .await

@@ -46,11 +46,13 @@ pub use observer::AuditObserver;
 use crate::store::audit::NewAuditRow;
 use crate::store::{Scoped, Store, StoreError};
 
-/// Longest detail value, in characters.
-pub const MAX_DETAIL_CHARS: usize = 300;
-/// Most details on one event.
+/// Longest detail value, in characters: a remediation (a sentence or two
+/// with at most two quoted values of 120 characters) fits whole.
+pub const MAX_DETAIL_CHARS: usize = 800;
+/// Most details on one event (a sign-in failure has six).
 pub const MAX_DETAILS: usize = 16;
-/// Longest actor, connection, code or correlation ID, in characters.
+/// Longest actor, connection, code or correlation ID, in characters (slugs
+/// are at most 64, codes and references shorter).
 const MAX_FIELD_CHARS: usize = 128;
 
 /// Parts of a detail key that mark a secret: its value is never stored.

@@ -19,11 +19,13 @@ use crate::audit::{Category, Format, export};
 use crate::pages::{self, Nav};
 use crate::store::AuditFilter;
 
-/// Rows per page.
+/// Rows per page: a screenful of a busy morning's sign-ins.
 const PAGE_ROWS: i64 = 100;
-/// Rows per export (the default row cap: a whole organization's log).
+/// Rows per export: the default row cap, so a whole organization's log
+/// (a few MB at most) in one file.
 const EXPORT_ROWS: i64 = 10_000;
-/// Longest filter value, in bytes.
+/// Longest filter value, in bytes: the longest stored field (128
+/// characters of the accepted ASCII set).
 const MAX_FILTER: usize = 128;
 
 fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
