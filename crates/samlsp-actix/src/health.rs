@@ -135,6 +135,35 @@ impl Saml {
     }
 }
 
+/// Days before a signing certificate's end at which loading its metadata
+/// logs a warning (the console warns at 30 and 7).
+const WARN_DAYS: i64 = 30;
+
+/// Logs a warning for each signing certificate of `idp` that ends within
+/// [`WARN_DAYS`] of `now` (called when its metadata is loaded).
+pub(crate) fn warn_expiring(label: &str, idp: &IdentityProvider, now: DateTime<Utc>) {
+    for (c, days_left) in expiring(idp, now) {
+        tracing::warn!(
+            idp = %label,
+            sha256 = %c.sha256,
+            days_left,
+            "IdP signing certificate expires soon (or has expired): ask the IdP for its next one"
+        );
+    }
+}
+
+/// The signing certificates of `idp` ending within [`WARN_DAYS`] of `now`,
+/// with their days left.
+fn expiring(idp: &IdentityProvider, now: DateTime<Utc>) -> Vec<(CertificateStatus, i64)> {
+    certificates(idp)
+        .into_iter()
+        .filter_map(|c| {
+            let d = c.days_left(now).filter(|d| *d <= WARN_DAYS)?;
+            Some((c, d))
+        })
+        .collect()
+}
+
 fn certificates(idp: &IdentityProvider) -> Vec<CertificateStatus> {
     idp.keys()
         .keys()
@@ -182,6 +211,47 @@ fn asn1_to_chrono(t: &openssl::asn1::Asn1TimeRef) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-signed P-256 certificate valid from now for `days`.
+    fn idp_with_cert(days: u32) -> IdentityProvider {
+        use openssl::{asn1::Asn1Time, ec, hash::MessageDigest, nid::Nid, pkey::PKey, x509};
+        let group = ec::EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(ec::EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "expiring-idp").unwrap();
+        let name = name.build();
+        let mut b = x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(days).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let pem = b.build().to_pem().unwrap();
+        IdentityProvider::new(
+            samlsp::EntityId::new("https://idp.example.test").unwrap(),
+            samlsp::TrustedKeys::from_certificate_pem(&pem).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn certificates_read_and_expiry_warned_within_30_days() {
+        let now = Utc::now();
+        let soon = idp_with_cert(10);
+        let [c] = certificates(&soon).try_into().unwrap();
+        assert_eq!(c.subject, "CN=expiring-idp");
+        assert_eq!(c.sha256.len(), 95);
+        assert!(matches!(c.days_left(now), Some(9 | 10)), "{c:?}");
+        assert_eq!(expiring(&soon, now).len(), 1);
+        assert!(expiring(&idp_with_cert(60), now).is_empty());
+        // Once past its end, it is reported with negative days.
+        let later = now + chrono::Duration::days(12);
+        assert!(expiring(&soon, later)[0].1 < 0);
+    }
 
     #[test]
     fn history_is_bounded_and_counts_failures() {

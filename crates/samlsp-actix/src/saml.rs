@@ -703,6 +703,7 @@ impl Saml {
                                 keys = idp.keys().keys().len(),
                                 "IdP metadata loaded"
                             );
+                            crate::health::warn_expiring(&label, &idp, now);
                             let previous = read(&i.current);
                             write(&i.current, Some(apply_options(idp, &i.config)));
                             changed.push((i, previous));
