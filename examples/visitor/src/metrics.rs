@@ -27,6 +27,12 @@ struct SignInLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
 }
@@ -43,6 +49,7 @@ pub struct Metrics {
     sign_ins: Family<SignInLabels, Counter>,
     verification: Family<OutcomeLabels, Histogram, fn() -> Histogram>,
     audit_events: Family<OutcomeLabels, Counter>,
+    operations: Family<OperationLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -80,7 +87,14 @@ impl Metrics {
             "Audit log writes by outcome (ok, failed)",
             audit_events.clone(),
         );
+        let operations = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "operations",
+            "Provisioning and sync operations by kind (scim_user_create, sync_run, ...) and outcome",
+            operations.clone(),
+        );
         Metrics {
+            operations,
             registry,
             sign_ins,
             verification,
@@ -102,6 +116,17 @@ impl Metrics {
                 .get_or_create(&OutcomeLabels { outcome })
                 .observe(d.as_secs_f64());
         }
+    }
+
+    /// Counts an operation of a feature (SCIM, directory sync, tokens):
+    /// `kind` is a fixed `snake_case` name, never a value from a request.
+    pub fn operation(&self, kind: &'static str, ok: bool) {
+        self.operations
+            .get_or_create(&OperationLabels {
+                kind,
+                outcome: if ok { "ok" } else { "failed" },
+            })
+            .inc();
     }
 
     /// Counts an audit write.

@@ -281,7 +281,12 @@ async fn metrics_count_sign_ins_by_outcome_and_code() {
     let (state, app) = demo!();
     signed_in(&app, "acme", &TestIdp::acme(), admin("acme")).await;
     failed_sign_in(&app, "https://other.test/sp").await;
+    state.metrics.operation("scim_user_create", true);
     let text = state.metrics.render();
+    assert!(
+        text.contains("visitor_operations_total{kind=\"scim_user_create\",outcome=\"ok\"} 1"),
+        "{text}"
+    );
     assert!(
         text.contains("visitor_sign_ins_total{outcome=\"ok\",code=\"none\"} 1"),
         "{text}"
