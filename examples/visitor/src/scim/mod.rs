@@ -41,6 +41,7 @@ pub mod resource;
 mod routes;
 pub mod rules;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 pub use error::{ScimError, ScimType};
@@ -48,32 +49,101 @@ pub use error::{ScimError, ScimType};
 /// The SCIM media type (RFC 7644 §8.1), sent on every response.
 pub const SCIM_JSON: &str = "application/scim+json";
 
-/// Mounts `/scim/v2`.
+/// One route under `/scim/v2`.
+#[derive(Debug, Clone)]
+pub struct ScimRoute {
+    /// HTTP method; `None`: every other method (405 on read-only paths).
+    pub method: Option<Method>,
+    /// Path under `/scim/v2`, with `{id}` for a user ID.
+    pub path: &'static str,
+    /// A valid body (JSON) for the isolation tests, `{user}` standing for a
+    /// userName.
+    pub sample_body: Option<&'static str>,
+    handler: fn() -> actix_web::Route,
+}
+
+fn r(
+    method: Option<Method>,
+    path: &'static str,
+    sample_body: Option<&'static str>,
+    handler: fn() -> actix_web::Route,
+) -> ScimRoute {
+    ScimRoute {
+        method,
+        path,
+        sample_body,
+        handler,
+    }
+}
+
+/// Every SCIM route: the one table [`configure`] mounts and the isolation
+/// tests walk.
+pub fn routes() -> Vec<ScimRoute> {
+    let (get, post) = (|| Some(Method::GET), || Some(Method::POST));
+    let search = Some(r#"{"filter": "userName eq \"{user}\""}"#);
+    let mut table = vec![
+        r(get(), "/Users", None, || web::route().to(routes::list)),
+        r(post(), "/Users", Some(r#"{"userName": "{user}"}"#), || {
+            web::route().to(routes::create)
+        }),
+        r(post(), "/Users/.search", search, || {
+            web::route().to(routes::search)
+        }),
+        r(post(), "/.search", search, || {
+            web::route().to(routes::search)
+        }),
+        r(get(), "/Users/{id}", None, || web::route().to(routes::get)),
+        r(
+            Some(Method::PUT),
+            "/Users/{id}",
+            Some(r#"{"userName": "{user}"}"#),
+            || web::route().to(routes::replace),
+        ),
+        r(
+            Some(Method::PATCH),
+            "/Users/{id}",
+            Some(r#"{"Operations": [{"op": "replace", "value": {"active": false}}]}"#),
+            || web::route().to(routes::modify),
+        ),
+        r(Some(Method::DELETE), "/Users/{id}", None, || {
+            web::route().to(routes::delete)
+        }),
+        r(get(), "/ServiceProviderConfig", None, || {
+            web::route().to(routes::service_provider_config)
+        }),
+        r(get(), "/ResourceTypes", None, || {
+            web::route().to(routes::resource_types)
+        }),
+        r(get(), "/ResourceTypes/{id}", None, || {
+            web::route().to(routes::resource_type)
+        }),
+        r(get(), "/Schemas", None, || web::route().to(routes::schemas)),
+        r(get(), "/Schemas/{id}", None, || {
+            web::route().to(routes::schema)
+        }),
+    ];
+    // RFC 7644 §4: discovery is read-only.
+    for path in [
+        "/ServiceProviderConfig",
+        "/ResourceTypes",
+        "/ResourceTypes/{id}",
+        "/Schemas",
+        "/Schemas/{id}",
+    ] {
+        table.push(r(None, path, None, || web::route().to(routes::read_only)));
+    }
+    table
+}
+
+/// Mounts `/scim/v2`: [`routes`], and a SCIM 404 for anything else.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let read_only = || web::route().to(routes::read_only);
-    cfg.service(
-        web::scope("/scim/v2")
-            .route("/Users", web::get().to(routes::list))
-            .route("/Users", web::post().to(routes::create))
-            .route("/Users/.search", web::post().to(routes::search))
-            .route("/.search", web::post().to(routes::search))
-            .route("/Users/{id}", web::get().to(routes::get))
-            .route("/Users/{id}", web::put().to(routes::replace))
-            .route("/Users/{id}", web::patch().to(routes::modify))
-            .route("/Users/{id}", web::delete().to(routes::delete))
-            .route(
-                "/ServiceProviderConfig",
-                web::get().to(routes::service_provider_config),
-            )
-            .route("/ServiceProviderConfig", read_only())
-            .route("/ResourceTypes", web::get().to(routes::resource_types))
-            .route("/ResourceTypes", read_only())
-            .route("/ResourceTypes/{id}", web::get().to(routes::resource_type))
-            .route("/ResourceTypes/{id}", read_only())
-            .route("/Schemas", web::get().to(routes::schemas))
-            .route("/Schemas", read_only())
-            .route("/Schemas/{id}", web::get().to(routes::schema))
-            .route("/Schemas/{id}", read_only())
-            .default_service(web::to(routes::unknown)),
-    );
+    let mut scope = web::scope("/scim/v2");
+    for route in routes() {
+        let mut handler = (route.handler)();
+        if let Some(m) = route.method {
+            handler = handler.method(m);
+        }
+        scope = scope.route(route.path, handler);
+    }
+    cfg.service(scope.default_service(web::to(routes::unknown)));
 }
