@@ -3,10 +3,11 @@
 -- users is rebuilt (SQLite cannot change a CHECK in place) to add:
 -- - user_name: the SCIM userName, the key Entra ID and Okta match on
 --   (case-insensitive: user_name_normalized, unique per organization);
---   every existing user's is their email, which is what both send;
--- - email_type: the type of the one email address SCIM sees ('work' for
---   users made by sign-in); NULL when a SCIM client sent no email, and
---   the email column then repeats user_name;
+--   every existing user's is their email, which is what both send, and a
+--   row inserted without one gets its email too (trigger);
+-- - email_type: the type of the one email address SCIM sees ('work' by
+--   default); NULL when a SCIM client sent no email, and the email column
+--   then repeats user_name;
 -- - deleted_at: a SCIM DELETE. The row stays (the visits they hosted keep
 --   their host) but is gone for SCIM, sign-in and the host directory;
 -- - source also allows 'ldap' and 'upload' (directory sync).
@@ -31,9 +32,10 @@ CREATE TABLE users_new (
     updated_at           TEXT NOT NULL,
     last_login_at        TEXT,
     sessions_not_before  INTEGER,
-    user_name            TEXT NOT NULL,
-    user_name_normalized TEXT NOT NULL,
-    email_type           TEXT,
+    -- NULL only until the trigger below fills them in.
+    user_name            TEXT,
+    user_name_normalized TEXT,
+    email_type           TEXT DEFAULT 'work',
     deleted_at           TEXT,
     UNIQUE (org_id, email_normalized),
     UNIQUE (org_id, user_name_normalized),
@@ -52,6 +54,15 @@ FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
 CREATE INDEX users_org ON users (org_id);
+
+-- A row inserted without a userName (by code that predates SCIM) gets its
+-- email, as every existing user did above.
+CREATE TRIGGER users_default_user_name AFTER INSERT ON users
+WHEN NEW.user_name IS NULL
+BEGIN
+    UPDATE users SET user_name = NEW.email, user_name_normalized = NEW.email_normalized
+    WHERE id = NEW.id;
+END;
 
 -- Bearer tokens of SCIM clients, one organization each. Only the SHA-256
 -- of the secret is kept; the secret is shown once, when made.

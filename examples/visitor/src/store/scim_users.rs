@@ -252,3 +252,34 @@ impl Scoped<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+    use super::super::Store;
+
+    /// Code that inserts users without SCIM's columns (the conformance
+    /// harness seeds accounts in SQL) still makes complete rows.
+    #[test]
+    fn a_row_inserted_without_a_user_name_gets_its_email() {
+        let store = Store::open(std::path::Path::new(":memory:")).unwrap();
+        let (name, normalized, ty): (String, String, String) = store
+            .unscoped(|c| {
+                c.execute_batch(
+                    "INSERT INTO organizations (id, slug, name, created_at) VALUES (2, 'o', 'O', 't');
+                     INSERT INTO users (org_id, email, email_normalized, display_name, source,
+                       created_at, updated_at) VALUES (2, 'Al@O.test', 'al@o.test', 'Al', 'ldap', 't', 't');",
+                )?;
+                Ok(c.query_row(
+                    "SELECT user_name, user_name_normalized, email_type FROM users",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), normalized.as_str(), ty.as_str()),
+            ("Al@O.test", "al@o.test", "work")
+        );
+    }
+}
