@@ -50,7 +50,13 @@ impl Conn {
     }
 
     /// One request; the status and body.
-    fn call(&mut self, method: &str, path: &str, token: &str, body: &str) -> std::io::Result<(u16, String)> {
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> std::io::Result<(u16, String)> {
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
              Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -147,11 +153,16 @@ impl Drop for Demo {
 
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = std::env::var("VISITOR_BIN").map_or_else(|_| repo.join("target/release/visitor"), PathBuf::from);
+    let bin = std::env::var("VISITOR_BIN")
+        .map_or_else(|_| repo.join("target/release/visitor"), PathBuf::from);
     let port: u16 = env_or("SCIM_BENCH_PORT", 8298);
     let users: usize = env_or("SCIM_BENCH_USERS", 2000);
     let clients: usize = env_or("SCIM_BENCH_CLIENTS", 4).max(1);
-    assert!(bin.is_file(), "{} missing: cargo build --release -p samlsp-visitor", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} missing: cargo build --release -p samlsp-visitor",
+        bin.display()
+    );
 
     let dir = std::env::temp_dir().join(format!("samlsp-scim-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -176,8 +187,15 @@ fn main() {
         .args(["scim-token", "bench"])
         .output()
         .expect("visitor scim-token");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).expect("token").trim().to_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .expect("token")
+        .trim()
+        .to_owned();
 
     let _demo = Demo(
         Command::new(&bin)
@@ -190,7 +208,10 @@ fn main() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while Conn::open(port).is_err() {
-        assert!(Instant::now() < deadline, "the demo did not listen on {port} within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not listen on {port} within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 

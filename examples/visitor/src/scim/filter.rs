@@ -91,6 +91,9 @@ fn terms(f: &Filter, out: &mut Vec<UserMatch>) -> Result<(), ScimError> {
                 "username" => UserMatch::UserName(v.to_owned()),
                 "externalid" => UserMatch::ExternalId(v.to_owned()),
                 "id" => v.parse().map_or(UserMatch::Nothing, UserMatch::Id),
+                // Entra ID's manager check (`id eq "…" and manager eq "…"`):
+                // no manager is kept, so no user has that one.
+                "manager" | "manager.value" => UserMatch::Nothing,
                 "emails.value" | "emails" => UserMatch::Email {
                     value: v.to_owned(),
                     work: false,
@@ -175,6 +178,10 @@ mod tests {
         assert_eq!(
             one(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "b@acme.test""#),
             UserMatch::UserName("b@acme.test".into())
+        );
+        assert_eq!(
+            parse(r#"id eq "7" and manager eq "00aa""#).unwrap(),
+            vec![UserMatch::Id(7), UserMatch::Nothing]
         );
         assert_eq!(
             parse(r#"id eq "7" and userName eq "x""#).unwrap(),

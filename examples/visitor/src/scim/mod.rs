@@ -30,16 +30,16 @@
 //! for input: create, PUT and PATCH share one path-based code path
 //! instead ([`profile`]), so every form is accepted or refused alike.
 
-pub mod auth;
+mod auth;
 pub mod cli;
-pub mod discovery;
-pub mod error;
-pub mod filter;
-pub mod patch;
-pub mod profile;
-pub mod resource;
+mod discovery;
+mod error;
+mod filter;
+mod patch;
+mod profile;
+mod resource;
 mod routes;
-pub mod rules;
+mod rules;
 
 use actix_web::http::Method;
 use actix_web::web;

@@ -22,8 +22,9 @@ use scim_v2::filter::{AttrExp, CompValue, CompareOp, PatchPath, ValFilter};
 
 /// The core User schema (RFC 7643 §4.1).
 pub const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-/// The enterprise extension (RFC 7643 §4.3): accepted, not kept.
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The enterprise extension (RFC 7643 §4.3), accepted and not kept; Entra
+/// ID has sent it without the colon before "User", so a prefix.
+const ENTERPRISE_PREFIX: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0";
 /// This server's extension: the user's default location.
 pub const VISITOR: &str = "urn:ietf:params:scim:schemas:extension:visitor:2.0:User";
 /// Longest string value kept (names, userName, externalId, email).
@@ -50,6 +51,8 @@ const IGNORED_CORE: &[&str] = &[
     "entitlements",
     "roles",
     "x509certificates",
+    // Enterprise, but Entra ID sends it without the URN ("path": "manager").
+    "manager",
 ];
 
 /// What SCIM sees of a user.
@@ -150,8 +153,7 @@ fn target(path: &str) -> Result<Target, ScimError> {
             ))
         };
     }
-    // Entra ID has sent the URN without the colon before "User".
-    if strip_prefix_ci(p, "urn:ietf:params:scim:schemas:extension:enterprise:2.0").is_some() {
+    if strip_prefix_ci(p, ENTERPRISE_PREFIX).is_some() {
         return Ok(Target::Ignored);
     }
     let rest = match strip_prefix_ci(p, CORE) {

@@ -517,3 +517,60 @@ async fn discovery_publishes_only_what_is_kept() {
     let (_, _, types) = scim(&app, Method::GET, "/scim/v2/ResourceTypes", Some(&t), None).await;
     assert_eq!(types["totalResults"], 1);
 }
+
+#[::core::prelude::v1::test]
+fn scim_token_command_creates_lists_and_revokes() {
+    use samlsp_visitor::scim::cli::{TokenAction, TokenCliError, run};
+    let dir = std::env::temp_dir().join(format!("visitor-scim-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = config();
+    c.server.database = dir.join("v.sqlite3");
+    let now = Utc::now();
+    let call = |org: &str, action: TokenAction| {
+        let mut out = Vec::new();
+        run(&c, org, &action, now, &samlsp::OsRandom, &mut out)
+            .map(|()| String::from_utf8(out).unwrap())
+    };
+    let token = call(
+        "acme",
+        TokenAction::Create {
+            label: "Entra ID".into(),
+        },
+    )
+    .unwrap();
+    let token = token.trim();
+    assert!(
+        token.starts_with("vscim_1_") && token.len() == "vscim_1_".len() + 64,
+        "{token}"
+    );
+    let list = call("acme", TokenAction::List).unwrap();
+    assert!(
+        list.starts_with("1\t") && list.contains("Entra ID\tactive"),
+        "{list}"
+    );
+    assert!(
+        !list.contains(token.rsplit('_').next().unwrap()),
+        "never the secret"
+    );
+    assert_eq!(
+        call("globex", TokenAction::List).unwrap(),
+        "",
+        "another organization's list"
+    );
+    assert!(matches!(
+        call("globex", TokenAction::Revoke(1)),
+        Err(TokenCliError::UnknownToken { .. })
+    ));
+    call("acme", TokenAction::Revoke(1)).unwrap();
+    assert!(call("acme", TokenAction::List).unwrap().contains("revoked"));
+    assert!(matches!(
+        call("acme", TokenAction::Revoke(1)),
+        Err(TokenCliError::UnknownToken { .. })
+    ));
+    assert!(matches!(
+        call("nope", TokenAction::List),
+        Err(TokenCliError::UnknownOrg(_))
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,7 +29,8 @@ fn entra_patch_forms() {
         {"op": "Replace", "path": "name.familyName", "value": "New"},
         {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "value": "7"},
         {"op": "Replace", "path": "active", "value": "False"},
-        {"op": "rEpLaCe", "path": "displayName", "value": "Alice New"}
+        {"op": "rEpLaCe", "path": "displayName", "value": "Alice New"},
+        {"op": "Add", "path": "manager", "value": [{"$ref": "https://x/Users/9", "value": "9"}]}
     ]});
     let p = apply(&alice(), &ops).unwrap();
     assert_eq!(p.email, Some(("alice.new@acme.test".into(), "work".into())));
