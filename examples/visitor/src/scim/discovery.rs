@@ -4,9 +4,15 @@
 //! schema-driven clients send nothing that would be dropped. The
 //! location's `canonicalValues` are the calling organization's locations.
 
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::auth::ScimCaller;
+use super::error::ScimError;
 use super::profile::{CORE, VISITOR};
+use super::routes::{base, json_response};
+use crate::app::AppState;
 
 /// Most resources in one page (advertised as `filter.maxResults`).
 pub const MAX_PAGE: i64 = 200;
@@ -17,7 +23,7 @@ const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
 /// `GET /ServiceProviderConfig` (RFC 7643 §5).
-pub fn service_provider_config(base: &str) -> Value {
+pub fn config_document(base: &str) -> Value {
     json!({
         "schemas": [SPC],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
@@ -139,4 +145,91 @@ pub fn list(items: Vec<Value>) -> Value {
         "itemsPerPage": items.len(),
         "Resources": items
     })
+}
+
+pub(super) async fn service_provider_config(
+    state: web::Data<AppState>,
+    _caller: ScimCaller,
+) -> HttpResponse {
+    json_response(StatusCode::OK, &config_document(&base(&state)))
+}
+
+pub(super) async fn resource_types(
+    state: web::Data<AppState>,
+    _caller: ScimCaller,
+) -> HttpResponse {
+    let list = list(vec![user_resource_type(&base(&state))]);
+    json_response(StatusCode::OK, &list)
+}
+
+pub(super) async fn resource_type(
+    state: web::Data<AppState>,
+    _caller: ScimCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    if id.as_str() != "User" {
+        return Err(ScimError::NotFound(format!(
+            "no resource type {:?}",
+            id.as_str()
+        )));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &user_resource_type(&base(&state)),
+    ))
+}
+
+async fn schema_list(state: &AppState, caller: &ScimCaller) -> Result<Vec<Value>, ScimError> {
+    let locations = state
+        .store
+        .scoped(&caller.scope, |s| s.locations())
+        .await?
+        .into_iter()
+        .map(|l| l.name)
+        .collect::<Vec<_>>();
+    let b = base(state);
+    Ok(vec![core_schema(&b), visitor_schema(&b, &locations)])
+}
+
+pub(super) async fn schemas(
+    state: web::Data<AppState>,
+    caller: ScimCaller,
+) -> Result<HttpResponse, ScimError> {
+    let list = list(schema_list(&state, &caller).await?);
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+pub(super) async fn schema(
+    state: web::Data<AppState>,
+    caller: ScimCaller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    if id.as_str() != CORE && id.as_str() != VISITOR {
+        return Err(ScimError::NotFound(format!("no schema {:?}", id.as_str())));
+    }
+    let found = schema_list(&state, &caller)
+        .await?
+        .into_iter()
+        .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()));
+    let found = found.ok_or_else(|| ScimError::NotFound(format!("no schema {:?}", id.as_str())))?;
+    Ok(json_response(StatusCode::OK, &found))
+}
+
+/// Writes on the read-only discovery endpoints.
+pub(super) async fn read_only(
+    _caller: ScimCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::MethodNotAllowed(req.method().to_string()))
+}
+
+/// Anything else under `/scim/v2`.
+pub(super) async fn unknown(
+    _caller: ScimCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::NotFound(format!(
+        "no SCIM endpoint {:?}",
+        req.path()
+    )))
 }

@@ -109,17 +109,19 @@ pub fn routes() -> Vec<ScimRoute> {
             web::route().to(routes::delete)
         }),
         r(get(), "/ServiceProviderConfig", None, || {
-            web::route().to(routes::service_provider_config)
+            web::route().to(discovery::service_provider_config)
         }),
         r(get(), "/ResourceTypes", None, || {
-            web::route().to(routes::resource_types)
+            web::route().to(discovery::resource_types)
         }),
         r(get(), "/ResourceTypes/{id}", None, || {
-            web::route().to(routes::resource_type)
+            web::route().to(discovery::resource_type)
         }),
-        r(get(), "/Schemas", None, || web::route().to(routes::schemas)),
+        r(get(), "/Schemas", None, || {
+            web::route().to(discovery::schemas)
+        }),
         r(get(), "/Schemas/{id}", None, || {
-            web::route().to(routes::schema)
+            web::route().to(discovery::schema)
         }),
     ];
     // RFC 7644 §4: discovery is read-only.
@@ -130,7 +132,9 @@ pub fn routes() -> Vec<ScimRoute> {
         "/Schemas",
         "/Schemas/{id}",
     ] {
-        table.push(r(None, path, None, || web::route().to(routes::read_only)));
+        table.push(r(None, path, None, || {
+            web::route().to(discovery::read_only)
+        }));
     }
     table
 }
@@ -145,5 +149,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
         scope = scope.route(route.path, handler);
     }
-    cfg.service(scope.default_service(web::to(routes::unknown)));
+    cfg.service(scope.default_service(web::to(discovery::unknown)));
 }

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::ScimCaller;
-use super::discovery::{self, LIST_RESPONSE, MAX_PAGE};
+use super::discovery::{LIST_RESPONSE, MAX_PAGE};
 use super::error::{ScimError, ScimType};
-use super::profile::{CORE, Profile, VISITOR};
+use super::profile::Profile;
 use super::resource::{profile_of, project, render, version};
 use super::rules::{OrgRules, fields};
 use super::{SCIM_JSON, filter, patch};
@@ -20,7 +20,7 @@ use crate::store::{Scoped, StoreError, User};
 /// Largest request body read (a User is well under 4 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 
-fn base(state: &AppState) -> String {
+pub(super) fn base(state: &AppState) -> String {
     format!(
         "{}/scim/v2",
         state
@@ -44,7 +44,7 @@ fn rules(state: &AppState) -> OrgRules {
     }
 }
 
-fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
+pub(super) fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
     let mut r = HttpResponse::build(status);
     r.insert_header((header::CONTENT_TYPE, SCIM_JSON));
     if let Some(v) = version(body) {
@@ -351,97 +351,4 @@ pub(super) async fn delete(
     }
     tracing::info!(user_id = id, "SCIM: user deleted");
     Ok(HttpResponse::NoContent().finish())
-}
-
-pub(super) async fn service_provider_config(
-    state: web::Data<AppState>,
-    _caller: ScimCaller,
-) -> HttpResponse {
-    json_response(
-        StatusCode::OK,
-        &discovery::service_provider_config(&base(&state)),
-    )
-}
-
-pub(super) async fn resource_types(
-    state: web::Data<AppState>,
-    _caller: ScimCaller,
-) -> HttpResponse {
-    let list = discovery::list(vec![discovery::user_resource_type(&base(&state))]);
-    json_response(StatusCode::OK, &list)
-}
-
-pub(super) async fn resource_type(
-    state: web::Data<AppState>,
-    _caller: ScimCaller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ScimError> {
-    if id.as_str() != "User" {
-        return Err(ScimError::NotFound(format!(
-            "no resource type {:?}",
-            id.as_str()
-        )));
-    }
-    Ok(json_response(
-        StatusCode::OK,
-        &discovery::user_resource_type(&base(&state)),
-    ))
-}
-
-async fn schema_list(state: &AppState, caller: &ScimCaller) -> Result<Vec<Value>, ScimError> {
-    let locations = state
-        .store
-        .scoped(&caller.scope, |s| s.locations())
-        .await?
-        .into_iter()
-        .map(|l| l.name)
-        .collect::<Vec<_>>();
-    let b = base(state);
-    Ok(vec![
-        discovery::core_schema(&b),
-        discovery::visitor_schema(&b, &locations),
-    ])
-}
-
-pub(super) async fn schemas(
-    state: web::Data<AppState>,
-    caller: ScimCaller,
-) -> Result<HttpResponse, ScimError> {
-    let list = discovery::list(schema_list(&state, &caller).await?);
-    Ok(json_response(StatusCode::OK, &list))
-}
-
-pub(super) async fn schema(
-    state: web::Data<AppState>,
-    caller: ScimCaller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ScimError> {
-    if id.as_str() != CORE && id.as_str() != VISITOR {
-        return Err(ScimError::NotFound(format!("no schema {:?}", id.as_str())));
-    }
-    let found = schema_list(&state, &caller)
-        .await?
-        .into_iter()
-        .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()));
-    let found = found.ok_or_else(|| ScimError::NotFound(format!("no schema {:?}", id.as_str())))?;
-    Ok(json_response(StatusCode::OK, &found))
-}
-
-/// Writes on the read-only discovery endpoints.
-pub(super) async fn read_only(
-    _caller: ScimCaller,
-    req: HttpRequest,
-) -> Result<HttpResponse, ScimError> {
-    Err(ScimError::MethodNotAllowed(req.method().to_string()))
-}
-
-/// Anything else under `/scim/v2`.
-pub(super) async fn unknown(
-    _caller: ScimCaller,
-    req: HttpRequest,
-) -> Result<HttpResponse, ScimError> {
-    Err(ScimError::NotFound(format!(
-        "no SCIM endpoint {:?}",
-        req.path()
-    )))
 }
