@@ -221,10 +221,13 @@ impl Scoped<'_> {
         Ok(true)
     }
 
-    /// A SCIM DELETE: the user is deactivated (sessions ended), unlinked
-    /// from every IdP identity, and their userName, email and externalId
-    /// are freed; the row stays, marked deleted, for the visits they
-    /// hosted. False when no such user.
+    /// A SCIM DELETE: the user is deactivated (sessions ended) and their
+    /// userName, email and externalId are freed; the row stays, marked
+    /// deleted, for the visits they hosted. Their IdP identities stay
+    /// linked to it, so a later sign-in finds a user that is gone and is
+    /// refused even where accounts are made at sign-in (until the person
+    /// is provisioned again: see `crate::signin::sign_in`). False when no
+    /// such user.
     pub fn delete_scim_user(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
         if !self.deactivate_user(id, now)? {
             return Ok(false);
@@ -235,10 +238,6 @@ impl Scoped<'_> {
              email = ?4, email_normalized = ?4, external_id = NULL \
              WHERE org_id = ?1 AND id = ?2",
             rusqlite::params![self.org, id, ts(now), gone],
-        )?;
-        self.conn.execute(
-            "DELETE FROM identities WHERE org_id = ?1 AND user_id = ?2",
-            rusqlite::params![self.org, id],
         )?;
         Ok(true)
     }

@@ -206,13 +206,13 @@ async fn deprovisioning_ends_sessions_and_refuses_sign_in_until_restored() {
 }
 
 #[actix_web::test]
-async fn delete_unlinks_and_ends_sessions() {
+async fn delete_refuses_sign_in_even_with_jit_until_provisioned_again() {
     let (state, app) = demo!();
-    // Initech creates no accounts at sign-in: only provisioned people get in.
-    let t = token(&state, "initech");
-    let made = create(&app, &t, json!({"userName": "ivy@initech.test"})).await;
-    let ivy = || person("I-ivy", "ivy@initech.test", "Ivy", "I", &[]);
-    let cookie = signed_in(&app, "initech", &initech(), ivy()).await;
+    // Acme creates accounts at sign-in: a deleted person must not come back that way.
+    let t = token(&state, "acme");
+    let made = create(&app, &t, json!({"userName": "ivy@acme.test"})).await;
+    let ivy = || person("A-ivy", "ivy@acme.test", "Ivy", "I", &[]);
+    let cookie = signed_in(&app, "acme", &TestIdp::acme(), ivy()).await;
     let path = format!("/scim/v2/Users/{}", made["id"].as_str().unwrap());
     let (s, _, _) = scim(&app, Method::DELETE, &path, Some(&t), None).await;
     assert_eq!(s, 204);
@@ -221,6 +221,16 @@ async fn delete_unlinks_and_ends_sessions() {
         303,
         "session ended"
     );
-    let res = sign_in(&app, "initech", &initech(), ivy(), None).await;
-    assert_eq!(res.status(), 403, "unlinked, and not provisioned any more");
+    let before = user_count(&state);
+    let res = sign_in(&app, "acme", &TestIdp::acme(), ivy(), None).await;
+    assert_eq!(res.status(), 403, "refused, not created again just in time");
+    assert!(body_of(res).await.contains("No account for you yet"));
+    assert_eq!(user_count(&state), before);
+    // Provisioned again: the same identity signs in to the new account.
+    let again = create(&app, &t, json!({"userName": "ivy@acme.test"})).await;
+    assert_ne!(again["id"], made["id"]);
+    let cookie = signed_in(&app, "acme", &TestIdp::acme(), ivy()).await;
+    assert_eq!(get(&app, "/me", Some(&cookie)).await.status(), 200);
+    let ivy_now = user_by_email(&state, "ivy@acme.test");
+    assert_eq!(ivy_now.id.to_string(), again["id"].as_str().unwrap());
 }
