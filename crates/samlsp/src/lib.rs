@@ -139,6 +139,20 @@ pub mod internal {
     pub mod sp {
         pub use crate::sp::*;
     }
+    /// Session registry keys from plain values, for the tests of registry
+    /// implementations (a shared store's, the in-memory one's). In an
+    /// application a subject comes only from verified data
+    /// ([`crate::SessionSubject::of`], [`crate::VerifiedLogoutRequest::subject`]).
+    pub mod session_registry {
+        /// The subject `name_id` (with `format`) at `idp`.
+        pub fn subject(
+            idp: &crate::EntityId,
+            name_id: &str,
+            format: Option<&str>,
+        ) -> crate::SessionSubject {
+            crate::session_registry::SessionSubject::new(idp.clone(), name_id, format)
+        }
+    }
     /// The map with expiring entries behind every bounded store.
     pub mod expiring {
         pub use crate::expiring::*;
