@@ -65,7 +65,7 @@ pub enum LogoutError {
         /// Now.
         now: DateTime<Utc>,
     },
-    /// IssueInstant is older than [`super::MAX_MESSAGE_AGE_SECONDS`] plus the skew.
+    /// IssueInstant is more than 10 minutes old (plus the skew).
     #[error("the logout message was issued at {issue_instant}, too long ago (now {now})")]
     TooOld {
         /// IssueInstant.

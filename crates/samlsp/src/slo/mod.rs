@@ -27,12 +27,13 @@
 mod error;
 mod inbound;
 mod outbound;
+mod verified;
 
 pub use error::LogoutError;
-pub use inbound::{
+pub use outbound::{LogoutReply, LogoutSubject, PreparedLogoutRequest};
+pub use verified::{
     LogoutStatus, ReceivedLogout, SloMessage, VerifiedLogoutRequest, VerifiedLogoutResponse,
 };
-pub use outbound::{LogoutReply, LogoutSubject, PreparedLogoutRequest};
 
 /// SAML 2.0 protocol namespace.
 const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

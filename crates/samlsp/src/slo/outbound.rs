@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::LogoutError;
-use super::inbound::VerifiedLogoutRequest;
+use super::verified::VerifiedLogoutRequest;
 use super::{LOGOUT_REQUEST_VALIDITY_SECONDS, PENDING_LOGOUT_SECONDS, SAML_NS, SAMLP_NS};
 use crate::binding::{Binding, MessageKind, PostForm, redirect};
 use crate::error::{Error, OutboundError, clip};
