@@ -311,10 +311,19 @@ pub(crate) async fn slo(
                     LogoutReply::Failed
                 }
             };
-            let message = sp
-                .logout_response(&request, reply, now, saml.inner.rng.as_ref())
-                .map_err(|e| fail(e.into()))?;
-            Ok(send(message))
+            match sp.logout_response(&request, reply, now, saml.inner.rng.as_ref()) {
+                Ok(message) => Ok(send(message)),
+                // An IdP that publishes no SingleLogoutService expects no
+                // answer (a back-channel notice): the sessions are ended
+                // all the same; say so to whoever is there.
+                Err(Error::Logout(LogoutError::NoIdpEndpoint)) => Ok(crate::html::page(
+                    actix_web::http::StatusCode::OK,
+                    "Signed out",
+                    "<p>Your identity provider ended your session; you are signed out \
+                     here too.</p>\n<p><a href=\"/\">Back to the start page</a></p>",
+                )),
+                Err(e) => Err(fail(e.into())),
+            }
         }
     }
 }
