@@ -143,24 +143,29 @@ impl SignInFailure {
             format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
         });
         let kind = error.kind();
-        match &error {
-            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
-                tracing::error!(
-                    correlation_id = %correlation_id,
-                    kind,
-                    route,
-                    tenant = tenant.unwrap_or("-"),
-                    reason = %error,
-                    "SAML sign-in failed"
-                )
-            }
-            _ => tracing::warn!(
-                correlation_id = %correlation_id,
-                kind,
-                route,
-                tenant = tenant.unwrap_or("-"),
-                reason = %error,
+        let internal = matches!(
+            &error,
+            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted
+        );
+        let sign_out = matches!(route, "slo" | "logout");
+        let reason = &error;
+        let tenant = tenant.unwrap_or("-");
+        match (internal, sign_out) {
+            (true, false) => tracing::error!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
                 "SAML sign-in failed"
+            ),
+            (false, false) => tracing::warn!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-in failed"
+            ),
+            (true, true) => tracing::error!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-out failed"
+            ),
+            (false, true) => tracing::warn!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-out failed"
             ),
         }
         SignInFailure {
