@@ -219,7 +219,9 @@ impl SignedIn {
     }
 }
 
-/// Ends the sign-in: deletes the session server-side and the cookie.
+/// Ends the sign-in here only: deletes the session server-side and the
+/// cookie; the IdP's session goes on. For a person pressing "Sign out", use
+/// [`crate::start_logout`], which also ends the IdP session (Single Logout).
 pub fn sign_out(session: &Session) {
     session.purge();
 }
