@@ -18,7 +18,8 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use samlsp::internal::time::format_instant;
 use samlsp::{
-    Binding, EntityId, IdentityProvider, OutboundError, RandomSource, ServiceProvider, SpKeyPair,
+    Binding, EntityId, IdentityProvider, LogoutSubject, MemoryRequestStore, OutboundError,
+    OutboundMessage, RandomSource, RequestKind, RequestStore, ServiceProvider, SpKeyPair,
     TrustedKeys, Url,
 };
 use samlsp_tests::signer::{SignOptions, SigningKey, sign};
@@ -280,4 +281,39 @@ pub fn redirect_query(param: &str, xml: &str, relay_state: Option<&str>, key_nam
 
 fn b64_bytes(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// The subject of Alice's sign-in, as the SP's session keeps it.
+pub fn subject() -> LogoutSubject {
+    LogoutSubject::new("alice@acme.test", Some(EMAIL.into()))
+        .qualifiers(
+            Some("https://idp.example.com/realms/a".into()),
+            Some(SP.into()),
+        )
+        .session_index(Some("idx-7".into()))
+}
+
+pub fn idp() -> EntityId {
+    EntityId::new(IDP).unwrap()
+}
+
+/// Starts a logout with `binding`; the pending request is in `store`.
+pub fn start(binding: Binding, store: &MemoryRequestStore) -> (OutboundMessage, String, String) {
+    let p = sp()
+        .logout_request(
+            &idp(),
+            &subject(),
+            Some(binding),
+            Some("/bye"),
+            now(),
+            &Counter::default(),
+        )
+        .unwrap();
+    assert_eq!(p.binding(), binding);
+    assert_eq!(p.pending().kind(), RequestKind::Logout);
+    let relay_state = p.pending().relay_state().as_str().to_owned();
+    let xml = p.xml().to_owned();
+    let (pending, message) = p.into_parts();
+    store.insert(pending, now()).unwrap();
+    (message, relay_state, xml)
 }

@@ -469,3 +469,89 @@ async fn metadata_publishes_the_slo_url_for_both_bindings() {
         );
     }
 }
+
+/// Percent-encoding with lower-case hex (`%2f`), as Entra ID and ADFS write it.
+fn lower(s: &str) -> String {
+    samlsp::internal::binding::url_encode(s)
+        .split('%')
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                p.to_owned()
+            } else {
+                format!("%{}{}", p[..2].to_ascii_lowercase(), &p[2..])
+            }
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_redirect_logout_request_is_verified_over_the_query_as_received() {
+    let saml = saml(clock());
+    let app = app!(saml);
+    let alice = sign_in(&app, &TestIdp::acme(), "acme", "alice@acme.test", "_a1").await;
+    // Acme's Redirect LogoutRequest, re-encoded in lower case and signed over those
+    // octets, as an IdP that writes `%2f` does.
+    let subject = LogoutSubject::new("alice@acme.test", Some(NAMEID_EMAIL.into()));
+    let p = acme_side()
+        .logout_request(
+            &EntityId::new(SP).unwrap(),
+            &subject,
+            Some(Binding::HttpRedirect),
+            None,
+            Utc::now(),
+            &OsRandom,
+        )
+        .unwrap();
+    let OutboundMessage::Redirect { url } = p.message() else {
+        panic!()
+    };
+    let query = url.split_once('?').unwrap().1;
+    let value = |name: &str| {
+        let raw = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap();
+        samlsp::internal::binding::url_decode(raw).unwrap()
+    };
+    let mut q = format!(
+        "SAMLRequest={}&RelayState={}&SigAlg={}",
+        lower(&value("SAMLRequest")),
+        lower(&value("RelayState")),
+        lower("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    );
+    assert!(q.contains("%2f") || q.contains("%2b"), "{q}");
+    let key = openssl::pkey::PKey::private_key_from_pem(&samlsp_tests::read_repo_file(
+        "testdata/keys/idp-rsa2048.key",
+    ))
+    .unwrap();
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+    let sig = signer.sign_oneshot_to_vec(q.as_bytes()).unwrap();
+    q.push_str(&format!(
+        "&Signature={}",
+        lower(&base64::engine::general_purpose::STANDARD.encode(sig))
+    ));
+
+    // Re-encoded in upper case, the same values are other octets: refused, nothing ended.
+    let res = get(
+        &app,
+        &format!(
+            "/saml/slo?{}",
+            q.replace("%2f", "%2F").replace("%2b", "%2B")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(signed_in(&app, &alice).await);
+
+    let res = get(&app, &format!("/saml/slo?{q}"), None).await;
+    assert_eq!(
+        res.status(),
+        302,
+        "answered with a LogoutResponse by Redirect"
+    );
+    assert!(location(&res).contains("SAMLResponse="));
+    assert!(!signed_in(&app, &alice).await);
+}
