@@ -327,3 +327,23 @@ pub(crate) async fn slo(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip_and_nothing_else_parses() {
+        for o in [
+            LogoutOutcome::Local,
+            LogoutOutcome::Idp,
+            LogoutOutcome::IdpPartial,
+            LogoutOutcome::IdpFailed,
+        ] {
+            assert_eq!(LogoutOutcome::parse(o.as_str()), Some(o));
+        }
+        for bad in ["", "IDP", "idp ", "<script>"] {
+            assert_eq!(LogoutOutcome::parse(bad), None, "{bad:?}");
+        }
+    }
+}
