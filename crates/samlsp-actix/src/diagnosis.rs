@@ -268,6 +268,12 @@ fn saml_remediation(e: &E, ctx: &RemediationContext) -> String {
         E::Metadata(_) => {
             format!("The metadata of {idp} is refused; the console's metadata health shows why.")
         }
+        E::Logout(_) => format!(
+            "A single-logout message from or to {idp} was refused ({}). If it repeats, compare \
+             the IdP's single-logout settings (signed logout messages, the \
+             SingleLogoutService URL of our metadata) with ours.",
+            e.code()
+        ),
         E::Config(_) | E::Outbound(_) | E::Binding(_) => "A configuration problem of this \
              application (its log has the detail): fix the connection's settings."
             .to_owned(),

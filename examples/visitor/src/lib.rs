@@ -12,6 +12,8 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
+//! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
+//!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules;
 //! - [`audit`]: each organization's audit log and sign-in failure traces
 //!   (`audit::record`), and the observer that writes them;
@@ -28,6 +30,7 @@ pub mod linking;
 pub mod metrics;
 pub mod pages;
 pub mod routes;
+pub mod scim;
 pub mod signin;
 pub mod store;
 

@@ -10,6 +10,7 @@ use crate::error::{
     ProtocolError, TrackingError,
 };
 use crate::ids::InvalidIdentifier;
+use crate::slo::LogoutError;
 use crate::xml::XmlError;
 
 /// Attacker-style text: control characters, markup and a newline, to show
@@ -171,6 +172,7 @@ pub fn examples() -> Vec<Error> {
             requested_at: t,
         }),
         p(ProtocolError::Replay { id: s() }),
+        p(ProtocolError::NotAnAuthnRequest),
     ];
     out.extend(
         [
@@ -268,6 +270,52 @@ pub fn examples() -> Vec<Error> {
             OutboundError::RelayStateTooLong { size: 81 },
         ]
         .map(Error::Outbound),
+    );
+    out.extend(
+        [
+            LogoutError::NotALogoutMessage {
+                expected: "LogoutRequest",
+                namespace: s(),
+                name: s(),
+            },
+            LogoutError::Structure {
+                element: "LogoutRequest",
+                reason: "no NameID",
+            },
+            LogoutError::MissingIssuer,
+            LogoutError::UnknownIssuer { found: s() },
+            LogoutError::Unsigned,
+            LogoutError::MissingDestination,
+            LogoutError::Destination { found: s() },
+            LogoutError::Timestamp {
+                field: "IssueInstant",
+            },
+            LogoutError::IssuedInFuture {
+                issue_instant: t,
+                now: t,
+            },
+            LogoutError::TooOld {
+                issue_instant: t,
+                now: t,
+            },
+            LogoutError::Expired {
+                not_on_or_after: t,
+                now: t,
+            },
+            LogoutError::UnsupportedIdentifier("EncryptedID"),
+            LogoutError::Replay { id: s() },
+            LogoutError::UnknownRequest,
+            LogoutError::NotALogoutRequest,
+            LogoutError::InResponseTo {
+                expected: "_r".into(),
+                found: Some(s()),
+            },
+            LogoutError::UnknownPrincipal,
+            LogoutError::NoIdpEndpoint,
+            LogoutError::NoSpEndpoint,
+            LogoutError::SigningKeyRequired,
+        ]
+        .map(Error::Logout),
     );
     out
 }

@@ -17,6 +17,7 @@ use crate::error::{
     BindingError, ConfigError, DecryptionError, EncodingError, Error, MetadataError, OutboundError,
     ProtocolError, TrackingError,
 };
+use crate::slo::LogoutError;
 use crate::xml::XmlError;
 
 /// One documented error code.
@@ -62,6 +63,7 @@ impl Error {
             Error::Decryption(e) => e.code(),
             Error::Tracking(e) => e.code(),
             Error::Outbound(e) => e.code(),
+            Error::Logout(e) => e.code(),
         }
     }
 }
@@ -79,6 +81,7 @@ pub fn error_codes() -> impl Iterator<Item = &'static ErrorCode> {
         ConfigError::CODES,
         TrackingError::CODES,
         OutboundError::CODES,
+        LogoutError::CODES,
     ]
     .into_iter()
     .flatten()
@@ -176,6 +179,7 @@ codes!(ProtocolError, "protocol", {
     Self::UnsolicitedNotAllowed => "unsolicited_not_allowed", "an IdP-initiated response, not enabled for this IdP";
     Self::ForceAuthnNotHonoured { .. } => "force_authn_not_honoured", "fresh authentication was asked for and not done";
     Self::Replay { .. } => "replay", "the assertion was already used";
+    Self::NotAnAuthnRequest => "relay_state_names_logout_request", "the RelayState names a pending LogoutRequest, not an AuthnRequest";
 });
 
 codes!(EncodingError, "encoding", {
@@ -251,6 +255,29 @@ codes!(OutboundError, "outbound", {
     Self::NoSsoEndpoint => "outbound_no_sso_endpoint", "the IdP has no usable SingleSignOnService endpoint";
     Self::UnknownAcsUrl(_) => "outbound_unknown_acs_url", "an ACS URL that is not this SP's";
     Self::RelayStateTooLong { .. } => "outbound_relay_state_too_long", "RelayState longer than 80 bytes";
+});
+
+codes!(LogoutError, "logout", {
+    Self::NotALogoutMessage { .. } => "logout_not_a_logout_message", "the message is not a LogoutRequest or LogoutResponse";
+    Self::Structure { .. } => "logout_malformed", "the logout message does not have the required structure";
+    Self::MissingIssuer => "logout_issuer_missing", "the logout message has no Issuer";
+    Self::UnknownIssuer { .. } => "logout_unknown_issuer", "the logout message's Issuer is not a configured IdP";
+    Self::Unsigned => "logout_not_signed", "the logout message is not signed";
+    Self::MissingDestination => "logout_destination_missing", "a signed logout message without Destination";
+    Self::Destination { .. } => "logout_destination_mismatch", "the logout message's Destination is not our SingleLogoutService URL";
+    Self::Timestamp { .. } => "logout_timestamp_invalid", "a logout timestamp that is not a valid xs:dateTime";
+    Self::IssuedInFuture { .. } => "logout_issued_in_future", "the logout message was issued in the future (clock skew?)";
+    Self::TooOld { .. } => "logout_too_old", "the logout message was issued too long ago";
+    Self::Expired { .. } => "logout_expired", "the LogoutRequest's NotOnOrAfter has passed";
+    Self::UnsupportedIdentifier(_) => "logout_unsupported_identifier", "the LogoutRequest names its subject by EncryptedID or BaseID";
+    Self::Replay { .. } => "logout_replay", "the LogoutRequest was already accepted";
+    Self::UnknownRequest => "logout_unknown_request", "the LogoutResponse answers no pending LogoutRequest";
+    Self::NotALogoutRequest => "logout_relay_state_names_authn_request", "the RelayState names a pending AuthnRequest, not a LogoutRequest";
+    Self::InResponseTo { .. } => "logout_in_response_to_mismatch", "InResponseTo is not the pending LogoutRequest's ID";
+    Self::UnknownPrincipal => "logout_unknown_principal", "no session here belongs to the subject the LogoutRequest names";
+    Self::NoIdpEndpoint => "logout_no_idp_endpoint", "the IdP has no usable SingleLogoutService endpoint";
+    Self::NoSpEndpoint => "logout_no_sp_endpoint", "this SP has no SingleLogoutService URL";
+    Self::SigningKeyRequired => "logout_signing_key_required", "logout messages must be signed and this SP has no signing key";
 });
 
 mod examples;

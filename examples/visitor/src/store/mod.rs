@@ -11,6 +11,8 @@
 //! - [`Store::login_scope`]: a verified SAML login
 //!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
 //!   verification), scoped to its connection's organization;
+//! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
+//!   organization it was made for;
 //! - [`Store::failure_scope`] and [`Store::success_scope`]: the library's
 //!   report of a sign-in outcome ([`samlsp_actix::FailedSignIn`],
 //!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
@@ -33,6 +35,8 @@
 pub mod audit;
 pub mod identities;
 pub mod orgs;
+pub mod scim_tokens;
+pub mod scim_users;
 pub mod users;
 pub mod visits;
 
@@ -47,6 +51,8 @@ use samlsp_actix::{SignedIn, VerifiedLogin};
 pub use audit::{AuditFilter, AuditRow};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
+pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
+pub use scim_users::{ScimFields, UserMatch};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 
@@ -56,6 +62,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0007_audit.sql")),
     ])
 });
@@ -84,9 +91,9 @@ pub struct Store {
 }
 
 /// Proof that the caller acts within one organization: made only from a
-/// signed-in session ([`Store::session`]) or a verified login
-/// ([`Store::login_scope`]); the field is private, so nothing else can
-/// name an organization.
+/// signed-in session ([`Store::session`]), a verified login
+/// ([`Store::login_scope`]) or a SCIM bearer token ([`Store::scim_scope`]);
+/// the field is private, so nothing else can name an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgScope {
     org: i64,
