@@ -331,3 +331,54 @@ async fn the_metrics_listener_serves_the_exposition() {
         "{text}"
     );
 }
+
+#[actix_web::test]
+async fn scim_changes_are_logged_in_their_organization() {
+    use actix_web::http::Method;
+    use serde_json::json;
+
+    use super::scim::{scim, token};
+
+    let (state, app) = demo!();
+    let t = token(&state, "acme");
+    let (s, _, made) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&t),
+        Some(&json!({"userName": "dana@acme.test", "displayName": "Dana"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    let path = format!("/scim/v2/Users/{}", made["id"].as_str().unwrap());
+    let off = json!({"Operations": [{"op": "Replace", "path": "active", "value": false}]});
+    let (s, _, got) = scim(&app, Method::PATCH, &path, Some(&t), Some(&off)).await;
+    assert_eq!(s, 200, "{got}");
+    let (s, _, _) = scim(&app, Method::DELETE, &path, Some(&t), None).await;
+    assert_eq!(s, 204);
+    // A refused request records nothing.
+    let (s, _, _) = scim(&app, Method::DELETE, &path, Some(&t), None).await;
+    assert_eq!(s, 404);
+
+    let f = AuditFilter {
+        category: Some("provisioning".into()),
+        ..AuditFilter::default()
+    };
+    let rows = in_org(&state, "acme", |s| s.audit_events(&f, 10));
+    let actions: Vec<&str> = rows.iter().rev().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "scim_user_created",
+            "scim_user_deactivated",
+            "scim_user_deleted"
+        ]
+    );
+    assert!(rows.iter().all(|r| r.actor.as_deref() == Some("scim")));
+    assert!(in_org(&state, "globex", |s| s.audit_events(&f, 10)).is_empty());
+    let text = state.metrics.render();
+    assert!(
+        text.contains("visitor_operations_total{kind=\"scim_user_delete\",outcome=\"failed\"} 1"),
+        "{text}"
+    );
+}
