@@ -1,4 +1,4 @@
--- 0007: the audit log of each organization: sign-ins (ok and failed, with the failure's
+-- 0004: the audit log of each organization: sign-ins (ok and failed, with the failure's
 -- code and correlation ID), just-in-time creations and links, admin actions, and later
 -- provisioning, sync and token events. Bounded per organization (a row cap and a
 -- retention time, both configured) by the app; never holds SAML messages, assertion
