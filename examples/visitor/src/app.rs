@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
-    Clock, IdpConfig, IdpOptions, IdpSource, MetadataLocation, Saml, SessionSecret,
-    SessionSettings, SpSettings, TenantConfig,
+    Clock, HttpFetcher, IdpConfig, IdpOptions, IdpSource, MetadataFetcher, MetadataLocation, Saml,
+    SessionSecret, SessionSettings, SpSettings, TenantConfig,
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
@@ -27,6 +27,17 @@ pub struct AppState {
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
+    fetcher: FetcherFn,
+}
+
+/// Fetches IdP metadata for connections added by URL in the console.
+#[derive(Clone)]
+struct FetcherFn(Arc<dyn MetadataFetcher + Send + Sync>);
+
+impl std::fmt::Debug for FetcherFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fetcher")
+    }
 }
 
 #[derive(Clone)]
@@ -156,12 +167,25 @@ impl AppState {
             saml,
             metrics,
             clock: ClockFn(clock),
+            fetcher: FetcherFn(Arc::new(HttpFetcher::default())),
         })
     }
 
     /// The organization slug of a connection (IdP slug).
     pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
         self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    }
+
+    /// Replaces the metadata fetcher (default: HTTP(S), see
+    /// [`HttpFetcher`]); tests serve metadata without a network.
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn MetadataFetcher + Send + Sync>) -> Self {
+        self.fetcher = FetcherFn(fetcher);
+        self
+    }
+
+    /// The metadata fetcher for connections added by URL.
+    pub fn fetcher(&self) -> &(dyn MetadataFetcher + Send + Sync) {
+        self.fetcher.0.as_ref()
     }
 
     /// The injected clock.

@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod connections;
 mod console;
 mod extract;
 mod hosts;
@@ -49,6 +50,8 @@ pub enum Object {
     Visit,
     /// An audit log event.
     AuditEvent,
+    /// An SSO connection added in the console.
+    Connection,
 }
 
 /// One route of the app.
@@ -142,6 +145,25 @@ pub fn routes() -> Vec<Route> {
             web::route().to(console::audit_event)
         })
         .id(Object::AuditEvent),
+        route(get(), "/admin/connections", Admin, || {
+            web::route().to(connections::list)
+        }),
+        // An unusable sample: the isolation tests add the real ones.
+        route(post(), "/admin/connections", Admin, || {
+            web::route().to(connections::add)
+        })
+        .form(
+            "name=Sample&preset=generic&metadata_xml=%3Cnot-metadata%2F%3E",
+            &[],
+        ),
+        route(get(), "/admin/connections/{id}", Admin, || {
+            web::route().to(connections::show)
+        })
+        .id(Object::Connection),
+        route(post(), "/admin/connections/{id}/enable", Admin, || {
+            web::route().to(connections::enable)
+        })
+        .id(Object::Connection),
         route(get(), "/admin/health", Admin, || {
             web::route().to(console::health)
         }),

@@ -33,6 +33,7 @@
 //! [`crate::linking`], who may do what in [`crate::routes`].
 
 pub mod audit;
+pub mod connections;
 pub mod identities;
 pub mod orgs;
 pub mod scim_tokens;
@@ -49,6 +50,7 @@ use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use audit::{AuditFilter, AuditRow};
+pub use connections::{ConnectionRow, Enabled, NewConnection};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
@@ -64,6 +66,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0004_audit.sql")),
+        M::up(include_str!("../../migrations/0008_connections.sql")),
     ])
 });
 

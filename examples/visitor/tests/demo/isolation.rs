@@ -28,6 +28,8 @@ struct Org {
     visit: i64,
     /// An audit event (its admin's sign-in).
     event: i64,
+    /// An SSO connection its admin added in the console.
+    connection: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -39,6 +41,7 @@ impl Org {
             Object::Location => self.location,
             Object::Visit => self.visit,
             Object::AuditEvent => self.event,
+            Object::Connection => self.connection,
         }
     }
 }
@@ -62,6 +65,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "visits",
                 "scim_tokens",
                 "audit_events",
+                "connections",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -85,7 +89,7 @@ async fn set_up<S>(app: &S, state: &AppState, acme: bool) -> Org
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let (slug, idp, admin, host, visitor, markers) = if acme {
+    let (slug, idp, admin, host, visitor, mut markers) = if acme {
         let a = person(
             "A-alice",
             "alice@acme.test",
@@ -153,6 +157,12 @@ where
     );
     let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
+    let connection = add_connection(app, &admin_cookie, &csrf, slug, &idp).await;
+    markers.push(if acme {
+        "Acme Wizard Link"
+    } else {
+        "Globex Wizard Link"
+    });
     let (location, visit, event) = in_org(state, slug, |s| {
         Ok((
             s.locations()?[0].id,
@@ -168,8 +178,43 @@ where
         location,
         visit,
         event,
+        connection,
         markers,
     }
+}
+
+/// Adds an SSO connection in the console from `idp`'s metadata (with
+/// another entity ID, so it is not the configured one); its ID.
+async fn add_connection<S>(app: &S, cookie: &str, csrf: &str, slug: &str, idp: &TestIdp) -> i64
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let name = if slug == "acme" {
+        "Acme Wizard Link"
+    } else {
+        "Globex Wizard Link"
+    };
+    let other = TestIdp {
+        entity_id: format!("https://wizard.{slug}.test/saml"),
+        sso_url: idp.sso_url.clone(),
+        key_file: idp.key_file,
+        cert_file: idp.cert_file,
+    };
+    let form = format!(
+        "csrf_token={csrf}&name={}&preset=entra&metadata_xml={}",
+        name.replace(' ', "+"),
+        samlsp::internal::binding::url_encode(&other.metadata_xml(None))
+    );
+    let res = post_form(app, "/admin/connections", form, Some(cookie)).await;
+    assert_eq!(res.status(), 303, "connection added");
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    location.rsplit('/').next().unwrap().parse().unwrap()
 }
 
 /// Calls `route` as `me`, `{id}` and the form's object fields naming
