@@ -102,7 +102,7 @@ impl Saml {
     pub fn idp_status(&self) -> Vec<IdpStatus> {
         let mut out = Vec::new();
         for t in &self.inner.tenants {
-            for i in &t.idps {
+            for i in &t.idps() {
                 let current = crate::saml::read(&i.current);
                 let history = i
                     .cache

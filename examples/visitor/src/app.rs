@@ -102,6 +102,7 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
             name_id_format: i.name_id_format.clone(),
             force_authn: false,
             want_signed_requests: i.want_signed_requests,
+            test_only: false,
         },
     }
 }
