@@ -157,6 +157,9 @@ pub struct IdpSummary {
     pub available: bool,
     /// Whether IdP-initiated sign-in is accepted from it.
     pub idp_initiated: bool,
+    /// Takes test sign-ins only ([`crate::IdpOptions::test_only`]): not
+    /// for a sign-in page.
+    pub test_only: bool,
     /// `…/saml/login?idp=<slug>`; [`IdpSummary::login_href`] adds a return
     /// address.
     pub login_path: String,
@@ -597,6 +600,7 @@ impl Saml {
                     entity_id: current.as_ref().map(|c| c.entity_id().to_string()),
                     available: current.is_some() && t.sp().is_some(),
                     idp_initiated: i.config.options.allow_idp_initiated,
+                    test_only: i.config.options.test_only,
                     login_path: format!("{}/login?idp={}", t.config.base_path(), i.config.slug),
                 });
             }

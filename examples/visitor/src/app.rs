@@ -12,8 +12,9 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::connections::directory::{self, Directory, Entry};
 use crate::signin::JitMapper;
-use crate::store::{Store, StoreError};
+use crate::store::{ConnectionRow, Store, StoreError};
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
     fetcher: FetcherFn,
+    /// Console connections' organizations and attribute names.
+    pub connections: Directory,
 }
 
 /// Fetches IdP metadata for connections added by URL in the console.
@@ -116,10 +119,12 @@ impl AppState {
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let connections = Directory::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(
             &config,
             store.clone(),
             metrics.clone(),
+            connections.clone(),
         ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
@@ -136,7 +141,12 @@ impl AppState {
             Ok(s)
         };
 
-        let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
+        let mapper = Arc::new(JitMapper::new(
+            &config,
+            store.clone(),
+            clock.clone(),
+            connections.clone(),
+        ));
         let mut builder = Saml::builder(mapper)
             .observer(observer)
             .clock(clock.clone())
@@ -162,19 +172,48 @@ impl AppState {
             });
         }
         let saml = builder.build()?;
-        Ok(AppState {
+        let state = AppState {
             config: Arc::new(config),
             store,
             saml,
             metrics,
             clock: ClockFn(clock),
             fetcher: FetcherFn(Arc::new(HttpFetcher::default())),
-        })
+            connections,
+        };
+        for (org, row) in state.store.all_connections()? {
+            state.load_connection(&org, &row);
+        }
+        Ok(state)
+    }
+
+    /// Puts a console connection into the SAML layer (test sign-ins only
+    /// until enabled) and the directory. A connection that cannot be
+    /// loaded (metadata expired since it was added) is logged and left
+    /// out; its page says why.
+    pub fn load_connection(&self, org: &str, row: &ConnectionRow) {
+        let Some(preset) = crate::connections::presets::by_key(&row.preset) else {
+            tracing::error!(connection_id = row.id, preset = %row.preset, "unknown preset");
+            return;
+        };
+        self.connections.insert(
+            directory::slug(row.id),
+            Entry {
+                org: org.to_owned(),
+                names: directory::names(&preset),
+            },
+        );
+        if let Err(e) = self.saml.put_idp(None, directory::idp_config(row, &preset)) {
+            tracing::error!(connection_id = row.id, reason = %e, "connection not loaded");
+        }
     }
 
     /// The organization slug of a connection (IdP slug).
-    pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
-        self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    pub fn org_of(&self, idp_slug: &str) -> Option<String> {
+        match self.config.org_of(idp_slug) {
+            Some(o) => Some(o.slug.clone()),
+            None => self.connections.get(idp_slug).map(|e| e.org),
+        }
     }
 
     /// Replaces the metadata fetcher (default: HTTP(S), see

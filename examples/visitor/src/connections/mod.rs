@@ -17,6 +17,7 @@
 //! for it by uploading it or naming the IdP's own URL, as with any
 //! IdP-provided metadata fetched over TLS.
 
+pub mod directory;
 pub mod pages;
 pub mod presets;
 

@@ -8,17 +8,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use samlsp_actix::{CertificateStatus, csrf_token, verify_csrf};
+use samlsp_actix::{CertificateStatus, TestedLogin, csrf_token, verify_csrf};
 
 use super::{
     AdminUser, AppError, CsrfOnly, CurrentUser, forbidden, layout, not_found, path_id, see_other,
 };
 use crate::app::AppState;
 use crate::audit::{self, Category, Event, Outcome};
+use crate::connections::directory;
 use crate::connections::pages::{self as p, AddForm};
 use crate::connections::{ConnectionError, OurValues, Understood, check_name, check_url, presets};
 use crate::pages::{self, Nav};
-use crate::store::{Enabled, NewConnection};
+use crate::store::{AuditFilter, Enabled, NewConnection};
 
 /// Shown when enabling an untested connection (code `connection_untested`).
 const UNTESTED: &str =
@@ -173,7 +174,8 @@ pub(super) async fn add(
         .store
         .scoped(&u.scope, move |s| {
             let id = s.add_connection(&new, now)?;
-            if let Some(id) = id {
+            let Some(id) = id else { return Ok(None) };
+            {
                 audit::record(
                     s,
                     &Event::new(now, Category::Connection, "connection_added", Outcome::Ok)
@@ -183,12 +185,15 @@ pub(super) async fn add(
                         .detail("preset", &new.preset),
                 )?;
             }
-            Ok(id)
+            let org = s.org()?.slug;
+            Ok(s.connection(id)?.map(|row| (org, row)))
         })
         .await
         .map_err(AppError::from)?;
     match added {
-        Some(id) => {
+        Some((org, row)) => {
+            let id = row.id;
+            state.load_connection(&org, &row);
             tracing::info!(connection_id = id, by, entity_id = %entity, "connection added (disabled until tested)");
             Ok(see_other(&format!("/admin/connections/{id}")))
         }
@@ -206,13 +211,45 @@ async fn render_one(
     status: StatusCode,
     notice: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(row) = state
+    let slug = directory::slug(id);
+    // This browser's test sign-in through this connection, if it just ran
+    // one: verified by the SAML layer (the report is made only by its ACS).
+    let report =
+        TestedLogin::take(&u.session).filter(|t| t.tenant().is_none() && t.idp_slug() == slug);
+    let now = state.now();
+    let by = u.user.id;
+    let tested_entity = report.as_ref().map(|t| t.idp_entity_id().to_owned());
+    let failures = AuditFilter {
+        category: Some(Category::SignIn.as_str().to_owned()),
+        outcome: Some("failed".into()),
+        connection: Some(slug.clone()),
+        ..AuditFilter::default()
+    };
+    let found = state
         .store
-        .scoped(&u.scope, move |s| s.connection(id))
-        .await?
-    else {
+        .scoped(&u.scope, move |s| {
+            let Some(row) = s.connection(id)? else {
+                return Ok(None);
+            };
+            if tested_entity.as_deref() == Some(row.entity_id.as_str()) {
+                s.connection_tested(id, now)?;
+                audit::record(
+                    s,
+                    &Event::new(now, Category::Connection, "connection_tested", Outcome::Ok)
+                        .actor(format!("user:{by}"))
+                        .connection(directory::slug(id))
+                        .detail("connection_id", id.to_string()),
+                )?;
+            }
+            let last_failure = s.audit_events(&failures, 1)?.into_iter().next();
+            Ok(Some((s.connection(id)?, last_failure)))
+        })
+        .await?;
+    let Some((Some(row), last_failure)) = found else {
         return Ok(not_found());
     };
+    let preset = presets::by_key(&row.preset);
+    let report = report.map(|t| p::Report::new(&t, preset.as_ref()));
     let understood =
         Understood::read(row.metadata_xml.as_bytes(), state.now()).map_err(|e| e.to_string());
     let csrf = csrf_token(&u.session)?;
@@ -221,10 +258,13 @@ async fn render_one(
         layout: layout(state, "SSO connection", Nav::Admin, u, &csrf),
         row: &row,
         understood,
-        preset: presets::by_key(&row.preset),
+        preset,
         ours: &ours,
         notice,
         csrf: &csrf,
+        report,
+        last_failure,
+        test_href: format!("/saml/login?idp={slug}&test=1&return_to=/admin/connections/{id}"),
     };
     Ok(pages::respond(status, &page))
 }
@@ -283,7 +323,17 @@ pub(super) async fn enable(
         .await
         .map_err(AppError::from)?;
     match outcome {
-        Enabled::Yes => Ok(see_other(&format!("/admin/connections/{id}"))),
+        Enabled::Yes => {
+            let (org, row) = state
+                .store
+                .scoped(&u.scope, move |s| Ok((s.org()?.slug, s.connection(id)?)))
+                .await
+                .map_err(AppError::from)?;
+            if let Some(row) = row {
+                state.load_connection(&org, &row);
+            }
+            Ok(see_other(&format!("/admin/connections/{id}")))
+        }
         Enabled::NotFound => Ok(not_found()),
         Enabled::Untested => {
             Ok(render_one(&state, &u, id, StatusCode::CONFLICT, Some(UNTESTED)).await?)

@@ -281,7 +281,13 @@ async fn css() -> HttpResponse {
 
 /// 200 when every IdP is usable, else 503; lists them either way.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let idps = state.saml.identity_providers();
+    // Connections being set up are nobody's business but their admin's.
+    let idps: Vec<_> = state
+        .saml
+        .identity_providers()
+        .into_iter()
+        .filter(|i| !i.test_only)
+        .collect();
     let ready = idps.iter().all(|i| i.available);
     let list: Vec<serde_json::Value> = idps
         .iter()

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Scoped, StoreError, ts};
+use super::{Scoped, Store, StoreError, ts};
 
 /// One stored connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,5 +146,42 @@ impl Scoped<'_> {
             )?;
         }
         Ok(Enabled::Yes)
+    }
+}
+
+impl Store {
+    /// Every organization's connections with the organization's slug, to
+    /// load them into the SAML layer at start (operator input, like
+    /// [`Store::sync_orgs`]; never for a request).
+    pub fn all_connections(&self) -> Result<Vec<(String, ConnectionRow)>, StoreError> {
+        let cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let c = self.lock();
+        {
+            let mut st = c.prepare(&format!(
+                "SELECT o.slug, {cols} FROM connections c \
+                 JOIN organizations o ON o.id = c.org_id ORDER BY c.id"
+            ))?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ConnectionRow {
+                        id: r.get(1)?,
+                        name: r.get(2)?,
+                        preset: r.get(3)?,
+                        metadata_url: r.get(4)?,
+                        metadata_xml: r.get(5)?,
+                        entity_id: r.get(6)?,
+                        created_at: r.get(7)?,
+                        tested_at: r.get(8)?,
+                        enabled_at: r.get(9)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        }
     }
 }
