@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod config;
+pub mod directory;
 pub mod linking;
 pub mod pages;
 pub mod routes;

@@ -1,0 +1,20 @@
+//! Directory sync: an organization's list of people, pulled from its LDAP
+//! directory on a schedule or uploaded as a spreadsheet by an org admin,
+//! reconciled with the store by one engine.
+//!
+//! Each source reads its input into [`Record`]s; [`plan()`] compares them
+//! with the organization's users and returns a [`Plan`] (creates, updates,
+//! deactivations, reactivations, new locations, people left alone because
+//! another source owns them, and per-record errors); the store applies a
+//! plan in one transaction, or a dry run only shows it. A plan that would
+//! deactivate more than a configured share of the organization is refused
+//! without an explicit override ([`Plan::check_guard_rail`]).
+
+mod plan;
+mod record;
+
+pub use plan::{
+    Change, Field, GuardRail, LeftAlone, MAX_LOCATION_CHARS, NewPerson, OrgView, Plan, Policy,
+    Target, Update, plan,
+};
+pub use record::{Action, Record, RecordError, Role, SourceKind};
