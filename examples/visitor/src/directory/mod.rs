@@ -10,9 +10,11 @@
 //! deactivate more than a configured share of the organization is refused
 //! without an explicit override ([`Plan::check_guard_rail`]).
 
+mod ldap;
 mod plan;
 mod record;
 
+pub use ldap::{Entry, Fetched, LdapError, entry_record, fetch};
 pub use plan::{
     Change, Field, GuardRail, LeftAlone, MAX_LOCATION_CHARS, NewPerson, OrgView, Plan, Policy,
     Target, Update, plan,

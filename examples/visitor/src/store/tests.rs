@@ -13,6 +13,8 @@ fn org(slug: &str, domain: &str, location: &str) -> OrgConfig {
         locations: vec![location.into()],
         default_location: None,
         adopt_default: false,
+        sync: Default::default(),
+        ldap: None,
     }
 }
 
