@@ -57,10 +57,11 @@ openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -
   -days 2 -extfile "$dir/ext.cnf" -out "$dir/server.crt" 2>/dev/null
 say "tls: certificate for 127.0.0.1 signed by $dir/ca.crt"
 
-# 4. Passwords (random, files readable by the owner only) and the configuration.
+# 4. Passwords (random, no newline: slappasswd -T and ldapwhoami -y take the whole file;
+#    files readable by the owner only) and the configuration.
 umask 077
-openssl rand -hex 16 >"$dir/admin.password"
-openssl rand -hex 16 >"$dir/sync.password"
+openssl rand -hex 16 | tr -d "\n" >"$dir/admin.password"
+openssl rand -hex 16 | tr -d "\n" >"$dir/sync.password"
 root_hash="$(slappasswd -T "$dir/admin.password")"
 cat >"$dir/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema

@@ -12,6 +12,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::directory::Runner;
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
+    /// Directory sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
     clock: ClockFn,
 }
 
@@ -142,6 +145,7 @@ impl AppState {
         let saml = builder.build()?;
         Ok(AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
             clock: ClockFn(clock),
@@ -151,6 +155,11 @@ impl AppState {
     /// The organization slug of a connection (IdP slug).
     pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
         self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> Clock {
+        self.clock.0.clone()
     }
 
     /// The injected clock's time.

@@ -13,6 +13,9 @@
 mod ldap;
 mod plan;
 mod record;
+mod report;
+mod run;
+mod schedule;
 
 pub use ldap::{Entry, Fetched, LdapError, entry_record, fetch};
 pub use plan::{
@@ -20,3 +23,6 @@ pub use plan::{
     Target, Update, plan,
 };
 pub use record::{Action, Record, RecordError, Role, SourceKind};
+pub use report::describe;
+pub use run::{RunError, RunOptions, RunReport, Runner};
+pub use schedule::{next_run_in, spawn as spawn_scheduler};

@@ -26,6 +26,7 @@
 //! No rules live here: which account a sign-in belongs to is decided in
 //! [`crate::linking`], who may do what in [`crate::routes`].
 
+pub mod directory;
 pub mod identities;
 pub mod orgs;
 pub mod users;
@@ -39,6 +40,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
+pub use directory::{NewRun, Outcome, StagedUpload, SyncRun, SyncSnapshot, Trigger};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use users::{LocationRole, NewUser, User};
@@ -50,6 +52,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0003_user_sources.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0004_directory_sync.sql")).foreign_key_check(),
     ])
 });
 
@@ -214,6 +218,13 @@ impl Store {
         let out = f(&Scoped { conn: &tx, org })?;
         tx.commit()?;
         Ok(Some(out))
+    }
+
+    /// The scope of an organization named by the operator (the configured
+    /// directory sync, the `visitor sync` command): not a request's. A
+    /// disallowed method for clippy outside those two. `None` when no such org.
+    pub fn operator_scope(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
+        Ok(org_id(&self.lock(), slug)?.map(|org| OrgScope { org }))
     }
 
     async fn blocking<T: Send + 'static>(
