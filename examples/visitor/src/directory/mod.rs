@@ -16,6 +16,7 @@ mod record;
 mod report;
 mod run;
 mod schedule;
+mod sheet;
 
 pub use ldap::{Entry, Fetched, LdapError, entry_record, fetch};
 pub use plan::{
@@ -26,3 +27,4 @@ pub use record::{Action, Record, RecordError, Role, SourceKind};
 pub use report::describe;
 pub use run::{RunError, RunOptions, RunReport, Runner};
 pub use schedule::{next_run_in, spawn as spawn_scheduler};
+pub use sheet::{COLUMNS, MAX_ROWS, MAX_UPLOAD_BYTES, Sheet, SheetError, read_sheet, template_csv};
