@@ -1,7 +1,7 @@
 //! The HTTP surface: [`configure`] mounts the SAML routes and every route
 //! of [`routes`], the same way in `main` and in tests. Handlers are grouped
 //! by page: [`account`] (sign-in, me, sign-out), [`hosts`], [`visits`],
-//! [`admin`].
+//! [`admin`], [`directory`] (bulk upload, sync history).
 //!
 //! [`routes`] is the one table of the app's routes: each says who may use
 //! it ([`Access`]) and which organization object its `{id}` and form
@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod directory;
 mod extract;
 mod hosts;
 mod visits;
@@ -46,6 +47,8 @@ pub enum Object {
     Location,
     /// A visit.
     Visit,
+    /// A spreadsheet staged for preview.
+    Upload,
 }
 
 /// One route of the app.
@@ -100,7 +103,7 @@ impl Route {
 /// mounted by the library, which hold no organization data).
 pub fn routes() -> Vec<Route> {
     use Access::{Admin, Member, Public};
-    use Object::{Location, User, Visit};
+    use Object::{Location, Upload, User, Visit};
     let get = || Method::GET;
     let post = || Method::POST;
     vec![
@@ -158,6 +161,23 @@ pub fn routes() -> Vec<Route> {
         })
         .id(User)
         .form("role=admin", &[("location_id", Location)]),
+        route(get(), "/admin/sync", Admin, || {
+            web::route().to(directory::page)
+        }),
+        route(get(), "/admin/sync/template.csv", Admin, || {
+            web::route().to(directory::template)
+        }),
+        route(post(), "/admin/sync/upload", Admin, || {
+            web::route().to(directory::upload)
+        }),
+        route(get(), "/admin/sync/uploads/{id}", Admin, || {
+            web::route().to(directory::preview)
+        })
+        .id(Upload),
+        route(post(), "/admin/sync/uploads/{id}/apply", Admin, || {
+            web::route().to(directory::apply)
+        })
+        .id(Upload),
     ]
 }
 
@@ -166,6 +186,12 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let saml = state.saml.clone();
         cfg.app_data(web::Data::new(state))
+            // Uploads are read in memory, up to the spreadsheet budget.
+            .app_data(
+                actix_multipart::form::MultipartFormConfig::default()
+                    .total_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024)
+                    .memory_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024),
+            )
             .configure(samlsp_actix::configure(saml));
         for r in routes() {
             cfg.route(r.path, (r.handler)().method(r.method));

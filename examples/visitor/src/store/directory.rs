@@ -379,11 +379,20 @@ impl Scoped<'_> {
         }))
     }
 
-    /// Drops a staged spreadsheet, and those older than `before`.
-    pub fn drop_staged_upload(&self, id: i64, before: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Drops a staged spreadsheet.
+    pub fn drop_staged_upload(&self, id: i64) -> Result<(), StoreError> {
         self.conn.execute(
-            "DELETE FROM sync_uploads WHERE org_id = ?1 AND (id = ?2 OR created_at < ?3)",
-            params![self.org, id, ts(before)],
+            "DELETE FROM sync_uploads WHERE org_id = ?1 AND id = ?2",
+            params![self.org, id],
+        )?;
+        Ok(())
+    }
+
+    /// Drops the staged spreadsheets made before `before` (never applied).
+    pub fn drop_stale_uploads(&self, before: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM sync_uploads WHERE org_id = ?1 AND created_at < ?2",
+            params![self.org, ts(before)],
         )?;
         Ok(())
     }

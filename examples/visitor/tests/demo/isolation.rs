@@ -21,6 +21,7 @@ struct Org {
     user: i64,
     location: i64,
     visit: i64,
+    upload: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -31,6 +32,7 @@ impl Org {
             Object::User => self.user,
             Object::Location => self.location,
             Object::Visit => self.visit,
+            Object::Upload => self.upload,
         }
     }
 }
@@ -52,6 +54,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "user_locations",
                 "identities",
                 "visits",
+                "sync_runs",
+                "sync_uploads",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -149,6 +153,21 @@ where
             s.expected_visits(Utc::now().date_naive())?[0].id,
         ))
     });
+    // A spreadsheet staged for preview, naming a new person of the org.
+    let sheet = format!(
+        "email,display name\nnew.{}@{}.test,{}\n",
+        slug, slug, markers[2]
+    );
+    let sheet = samlsp_visitor::directory::read_sheet(sheet.as_bytes()).unwrap();
+    let upload = in_org(state, slug, |s| {
+        s.stage_upload(
+            user,
+            "people.csv",
+            &sheet.records,
+            &sheet.errors,
+            Utc::now(),
+        )
+    });
     Org {
         slug,
         admin_cookie,
@@ -156,6 +175,7 @@ where
         user,
         location,
         visit,
+        upload,
         markers,
     }
 }
@@ -281,7 +301,13 @@ async fn no_route_reaches_another_organization() {
     assert_eq!(exercised, 2 * table.len());
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
-        for page in ["/hosts", "/visits", "/admin/users", "/admin/locations"] {
+        for page in [
+            "/hosts",
+            "/visits",
+            "/admin/users",
+            "/admin/locations",
+            &format!("/admin/sync/uploads/{}", me.upload),
+        ] {
             let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
             assert!(
                 body.contains(me.markers[2]) || body.contains(me.markers[4]),

@@ -263,3 +263,4 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
 mod isolation;
 mod pages;
 mod signin;
+mod upload;
