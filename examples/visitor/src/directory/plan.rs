@@ -28,6 +28,9 @@ use crate::store::User;
 const MAX_NAME_CHARS: usize = 200;
 /// Longest location name (the admin page's limit too).
 pub const MAX_LOCATION_CHARS: usize = 100;
+/// Most locations one run creates: every person has a row per location,
+/// so a directory with a site per person must not multiply the tables.
+pub const MAX_NEW_LOCATIONS: usize = 50;
 /// Longest external ID (an `objectGUID` is 32 hex digits, an `entryUUID` 36).
 const MAX_EXTERNAL_ID: usize = 256;
 
@@ -307,8 +310,18 @@ pub fn plan(records: Vec<Record>, org: &OrgView<'_>, policy: &Policy) -> Plan {
             && !locations.contains(loc.as_str())
             && !new_locations.contains(loc)
         {
-            if policy.create_locations {
+            if policy.create_locations && new_locations.len() < MAX_NEW_LOCATIONS {
                 new_locations.push(loc.clone());
+            } else if policy.create_locations {
+                let e = RecordError::new(
+                    &c.origin,
+                    "location",
+                    format!(
+                        "more than {MAX_NEW_LOCATIONS} new locations in one run; {loc:?} not created"
+                    ),
+                );
+                errors.push((c.index, e));
+                continue;
             } else {
                 let e = RecordError::new(
                     &c.origin,

@@ -282,3 +282,21 @@ fn an_empty_directory_trips_the_guard_rail() {
     assert!(p.check_guard_rail(20, false).is_ok());
     assert!(p.check_guard_rail(19, false).is_err());
 }
+
+#[test]
+fn a_directory_creates_at_most_so_many_sites_in_one_run() {
+    let records: Vec<Record> = (0..MAX_NEW_LOCATIONS + 2)
+        .map(|i| {
+            let mut r = rec(&format!("uid={i}"), &format!("p{i}@acme.test"));
+            r.location = Some(format!("Site {i}"));
+            r
+        })
+        .collect();
+    let p = run(records, &[], Policy::directory());
+    assert_eq!(p.new_locations.len(), MAX_NEW_LOCATIONS);
+    assert_eq!(p.creates.len(), MAX_NEW_LOCATIONS);
+    assert_eq!(
+        columns(&p),
+        vec![("uid=50", "location"), ("uid=51", "location")]
+    );
+}
