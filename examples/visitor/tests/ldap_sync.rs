@@ -5,8 +5,8 @@
 //! build on each other, so they are one test:
 //! first sync; a changed mail, a moved person, a disabled account, a
 //! deleted and a new entry reconciled by the next run; ldaps; an empty
-//! result refused by the guard rail; a wrong bind password failing and
-//! changing nothing.
+//! result refused by the guard rail; a wrong bind password, and a server
+//! certificate not trusted, failing and changing nothing.
 //!
 //! Ports: `SAMLSP_LDAP_PORT` (3389) and `SAMLSP_LDAPS_PORT` (6636).
 //! A directory that cannot start fails the test: nothing is skipped.
@@ -334,7 +334,20 @@ async fn a_real_directory_is_reconciled_run_after_run() {
     assert!(!r.message.contains("not-the-password"));
     assert_eq!(users(&store), before);
 
-    // 7. The history has every run, newest first.
+    // 7. A certificate the client does not trust (no ca_file: the system's
+    //    roots) stops the run before the bind.
+    let mut untrusted = d.org(&d.starttls(), &good_pw, "(objectClass=inetOrgPerson)");
+    untrusted.ldap.as_mut().unwrap().ca_file = None;
+    let r = run(untrusted, RunOptions::default()).await;
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(
+        r.message.starts_with("cannot connect to ldap://127.0.0.1:"),
+        "{}",
+        r.message
+    );
+    assert_eq!(users(&store), before);
+
+    // 8. The history has every run, newest first.
     let runs = store
         .unscoped_in("acme", |s| s.sync_runs(10))
         .unwrap()
@@ -343,12 +356,13 @@ async fn a_real_directory_is_reconciled_run_after_run() {
     assert_eq!(
         outcomes,
         vec![
-            "failed", "refused", "dry_run", "applied", "applied", "applied"
+            "failed", "failed", "refused", "dry_run", "applied", "applied", "applied"
         ]
     );
     assert_eq!(
-        (runs[3].created, runs[3].deactivated, runs[3].updated),
+        (runs[4].created, runs[4].deactivated, runs[4].updated),
         (1, 2, 2)
     );
-    assert!(runs[0].message.contains("refused") && runs[0].trigger == "command");
+    assert!(runs[1].message.contains("refused") && runs[1].trigger == "command");
+    assert!(runs[0].message.starts_with("cannot connect"));
 }
