@@ -19,7 +19,9 @@ use askama::Template;
 use samlsp_actix::IdpSummary;
 
 use crate::directory::Plan;
-use crate::store::{Host, Identity, Location, LocationRole, OrgInfo, SyncRun, User, Visit};
+use crate::store::{
+    Host, Identity, Location, LocationRole, OrgInfo, SyncRun, SyncRunDetail, User, Visit,
+};
 
 /// CSP for the app's pages: nothing from elsewhere, no scripts.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -308,6 +310,16 @@ pub struct AdminSync<'a> {
     pub notice: Option<&'a str>,
     /// What went wrong.
     pub error: Option<&'a str>,
+}
+
+/// One sync run, with the record errors kept with it.
+#[derive(Debug, Template)]
+#[template(path = "admin_sync_run.html")]
+pub struct AdminSyncRun<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The run.
+    pub detail: &'a SyncRunDetail,
 }
 
 /// A staged spreadsheet's plan, before it is applied.

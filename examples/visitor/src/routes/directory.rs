@@ -318,3 +318,26 @@ pub(super) async fn apply(
         .await?),
     }
 }
+
+pub(super) async fn run(
+    state: web::Data<AppState>,
+    AdminUser(u): AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(id) = path_id(&id) else {
+        return Ok(not_found());
+    };
+    let found = state
+        .store
+        .scoped(&u.scope, move |s| s.sync_run(id))
+        .await?;
+    let Some(detail) = found else {
+        return Ok(not_found());
+    };
+    let csrf = csrf_token(&u.session)?;
+    let page = pages::AdminSyncRun {
+        layout: layout(&state, "Sync run", Nav::Admin, &u, &csrf),
+        detail: &detail,
+    };
+    Ok(pages::respond(StatusCode::OK, &page))
+}

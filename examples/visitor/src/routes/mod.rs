@@ -49,6 +49,8 @@ pub enum Object {
     Visit,
     /// A spreadsheet staged for preview.
     Upload,
+    /// A sync run in the history.
+    SyncRun,
 }
 
 /// One route of the app.
@@ -103,7 +105,7 @@ impl Route {
 /// mounted by the library, which hold no organization data).
 pub fn routes() -> Vec<Route> {
     use Access::{Admin, Member, Public};
-    use Object::{Location, Upload, User, Visit};
+    use Object::{Location, SyncRun, Upload, User, Visit};
     let get = || Method::GET;
     let post = || Method::POST;
     vec![
@@ -164,6 +166,10 @@ pub fn routes() -> Vec<Route> {
         route(get(), "/admin/sync", Admin, || {
             web::route().to(directory::page)
         }),
+        route(get(), "/admin/sync/runs/{id}", Admin, || {
+            web::route().to(directory::run)
+        })
+        .id(SyncRun),
         route(get(), "/admin/sync/template.csv", Admin, || {
             web::route().to(directory::template)
         }),

@@ -110,6 +110,15 @@ pub struct SyncRun {
     pub message: String,
 }
 
+/// A run with the record errors kept with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRunDetail {
+    /// The run.
+    pub run: SyncRun,
+    /// The first record errors (at most 50).
+    pub errors: Vec<RecordError>,
+}
+
 /// A spreadsheet read and kept until its apply.
 #[derive(Debug, Clone)]
 pub struct StagedUpload {
@@ -121,6 +130,29 @@ pub struct StagedUpload {
     pub records: Vec<Record>,
     /// Rows that could not be read.
     pub read_errors: Vec<RecordError>,
+}
+
+const RUN_COLUMNS: &str = "r.id, r.source, r.trigger, u.display_name, r.outcome, r.started_at, \
+     r.records, r.created, r.updated, r.deactivated, r.reactivated, r.locations_created, \
+     r.errors, r.message";
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRun> {
+    Ok(SyncRun {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        trigger: r.get(2)?,
+        triggered_by: r.get(3)?,
+        outcome: r.get(4)?,
+        started_at: r.get(5)?,
+        records: r.get(6)?,
+        created: r.get(7)?,
+        updated: r.get(8)?,
+        deactivated: r.get(9)?,
+        reactivated: r.get(10)?,
+        locations_created: r.get(11)?,
+        errors: r.get(12)?,
+        message: r.get(13)?,
+    })
 }
 
 /// Record errors kept with a run.
@@ -292,32 +324,31 @@ impl Scoped<'_> {
 
     /// The latest runs, newest first.
     pub fn sync_runs(&self, limit: usize) -> Result<Vec<SyncRun>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT r.id, r.source, r.trigger, u.display_name, r.outcome, r.started_at, \
-             r.records, r.created, r.updated, r.deactivated, r.reactivated, \
-             r.locations_created, r.errors, r.message FROM sync_runs r \
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs r \
              LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
-             WHERE r.org_id = ?1 ORDER BY r.id DESC LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![self.org, limit as i64], |r| {
-            Ok(SyncRun {
-                id: r.get(0)?,
-                source: r.get(1)?,
-                trigger: r.get(2)?,
-                triggered_by: r.get(3)?,
-                outcome: r.get(4)?,
-                started_at: r.get(5)?,
-                records: r.get(6)?,
-                created: r.get(7)?,
-                updated: r.get(8)?,
-                deactivated: r.get(9)?,
-                reactivated: r.get(10)?,
-                locations_created: r.get(11)?,
-                errors: r.get(12)?,
-                message: r.get(13)?,
-            })
-        })?;
+             WHERE r.org_id = ?1 ORDER BY r.id DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![self.org, limit as i64], run_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One run of the organization, with its error sample.
+    pub fn sync_run(&self, id: i64) -> Result<Option<SyncRunDetail>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS}, r.error_sample FROM sync_runs r \
+             LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
+             WHERE r.org_id = ?1 AND r.id = ?2"
+        ))?;
+        Ok(st
+            .query_row(params![self.org, id], |r| {
+                let sample: String = r.get(14)?;
+                Ok(SyncRunDetail {
+                    run: run_row(r)?,
+                    errors: serde_json::from_str(&sample).unwrap_or_default(),
+                })
+            })
+            .optional()?)
     }
 
     /// When the last run of `source` that reached the source started

@@ -40,7 +40,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
-pub use directory::{NewRun, Outcome, StagedUpload, SyncRun, SyncSnapshot, Trigger};
+pub use directory::{NewRun, Outcome, StagedUpload, SyncRun, SyncRunDetail, SyncSnapshot, Trigger};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use users::{LocationRole, NewUser, User};

@@ -22,6 +22,7 @@ struct Org {
     location: i64,
     visit: i64,
     upload: i64,
+    run: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -33,6 +34,7 @@ impl Org {
             Object::Location => self.location,
             Object::Visit => self.visit,
             Object::Upload => self.upload,
+            Object::SyncRun => self.run,
         }
     }
 }
@@ -168,6 +170,24 @@ where
             Utc::now(),
         )
     });
+    // A run in the history, with a record error naming one of the org's people.
+    let mut plan = samlsp_visitor::directory::Plan::default();
+    plan.errors
+        .push(samlsp_visitor::directory::RecordError::new(
+            markers[2], "email", "test",
+        ));
+    let run = in_org(state, slug, |s| {
+        s.record_sync_run(&store::NewRun {
+            source: samlsp_visitor::directory::SourceKind::Upload,
+            trigger: store::Trigger::Admin(user),
+            outcome: store::Outcome::Refused,
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            records: 1,
+            plan: &plan,
+            message: "test",
+        })
+    });
     Org {
         slug,
         admin_cookie,
@@ -176,6 +196,7 @@ where
         location,
         visit,
         upload,
+        run,
         markers,
     }
 }
@@ -307,6 +328,8 @@ async fn no_route_reaches_another_organization() {
             "/admin/users",
             "/admin/locations",
             &format!("/admin/sync/uploads/{}", me.upload),
+            &format!("/admin/sync/runs/{}", me.run),
+            "/admin/sync",
         ] {
             let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
             assert!(
