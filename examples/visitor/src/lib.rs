@@ -12,6 +12,8 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
+//! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
+//!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
@@ -24,6 +26,7 @@ pub mod directory;
 pub mod linking;
 pub mod pages;
 pub mod routes;
+pub mod scim;
 pub mod signin;
 pub mod store;
 

@@ -36,6 +36,7 @@ fn org() -> OrgConfig {
         adopt_default: false,
         sync: Default::default(),
         ldap: None,
+        scim_any_email_domain: false,
     }
 }
 

@@ -39,6 +39,11 @@ pub struct OrgConfig {
     /// The directory to pull people from (`[org.ldap]`).
     #[serde(default)]
     pub ldap: Option<LdapSettings>,
+    /// SCIM users may have any userName and email domain, not only the
+    /// verified ones (for conformance testers, which send random values;
+    /// never for a real organization).
+    #[serde(default)]
+    pub scim_any_email_domain: bool,
 }
 
 impl OrgConfig {

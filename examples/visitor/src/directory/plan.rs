@@ -273,6 +273,13 @@ pub fn plan(records: Vec<Record>, org: &OrgView<'_>, policy: &Policy) -> Plan {
         .iter()
         .map(|u| (u.email.to_ascii_lowercase(), u))
         .collect();
+    // The SCIM userName is unique too (the email, unless a SCIM client set
+    // another): a record matching one is that person.
+    let by_user_name: HashMap<String, &User> = org
+        .users
+        .iter()
+        .map(|u| (u.user_name.to_lowercase(), u))
+        .collect();
     let by_external: HashMap<&str, &User> = org
         .users
         .iter()
@@ -288,11 +295,13 @@ pub fn plan(records: Vec<Record>, org: &OrgView<'_>, policy: &Policy) -> Plan {
     // Errors with their record's position, shown in the source's order.
     let mut errors: Vec<(usize, RecordError)> = Vec::new();
     for (index, r) in records.into_iter().enumerate() {
+        let key = r.email.trim().to_ascii_lowercase();
         let existing = r
             .external_id
             .as_deref()
             .and_then(|x| by_external.get(x))
-            .or_else(|| by_email.get(&r.email.trim().to_ascii_lowercase()));
+            .or_else(|| by_email.get(&key))
+            .or_else(|| by_user_name.get(&key));
         if let Some(u) = existing {
             mentioned.insert(u.id);
         }
@@ -336,7 +345,8 @@ pub fn plan(records: Vec<Record>, org: &OrgView<'_>, policy: &Policy) -> Plan {
             .external_id
             .as_deref()
             .and_then(|x| by_external.get(x).copied())
-            .or_else(|| by_email.get(&c.normalized).copied());
+            .or_else(|| by_email.get(&c.normalized).copied())
+            .or_else(|| by_user_name.get(&c.normalized).copied());
         match existing {
             None => {
                 let index = c.index;
@@ -355,7 +365,13 @@ pub fn plan(records: Vec<Record>, org: &OrgView<'_>, policy: &Policy) -> Plan {
                     continue;
                 }
                 let index = c.index;
-                if let Err(e) = plan_existing(c, u, &by_email, policy, &mut out) {
+                let taken = |email: &str| {
+                    by_email
+                        .get(email)
+                        .or_else(|| by_user_name.get(email))
+                        .is_some_and(|o| o.id != u.id)
+                };
+                if let Err(e) = plan_existing(c, u, &taken, policy, &mut out) {
                     errors.push((index, e));
                 }
             }
@@ -418,7 +434,7 @@ fn plan_new(c: Checked, out: &mut Plan) -> Result<(), RecordError> {
 fn plan_existing(
     c: Checked,
     u: &User,
-    by_email: &HashMap<String, &User>,
+    taken: &dyn Fn(&str) -> bool,
     policy: &Policy,
     out: &mut Plan,
 ) -> Result<(), RecordError> {
@@ -462,9 +478,7 @@ fn plan_existing(
         }
     };
     if c.email != u.email {
-        if c.normalized != u.email.to_ascii_lowercase()
-            && by_email.get(&c.normalized).is_some_and(|o| o.id != u.id)
-        {
+        if c.normalized != u.email.to_ascii_lowercase() && taken(&c.normalized) {
             return Err(RecordError::new(
                 &c.origin,
                 "email",

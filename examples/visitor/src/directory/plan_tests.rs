@@ -17,6 +17,10 @@ fn user(id: i64, email: &str, source: &str) -> User {
         created_at: "2026-01-01T00:00:00Z".into(),
         last_login_at: None,
         sessions_not_before: None,
+        user_name: email.into(),
+        email_type: Some("work".into()),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        display_name_given: true,
     }
 }
 
@@ -299,4 +303,27 @@ fn a_directory_creates_at_most_so_many_sites_in_one_run() {
         columns(&p),
         vec![("uid=50", "location"), ("uid=51", "location")]
     );
+}
+
+#[test]
+fn a_scim_user_name_is_the_same_person_and_is_never_taken_over() {
+    let mut scim = user(1, "sam@acme.test", "scim");
+    scim.user_name = "Sam.Login@acme.test".into();
+    let mut renamed = user(2, "old@acme.test", "upload");
+    renamed.external_id = Some("e2".into());
+    let users = [scim, renamed];
+    let p = run(
+        vec![rec("row 2", "sam.login@acme.test")],
+        &users,
+        Policy::spreadsheet(),
+    );
+    assert!(p.creates.is_empty());
+    assert_eq!(p.left_alone.len(), 1);
+    assert_eq!(p.left_alone[0].owner, "scim");
+    // Another person may not take that sign-in name as their email.
+    let mut steal = rec("row 3", "sam.login@acme.test");
+    steal.external_id = Some("e2".into());
+    let p = run(vec![steal], &users, Policy::spreadsheet());
+    assert!(p.updates.is_empty());
+    assert_eq!(columns(&p), vec![("row 3", "email")]);
 }

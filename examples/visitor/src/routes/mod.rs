@@ -198,7 +198,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .total_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024)
                     .memory_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024),
             )
-            .configure(samlsp_actix::configure(saml));
+            .configure(samlsp_actix::configure(saml))
+            .configure(crate::scim::configure);
         for r in routes() {
             cfg.route(r.path, (r.handler)().method(r.method));
         }

@@ -188,7 +188,8 @@ impl Scoped<'_> {
         let mut insert_user = self.conn.prepare_cached(
             "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, \
              display_name, role, active, default_location_id, source, external_id, created_at, \
-             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11)",
+             updated_at, user_name, user_name_normalized, email_type) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?2, ?3, 'work')",
         )?;
         let mut grant = self.conn.prepare_cached(
             "INSERT INTO user_locations (org_id, user_id, location_id, role) \
@@ -228,7 +229,12 @@ impl Scoped<'_> {
                 let to = ch.to.as_str();
                 match ch.field {
                     Field::Email => {
-                        self.set_email(u.user_id, to, &to.to_ascii_lowercase())?;
+                        // The sign-in name (SCIM userName) of a person a
+                        // sync keeps is their email.
+                        let normalized = to.to_ascii_lowercase();
+                        self.set_email(u.user_id, to, &normalized)?;
+                        self.set_column(u.user_id, "user_name", to)?;
+                        self.set_column(u.user_id, "user_name_normalized", &normalized)?;
                     }
                     Field::GivenName => self.set_column(u.user_id, "given_name", to)?,
                     Field::FamilyName => self.set_column(u.user_id, "family_name", to)?,

@@ -3,12 +3,15 @@
 //! route is called by a user of each organization with the other's users,
 //! locations and visits, and answers exactly as for an ID that never
 //! existed, shows none of the other's rows, and changes none. Then the
-//! account pre-hijack, and the roles.
+//! account pre-hijack, and the roles. [`scim`]: the same for every SCIM
+//! route, with each organization's bearer token.
 
 use actix_web::http::Method;
 use samlsp_visitor::routes::{Access, Object, routes};
 
 use super::*;
+
+mod scim;
 
 /// An ID no object has.
 const NEVER: i64 = 987_654;
@@ -58,6 +61,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "visits",
                 "sync_runs",
                 "sync_uploads",
+                "scim_tokens",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"

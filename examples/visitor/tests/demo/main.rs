@@ -262,5 +262,8 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
 
 mod isolation;
 mod pages;
+mod scim;
+mod scim_refusals;
+mod scim_sessions;
 mod signin;
 mod upload;
