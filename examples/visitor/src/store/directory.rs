@@ -265,8 +265,10 @@ impl Scoped<'_> {
             }
             self.set_column(u.user_id, "updated_at", &at)?;
         }
+        // The one way to deprovision (SCIM and the admin page use it too):
+        // inactive, and every session they started until now ends.
         for t in &plan.deactivations {
-            self.set_active(t.user_id, false, now)?;
+            self.deactivate_user(t.user_id, now)?;
         }
         for t in &plan.reactivations {
             self.set_active(t.user_id, true, now)?;
