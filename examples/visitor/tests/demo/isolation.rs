@@ -4,7 +4,9 @@
 //! locations and visits, and answers exactly as for an ID that never
 //! existed, shows none of the other's rows, and changes none. Then the
 //! account pre-hijack, and the roles. [`scim`]: the same for every SCIM
-//! route, with each organization's bearer token.
+//! route, with each organization's bearer token. The library's `/saml/slo`
+//! (Single Logout) is not in the app's table: that one organization's IdP
+//! cannot end another's sessions is proved in [`super::logout`].
 
 use actix_web::http::Method;
 use samlsp_visitor::routes::{Access, Object, routes};
