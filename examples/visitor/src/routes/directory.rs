@@ -131,7 +131,7 @@ pub(super) async fn upload(
     // Parsing is CPU work: off the async workers.
     let sheet = web::block(move || read_sheet(&bytes))
         .await
-        .map_err(|e| AppError::from(crate::store::StoreError::Task(e.to_string())))?;
+        .map_err(AppError::from)?;
     let sheet = match sheet {
         Ok(s) => s,
         Err(e) => {
@@ -276,7 +276,7 @@ pub(super) async fn apply(
             let msg = "Another sync of your organization is under way; apply again in a moment.";
             return Ok(render(&state, &u, StatusCode::CONFLICT, None, Some(msg)).await?);
         }
-        Err(e) => return Err(AppError::from(crate::store::StoreError::Task(e.to_string())).into()),
+        Err(e) => return Err(AppError::from(e).into()),
     };
     if report.outcome == Outcome::Applied {
         state
