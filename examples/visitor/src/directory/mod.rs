@@ -2,7 +2,8 @@
 //! directory on a schedule or uploaded as a spreadsheet by an org admin,
 //! reconciled with the store by one engine.
 //!
-//! Each source reads its input into [`Record`]s; [`plan()`] compares them
+//! Each source reads its input into [`Record`]s; [`plan()`] (the engine,
+//! `reconcile.rs`) compares them
 //! with the organization's users and returns a [`Plan`] (creates, updates,
 //! deactivations, reactivations, new locations, people left alone because
 //! another source owns them, and per-record errors); the store applies a
@@ -10,8 +11,10 @@
 //! deactivate more than a configured share of the organization is refused
 //! without an explicit override ([`Plan::check_guard_rail`]).
 
+mod checked;
 mod ldap;
 mod plan;
+mod reconcile;
 mod record;
 mod report;
 mod run;
@@ -19,10 +22,8 @@ mod schedule;
 mod sheet;
 
 pub use ldap::{Entry, Fetched, LdapError, entry_record, fetch};
-pub use plan::{
-    Change, Field, GuardRail, LeftAlone, MAX_LOCATION_CHARS, NewPerson, OrgView, Plan, Policy,
-    Target, Update, plan,
-};
+pub use plan::{Change, Field, GuardRail, LeftAlone, NewPerson, Plan, Target, Update};
+pub use reconcile::{MAX_LOCATION_CHARS, MAX_NEW_LOCATIONS, OrgView, Policy, plan};
 pub use record::{Action, Record, RecordError, Role, SourceKind};
 pub use report::describe;
 pub use run::{RunError, RunOptions, RunReport, Runner};

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use samlsp_actix::Clock;
 
 use super::ldap::fetch;
-use super::plan::{OrgView, Plan, Policy, plan};
+use super::plan::Plan;
+use super::reconcile::{OrgView, Policy, plan};
 use super::record::{Record, SourceKind};
 use crate::config::OrgConfig;
 use crate::store::{NewRun, OrgScope, Outcome, Store, StoreError, Trigger};

@@ -33,6 +33,7 @@ pub mod identities;
 pub mod orgs;
 pub mod scim_tokens;
 pub mod scim_users;
+pub mod sync_history;
 pub mod users;
 pub mod visits;
 
@@ -44,11 +45,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
-pub use directory::{NewRun, Outcome, StagedUpload, SyncRun, SyncRunDetail, SyncSnapshot, Trigger};
+pub use directory::{StagedUpload, SyncSnapshot};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
 pub use scim_users::{ScimFields, UserMatch};
+pub use sync_history::{NewRun, Outcome, SyncRun, SyncRunDetail, Trigger};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use super::*;
+use crate::directory::plan::GuardRail;
 
 fn user(id: i64, email: &str, source: &str) -> User {
     User {
