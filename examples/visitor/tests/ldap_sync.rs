@@ -6,7 +6,8 @@
 //! first sync; a changed mail, a moved person, a disabled account, a
 //! deleted and a new entry reconciled by the next run; ldaps; an empty
 //! result refused by the guard rail; a wrong bind password, and a server
-//! certificate not trusted, failing and changing nothing.
+//! certificate not trusted, failing and changing nothing; the scheduler's
+//! first run.
 //!
 //! Ports: `SAMLSP_LDAP_PORT` (3389) and `SAMLSP_LDAPS_PORT` (6636).
 //! A directory that cannot start fails the test: nothing is skipped.
@@ -365,4 +366,39 @@ async fn a_real_directory_is_reconciled_run_after_run() {
     );
     assert!(runs[1].message.contains("refused") && runs[1].trigger == "command");
     assert!(runs[0].message.starts_with("cannot connect"));
+
+    // 9. The scheduler: an organization never synced is pulled at once, by
+    //    the scheduler (waited for with a deadline, not a fixed sleep): the
+    //    directory as changed above, 201 entries of which 2 are disabled and
+    //    1 outside acme.test.
+    let fresh = Store::open(Path::new(":memory:")).unwrap();
+    fresh
+        .sync_orgs(std::slice::from_ref(&org), chrono::Utc::now())
+        .unwrap();
+    let clock: samlsp_actix::Clock = Arc::new(chrono::Utc::now);
+    samlsp_visitor::directory::spawn_scheduler(
+        Runner::new(fresh.clone(), clock.clone()),
+        fresh.clone(),
+        std::slice::from_ref(&org),
+        clock,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let run = loop {
+        let runs = fresh
+            .unscoped_in("acme", |s| s.sync_runs(1))
+            .unwrap()
+            .unwrap();
+        if let Some(r) = runs.into_iter().next() {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler did not run"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (run.trigger.as_str(), run.outcome.as_str(), run.created),
+        ("schedule", "applied", 198)
+    );
 }
