@@ -27,6 +27,8 @@ pub struct AppState {
     pub saml: Saml,
     /// Directory sync runs (uploads, the scheduler, the command).
     pub sync: Runner,
+    /// Prometheus metrics (served on the internal listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
 }
 
@@ -103,6 +105,13 @@ impl AppState {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
         let store = Store::open(&config.server.database)?;
         store.sync_orgs(&config.orgs, clock())?;
+        store.set_audit_cap(config.audit.max_events_per_org)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let observer = Arc::new(crate::audit::AuditObserver::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+        ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
         let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
@@ -120,6 +129,7 @@ impl AppState {
 
         let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
         let mut builder = Saml::builder(mapper)
+            .observer(observer)
             .clock(clock.clone())
             .sign_in_path("/")
             .default_return("/me");
@@ -148,6 +158,7 @@ impl AppState {
             sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
+            metrics,
             clock: ClockFn(clock),
         })
     }

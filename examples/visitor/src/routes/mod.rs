@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod console;
 mod directory;
 mod extract;
 mod hosts;
@@ -51,6 +52,8 @@ pub enum Object {
     Upload,
     /// A sync run in the history.
     SyncRun,
+    /// An audit log event.
+    AuditEvent,
 }
 
 /// One route of the app.
@@ -134,6 +137,19 @@ pub fn routes() -> Vec<Route> {
         })
         .id(Visit),
         route(get(), "/admin", Admin, || web::route().to(admin::settings)),
+        route(get(), "/admin/audit", Admin, || {
+            web::route().to(console::audit)
+        }),
+        route(get(), "/admin/audit/export", Admin, || {
+            web::route().to(console::audit_export)
+        }),
+        route(get(), "/admin/audit/{id}", Admin, || {
+            web::route().to(console::audit_event)
+        })
+        .id(Object::AuditEvent),
+        route(get(), "/admin/health", Admin, || {
+            web::route().to(console::health)
+        }),
         route(get(), "/admin/locations", Admin, || {
             web::route().to(admin::locations)
         }),

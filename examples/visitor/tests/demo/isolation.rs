@@ -28,6 +28,8 @@ struct Org {
     visit: i64,
     upload: i64,
     run: i64,
+    /// An audit event (its admin's sign-in).
+    event: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -40,6 +42,7 @@ impl Org {
             Object::Visit => self.visit,
             Object::Upload => self.upload,
             Object::SyncRun => self.run,
+            Object::AuditEvent => self.event,
         }
     }
 }
@@ -64,6 +67,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "sync_runs",
                 "sync_uploads",
                 "scim_tokens",
+                "audit_events",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -155,10 +159,11 @@ where
     );
     let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
-    let (location, visit) = in_org(state, slug, |s| {
+    let (location, visit, event) = in_org(state, slug, |s| {
         Ok((
             s.locations()?[0].id,
             s.expected_visits(Utc::now().date_naive())?[0].id,
+            s.audit_events(&Default::default(), 1)?[0].id,
         ))
     });
     // A spreadsheet staged for preview, naming a new person of the org.
@@ -203,6 +208,7 @@ where
         visit,
         upload,
         run,
+        event,
         markers,
     }
 }

@@ -1,4 +1,4 @@
--- 0004: directory sync. A history of runs per organization, the spreadsheets staged
+-- 0005: directory sync. A history of runs per organization, the spreadsheets staged
 -- between their preview and their apply, and a lease so that one organization never has
 -- two runs at once (the server's scheduler and the `visitor sync` command share it
 -- through the database).
