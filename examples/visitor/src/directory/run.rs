@@ -13,8 +13,14 @@ use super::ldap::fetch;
 use super::plan::Plan;
 use super::reconcile::{OrgView, Policy, plan};
 use super::record::{Record, SourceKind};
+use crate::audit::{self, Category, Event};
 use crate::config::OrgConfig;
-use crate::store::{NewRun, OrgScope, Outcome, Store, StoreError, Trigger};
+use crate::store::{NewRun, OrgScope, Outcome, Scoped, Store, StoreError, Trigger};
+
+/// Deactivations written to the audit log one by one in a run (the run's
+/// own event counts them all): a run must not flood the per-organization
+/// log, whose oldest rows give way to new ones.
+const AUDITED_DEACTIVATIONS: usize = 100;
 
 /// How long a lease lasts if its holder dies without giving it back.
 const LEASE_SECONDS: i64 = 3600;
@@ -132,16 +138,19 @@ impl Runner {
                     let m = message.clone();
                     self.store
                         .scoped(&scope, move |s| {
-                            s.record_sync_run(&NewRun {
-                                source: SourceKind::Ldap,
-                                trigger,
-                                outcome: Outcome::Failed,
-                                started_at: started,
-                                finished_at: finished,
-                                records: 0,
-                                plan: &Plan::default(),
-                                message: &m,
-                            })
+                            record_run(
+                                s,
+                                &NewRun {
+                                    source: SourceKind::Ldap,
+                                    trigger,
+                                    outcome: Outcome::Failed,
+                                    started_at: started,
+                                    finished_at: finished,
+                                    records: 0,
+                                    plan: &Plan::default(),
+                                    message: &m,
+                                },
+                            )
                         })
                         .await?;
                     Ok(RunReport {
@@ -222,16 +231,19 @@ impl Runner {
                             (Outcome::Applied, String::new())
                         }
                     };
-                s.record_sync_run(&NewRun {
-                    source: policy.source,
-                    trigger,
-                    outcome,
-                    started_at: started,
-                    finished_at: clock(),
-                    records: count,
-                    plan: &plan,
-                    message: &message,
-                })?;
+                record_run(
+                    s,
+                    &NewRun {
+                        source: policy.source,
+                        trigger,
+                        outcome,
+                        started_at: started,
+                        finished_at: clock(),
+                        records: count,
+                        plan: &plan,
+                        message: &message,
+                    },
+                )?;
                 Ok(RunReport {
                     outcome,
                     plan,
@@ -272,4 +284,60 @@ impl Runner {
         }
         out
     }
+}
+
+/// Keeps the run in the history and the audit log (one event for the run,
+/// one per deactivation up to [`AUDITED_DEACTIVATIONS`]), in the run's
+/// transaction.
+fn record_run(s: &Scoped<'_>, run: &NewRun<'_>) -> Result<i64, StoreError> {
+    let id = s.record_sync_run(run)?;
+    let actor = match run.trigger {
+        Trigger::Schedule => "scheduler".to_owned(),
+        Trigger::Command => "command".to_owned(),
+        Trigger::Admin(user) => format!("user:{user}"),
+    };
+    let p = run.plan;
+    let ok = matches!(run.outcome, Outcome::Applied | Outcome::DryRun);
+    let mut event = Event::new(
+        run.finished_at,
+        Category::Sync,
+        "directory_sync",
+        if ok {
+            audit::Outcome::Ok
+        } else {
+            audit::Outcome::Failed
+        },
+    )
+    .actor(&actor)
+    .detail("run", id.to_string())
+    .detail("source", run.source.as_str())
+    .detail("outcome", run.outcome.as_str())
+    .detail("records", run.records.to_string())
+    .detail("created", p.creates.len().to_string())
+    .detail("updated", p.updates.len().to_string())
+    .detail("deactivated", p.deactivations.len().to_string())
+    .detail("reactivated", p.reactivations.len().to_string())
+    .detail("errors", p.errors.len().to_string());
+    if !run.message.is_empty() {
+        event = event.detail("reason", run.message);
+    }
+    audit::record(s, &event)?;
+    if run.outcome == Outcome::Applied {
+        for t in p.deactivations.iter().take(AUDITED_DEACTIVATIONS) {
+            audit::record(
+                s,
+                &Event::new(
+                    run.finished_at,
+                    Category::Sync,
+                    "user_deactivated",
+                    audit::Outcome::Ok,
+                )
+                .actor(&actor)
+                .detail("run", id.to_string())
+                .detail("source", run.source.as_str())
+                .detail("user_id", t.user_id.to_string()),
+            )?;
+        }
+    }
+    Ok(id)
 }

@@ -166,6 +166,31 @@ async fn a_csv_is_previewed_then_applied_in_one_go() {
     assert_eq!(res.status(), 200);
     let bob = user_by_email(&state, "bob@acme.test");
     assert!(!bob.active && bob.sessions_not_before.is_some());
+
+    // The audit log has each run (applied, refused, applied) and each
+    // deactivation, with the admin as actor.
+    let events: Vec<(String, String, String)> = state
+        .store
+        .unscoped(|c| {
+            let mut st = c.prepare(
+                "SELECT action, outcome, actor FROM audit_events WHERE category = 'sync' ORDER BY id",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap();
+    let alice = format!("user:{}", user_by_email(&state, "alice@acme.test").id);
+    let expected: Vec<(String, String, String)> = [
+        ("directory_sync", "ok"),
+        ("directory_sync", "failed"),
+        ("directory_sync", "ok"),
+        ("user_deactivated", "ok"),
+        ("user_deactivated", "ok"),
+    ]
+    .iter()
+    .map(|(a, o)| ((*a).to_owned(), (*o).to_owned(), alice.clone()))
+    .collect();
+    assert_eq!(events, expected);
 }
 
 #[actix_web::test]
