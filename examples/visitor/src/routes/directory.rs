@@ -341,3 +341,68 @@ pub(super) async fn run(
     };
     Ok(pages::respond(StatusCode::OK, &page))
 }
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PullPost {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    /// `1`: show the plan only.
+    #[serde(default)]
+    dry_run: Option<String>,
+    /// `1`: apply above the guard rail.
+    #[serde(default)]
+    override_limit: Option<String>,
+}
+
+/// An org admin pulls the organization's directory now (or a dry run).
+pub(super) async fn pull(
+    state: web::Data<AppState>,
+    AdminUser(u): AdminUser,
+    form: web::Form<PullPost>,
+) -> Result<HttpResponse, actix_web::Error> {
+    verify_csrf(&u.session, form.csrf_token.as_deref())?;
+    if !u.org_admin {
+        return Ok(forbidden());
+    }
+    let slug = org_slug(&state, &u).await?;
+    let Some(org) = state.config.orgs.iter().find(|o| o.slug == slug).cloned() else {
+        return Ok(not_found());
+    };
+    if org.ldap.is_none() {
+        let msg = "No directory is configured for your organization.";
+        return Ok(render(&state, &u, StatusCode::BAD_REQUEST, None, Some(msg)).await?);
+    }
+    let options = crate::directory::RunOptions {
+        dry_run: form.dry_run.as_deref() == Some("1"),
+        override_limit: form.override_limit.as_deref() == Some("1"),
+    };
+    let report = match state
+        .sync
+        .ldap(&org, crate::store::Trigger::Admin(u.user.id), options)
+        .await
+    {
+        Ok(r) => r,
+        Err(RunError::Busy(_)) => {
+            let msg = "Another sync of your organization is under way; try again in a moment.";
+            return Ok(render(&state, &u, StatusCode::CONFLICT, None, Some(msg)).await?);
+        }
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    tracing::info!(
+        by = u.user.id,
+        outcome = report.outcome.as_str(),
+        "directory sync started by an admin"
+    );
+    // The report's first line: the outcome and the counts.
+    let text = crate::directory::describe(&report, 0);
+    let summary = text.lines().next().unwrap_or("");
+    match report.outcome {
+        Outcome::Applied | Outcome::DryRun => {
+            Ok(render(&state, &u, StatusCode::OK, Some(summary), None).await?)
+        }
+        _ => {
+            let msg = format!("{summary} {}", report.message);
+            Ok(render(&state, &u, StatusCode::CONFLICT, None, Some(&msg)).await?)
+        }
+    }
+}

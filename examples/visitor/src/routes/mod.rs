@@ -189,6 +189,10 @@ pub fn routes() -> Vec<Route> {
         route(get(), "/admin/sync/template.csv", Admin, || {
             web::route().to(directory::template)
         }),
+        route(post(), "/admin/sync/ldap", Admin, || {
+            web::route().to(directory::pull)
+        })
+        .form("dry_run=1", &[]),
         route(post(), "/admin/sync/upload", Admin, || {
             web::route().to(directory::upload)
         }),

@@ -239,4 +239,22 @@ async fn only_org_admins_upload_and_bad_files_are_refused_whole() {
         })
         .unwrap();
     assert_eq!(n, 0, "nothing staged");
+    // Acme has no directory configured: "pull now" says so.
+    let res = post_form(
+        &app,
+        "/admin/sync/ldap",
+        format!("csrf_token={csrf}&dry_run=1"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(body_of(res).await.contains("No directory is configured"));
+    let res = post_form(
+        &app,
+        "/admin/sync/ldap",
+        format!("csrf_token={csrf}"),
+        Some(&host),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
 }
