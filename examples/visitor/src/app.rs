@@ -12,7 +12,8 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
-use crate::connections::directory::{self, Directory, Entry};
+use crate::connections::registry::{self, Entry, Registry};
+use crate::directory::Runner;
 use crate::signin::JitMapper;
 use crate::store::{ConnectionRow, Store, StoreError};
 
@@ -25,12 +26,14 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
+    /// Registry sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
     fetcher: FetcherFn,
     /// Console connections' organizations and attribute names.
-    pub connections: Directory,
+    pub connections: Registry,
 }
 
 /// Fetches IdP metadata for connections added by URL in the console.
@@ -119,7 +122,7 @@ impl AppState {
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
-        let connections = Directory::default();
+        let connections = Registry::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(
             &config,
             store.clone(),
@@ -174,6 +177,7 @@ impl AppState {
         let saml = builder.build()?;
         let state = AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
             metrics,
@@ -188,7 +192,7 @@ impl AppState {
     }
 
     /// Puts a console connection into the SAML layer (test sign-ins only
-    /// until enabled) and the directory. A connection that cannot be
+    /// until enabled) and the registry. A connection that cannot be
     /// loaded (metadata expired since it was added) is logged and left
     /// out; its page says why.
     pub fn load_connection(&self, org: &str, row: &ConnectionRow) {
@@ -197,13 +201,13 @@ impl AppState {
             return;
         };
         self.connections.insert(
-            directory::slug(row.id),
+            registry::slug(row.id),
             Entry {
                 org: org.to_owned(),
-                names: directory::names(&preset),
+                names: registry::names(&preset),
             },
         );
-        if let Err(e) = self.saml.put_idp(None, directory::idp_config(row, &preset)) {
+        if let Err(e) = self.saml.put_idp(None, registry::idp_config(row, &preset)) {
             tracing::error!(connection_id = row.id, reason = %e, "connection not loaded");
         }
     }

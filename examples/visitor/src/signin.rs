@@ -9,7 +9,7 @@ use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
 use crate::audit::{self, Category, Event, Outcome};
 use crate::config::Config;
-use crate::connections::directory::Directory;
+use crate::connections::registry::Registry;
 use crate::linking::{
     self, Asserted, AttributeNames, Decision, Domain, Found, LinkPolicy, LinkRefusal,
 };
@@ -43,7 +43,7 @@ pub struct JitMapper {
     clock: samlsp_actix::Clock,
     /// Console connections: rules made from their preset and
     /// organization when they sign someone in.
-    connections: Directory,
+    connections: Registry,
     /// Every organization's verified domains (for console connections'
     /// policy).
     domains: Arc<Vec<(String, Vec<Domain>)>>,
@@ -55,7 +55,7 @@ impl JitMapper {
         config: &Config,
         store: Store,
         clock: samlsp_actix::Clock,
-        connections: Directory,
+        connections: Registry,
     ) -> Self {
         let rules = config
             .idps

@@ -9,7 +9,7 @@ use samlsp_actix::{FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn}
 
 use super::{Event, record};
 use crate::config::Config;
-use crate::connections::directory::Directory;
+use crate::connections::registry::Registry;
 use crate::metrics::Metrics;
 use crate::store::{OrgScope, Store};
 
@@ -18,7 +18,7 @@ use crate::store::{OrgScope, Store};
 pub struct AuditObserver {
     store: Store,
     org_of: HashMap<String, String>,
-    connections: Directory,
+    connections: Registry,
     metrics: Arc<Metrics>,
 }
 
@@ -28,7 +28,7 @@ impl AuditObserver {
         config: &Config,
         store: Store,
         metrics: Arc<Metrics>,
-        connections: Directory,
+        connections: Registry,
     ) -> Self {
         AuditObserver {
             store,

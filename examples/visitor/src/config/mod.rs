@@ -21,6 +21,7 @@
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
 
+mod directory;
 mod source;
 mod tenants;
 pub mod values;
@@ -30,6 +31,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use directory::{
+    DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
+    SyncSettings,
+};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
@@ -217,11 +222,11 @@ impl TryFrom<RawConfig> for Config {
         }
         for i in &r.idps {
             // Connections added in the console are named conn-<id>.
-            if i.slug.starts_with(crate::connections::directory::PREFIX) {
+            if i.slug.starts_with(crate::connections::registry::PREFIX) {
                 return Err(format!(
                     "idp {:?}: slugs starting with {:?} are kept for console connections",
                     i.slug,
-                    crate::connections::directory::PREFIX
+                    crate::connections::registry::PREFIX
                 ));
             }
             if !slugs.contains(i.org.as_str()) {

@@ -17,9 +17,9 @@
 //! for it by uploading it or naming the IdP's own URL, as with any
 //! IdP-provided metadata fetched over TLS.
 
-pub mod directory;
 pub mod pages;
 pub mod presets;
+pub mod registry;
 
 use chrono::{DateTime, Utc};
 use samlsp::{Binding, IdentityProvider, IdpMetadata};

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::app::AppState;
 use crate::audit::{self, Category, Event, Outcome};
-use crate::connections::directory;
 use crate::connections::pages::{self as p, AddForm};
+use crate::connections::registry;
 use crate::connections::{ConnectionError, OurValues, Understood, check_name, check_url, presets};
 use crate::pages::{self, Nav};
 use crate::store::{AuditFilter, Enabled, NewConnection};
@@ -211,7 +211,7 @@ async fn render_one(
     status: StatusCode,
     notice: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = directory::slug(id);
+    let slug = registry::slug(id);
     // This browser's test sign-in through this connection, if it just ran
     // one: verified by the SAML layer (the report is made only by its ACS).
     let report =
@@ -237,7 +237,7 @@ async fn render_one(
                     s,
                     &Event::new(now, Category::Connection, "connection_tested", Outcome::Ok)
                         .actor(format!("user:{by}"))
-                        .connection(directory::slug(id))
+                        .connection(registry::slug(id))
                         .detail("connection_id", id.to_string()),
                 )?;
             }

@@ -34,9 +34,9 @@ pub struct Entry {
 
 /// The shared table (cheap to clone).
 #[derive(Debug, Clone, Default)]
-pub struct Directory(Arc<RwLock<HashMap<String, Entry>>>);
+pub struct Registry(Arc<RwLock<HashMap<String, Entry>>>);
 
-impl Directory {
+impl Registry {
     /// The entry of a connection slug.
     pub fn get(&self, slug: &str) -> Option<Entry> {
         self.0
