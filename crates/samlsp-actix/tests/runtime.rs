@@ -245,6 +245,14 @@ async fn runtime_changes_are_checked() {
         saml.remove_idp(Some("nope"), "acme"),
         Err(SetupError::NoSuchTenant("nope".into()))
     );
+    // Two IdPs with one entity ID: refused by the core, and nothing changed.
+    let before = saml.identity_providers();
+    let twin = saml.put_idp(
+        None,
+        idp_config(&TestIdp::acme(), "twin", IdpOptions::default()),
+    );
+    assert!(matches!(twin, Err(SetupError::Core { .. })), "{twin:?}");
+    assert_eq!(saml.identity_providers(), before);
     let e = SignInError::ConnectionNotEnabled { slug: "w".into() };
     assert_eq!(e.code(), "connection_not_enabled");
     assert!(

@@ -62,6 +62,13 @@ pub enum ConnectionError {
     /// Not usable SAML 2.0 IdP metadata.
     #[error("this is not usable SAML 2.0 IdP metadata: {0}")]
     Metadata(String),
+    /// Another connection of this service (configured, or another
+    /// organization's) has this entity ID: one IdP entity is one
+    /// connection, so a response is never ambiguous.
+    #[error(
+        "the IdP {0} is already connected to this service; an IdP can be connected once (ask the operator)"
+    )]
+    Taken(String),
     /// The organization has a connection to this entity already.
     #[error("your organization has a connection to {0} already")]
     Duplicate(String),

@@ -117,11 +117,23 @@ async fn metadata(
 async fn accept(
     state: &AppState,
     form: &AddForm,
+    own_org: &str,
 ) -> Result<(NewConnection, Understood), ConnectionError> {
     let name = check_name(&form.name)?;
     let preset = presets::by_key(&form.preset).ok_or(ConnectionError::UnknownPreset)?;
     let (metadata_url, bytes) = metadata(state, form).await?;
     let understood = Understood::read(&bytes, state.now())?;
+    // The shared SP tells IdPs apart by entity ID (the core refuses two
+    // with one); a duplicate of the organization's own console connection
+    // is named by the store instead.
+    let taken = state.saml.identity_providers().into_iter().any(|i| {
+        i.entity_id.as_deref() == Some(understood.entity_id.as_str())
+            && !(i.slug.starts_with(registry::PREFIX)
+                && state.org_of(&i.slug).as_deref() == Some(own_org))
+    });
+    if taken {
+        return Err(ConnectionError::Taken(understood.entity_id));
+    }
     let metadata_xml =
         String::from_utf8(bytes).map_err(|_| ConnectionError::Metadata("not UTF-8 text".into()))?;
     Ok((
@@ -153,7 +165,13 @@ pub(super) async fn add(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let (new, understood) = match accept(&state, &form).await {
+    let own_org = state
+        .store
+        .scoped(&u.scope, |s| s.org())
+        .await
+        .map_err(AppError::from)?
+        .slug;
+    let (new, understood) = match accept(&state, &form, &own_org).await {
         Ok(c) => c,
         Err(e) => {
             tracing::info!(by = u.user.id, reason = %e, "connection not added");

@@ -236,6 +236,21 @@ async fn unusable_input_is_refused_with_the_reason_and_nothing_stored() {
             ),
             "not usable SAML 2.0 IdP metadata",
         ),
+        // The configured connection's IdP, and another organization's.
+        (
+            add_form(&csrf, "X", "entra", "", &TestIdp::acme().metadata_xml(None)),
+            "is already connected to this service",
+        ),
+        (
+            add_form(
+                &csrf,
+                "X",
+                "entra",
+                "",
+                &TestIdp::globex().metadata_xml(None),
+            ),
+            "is already connected to this service",
+        ),
     ] {
         let res = post_form(&app, "/admin/connections", form, Some(&cookie)).await;
         assert_eq!(res.status(), 400, "{why}");
