@@ -19,7 +19,7 @@
 //!
 //! Environment: `VISITOR_BIN` (default `<repo>/target/release/visitor`), `E2E_PORT` (8296),
 //! `E2E_LOGINS` (100000), `E2E_SECONDS` (600: no new batch starts after that), `E2E_BATCH`
-//! (1000), `E2E_CLIENTS` (2), `E2E_USERS` (1000 distinct users: the first login of each creates
+//! (1000), `E2E_CLIENTS` (2), `E2E_DEMO_LOG` (set: the demo's warnings on stderr), `E2E_USERS` (1000 distinct users: the first login of each creates
 //! it just in time, the others find it).
 
 mod http;
@@ -230,7 +230,11 @@ fn main() {
             .arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("E2E_DEMO_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start visitor"),
     );
