@@ -19,8 +19,11 @@
 //!
 //! Environment: `VISITOR_BIN` (default `<repo>/target/release/visitor`), `E2E_PORT` (8296),
 //! `E2E_LOGINS` (100000), `E2E_SECONDS` (600: no new batch starts after that), `E2E_BATCH`
-//! (1000), `E2E_CLIENTS` (2), `E2E_DEMO_LOG` (set: the demo's warnings on stderr), `E2E_USERS` (1000 distinct users: the first login of each creates
-//! it just in time, the others find it).
+//! (1000), `E2E_CLIENTS` (2), `E2E_DEMO_LOG` (a log level: the demo's log on this terminal), `E2E_USERS` (1000 distinct users per organization: the first login of
+//! each creates it just in time, the others find it), `E2E_IDPS` (5 organizations, one IdP each,
+//! logins spread evenly: the default replay cache holds at most 25,000 live entries per IdP and
+//! 100,000 in all, and an entry lives until its assertion expires, so one IdP alone would be
+//! refused after 25,000 logins within an assertion lifetime).
 
 mod http;
 
@@ -34,7 +37,10 @@ use http::Conn;
 use samlsp::internal::binding::{RedirectMessage, url_encode};
 use samlsp_tests::signer::{SignOptions, SigningKey, sign};
 
-const IDP: &str = "https://idp.acme.test/saml";
+/// The entity ID of IdP `k` (all sign with the same test key).
+fn idp_entity(k: usize) -> String {
+    format!("https://idp{k}.test/saml")
+}
 const IDP_KEY: &str = "testdata/keys/idp-rsa2048.key";
 const IDP_CERT: &str = "testdata/keys/idp-rsa2048.crt";
 
@@ -46,6 +52,15 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 struct Demo(Child);
+
+/// The demo's own output: shown when `E2E_DEMO_LOG` is set.
+fn demo_output() -> Stdio {
+    if std::env::var_os("E2E_DEMO_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    }
+}
 
 impl Drop for Demo {
     fn drop(&mut self) {
@@ -99,6 +114,8 @@ fn thread_cpu() -> Duration {
 
 /// A started login: what the AuthnRequest said and what the browser holds.
 struct Started {
+    /// Which IdP (and organization) the login goes to.
+    idp: usize,
     request_id: String,
     sp: String,
     acs: String,
@@ -120,9 +137,9 @@ fn attr_of<'a>(xml: &'a str, name: &str) -> &'a str {
     &xml[start..start + xml[start..].find('"').expect("closing quote")]
 }
 
-fn start_login(conn: &mut Conn) -> Started {
+fn start_login(conn: &mut Conn, idp: usize) -> Started {
     let a = conn
-        .call("GET", "/saml/login?idp=acme", "", "")
+        .call("GET", &format!("/saml/login?idp=idp{idp}"), "", "")
         .expect("GET /saml/login");
     assert_eq!(a.status, 302, "GET /saml/login");
     let loc = a.header("location").expect("Location");
@@ -134,6 +151,7 @@ fn start_login(conn: &mut Conn) -> Started {
     let issuer_start = issuer_start.expect("Issuer");
     let sp = &xml[issuer_start..issuer_start + xml[issuer_start..].find('<').expect("</Issuer>")];
     Started {
+        idp,
         request_id: attr_of(xml, "ID").to_owned(),
         sp: sp.to_owned(),
         acs: attr_of(xml, "AssertionConsumerServiceURL").to_owned(),
@@ -154,7 +172,8 @@ fn response(
 ) -> String {
     let t = samlsp::internal::time::format_instant;
     let (aid, rid) = (format!("_a{n:09}"), format!("_r{n:09}"));
-    let email = format!("user{user}@acme.test");
+    let email = format!("user{user}@org{}.test", s.idp);
+    let issuer = idp_entity(s.idp);
     let attr = |name: &str, value: &str| {
         format!(
             "<saml:Attribute Name=\"{name}\" NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:basic\">\
@@ -173,10 +192,10 @@ fn response(
         "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
          xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{rid}\" Version=\"2.0\" \
          IssueInstant=\"{now}\" Destination=\"{acs}\" InResponseTo=\"{irt}\">\
-         <saml:Issuer>{IDP}</saml:Issuer>\
+         <saml:Issuer>{issuer}</saml:Issuer>\
          <samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/></samlp:Status>\
          <saml:Assertion ID=\"{aid}\" Version=\"2.0\" IssueInstant=\"{now}\">\
-         <saml:Issuer>{IDP}</saml:Issuer><!--SIG:{aid}-->\
+         <saml:Issuer>{issuer}</saml:Issuer><!--SIG:{aid}-->\
          <saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent\">u-{user}</saml:NameID>\
          <saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">\
          <saml:SubjectConfirmationData InResponseTo=\"{irt}\" NotOnOrAfter=\"{exp}\" Recipient=\"{acs}\"/>\
@@ -217,6 +236,7 @@ fn main() {
     let batch: usize = env_or("E2E_BATCH", 1000).max(1);
     let clients: usize = env_or("E2E_CLIENTS", 2).max(1);
     let users: usize = env_or("E2E_USERS", 1000).max(1);
+    let idps: usize = env_or("E2E_IDPS", 5).max(1);
     assert!(
         bin.is_file(),
         "{} missing: cargo build --release -p samlsp-visitor",
@@ -224,17 +244,13 @@ fn main() {
     );
 
     let dir = std::env::temp_dir().join(format!("samlsp-e2e-bench-{}", std::process::id()));
-    let config = setup::config(&dir, port, IDP, IDP_CERT);
+    let config = setup::config(&dir, port, idps, IDP_CERT);
     let demo = Demo(
         Command::new(&bin)
             .arg("--config")
             .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(if std::env::var_os("E2E_DEMO_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stdout(demo_output())
+            .stderr(demo_output())
             .spawn()
             .expect("start visitor"),
     );
@@ -252,7 +268,7 @@ fn main() {
     let cert = samlsp_tests::read_repo_file(IDP_CERT);
     println!(
         "whole logins against {} (release) on 127.0.0.1:{port}: up to {logins} logins in batches of {batch}, \
-         {clients} clients, {users} users, SQLite in {}",
+         {clients} clients, {idps} IdPs, {users} users each, SQLite in {}",
         bin.display(),
         dir.display()
     );
@@ -270,9 +286,9 @@ fn main() {
         // Start the batch's logins (timed apart: the GET is not part of the ACS figures).
         let cpu0 = cpu_of(pid);
         let started: Vec<Started> = (0..n)
-            .map(|_| {
+            .map(|i| {
                 let t = Instant::now();
-                let s = start_login(&mut conn);
+                let s = start_login(&mut conn, (done + i) % idps);
                 login_lat.push(t.elapsed());
                 s
             })
@@ -334,7 +350,11 @@ fn main() {
                                 .call("POST", "/saml/acs", &extra, &r.form)
                                 .expect("POST /saml/acs");
                             lat.push(t.elapsed());
-                            assert_eq!(a.status, 303, "POST /saml/acs for {}", r.request_id);
+                            assert_eq!(
+                                a.status, 303,
+                                "POST /saml/acs for {} (login {done} + the batch)",
+                                r.request_id
+                            );
                             assert!(
                                 a.cookies().iter().any(|c| c.starts_with("id=")),
                                 "no session cookie for {}",
@@ -389,7 +409,14 @@ fn main() {
         "demo RSS: {rss_start} KiB after start-up, {rss_warm} KiB after the first batch, {rss_end} KiB after {done} logins"
     );
     if let Some((s, b64)) = sample {
-        let verify = setup::verify_cpu(&s.sp, &s.acs, IDP, IDP_CERT, &s.request_id, &b64);
+        let verify = setup::verify_cpu(
+            &s.sp,
+            &s.acs,
+            &idp_entity(s.idp),
+            IDP_CERT,
+            &s.request_id,
+            &b64,
+        );
         println!(
             "verify_response alone (this process, thread CPU): {verify:.1} µs = {:.0} % of the demo's CPU per login",
             verify * 100.0 / per_login_cpu

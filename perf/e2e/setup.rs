@@ -4,33 +4,40 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
-/// Writes `visitor.toml` in `dir`: one organization, one IdP (the test IdP key), SQLite in `dir`,
+/// Writes `visitor.toml` in `dir`: `idps` organizations with one IdP each (the test IdP key), SQLite in `dir`,
 /// every store in memory (the demo's defaults). Its path.
-pub fn config(dir: &Path, port: u16, idp: &str, cert: &str) -> PathBuf {
+pub fn config(dir: &Path, port: u16, idps: usize, cert: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).expect("temporary directory");
     let pem = String::from_utf8(samlsp_tests::read_repo_file(cert)).expect("PEM");
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let metadata = format!(
-        "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" \
-         xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"{idp}\">\
-         <md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
-         <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{b64}\
-         </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\
-         <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" \
-         Location=\"https://idp.acme.test/saml/sso\"/>\
-         </md:IDPSSODescriptor></md:EntityDescriptor>"
-    );
+    let mut tenants = String::new();
+    for k in 0..idps {
+        let metadata = format!(
+            "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" \
+             xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"{idp}\">\
+             <md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+             <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{b64}\
+             </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\
+             <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" \
+             Location=\"https://idp{k}.test/saml/sso\"/>\
+             </md:IDPSSODescriptor></md:EntityDescriptor>",
+            idp = super::idp_entity(k)
+        );
+        tenants.push_str(&format!(
+            "[[org]]\nslug = \"org{k}\"\nname = \"Org {k}\"\ndomains = [\"org{k}.test\"]\nlocations = [\"HQ\"]\n\n\
+             [[idp]]\nslug = \"idp{k}\"\norg = \"org{k}\"\nname = \"IdP {k}\"\nbinding = \"redirect\"\n\
+             jit_create = true\nmetadata_xml = '''{metadata}'''\n\n"
+        ));
+    }
     let path = dir.join("visitor.toml");
     std::fs::write(
         &path,
         format!(
             "[server]\nbind = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
-             database = \"{db}\"\nlog = \"warn\"\n\n\
-             [[org]]\nslug = \"acme\"\nname = \"Acme\"\ndomains = [\"acme.test\"]\nlocations = [\"Acme HQ\"]\n\n\
-             [[idp]]\nslug = \"acme\"\norg = \"acme\"\nname = \"Acme IdP\"\nbinding = \"redirect\"\n\
-             jit_create = true\nmetadata_xml = '''{metadata}'''\n",
+             database = \"{db}\"\nlog = \"{log}\"\n\n{tenants}",
             db = dir.join("v.sqlite3").display(),
+            log = std::env::var("E2E_DEMO_LOG").unwrap_or_else(|_| "warn".to_owned()),
         ),
     )
     .expect("config");
