@@ -280,9 +280,11 @@ fn main() {
     let mut rss_warm = 0;
     let mut sample: Option<(Started, String)> = None;
     let mut done = 0usize;
-    let mut conn = Conn::open(port).expect("connect");
     while done < logins && Instant::now() < run_end {
         let n = batch.min(logins - done);
+        // A connection per phase: the demo closes a keep-alive connection idle for 5 s (actix's
+        // default), which signing a batch can exceed.
+        let mut conn = Conn::open(port).expect("connect");
         // Start the batch's logins (timed apart: the GET is not part of the ACS figures).
         let cpu0 = cpu_of(pid);
         let started: Vec<Started> = (0..n)

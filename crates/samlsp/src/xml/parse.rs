@@ -864,17 +864,26 @@ fn split_qname(raw: &str) -> Result<(Option<&str>, &str), XmlError> {
 /// or `_`), and those that may follow (also digits, `-` and `.`).
 const NAME_START: u8 = 1;
 const NAME_CHAR: u8 = 2;
+const fn name_class(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'_' => NAME_START | NAME_CHAR,
+        b'0'..=b'9' | b'-' | b'.' => NAME_CHAR,
+        _ => 0,
+    }
+}
+
+/// [`name_class`] of every byte, looked up by the hot loop below (one load per
+/// byte instead of range compares).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
 const NAME_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        if c.is_ascii_alphabetic() || c == b'_' {
-            table[b] = NAME_START | NAME_CHAR;
-        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
-            table[b] = NAME_CHAR;
-        }
-        b += 1;
+    let mut i = 0;
+    while i < 256 {
+        table[i] = name_class(i as u8);
+        i += 1;
     }
     table
 };
