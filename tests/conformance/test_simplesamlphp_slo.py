@@ -27,6 +27,7 @@ from harness.http import Browser
 USERS = {"una": "una-umbrella-pw", "umar": "umar-umbrella-pw", "ulla": "ulla-umbrella-pw"}
 SIGNED_OUT_EVERYWHERE = "You are signed out, here and at your company's sign-in."
 ENDED = "IdP-initiated logout: sessions ended"
+NAMES = {"umbrella": "Umbrella Corporation", "umbrella-post": "Umbrella Corporation (HTTP-POST)"}
 
 
 @pytest.fixture
@@ -207,32 +208,69 @@ def test_ssp_unsigned_logout_messages_refused(env, demo, ssp, record):
            page=f"HTTP {page.status}")
 
 
-def test_ssp_browser_iframe_logout_reaches_both_sps(env, demo, ssp, record):
-    """Chromium, SimpleSAMLphp with `logouttype` iframe: window A signed in to `umbrella`
-    (password typed), window B (same IdP session, its own demo session) to `umbrella-post`
-    without a password; "Sign out" in B -> SimpleSAMLphp asks whether to sign out of every
-    service -> "Yes, all services" -> its page runs the umbrella SP's logout in a hidden frame
-    (our LogoutResponse answers inside the frame) -> B lands on "signed out, here and at your
-    company's sign-in"; A's /me asks to sign in again."""
+# scenario: (the SP of window A, whose logout runs in a frame; the SP of window B; where B
+# starts; the binding SimpleSAMLphp sends its LogoutRequests by, hence our LogoutResponse's)
+IFRAME_SCENARIOS = {
+    "sign-out-post": ("umbrella", "umbrella-post", "sign-out", "redirect"),
+    "at-simplesamlphp": ("umbrella-post", "umbrella", "idp-url", "redirect"),
+    "at-simplesamlphp-post": ("umbrella-post", "umbrella", "idp-url", "post"),
+}
+
+
+# Known defect, kept here so that it shows: "Sign out" from a demo page whose CSP says
+# `form-action 'self'`, answered by a 302 to the IdP (our LogoutRequest by HTTP-Redirect), is
+# blocked by Chromium, which checks form-action on the redirects of a form submission too
+# (CSP Level 3, form-action). The session here has ended, the IdP's has not.
+SIGN_OUT_BY_REDIRECT = pytest.param(
+    "sign-out-redirect", marks=pytest.mark.xfail(
+        strict=True, raises=AssertionError,
+        reason="the demo's form-action 'self' blocks the 302 to the IdP after the sign-out POST"))
+IFRAME_SCENARIOS["sign-out-redirect"] = ("umbrella-post", "umbrella", "sign-out", "redirect")
+
+
+@pytest.mark.parametrize("scenario", [s for s in IFRAME_SCENARIOS if s != "sign-out-redirect"]
+                         + [SIGN_OUT_BY_REDIRECT])
+def test_ssp_browser_iframe_logout_reaches_both_sps(env, demo, ssp, record, scenario):
+    """Chromium, SimpleSAMLphp with `logouttype` iframe: window A signed in to one Umbrella SP
+    (password typed), window B (same IdP session, its own demo session) to the other without
+    a password. B starts the logout ("Sign out" in the demo, umbrella-post: our POST
+    LogoutRequest; or SimpleSAMLphp's SingleLogoutService.php?ReturnTo=...) -> SimpleSAMLphp
+    asks whether to sign out of every service -> "Yes, all services" -> its page runs each
+    other SP's logout in a hidden frame (our LogoutResponse answers inside the frame) -> B
+    lands on the demo ("signed out, here and at your company's sign-in", or ReturnTo); A's
+    /me asks to sign in again."""
+    framed, initiator, start, binding = IFRAME_SCENARIOS[scenario]
     ssp.set_idp_options(**{ssp_mod.LOGOUT_TYPE: "iframe"})
+    if binding == "post":
+        for tenant in (framed, initiator):
+            post_only(ssp, demo, tenant)
     since = demo.log_size()
-    plan = {
+    steps = run_plan(env, "simplesamlphp_slo.mjs", iframe_plan(env, demo, ssp, framed, initiator, start),
+                     f"browser-simplesamlphp-slo-{scenario}")
+    names = ["a-sign-in", "b-sign-in-without-password", "b-logout-asks-all-services",
+             "b-yes-all-services", "a-me-after-logout", "b-me-after-logout"]
+    check_steps(steps, names, record)
+    expect = {framed} if start == "sign-out" else {framed, initiator}
+    lines = ended_tenants(demo, since, expect)
+    assert all("sessions=1" in ln for ln in lines.values()), lines
+
+
+def iframe_plan(env, demo, ssp, framed: str, initiator: str, start: str) -> dict:
+    return_to = f"{demo.url}/?from=idp-logout"
+    return {
         "chromium": env.raw.get("chromium", "/usr/bin/chromium"),
         "artifacts": str(env.artifacts / "screenshots"),
         "demo_url": env.demo_url,
         "ssp_url": ssp.url,
         "me_path": "/me",
-        "login_a": demo.login_url("umbrella", tenant="umbrella"),
-        "login_b": demo.login_url("umbrella-post", tenant="umbrella-post"),
+        "start": start,
+        "idp_logout_url": ssp.logout_url(return_to),
+        "final_url": f"{demo.url}/?logout=idp" if start == "sign-out" else return_to,
+        "final_text": [SIGNED_OUT_EVERYWHERE] if start == "sign-out" else ["Sign in with Umbrella Corporation"],
+        "login_a": demo.login_url(framed, tenant=framed),
+        "login_b": demo.login_url(initiator, tenant=initiator),
         "username": "ulla", "password": USERS["ulla"], "username_marker": "ulla@umbrella.test",
-        "expect_a": ["Ulla Ulrich", "Umbrella Corporation"],
-        "expect_b": ["Ulla Ulrich", "Umbrella Corporation (HTTP-POST)"],
-        "signed_out_text": SIGNED_OUT_EVERYWHERE,
+        "expect_a": ["Ulla Ulrich", NAMES[framed]],
+        "expect_b": ["Ulla Ulrich", NAMES[initiator]],
         "expect_signed_out": ["Sign in with Umbrella Corporation"],
     }
-    steps = run_plan(env, "simplesamlphp_slo.mjs", plan, "browser-simplesamlphp-slo")
-    names = ["a-sign-in", "b-sign-in-without-password", "b-sign-out-asks-all-services",
-             "b-yes-all-services", "a-me-after-logout", "b-me-after-logout"]
-    check_steps(steps, names, record)
-    lines = ended_tenants(demo, since, {"umbrella"})
-    assert "sessions=1" in lines["umbrella"], lines

@@ -2,10 +2,12 @@
 // Window A signs in to the demo's `umbrella` SP (password typed at SimpleSAMLphp); window B
 // (another browser context holding only A's SimpleSAMLphp cookies: the same IdP session, its
 // own demo session, as two applications on two hosts would have) signs in to `umbrella-post`
-// without a password. B clicks "Sign out": SimpleSAMLphp (logouttype iframe) asks whether to
-// sign out of every service, the person clicks "Yes, all services", its page loads the other
-// SP's logout in a hidden frame and, when every frame reported back, returns B to the demo.
-// Then A's demo session has ended too.
+// without a password. B clicks "Sign out" in the demo (plan.start 'sign-out') or opens
+// SimpleSAMLphp's logout URL ('idp-url'): SimpleSAMLphp (logouttype iframe) asks whether to
+// sign out of every service, the person clicks "Yes, all services", its page loads each SP's
+// logout in a hidden frame and, when every frame reported back, sends B to plan.final_url.
+// Then A's demo session has ended too. The browser's console (CSP violations, refused frames)
+// is printed after the steps.
 //
 //   node browser/simplesamlphp_slo.mjs <plan.json>
 //
@@ -21,6 +23,9 @@ const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const steps = createSteps(plan.artifacts, 'ssp-slo-');
 const { step, results } = steps;
 const atDemo = (u) => u.toString().startsWith(plan.demo_url);
+// What the browser said (CSP violations, blocked frames): printed with the steps' results.
+const consoleLines = [];
+const listen = (name, page) => page.on('console', (m) => consoleLines.push(`${name}: ${m.type()}: ${m.text()}`));
 
 const browser = await chromium.launch({
   executablePath: plan.chromium || '/usr/bin/chromium',
@@ -31,6 +36,7 @@ try {
   const ctxA = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const a = await ctxA.newPage();
   a.setDefaultTimeout(30000);
+  listen('a', a);
   await step(a, 'a-sign-in', async () => {
     await a.goto(plan.login_a, { waitUntil: 'load' });
     await a.waitForSelector('#username');
@@ -46,6 +52,7 @@ try {
   await ctxB.addCookies((await ctxA.cookies()).filter((c) => c.name.startsWith('SimpleSAML')));
   const b = await ctxB.newPage();
   b.setDefaultTimeout(30000);
+  listen('b', b);
   await step(b, 'b-sign-in-without-password', async () => {
     await b.goto(plan.login_b, { waitUntil: 'load' });
     await b.waitForURL((u) => atDemo(u) && u.toString().includes(plan.me_path));
@@ -53,23 +60,26 @@ try {
     return expectText(b, plan.expect_b, 'window B, me page (no login form on the way)');
   });
 
-  await step(b, 'b-sign-out-asks-all-services', async () => {
-    await Promise.all([
-      b.waitForURL((u) => u.toString().startsWith(plan.ssp_url)),
-      b.getByRole('button', { name: 'Sign out' }).first().click(),
-    ]);
+  await step(b, 'b-logout-asks-all-services', async () => {
+    if (plan.start === 'sign-out') {
+      await Promise.all([
+        b.waitForURL((u) => u.toString().startsWith(plan.ssp_url)),
+        b.getByRole('button', { name: 'Sign out' }).first().click(),
+      ]);
+    } else {
+      await b.goto(plan.idp_logout_url);
+    }
     await b.waitForSelector('#logout-all');
     return `at SimpleSAMLphp: ${b.url().split('?')[0]}: ${(await bodyText(b)).slice(0, 160)}`;
   });
 
   await step(b, 'b-yes-all-services', async () => {
     await Promise.all([
-      b.waitForURL((u) => atDemo(u) && u.toString().includes('logout='), { timeout: 30000 }),
+      b.waitForURL((u) => u.toString() === plan.final_url, { timeout: 30000 }),
       b.locator('#logout-all').click(),
     ]);
     await b.waitForLoadState('load');
-    if (!b.url().endsWith('/?logout=idp')) throw new Error(`ended at ${b.url()}`);
-    return expectText(b, [plan.signed_out_text], 'after the iframe logout');
+    return expectText(b, plan.final_text, 'after the iframe logout');
   });
 
   for (const [name, page] of [['a', a], ['b', b]]) {
@@ -85,6 +95,7 @@ try {
   if (!results.length || results[results.length - 1].ok) console.log(JSON.stringify({ step: 'setup', ok: false, detail: String(e) }));
 } finally {
   await browser.close();
+  for (const line of consoleLines) console.log(`browser console ${line}`);
 }
 fs.writeFileSync(path.join(plan.artifacts, 'ssp-slo-results.json'), JSON.stringify(results, null, 2));
 process.exit(steps.failed ? 1 : 0);
