@@ -286,3 +286,39 @@ def iframe_plan(env, demo, ssp, framed: str, initiator: str, start: str) -> dict
         "expect_b": ["Ulla Ulrich", NAMES[initiator]],
         "expect_signed_out": ["Sign in with Umbrella Corporation"],
     }
+
+
+def test_ssp_logout_request_replayed_or_for_another_sp_refused(env, demo, ssp, record):
+    """SimpleSAMLphp's signed LogoutRequest for the umbrella SP (taken from its redirect, not
+    followed): delivered to the umbrella-post SP's SLO URL it is refused (`destination`) and
+    ends nothing; delivered where it belongs it ends the session; delivered again it is
+    refused (`replay`)."""
+    b = sign_in(demo, "umbrella", "umar")
+    to_sp = ssp.logout_url(f"{demo.url}/")
+    for _ in range(4):  # SimpleSAMLphp's own hops (resumelogout.php), then the one to the SP
+        hop = b.get(to_sp, follow=False)
+        assert hop.status in (302, 303), (hop.status, hop.url)
+        to_sp = hop.absolute(hop.headers["Location"])
+        if not to_sp.startswith(ssp.url):
+            break
+    assert to_sp.startswith(f"{demo.base('umbrella')}/slo?"), to_sp
+    query = to_sp.split("?", 1)[1]
+    assert "Signature=" in query
+
+    since = demo.log_size()
+    elsewhere = Browser().get(f"{demo.base('umbrella-post')}/slo?{query}")
+    assert elsewhere.status == 400, elsewhere.status
+    wrong_sp, _ = demo.wait_for_log('kind="?destination', since, timeout=10)
+    assert demo.me(b)[1] is not None, "a LogoutRequest for another SP ends nothing"
+
+    since = demo.log_size()
+    Browser().get(to_sp, follow=False)
+    line = ended_tenants(demo, since, {"umbrella"})["umbrella"]
+    assert "sessions=1" in line, line
+    assert demo.me(b)[1] is None
+
+    since = demo.log_size()
+    again = Browser().get(to_sp, follow=False)
+    assert again.status == 400, again.status
+    replayed, _ = demo.wait_for_log('kind="?replay', since, timeout=10)
+    record(other_sp=wrong_sp[-90:], replayed=replayed[-90:])
