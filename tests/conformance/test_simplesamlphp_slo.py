@@ -3,12 +3,13 @@
 SimpleSAMLphp keeps, per IdP session, the SPs it signed the person in to ("associations").
 A logout, whoever starts it, ends the IdP session and sends a LogoutRequest to every other SP
 of the session, one after the other by redirecting the browser ('traditional', its default;
-the iframe variant is in test_simplesamlphp_browser.py). The demo's two Umbrella connections
-are two SP entities at it (`umbrella`: our messages by HTTP-Redirect; `umbrella-post`: by
+its 'iframe' variant runs in Chromium below; screenshots:
+target/conformance/screenshots/ssp-slo-*.png). The demo's two Umbrella connections are two
+SP entities at it (`umbrella`: our messages by HTTP-Redirect; `umbrella-post`: by
 HTTP-POST), so one person signed in to both is signed out of both by one logout.
 
 SimpleSAMLphp signs logout messages only with `sign.logout` (the harness sets it for every
-SP); without it they go unsigned and the demo refuses them (last case). It verifies ours
+SP); without it they go unsigned and the demo refuses them. It verifies ours
 (`validate.logout`, set at registration).
 """
 
@@ -257,8 +258,8 @@ def test_ssp_browser_iframe_logout_reaches_both_sps(env, demo, ssp, record, scen
         for tenant in (framed, initiator):
             post_only(ssp, demo, tenant)
     since = demo.log_size()
-    steps = run_plan(env, "simplesamlphp_slo.mjs", iframe_plan(env, demo, ssp, framed, initiator, start),
-                     f"browser-simplesamlphp-slo-{scenario}")
+    plan = {"name": scenario, **iframe_plan(env, demo, ssp, framed, initiator, start)}
+    steps = run_plan(env, "simplesamlphp_slo.mjs", plan, f"browser-simplesamlphp-slo-{scenario}")
     names = ["a-sign-in", "b-sign-in-without-password", "b-logout-asks-all-services",
              "b-yes-all-services", "a-me-after-logout", "b-me-after-logout"]
     check_steps(steps, names, record)

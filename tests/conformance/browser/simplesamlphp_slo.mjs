@@ -20,7 +20,7 @@ import path from 'node:path';
 import { CHROMIUM_ARGS, bodyText, createSteps, expectText } from './common.mjs';
 
 const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const steps = createSteps(plan.artifacts, 'ssp-slo-');
+const steps = createSteps(plan.artifacts, `ssp-slo-${plan.name}-`);
 const { step, results } = steps;
 const atDemo = (u) => u.toString().startsWith(plan.demo_url);
 // What the browser said (CSP violations, blocked frames): printed with the steps' results.
@@ -97,5 +97,5 @@ try {
   await browser.close();
   for (const line of consoleLines) console.log(`browser console ${line}`);
 }
-fs.writeFileSync(path.join(plan.artifacts, 'ssp-slo-results.json'), JSON.stringify(results, null, 2));
+fs.writeFileSync(path.join(plan.artifacts, `ssp-slo-${plan.name}-results.json`), JSON.stringify(results, null, 2));
 process.exit(steps.failed ? 1 : 0);
