@@ -12,6 +12,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::directory::Runner;
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
+    /// Directory sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
@@ -152,6 +155,7 @@ impl AppState {
         let saml = builder.build()?;
         Ok(AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
             metrics,

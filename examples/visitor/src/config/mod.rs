@@ -21,6 +21,7 @@
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
 
+mod directory;
 mod source;
 mod tenants;
 pub mod values;
@@ -30,6 +31,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use directory::{
+    DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
+    SyncSettings,
+};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
