@@ -91,6 +91,23 @@ fn send(message: OutboundMessage) -> HttpResponse {
     }
 }
 
+/// Our LogoutResponse to an IdP's LogoutRequest. Some IdPs run each SP's
+/// logout in a hidden frame of their own logout page (front-channel
+/// "iframe" logout, e.g. SimpleSAMLphp's `logouttype` iframe) and wait for
+/// the frame to come back with the answer: the POST form that carries it may
+/// be framed by the origin it posts to (the IdP's) and by no other, else the
+/// browser refuses to show it and the IdP counts the logout as failed. A
+/// redirect needs nothing: browsers check framing on the page that loads.
+fn send_answer(message: OutboundMessage) -> HttpResponse {
+    match message {
+        OutboundMessage::Post(form) => {
+            let ancestors = crate::routes::origin(form.action()).unwrap_or("'none'");
+            crate::routes::post_form_framed_by(&form, ancestors)
+        }
+        other => send(other),
+    }
+}
+
 /// Signs the person out: the local session ends at once (state deleted,
 /// cookie removed, registry entry forgotten); then, when the session's IdP
 /// has a SingleLogoutService and this SP can sign, the browser is sent there
@@ -100,6 +117,14 @@ fn send(message: OutboundMessage) -> HttpResponse {
 ///
 /// Call it from the application's sign-out handler after its CSRF check
 /// (a cross-site form must not be able to sign people out).
+///
+/// With an HTTP-Redirect LogoutRequest the answer to that form post is a
+/// 302 to the IdP. Browsers check the submitting page's CSP `form-action`
+/// on the redirects of a form submission as well (CSP Level 3), so a page
+/// with `form-action 'self'` stops the browser there: the local session has
+/// ended, the IdP's has not. Such pages must allow the IdPs' origins in
+/// `form-action`, or the IdP be reached by HTTP-POST (the form page this
+/// returns carries its own CSP).
 pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
     let Some(saml) = req.app_data::<web::Data<Saml>>() else {
         session.purge();
@@ -312,7 +337,7 @@ pub(crate) async fn slo(
                 }
             };
             match sp.logout_response(&request, reply, now, saml.inner.rng.as_ref()) {
-                Ok(message) => Ok(send(message)),
+                Ok(message) => Ok(send_answer(message)),
                 // An IdP that publishes no SingleLogoutService expects no
                 // answer (a back-channel notice): the sessions are ended
                 // all the same; say so to whoever is there.

@@ -12,6 +12,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::directory::Runner;
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
 
@@ -24,6 +25,10 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
+    /// Directory sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
+    /// Prometheus metrics (served on the internal listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
 }
 
@@ -100,6 +105,13 @@ impl AppState {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
         let store = Store::open(&config.server.database)?;
         store.sync_orgs(&config.orgs, clock())?;
+        store.set_audit_cap(config.audit.max_events_per_org)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let observer = Arc::new(crate::audit::AuditObserver::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+        ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
         let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
@@ -117,6 +129,7 @@ impl AppState {
 
         let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
         let mut builder = Saml::builder(mapper)
+            .observer(observer)
             .clock(clock.clone())
             .sign_in_path("/")
             .default_return("/me");
@@ -142,8 +155,10 @@ impl AppState {
         let saml = builder.build()?;
         Ok(AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
+            metrics,
             clock: ClockFn(clock),
         })
     }
@@ -151,6 +166,11 @@ impl AppState {
     /// The organization slug of a connection (IdP slug).
     pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
         self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> Clock {
+        self.clock.0.clone()
     }
 
     /// The injected clock's time.

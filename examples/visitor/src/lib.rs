@@ -14,15 +14,21 @@
 //!   against the store in one transaction;
 //! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
 //!   bearer tokens);
-//! - [`store`]: SQLite queries and migrations, no rules.
+//! - [`store`]: SQLite queries and migrations, no rules;
+//! - [`audit`]: each organization's audit log and sign-in failure traces
+//!   (`audit::record`), and the observer that writes them;
+//! - [`metrics`]: Prometheus metrics for the internal listener.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod config;
+pub mod directory;
 pub mod linking;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod scim;

@@ -15,11 +15,13 @@
 //! Environment (each optional):
 //! - `VISITOR_CONFIG`: the file (default `visitor.toml` in the working
 //!   directory; `--config PATH` on the command line wins);
-//! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`;
+//! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`,
+//!   `VISITOR_METRICS_BIND` (the internal `/metrics` listener);
 //! - `VISITOR_SESSION_KEY`: base64 of at least 64 random bytes
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
 
+mod directory;
 mod source;
 mod tenants;
 pub mod values;
@@ -29,6 +31,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use directory::{
+    DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
+    SyncSettings,
+};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
@@ -67,6 +73,8 @@ pub struct Config {
     pub orgs: Vec<OrgConfig>,
     /// SSO connections, each of one organization (at least one).
     pub idps: Vec<IdpSettings>,
+    /// What the audit log keeps.
+    pub audit: crate::audit::AuditPolicy,
 }
 
 /// The file as written, before the rules that span several values.
@@ -80,6 +88,8 @@ struct RawConfig {
     orgs: Vec<OrgConfig>,
     #[serde(default, rename = "idp")]
     idps: Vec<IdpSettings>,
+    #[serde(default)]
+    audit: crate::audit::AuditPolicy,
 }
 
 /// `[server]`.
@@ -102,6 +112,11 @@ pub struct ServerConfig {
     /// Application name shown in pages.
     #[serde(default = "default_title")]
     pub title: String,
+    /// Where `GET /metrics` (Prometheus) listens: an internal address, not
+    /// the public site's; loopback unless the operator says otherwise.
+    /// Unset: no metrics listener.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
 }
 
 fn default_bind() -> String {
@@ -176,6 +191,9 @@ impl TryFrom<RawConfig> for Config {
         if r.idps.is_empty() {
             return Err("no [[idp]] configured".into());
         }
+        if r.audit.retention_days == 0 || r.audit.max_events_per_org == 0 {
+            return Err("audit: retention_days and max_events_per_org must be at least 1".into());
+        }
         let mut slugs = HashSet::new();
         for o in &r.orgs {
             if !slugs.insert(o.slug.as_str()) {
@@ -231,6 +249,7 @@ impl TryFrom<RawConfig> for Config {
             sp: r.sp,
             orgs: r.orgs,
             idps: r.idps,
+            audit: r.audit,
         })
     }
 }

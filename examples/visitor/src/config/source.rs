@@ -11,12 +11,13 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 5] = [
+const SERVER_ENV: [(&str, &str); 6] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
     ("session_key", "VISITOR_SESSION_KEY"),
     ("log", "VISITOR_LOG"),
+    ("metrics_bind", "VISITOR_METRICS_BIND"),
 ];
 
 impl Config {
@@ -81,6 +82,14 @@ fn resolve_paths(t: &mut Table, base: &Path) {
     }
     for idp in idps(t) {
         fix(idp.get_mut("metadata_file"));
+    }
+    if let Some(Value::Array(orgs)) = t.get_mut("org") {
+        for org in orgs {
+            if let Some(Value::Table(ldap)) = org.get_mut("ldap") {
+                fix(ldap.get_mut("ca_file"));
+                fix(ldap.get_mut("password_file"));
+            }
+        }
     }
 }
 

@@ -261,6 +261,7 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
     .unwrap_or_else(|| panic!("no user {email}"))
 }
 
+mod console;
 mod isolation;
 mod logout;
 mod pages;
@@ -268,3 +269,4 @@ mod scim;
 mod scim_refusals;
 mod scim_sessions;
 mod signin;
+mod upload;
