@@ -26,21 +26,18 @@
 //! refused after 25,000 logins within an assertion lifetime).
 
 mod http;
+mod idp;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http::Conn;
-use samlsp::internal::binding::{RedirectMessage, url_encode};
-use samlsp_tests::signer::{SignOptions, SigningKey, sign};
+use idp::{Started, idp_entity, response, start_login};
+use samlsp::internal::binding::url_encode;
+use samlsp_tests::signer::SigningKey;
 
-/// The entity ID of IdP `k` (all sign with the same test key).
-fn idp_entity(k: usize) -> String {
-    format!("https://idp{k}.test/saml")
-}
 const IDP_KEY: &str = "testdata/keys/idp-rsa2048.key";
 const IDP_CERT: &str = "testdata/keys/idp-rsa2048.crt";
 
@@ -112,111 +109,12 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// A started login: what the AuthnRequest said and what the browser holds.
-struct Started {
-    /// Which IdP (and organization) the login goes to.
-    idp: usize,
-    request_id: String,
-    sp: String,
-    acs: String,
-    relay_state: String,
-    cookies: String,
-}
-
 /// A login ready to post.
 struct Ready {
     request_id: String,
     b64: String,
     form: String,
     cookies: String,
-}
-
-fn attr_of<'a>(xml: &'a str, name: &str) -> &'a str {
-    let key = format!(" {name}=\"");
-    let start = xml.find(&key).map(|i| i + key.len()).expect(name);
-    &xml[start..start + xml[start..].find('"').expect("closing quote")]
-}
-
-fn start_login(conn: &mut Conn, idp: usize) -> Started {
-    let a = conn
-        .call("GET", &format!("/saml/login?idp=idp{idp}"), "", "")
-        .expect("GET /saml/login");
-    assert_eq!(a.status, 302, "GET /saml/login");
-    let loc = a.header("location").expect("Location");
-    let msg = RedirectMessage::decode_url(loc, 1 << 20).expect("AuthnRequest");
-    let xml = std::str::from_utf8(msg.unverified_xml()).expect("UTF-8");
-    let issuer_start = xml
-        .find("Issuer")
-        .and_then(|i| xml[i..].find('>').map(|j| i + j + 1));
-    let issuer_start = issuer_start.expect("Issuer");
-    let sp = &xml[issuer_start..issuer_start + xml[issuer_start..].find('<').expect("</Issuer>")];
-    Started {
-        idp,
-        request_id: attr_of(xml, "ID").to_owned(),
-        sp: sp.to_owned(),
-        acs: attr_of(xml, "AssertionConsumerServiceURL").to_owned(),
-        relay_state: msg.unverified_relay_state().expect("RelayState").to_owned(),
-        cookies: a.cookies().join("; "),
-    }
-}
-
-/// A unique signed response (Assertion signed, certificate in KeyInfo, Keycloak-shaped
-/// attributes) answering `s`, base64 as the browser posts it.
-fn response(
-    s: &Started,
-    n: usize,
-    user: usize,
-    now: DateTime<Utc>,
-    key: &SigningKey,
-    cert: &[u8],
-) -> String {
-    let t = samlsp::internal::time::format_instant;
-    let (aid, rid) = (format!("_a{n:09}"), format!("_r{n:09}"));
-    let email = format!("user{user}@org{}.test", s.idp);
-    let issuer = idp_entity(s.idp);
-    let attr = |name: &str, value: &str| {
-        format!(
-            "<saml:Attribute Name=\"{name}\" NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:basic\">\
-             <saml:AttributeValue>{value}</saml:AttributeValue></saml:Attribute>"
-        )
-    };
-    let attrs = [
-        attr("email", &email),
-        attr("firstName", "User"),
-        attr("lastName", &user.to_string()),
-        attr("groups", "staff"),
-    ]
-    .concat();
-    let (irt, acs, sp) = (&s.request_id, &s.acs, &s.sp);
-    let xml = format!(
-        "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
-         xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{rid}\" Version=\"2.0\" \
-         IssueInstant=\"{now}\" Destination=\"{acs}\" InResponseTo=\"{irt}\">\
-         <saml:Issuer>{issuer}</saml:Issuer>\
-         <samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/></samlp:Status>\
-         <saml:Assertion ID=\"{aid}\" Version=\"2.0\" IssueInstant=\"{now}\">\
-         <saml:Issuer>{issuer}</saml:Issuer><!--SIG:{aid}-->\
-         <saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent\">u-{user}</saml:NameID>\
-         <saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">\
-         <saml:SubjectConfirmationData InResponseTo=\"{irt}\" NotOnOrAfter=\"{exp}\" Recipient=\"{acs}\"/>\
-         </saml:SubjectConfirmation></saml:Subject>\
-         <saml:Conditions NotBefore=\"{nb}\" NotOnOrAfter=\"{exp}\"><saml:AudienceRestriction>\
-         <saml:Audience>{sp}</saml:Audience></saml:AudienceRestriction></saml:Conditions>\
-         <saml:AuthnStatement AuthnInstant=\"{now}\" SessionIndex=\"sess-{aid}\">\
-         <saml:AuthnContext><saml:AuthnContextClassRef>\
-         urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport\
-         </saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>\
-         <saml:AttributeStatement>{attrs}</saml:AttributeStatement>\
-         </saml:Assertion></samlp:Response>",
-        now = t(now),
-        nb = t(now - chrono::Duration::seconds(5)),
-        exp = t(now + chrono::Duration::minutes(10)),
-    );
-    let options = SignOptions {
-        key_info_cert: Some(cert.to_vec()),
-        ..SignOptions::default()
-    };
-    base64::engine::general_purpose::STANDARD.encode(sign(&xml, &aid, key, &options))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

@@ -22,7 +22,7 @@ pub fn config(dir: &Path, port: u16, idps: usize, cert: &str) -> PathBuf {
              <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" \
              Location=\"https://idp{k}.test/saml/sso\"/>\
              </md:IDPSSODescriptor></md:EntityDescriptor>",
-            idp = super::idp_entity(k)
+            idp = crate::idp::idp_entity(k)
         );
         tenants.push_str(&format!(
             "[[org]]\nslug = \"org{k}\"\nname = \"Org {k}\"\ndomains = [\"org{k}.test\"]\nlocations = [\"HQ\"]\n\n\
