@@ -66,8 +66,9 @@ impl RsaContexts {
         }
     }
 
-    /// RSA PKCS#1 v1.5 verification of `signature` over `data` with `key`.
-    /// `None` when OpenSSL could not set a context up (the caller then falls
+    /// RSA PKCS#1 v1.5 verification of `signature` over `data` with `key`,
+    /// the key these contexts belong to (the `TrustedKey` holding them; it is
+    /// read only to build a new context). `None` when OpenSSL could not set a context up (the caller then falls
     /// back to a one-shot verification); otherwise whether the signature holds.
     pub(crate) fn verify(
         &self,
