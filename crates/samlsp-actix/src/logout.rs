@@ -118,13 +118,15 @@ fn send_answer(message: OutboundMessage) -> HttpResponse {
 /// Call it from the application's sign-out handler after its CSRF check
 /// (a cross-site form must not be able to sign people out).
 ///
-/// With an HTTP-Redirect LogoutRequest the answer to that form post is a
-/// 302 to the IdP. Browsers check the submitting page's CSP `form-action`
-/// on the redirects of a form submission as well (CSP Level 3), so a page
-/// with `form-action 'self'` stops the browser there: the local session has
-/// ended, the IdP's has not. Such pages must allow the IdPs' origins in
-/// `form-action`, or the IdP be reached by HTTP-POST (the form page this
-/// returns carries its own CSP).
+/// With an HTTP-Redirect LogoutRequest the browser is not sent on by a 302:
+/// browsers check the submitting page's CSP `form-action` on the redirects
+/// of a form submission too (CSP Level 3), so an application page with
+/// `form-action 'self'` (the safe default) would stop the browser there,
+/// the local session ended and the IdP's not. The answer is a same-origin
+/// page that moves on by its `Refresh` header (a navigation once the page
+/// has loaded, which `form-action` does not govern), with a link for a
+/// browser that does not refresh. An HTTP-POST LogoutRequest is a form page with its own
+/// CSP naming the IdP's endpoint.
 pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
     let Some(saml) = req.app_data::<web::Data<Saml>>() else {
         session.purge();
@@ -144,6 +146,7 @@ pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
         }
     }
     match idp_logout(saml, &user) {
+        Ok(Some(OutboundMessage::Redirect { url })) => onward_page(&url),
         Ok(Some(message)) => send(message),
         Ok(None) => {
             tracing::info!(user_id = %user.user_id(), idp = %user.idp_slug(), "signed out (local only: the IdP has no SingleLogoutService)");
@@ -155,6 +158,24 @@ pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
             signed_out(saml, LogoutOutcome::Local)
         }
     }
+}
+
+/// A same-origin page that sends the browser on to `url` (see
+/// [`start_logout`] for why not a 302).
+fn onward_page(url: &str) -> HttpResponse {
+    let href = crate::html::escape(url);
+    let mut res = crate::html::page(
+        actix_web::http::StatusCode::OK,
+        "Signing you out",
+        &format!(
+            "<p>You are signed out here. Now signing you out at your company's sign-in \
+             service&hellip;</p><p><a id=\"continue\" href=\"{href}\">Continue</a></p>"
+        ),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&format!("0;url={url}")) {
+        res.headers_mut().insert(header::REFRESH, v);
+    }
+    res
 }
 
 /// The LogoutRequest for `user`'s IdP session, with its pending request
