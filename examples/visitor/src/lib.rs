@@ -12,6 +12,8 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
+//! - [`reception`]: the kiosk's rules (tokens, searches, rate limits);
+//! - [`notify`]: messages to people (outbox worker, SMTP, invitations);
 //! - [`store`]: SQLite queries and migrations, no rules.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
@@ -21,7 +23,9 @@
 pub mod app;
 pub mod config;
 pub mod linking;
+pub mod notify;
 pub mod pages;
+pub mod reception;
 pub mod routes;
 pub mod signin;
 pub mod store;

@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer};
 use clap::Parser;
 use samlsp_actix::{HttpFetcher, MemorySessionStore};
 use samlsp_visitor::config::Config;
+use samlsp_visitor::notify::{SmtpNotifier, Worker};
 use samlsp_visitor::{AppState, configure};
 
 /// How often URL metadata is looked at; each IdP's own cacheDuration
@@ -16,6 +17,8 @@ use samlsp_visitor::{AppState, configure};
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
 /// actix workers: the demo serves a handful of people.
 const WORKERS: usize = 2;
+/// How often the outbox is looked at for messages due.
+const OUTBOX_EVERY: Duration = Duration::from_secs(2);
 
 /// The visitor-management demo app (SAML sign-in through samlsp-actix).
 #[derive(Debug, Parser)]
@@ -72,6 +75,28 @@ async fn main() -> ExitCode {
         );
     }
     state.saml.spawn_refresher(REFRESH_EVERY);
+    match &state.config.mail {
+        Some(mail) => match SmtpNotifier::new(mail) {
+            Ok(n) => {
+                Worker::new(state.store.clone(), std::sync::Arc::new(n), state.clock())
+                    .spawn(OUTBOX_EVERY);
+                tracing::info!(
+                    smtp = %format!("{}:{}", mail.smtp_host, mail.smtp_port),
+                    tls = ?mail.tls,
+                    "outgoing mail: check-in notifications and invitations are sent through \
+                     this server"
+                );
+            }
+            Err(e) => {
+                tracing::error!(reason = %e, "cannot set up outgoing mail");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => tracing::warn!(
+            "no [mail] configured: check-in notifications and invitations stay queued \
+             until it is"
+        ),
+    }
 
     let store = MemorySessionStore::default();
     let app_state = state.clone();
@@ -108,6 +133,10 @@ async fn main() -> ExitCode {
             "organization (its people see only its own hosts, locations and visitors)"
         );
     }
+    tracing::info!(
+        "reception: an admin makes a kiosk link at {public}/admin/reception and opens it once \
+         on the reception device; visitors check in there and their host gets an email"
+    );
     match server.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -87,6 +87,29 @@ pub fn dash_opt(s: &Option<String>) -> &str {
     dash(s.as_deref().unwrap_or(""))
 }
 
+/// `HH:MM` (UTC) of an RFC 3339 time, or the text as it is.
+pub fn hh_mm(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t).map_or_else(
+        |_| t.to_owned(),
+        |d| d.with_timezone(&chrono::Utc).format("%H:%M").to_string(),
+    )
+}
+
+/// Where a visit stands: expected, checked in, and the host's notification
+/// ("notified at 09:02").
+pub fn visit_status(v: &Visit) -> String {
+    let Some(arrived) = &v.checked_in_at else {
+        return "expected".to_owned();
+    };
+    let notified = match (v.notify_status.as_deref(), &v.notified_at) {
+        (Some("sent"), Some(at)) => format!("host notified at {} UTC", hh_mm(at)),
+        (Some("pending"), _) => "notifying the host".to_owned(),
+        (Some("failed"), _) => "host notification failed".to_owned(),
+        _ => "host not notified".to_owned(),
+    };
+    format!("checked in at {} UTC, {notified}", hh_mm(arrived))
+}
+
 /// The last part of a NameID format URN (`persistent`, `emailAddress`).
 pub fn short_format(format: &str) -> &str {
     format.rsplit(':').next().unwrap_or("")

@@ -18,8 +18,10 @@
 //! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`;
 //! - `VISITOR_SESSION_KEY`: base64 of at least 64 random bytes
 //!   (`openssl rand -base64 64`);
-//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
+//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
+//! - `VISITOR_SMTP_*` and `VISITOR_MAIL_FROM`: the `[mail]` section.
 
+mod mail;
 mod source;
 mod tenants;
 pub mod values;
@@ -29,6 +31,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use mail::{MailConfig, SmtpPassword, SmtpTls};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
@@ -67,6 +70,8 @@ pub struct Config {
     pub orgs: Vec<OrgConfig>,
     /// SSO connections, each of one organization (at least one).
     pub idps: Vec<IdpSettings>,
+    /// Outgoing mail, when configured.
+    pub mail: Option<MailConfig>,
 }
 
 /// The file as written, before the rules that span several values.
@@ -80,6 +85,8 @@ struct RawConfig {
     orgs: Vec<OrgConfig>,
     #[serde(default, rename = "idp")]
     idps: Vec<IdpSettings>,
+    #[serde(default)]
+    mail: Option<MailConfig>,
 }
 
 /// `[server]`.
@@ -231,6 +238,7 @@ impl TryFrom<RawConfig> for Config {
             sp: r.sp,
             orgs: r.orgs,
             idps: r.idps,
+            mail: r.mail,
         })
     }
 }

@@ -56,6 +56,16 @@ impl Config {
     }
 }
 
+/// `[mail]` keys the environment may set, and their variables.
+const MAIL_ENV: [(&str, &str); 6] = [
+    ("smtp_host", "VISITOR_SMTP_HOST"),
+    ("smtp_port", "VISITOR_SMTP_PORT"),
+    ("tls", "VISITOR_SMTP_TLS"),
+    ("username", "VISITOR_SMTP_USERNAME"),
+    ("password", "VISITOR_SMTP_PASSWORD"),
+    ("from", "VISITOR_MAIL_FROM"),
+];
+
 /// Makes the file's relative paths relative to `base` (`:memory:` stays).
 fn resolve_paths(t: &mut Table, base: &Path) {
     let fix = |v: Option<&mut Value>| {
@@ -94,6 +104,22 @@ fn apply_env(t: &mut Table, env: &HashMap<String, String>) {
                 .or_insert_with(|| Value::Table(Table::new()));
             if let Value::Table(server) = server {
                 server.insert(key.to_owned(), Value::String(v.clone()));
+            }
+        }
+    }
+    for (key, var) in MAIL_ENV {
+        if let Some(v) = env.get(var) {
+            let mail = t
+                .entry("mail")
+                .or_insert_with(|| Value::Table(Table::new()));
+            // A port is a number in the file; the environment's text is
+            // one when it parses (else the text is refused as a port).
+            let value = match v.parse::<i64>() {
+                Ok(n) if key == "smtp_port" => Value::Integer(n),
+                _ => Value::String(v.clone()),
+            };
+            if let Value::Table(mail) = mail {
+                mail.insert(key.to_owned(), value);
             }
         }
     }
@@ -195,6 +221,20 @@ email = ["mail"]
         assert_eq!(names.email, vec!["mail".to_owned()]);
         assert_eq!(names.given_name[0], "firstName");
         assert!(idp.jit_create);
+
+        assert!(c.mail.is_none());
+        let e = env(&[
+            ("VISITOR_SMTP_HOST", "127.0.0.1"),
+            ("VISITOR_SMTP_PORT", "2526"),
+            ("VISITOR_SMTP_TLS", "none"),
+            ("VISITOR_MAIL_FROM", "Visitors <v@acme.test>"),
+        ]);
+        let c = Config::from_toml_with_env(MIN, Path::new("."), "t", &e).unwrap();
+        let mail = c.mail.unwrap();
+        assert_eq!(
+            (mail.smtp_host.as_str(), mail.smtp_port),
+            ("127.0.0.1", 2526)
+        );
 
         let c = Config::from_toml(MIN, Path::new("/etc/visitor"), "t").unwrap();
         let file = PathBuf::from("/etc/visitor/acme.xml");

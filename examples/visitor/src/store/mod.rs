@@ -12,6 +12,10 @@
 //!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
 //!   verification), scoped to its connection's organization.
 //!
+//! A reception device has a narrower proof, [`KioskScope`] (one location
+//! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
+//! narrower API, [`Desk`] (see [`reception`]).
+//!
 //! Every method of [`Scoped`] adds `org_id = <its organization>` itself, so
 //! a handler cannot forget it: an object of another organization is simply
 //! not found (the handler answers 404, as for an ID that never existed),
@@ -28,6 +32,8 @@
 
 pub mod identities;
 pub mod orgs;
+pub mod outbox;
+pub mod reception;
 pub mod users;
 pub mod visits;
 
@@ -41,6 +47,8 @@ use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
+pub use outbox::{Delivery, Due, InvitePolicy, OutboxKind, Outgoing};
+pub use reception::{CheckedIn, Desk, DeskHost, DeskVisit, KioskScope, KioskToken, WalkIn};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 
@@ -50,6 +58,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0005_reception.sql")).foreign_key_check(),
     ])
 });
 

@@ -43,7 +43,7 @@ fn migrations_are_valid_and_apply_once() {
     let v: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
 }
 
 /// A database made by the first migration set, with a row in every table,

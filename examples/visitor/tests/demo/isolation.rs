@@ -2,7 +2,8 @@
 //! ([`samlsp_visitor::routes::routes`], the one `configure` mounts), every
 //! route is called by a user of each organization with the other's users,
 //! locations and visits, and answers exactly as for an ID that never
-//! existed, shows none of the other's rows, and changes none. Then the
+//! existed, shows none of the other's rows, and changes none. Kiosk routes
+//! are called the same way with the organization's kiosk token. Then the
 //! account pre-hijack, and the roles.
 
 use actix_web::http::Method;
@@ -21,6 +22,9 @@ struct Org {
     user: i64,
     location: i64,
     visit: i64,
+    kiosk: i64,
+    /// The admin's session plus the kiosk token of its first location.
+    kiosk_cookie: String,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -31,6 +35,7 @@ impl Org {
             Object::User => self.user,
             Object::Location => self.location,
             Object::Visit => self.visit,
+            Object::KioskToken => self.kiosk,
         }
     }
 }
@@ -52,6 +57,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "user_locations",
                 "identities",
                 "visits",
+                "kiosk_tokens",
+                "outbox",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -149,6 +156,11 @@ where
             s.expected_visits(Utc::now().date_naive())?[0].id,
         ))
     });
+    let (kiosk, token) = make_kiosk(app, state, &admin_cookie, &csrf, slug, location).await;
+    let kiosk_cookie = format!(
+        "{admin_cookie}; {}={token}",
+        samlsp_visitor::routes::KIOSK_COOKIE
+    );
     Org {
         slug,
         admin_cookie,
@@ -156,6 +168,8 @@ where
         user,
         location,
         visit,
+        kiosk,
+        kiosk_cookie,
         markers,
     }
 }
@@ -176,8 +190,13 @@ where
         Some(o) => r.path.replace("{id}", &ids(o, test_path).to_string()),
         None => r.path.to_owned(),
     };
+    let cookie = if r.access == Access::Kiosk {
+        &me.kiosk_cookie
+    } else {
+        &me.admin_cookie
+    };
     let res = if r.method == Method::GET {
-        get(app, &path, Some(&me.admin_cookie)).await
+        get(app, &path, Some(cookie)).await
     } else {
         let mut form = format!("csrf_token={}", me.csrf);
         if !r.sample_form.is_empty() {
@@ -190,7 +209,7 @@ where
         for (field, o) in r.form_refs {
             form.push_str(&format!("&{field}={}", ids(*o, !test_path)));
         }
-        post_form(app, &path, form, Some(&me.admin_cookie)).await
+        post_form(app, &path, form, Some(cookie)).await
     };
     let status = res.status().as_u16();
     (status, body_of(res).await)
@@ -221,7 +240,7 @@ async fn no_route_reaches_another_organization() {
                         bodies.push(body_of(res).await);
                     }
                 }
-                Access::Member | Access::Admin => {
+                Access::Member | Access::Admin | Access::Kiosk => {
                     if r.id.is_none() && r.form_refs.is_empty() {
                         // A list, or a form that names no object.
                         let (_, body) = call(&app, r, me, &|o, _| me.id(o), true).await;
@@ -281,7 +300,13 @@ async fn no_route_reaches_another_organization() {
     assert_eq!(exercised, 2 * table.len());
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
-        for page in ["/hosts", "/visits", "/admin/users", "/admin/locations"] {
+        for page in [
+            "/hosts",
+            "/visits",
+            "/admin/users",
+            "/admin/locations",
+            "/admin/reception",
+        ] {
             let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
             assert!(
                 body.contains(me.markers[2]) || body.contains(me.markers[4]),

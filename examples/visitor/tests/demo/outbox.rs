@@ -1,0 +1,323 @@
+//! Notifications and invitations: the outbox worker on a stepped clock
+//! with a notifier that fails on demand, a restart in the middle, and the
+//! invitation policy of an organization.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SubsecRound, TimeDelta};
+use samlsp_actix::Clock;
+use samlsp_visitor::notify::{
+    Backoff, Email, Invitation, Notifier, NotifyError, RunReport, Worker, invite_user,
+};
+use samlsp_visitor::store::{InvitePolicy, Store};
+
+use super::reception::{acme_desk, open_kiosk, outbox_rows};
+use super::*;
+
+/// A clock the test moves.
+#[derive(Clone)]
+struct StepClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl StepClock {
+    fn new() -> Self {
+        // Whole seconds, as the database keeps times.
+        StepClock(Arc::new(Mutex::new(Utc::now().trunc_subsecs(0))))
+    }
+    fn clock(&self) -> Clock {
+        let c = self.0.clone();
+        Arc::new(move || *c.lock().unwrap())
+    }
+    fn advance(&self, secs: i64) {
+        *self.0.lock().unwrap() += TimeDelta::seconds(secs);
+    }
+}
+
+/// Records what it sends; refuses while `down`.
+#[derive(Debug, Default)]
+struct Outbox {
+    sent: Mutex<Vec<Email>>,
+    down: AtomicBool,
+}
+
+impl Notifier for Outbox {
+    fn send(&self, m: &Email) -> Result<(), NotifyError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(NotifyError::Transport("connection refused".into()));
+        }
+        self.sent.lock().unwrap().push(m.clone());
+        Ok(())
+    }
+}
+
+fn report(sent: usize, retried: usize, given_up: usize) -> RunReport {
+    RunReport {
+        sent,
+        retried,
+        given_up,
+    }
+}
+
+#[actix_web::test]
+async fn a_failing_mail_server_delays_the_message_but_never_the_check_in() {
+    let clock = StepClock::new();
+    let (state, app) = demo!(AppState::build(config(), Some(clock.clock())).unwrap());
+    let desk = acme_desk(&app, &state).await;
+    let (kiosk, csrf) = open_kiosk(&app, &desk.token, "bob").await;
+    let mail = Arc::new(Outbox::default());
+    mail.down.store(true, Ordering::SeqCst);
+    let worker = Worker::new(state.store.clone(), mail.clone(), clock.clock());
+
+    let bob = user_by_email(&state, "bob@acme.test").id;
+    let form = format!(
+        "csrf_token={csrf}&name=Eve+Walker&email=e%40v.test&company=Evil+%3CCorp%3E&host_id={bob}"
+    );
+    let res = post_form(&app, "/kiosk/check-in", form, Some(&kiosk)).await;
+    assert_eq!(res.status(), 200, "checked in while mail is down");
+
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 1, 0));
+    // Not due again before the backoff's 30 s.
+    clock.advance(29);
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
+    assert!(page.contains("notifying the host"), "{page}");
+
+    mail.down.store(false, Ordering::SeqCst);
+    clock.advance(1);
+    assert_eq!(worker.run_once().await.unwrap(), report(1, 0, 0));
+    let sent = mail.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let m = &sent[0];
+    assert_eq!(m.to, "bob@acme.test");
+    assert_eq!(m.subject, "Your visitor Eve Walker has arrived at Acme HQ");
+    assert!(
+        m.text
+            .contains("Eve Walker (Evil <Corp>) checked in at Acme HQ"),
+        "{}",
+        m.text
+    );
+    assert!(m.html.contains("Evil &lt;Corp&gt;"), "{}", m.html);
+    // Sent once: the next pass has nothing to do.
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    let at = clock.clock()().format("%H:%M").to_string();
+    let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
+    assert!(
+        page.contains(&format!("host notified at {at} UTC")),
+        "{page}"
+    );
+}
+
+#[actix_web::test]
+async fn the_last_attempt_gives_up_and_says_so() {
+    let clock = StepClock::new();
+    let (state, app) = demo!(AppState::build(config(), Some(clock.clock())).unwrap());
+    let desk = acme_desk(&app, &state).await;
+    let (kiosk, csrf) = open_kiosk(&app, &desk.token, "bob").await;
+    let mail = Arc::new(Outbox::default());
+    mail.down.store(true, Ordering::SeqCst);
+    let worker =
+        Worker::new(state.store.clone(), mail.clone(), clock.clock()).with_backoff(Backoff {
+            first: std::time::Duration::from_secs(10),
+            max: std::time::Duration::from_secs(10),
+            attempts: 2,
+        });
+    let bob = user_by_email(&state, "bob@acme.test").id;
+    let form = format!("csrf_token={csrf}&name=Eve&email=e%40v.test&company=&host_id={bob}");
+    assert_eq!(
+        post_form(&app, "/kiosk/check-in", form, Some(&kiosk))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 1, 0));
+    clock.advance(10);
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 1));
+    clock.advance(3600);
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
+    assert!(page.contains("host notification failed"), "{page}");
+}
+
+#[actix_web::test]
+async fn queued_and_retried_messages_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("visitor-outbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("v.sqlite3");
+    let mut cfg = config();
+    cfg.server.database = path.clone();
+    let clock = StepClock::new();
+    {
+        let (state, app) = demo!(AppState::build(cfg.clone(), Some(clock.clock())).unwrap());
+        let desk = acme_desk(&app, &state).await;
+        let (kiosk, csrf) = open_kiosk(&app, &desk.token, "bob").await;
+        let bob = user_by_email(&state, "bob@acme.test").id;
+        for name in ["First", "Second"] {
+            let form =
+                format!("csrf_token={csrf}&name={name}&email=v%40v.test&company=&host_id={bob}");
+            assert_eq!(
+                post_form(&app, "/kiosk/check-in", form, Some(&kiosk))
+                    .await
+                    .status(),
+                200
+            );
+        }
+        let down = Arc::new(Outbox::default());
+        down.down.store(true, Ordering::SeqCst);
+        let w = Worker::new(state.store.clone(), down, clock.clock());
+        assert_eq!(w.run_once().await.unwrap(), report(0, 2, 0));
+    }
+    // A new process: the same file, a working server, the retry time reached.
+    let store = Store::open(&path).unwrap();
+    let mail = Arc::new(Outbox::default());
+    let worker = Worker::new(store, mail.clone(), clock.clock());
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        report(0, 0, 0),
+        "not before the backoff"
+    );
+    clock.advance(30);
+    assert_eq!(worker.run_once().await.unwrap(), report(2, 0, 0));
+    let subjects: Vec<String> = mail
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.subject.clone())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your visitor First has arrived at Acme HQ",
+            "Your visitor Second has arrived at Acme HQ"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn provisioned(state: &AppState, org: &str, email: &str, source: &str) -> i64 {
+    in_org(state, org, |s| {
+        s.insert_user(
+            &NewUser {
+                email: email.into(),
+                given_name: String::new(),
+                family_name: String::new(),
+                display_name: email.split('@').next().unwrap().into(),
+                role: "host".into(),
+                source: source.into(),
+                external_id: None,
+            },
+            Utc::now(),
+        )
+    })
+}
+
+#[actix_web::test]
+async fn invitations_follow_the_organizations_policy() {
+    let clock = StepClock::new();
+    let state = AppState::build(config(), Some(clock.clock())).unwrap();
+    let mail = Arc::new(Outbox::default());
+    let worker = Worker::new(state.store.clone(), mail.clone(), clock.clock());
+    let url = state.sign_in_url("acme");
+    assert_eq!(url, "http://127.0.0.1:8080/saml/login?idp=acme");
+    let now = clock.clock()();
+    let invite = |id: i64| {
+        let url = url.clone();
+        in_org(&state, "acme", move |s| invite_user(s, id, &url, now))
+    };
+
+    // At once (the default).
+    let ann = provisioned(&state, "acme", "ann@acme.test", "scim");
+    assert!(matches!(invite(ann), Invitation::Queued { .. }));
+    assert_eq!(worker.run_once().await.unwrap(), report(1, 0, 0));
+    let m = mail.sent.lock().unwrap()[0].clone();
+    assert_eq!(m.to, "ann@acme.test");
+    assert_eq!(
+        m.subject,
+        "You can now sign in to Visitors with your Acme Corp account"
+    );
+    assert!(m.text.contains(&url) && m.html.contains(&url));
+
+    // Just-in-time users signed in themselves: not invited.
+    let jit = provisioned(&state, "acme", "jo@acme.test", "jit");
+    assert_eq!(invite(jit), Invitation::NotProvisioned);
+    assert_eq!(invite(987_654), Invitation::NoSuchUser);
+    // Another organization's user is no user here.
+    let gus = provisioned(&state, "globex", "gus@globex.test", "scim");
+    assert_eq!(invite(gus), Invitation::NoSuchUser);
+
+    // Delayed: queued now, sent from the set time on.
+    let until = now + TimeDelta::hours(2);
+    in_org(&state, "acme", |s| {
+        s.set_invite_policy(InvitePolicy::Delay(until), now)
+    });
+    let bo = provisioned(&state, "acme", "bo@acme.test", "scim");
+    assert_eq!(
+        invite(bo),
+        Invitation::Queued {
+            id: 2,
+            not_before: until
+        }
+    );
+    clock.advance(3600);
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    clock.advance(3600);
+    assert_eq!(worker.run_once().await.unwrap(), report(1, 0, 0));
+
+    // Never: nothing queued, and invitations still waiting are cancelled.
+    in_org(&state, "acme", |s| {
+        s.set_invite_policy(InvitePolicy::Delay(until + TimeDelta::days(1)), now)
+    });
+    let cy = provisioned(&state, "acme", "cy@acme.test", "manual");
+    assert!(matches!(invite(cy), Invitation::Queued { .. }));
+    in_org(&state, "acme", |s| {
+        s.set_invite_policy(InvitePolicy::Never, now)
+    });
+    let di = provisioned(&state, "acme", "di@acme.test", "scim");
+    assert_eq!(invite(di), Invitation::Disabled);
+    clock.advance(7 * 86_400);
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    let cy_state = in_org(&state, "acme", |s| s.invitation(cy)).unwrap();
+    assert_eq!(cy_state.status, "cancelled");
+    assert_eq!(in_org(&state, "acme", |s| s.invitation(di)), None);
+    assert_eq!(mail.sent.lock().unwrap().len(), 2);
+    assert_eq!(outbox_rows(&state), 3);
+}
+
+#[actix_web::test]
+async fn admins_set_the_invitation_policy_and_refuse_a_past_time() {
+    let (state, app) = demo!();
+    let desk = acme_desk(&app, &state).await;
+    let post = |form: String| post_form(&app, "/admin/invitations", form, Some(&desk.admin));
+    let past = (Utc::now() - TimeDelta::hours(1)).format("%Y-%m-%dT%H:%M");
+    let res = post(format!(
+        "csrf_token={}&policy=delay&until={past}",
+        desk.csrf
+    ))
+    .await;
+    assert_eq!(res.status(), 400);
+    let res = post(format!("csrf_token={}&policy=sometimes", desk.csrf)).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        in_org(&state, "acme", |s| s.invite_policy()),
+        InvitePolicy::Now
+    );
+    let future = (Utc::now() + TimeDelta::days(1)).format("%Y-%m-%dT%H:%M");
+    let res = post(format!(
+        "csrf_token={}&policy=delay&until={future}",
+        desk.csrf
+    ))
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(matches!(
+        in_org(&state, "acme", |s| s.invite_policy()),
+        InvitePolicy::Delay(_)
+    ));
+    let res = post(format!("csrf_token={}&policy=never", desk.csrf)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        in_org(&state, "acme", |s| s.invite_policy()),
+        InvitePolicy::Never
+    );
+    let page = body_of(get(&app, "/admin/reception", Some(&desk.admin)).await).await;
+    assert!(page.contains("value=\"never\" checked"), "{page}");
+}
