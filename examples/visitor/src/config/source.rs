@@ -329,6 +329,11 @@ email = ["mail"]
         assert_eq!(orgs, [("acme", "acme.test"), ("globex", "globex.test")]);
         assert!(c.sp.signing.as_ref().unwrap().key.exists());
         assert!(c.sp.encryption.as_ref().unwrap().key.exists());
+        let mail = c.mail.unwrap();
+        assert_eq!(
+            (mail.smtp_host.as_str(), mail.smtp_port),
+            ("127.0.0.1", 2525)
+        );
     }
 
     #[test]
