@@ -233,6 +233,8 @@ demo_env=(
   # Outgoing mail goes to the suite's SMTP sink (the mail_sink fixture starts it).
   "VISITOR_SMTP_HOST=$HOST" "VISITOR_SMTP_PORT=$SMTP_PORT" "VISITOR_SMTP_TLS=none"
   "VISITOR_MAIL_FROM=Visitors <visitors@conformance.test>"
+  # A failed delivery is retried after 2 s, not 30: the mail-server-down case waits for it.
+  "VISITOR_SMTP_RETRY_SECS=2"
   "VISITOR_IDP_UMBRELLA_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
   "VISITOR_IDP_UMBRELLA_POST_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
 )

@@ -9,7 +9,7 @@ use actix_web::{App, HttpServer};
 use clap::Parser;
 use samlsp_actix::{HttpFetcher, MemorySessionStore};
 use samlsp_visitor::config::Config;
-use samlsp_visitor::notify::{SmtpNotifier, Worker};
+use samlsp_visitor::notify::{Backoff, SmtpNotifier, Worker};
 use samlsp_visitor::{AppState, configure};
 
 /// How often URL metadata is looked at; each IdP's own cacheDuration
@@ -78,7 +78,12 @@ async fn main() -> ExitCode {
     match &state.config.mail {
         Some(mail) => match SmtpNotifier::new(mail) {
             Ok(n) => {
+                let backoff = Backoff {
+                    first: mail.retry_after,
+                    ..Backoff::default()
+                };
                 Worker::new(state.store.clone(), std::sync::Arc::new(n), state.clock())
+                    .with_backoff(backoff)
                     .spawn(OUTBOX_EVERY);
                 tracing::info!(
                     smtp = %format!("{}:{}", mail.smtp_host, mail.smtp_port),

@@ -4,7 +4,7 @@
 //!
 //! Environment: `VISITOR_SMTP_HOST`, `VISITOR_SMTP_PORT`, `VISITOR_SMTP_TLS`,
 //! `VISITOR_SMTP_USERNAME`, `VISITOR_SMTP_PASSWORD` (prefer it to the file),
-//! `VISITOR_MAIL_FROM`.
+//! `VISITOR_MAIL_FROM`, `VISITOR_SMTP_RETRY_SECS`.
 
 use std::fmt;
 
@@ -61,6 +61,9 @@ pub struct MailConfig {
     pub credentials: Option<(String, SmtpPassword)>,
     /// The `From:` address, e.g. `Visitors <visitors@example.com>`.
     pub from: String,
+    /// Delay before the first retry of a failed delivery (doubled after
+    /// each further failure, see [`crate::notify::Backoff`]).
+    pub retry_after: std::time::Duration,
 }
 
 #[derive(Deserialize)]
@@ -76,7 +79,12 @@ struct RawMail {
     #[serde(default)]
     password: Option<SmtpPassword>,
     from: String,
+    #[serde(default)]
+    retry_secs: Option<u64>,
 }
+
+/// Longest first retry delay accepted: an hour (the backoff's cap).
+const MAX_RETRY_SECS: u64 = 3600;
 
 impl TryFrom<RawMail> for MailConfig {
     type Error = String;
@@ -104,12 +112,17 @@ impl TryFrom<RawMail> for MailConfig {
             SmtpTls::Tls => 465,
             SmtpTls::None => 25,
         };
+        let retry_secs = r.retry_secs.unwrap_or(30);
+        if !(1..=MAX_RETRY_SECS).contains(&retry_secs) {
+            return Err(format!("mail: retry_secs must be 1 to {MAX_RETRY_SECS}"));
+        }
         Ok(MailConfig {
             smtp_host: r.smtp_host,
             smtp_port: r.smtp_port.unwrap_or(default_port),
             tls,
             credentials,
             from: r.from,
+            retry_after: std::time::Duration::from_secs(retry_secs),
         })
     }
 }
@@ -135,6 +148,7 @@ mod tests {
     fn defaults_and_refusals() {
         let m = parse("smtp_host = \"smtp.example.com\"\nfrom = \"v@example.com\"").unwrap();
         assert_eq!((m.smtp_port, m.tls), (587, SmtpTls::Starttls));
+        assert_eq!(m.retry_after.as_secs(), 30);
         let m = parse(
             "smtp_host = \"127.0.0.1\"\nsmtp_port = 2526\ntls = \"none\"\nfrom = \"V <v@x.test>\"",
         )

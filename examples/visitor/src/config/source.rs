@@ -57,13 +57,14 @@ impl Config {
 }
 
 /// `[mail]` keys the environment may set, and their variables.
-const MAIL_ENV: [(&str, &str); 6] = [
+const MAIL_ENV: [(&str, &str); 7] = [
     ("smtp_host", "VISITOR_SMTP_HOST"),
     ("smtp_port", "VISITOR_SMTP_PORT"),
     ("tls", "VISITOR_SMTP_TLS"),
     ("username", "VISITOR_SMTP_USERNAME"),
     ("password", "VISITOR_SMTP_PASSWORD"),
     ("from", "VISITOR_MAIL_FROM"),
+    ("retry_secs", "VISITOR_SMTP_RETRY_SECS"),
 ];
 
 /// Makes the file's relative paths relative to `base` (`:memory:` stays).
@@ -115,7 +116,7 @@ fn apply_env(t: &mut Table, env: &HashMap<String, String>) {
             // A port is a number in the file; the environment's text is
             // one when it parses (else the text is refused as a port).
             let value = match v.parse::<i64>() {
-                Ok(n) if key == "smtp_port" => Value::Integer(n),
+                Ok(n) if key == "smtp_port" || key == "retry_secs" => Value::Integer(n),
                 _ => Value::String(v.clone()),
             };
             if let Value::Table(mail) = mail {

@@ -50,7 +50,11 @@ pub enum NotifyError {
     /// not help.
     #[error("message refused: {0}")]
     Invalid(String),
-    /// The server could not be reached, or refused for now.
+    /// The server refused the message for good (an SMTP 5xx reply, RFC 5321
+    /// §4.2.1): retrying will not help.
+    #[error("message rejected: {0}")]
+    Rejected(String),
+    /// The server could not be reached, or refused for now (4xx).
     #[error("delivery failed: {0}")]
     Transport(String),
 }

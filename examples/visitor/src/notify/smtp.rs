@@ -83,10 +83,14 @@ pub(super) fn message(from: &Mailbox, m: &Email) -> Result<Message, NotifyError>
 impl Notifier for SmtpNotifier {
     fn send(&self, m: &Email) -> Result<(), NotifyError> {
         let msg = message(&self.from, m)?;
-        self.transport
-            .send(&msg)
-            .map(|_| ())
-            .map_err(|e| NotifyError::Transport(format!("{}: {e}", self.server)))
+        self.transport.send(&msg).map(|_| ()).map_err(|e| {
+            let why = format!("{}: {e}", self.server);
+            if e.is_permanent() {
+                NotifyError::Rejected(why)
+            } else {
+                NotifyError::Transport(why)
+            }
+        })
     }
 }
 

@@ -33,15 +33,20 @@ impl StepClock {
     }
 }
 
-/// Records what it sends; refuses while `down`.
+/// Records what it sends; fails while `down`, rejects for good while
+/// `reject`.
 #[derive(Debug, Default)]
 struct Outbox {
     sent: Mutex<Vec<Email>>,
     down: AtomicBool,
+    reject: AtomicBool,
 }
 
 impl Notifier for Outbox {
     fn send(&self, m: &Email) -> Result<(), NotifyError> {
+        if self.reject.load(Ordering::SeqCst) {
+            return Err(NotifyError::Rejected("550 no such mailbox".into()));
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(NotifyError::Transport("connection refused".into()));
         }
@@ -136,6 +141,16 @@ async fn the_last_attempt_gives_up_and_says_so() {
     assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
     let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
     assert!(page.contains("host notification failed"), "{page}");
+    // A message the server rejects for good (5xx) is given up at once.
+    mail.reject.store(true, Ordering::SeqCst);
+    let form = format!("csrf_token={csrf}&name=Rex&email=r%40v.test&company=&host_id={bob}");
+    assert_eq!(
+        post_form(&app, "/kiosk/check-in", form, Some(&kiosk))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 1));
 }
 
 #[actix_web::test]

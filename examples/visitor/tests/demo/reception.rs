@@ -164,6 +164,49 @@ async fn no_token_a_bad_or_revoked_token_opens_nothing() {
 }
 
 #[actix_web::test]
+async fn kiosk_tokens_come_from_the_injected_generator() {
+    let state = AppState::build(config(), None)
+        .unwrap()
+        .with_random(std::sync::Arc::new(|b: &mut [u8]| {
+            b.fill(0x5a);
+            Ok(())
+        }));
+    let (state, app) = demo!(state);
+    let desk = acme_desk(&app, &state).await;
+    assert_eq!(desk.token, "5a".repeat(32));
+    let stored: Vec<u8> = state
+        .store
+        .unscoped(|c| Ok(c.query_row("SELECT token_hash FROM kiosk_tokens", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(stored, openssl::sha::sha256("5a".repeat(32).as_bytes()));
+    // A generator that fails makes no token.
+    let state = AppState::build(config(), None)
+        .unwrap()
+        .with_random(std::sync::Arc::new(|_: &mut [u8]| Err("no entropy".into())));
+    let (state, app) = demo!(state);
+    let idp = TestIdp::acme();
+    let admin = signed_in(
+        &app,
+        "acme",
+        &idp,
+        person(
+            "A-alice",
+            "alice@acme.test",
+            "Alice",
+            "Acme",
+            &["visitor-admins"],
+        ),
+    )
+    .await;
+    let csrf = csrf_of(&body_of(get(&app, "/me", Some(&admin)).await).await);
+    let location = in_org(&state, "acme", |s| s.locations())[0].id;
+    let form = format!("csrf_token={csrf}&location_id={location}&label=Desk");
+    let res = post_form(&app, "/admin/kiosks", form, Some(&admin)).await;
+    assert_eq!(res.status(), 500);
+    assert!(in_org(&state, "acme", |s| s.kiosks()).is_empty());
+}
+
+#[actix_web::test]
 async fn another_organizations_kiosk_sees_and_checks_in_nothing_here() {
     let (state, app) = demo!();
     let acme = acme_desk(&app, &state).await;
