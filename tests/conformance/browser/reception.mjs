@@ -73,7 +73,7 @@ try {
     await kiosk.locator('#company').fill(plan.company);
     await kiosk.getByRole('button', { name: 'Check in' }).click();
     await kiosk.waitForLoadState('load');
-    return expectText(kiosk, ['You are checked in', plan.visitor, `${plan.host_name} has been told`], 'done page');
+    return expectText(kiosk, ['You are checked in', plan.visitor, `We are letting ${plan.host_name} know`], 'done page');
   });
 
   await step(admin, 'host-notified', async () => {

@@ -305,7 +305,7 @@ async fn a_visitor_finds_their_visit_and_checks_in_once() {
     assert!(
         body_of(res)
             .await
-            .contains("Bob Acme has been told you are here")
+            .contains("We are letting Bob Acme know you are here")
     );
     let v = in_org(&state, "acme", |s| s.visit(visit)).unwrap();
     assert!(v.checked_in_at.is_some());
@@ -319,6 +319,14 @@ async fn a_visitor_finds_their_visit_and_checks_in_once() {
     // Without the CSRF token: refused.
     let res = post_form(&app, &path, "company=X".into(), Some(&kiosk)).await;
     assert_eq!(res.status(), 403);
+    // The admin sees today's visitors per location, checked in.
+    let page = body_of(get(&app, "/admin/reception", Some(&desk.admin)).await).await;
+    assert!(
+        page.contains("Ada Lovelace")
+            && page.contains("Analytical Engines")
+            && page.contains("checked in at"),
+        "{page}"
+    );
     // The host sees it on the visitors page.
     let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
     assert!(
