@@ -75,6 +75,9 @@ pub struct Layout<'a> {
     pub nav: Nav,
     /// Who is signed in, if anyone.
     pub viewer: Option<Viewer<'a>>,
+    /// Where the app's name links to: `/`, or `/kiosk` on a reception
+    /// device (a visitor there has no business on the sign-in page).
+    pub home: &'a str,
 }
 
 /// `–` for an empty value.

@@ -190,6 +190,7 @@ fn kiosk_layout<'a>(state: &'a AppState, title: &'a str) -> Layout<'a> {
         title,
         nav: Nav::None,
         viewer: None,
+        home: "/kiosk",
     }
 }
 

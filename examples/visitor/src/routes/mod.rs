@@ -232,6 +232,7 @@ fn layout<'a>(
             admin: u.is_admin,
             csrf,
         }),
+        home: "/",
     }
 }
 

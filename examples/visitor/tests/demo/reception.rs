@@ -71,6 +71,8 @@ where
     let cookies = format!("{kiosk}; {session}");
     let body = body_of(get(app, &format!("/kiosk?q={host}"), Some(&cookies)).await).await;
     assert!(body.contains("Welcome to Acme HQ") || body.contains("Welcome to Globex"));
+    // The app's name leads back to the kiosk, not to the sign-in page.
+    assert!(body.contains("class=\"brand\" href=\"/kiosk\""), "{body}");
     (cookies, csrf_of(&body))
 }
 
