@@ -41,22 +41,44 @@ pub fn invite_user(
     sign_in_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Invitation, StoreError> {
-    let Some(user) = s.user(user_id)? else {
-        return Ok(Invitation::NoSuchUser);
-    };
-    if user.source == "jit" {
-        return Ok(Invitation::NotProvisioned);
-    }
-    if !user.active {
-        return Ok(Invitation::Inactive);
-    }
+    let mut out = invite_users(s, &[user_id], sign_in_url, now)?;
+    Ok(out.pop().unwrap_or(Invitation::NoSuchUser))
+}
+
+/// [`invite_user`] for many users at once (a directory run, an upload):
+/// the policy and the organization are read once. One outcome per ID, in
+/// order.
+pub fn invite_users(
+    s: &Scoped<'_>,
+    user_ids: &[i64],
+    sign_in_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Invitation>, StoreError> {
     let not_before = match s.invite_policy()? {
-        InvitePolicy::Never => return Ok(Invitation::Disabled),
-        InvitePolicy::Now => now,
-        InvitePolicy::Delay(t) => t.max(now),
+        InvitePolicy::Never => None,
+        InvitePolicy::Now => Some(now),
+        InvitePolicy::Delay(t) => Some(t.max(now)),
     };
     let org = s.org()?;
-    let m = compose::invitation(&user, &org.name, sign_in_url, not_before);
-    let id = s.queue(&m, now)?;
-    Ok(Invitation::Queued { id, not_before })
+    let mut out = Vec::with_capacity(user_ids.len());
+    for &id in user_ids {
+        let Some(user) = s.user(id)? else {
+            out.push(Invitation::NoSuchUser);
+            continue;
+        };
+        out.push(if user.source == "jit" {
+            Invitation::NotProvisioned
+        } else if !user.active {
+            Invitation::Inactive
+        } else if let Some(not_before) = not_before {
+            let m = compose::invitation(&user, &org.name, sign_in_url, not_before);
+            Invitation::Queued {
+                id: s.queue(&m, now)?,
+                not_before,
+            }
+        } else {
+            Invitation::Disabled
+        });
+    }
+    Ok(out)
 }

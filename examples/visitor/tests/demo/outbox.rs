@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, SubsecRound, TimeDelta};
 use samlsp_actix::Clock;
 use samlsp_visitor::notify::{
-    Backoff, Email, Invitation, Notifier, NotifyError, RunReport, Worker, invite_user,
+    Backoff, Email, Invitation, Notifier, NotifyError, RunReport, Worker, invite_user, invite_users,
 };
 use samlsp_visitor::store::{InvitePolicy, Store};
 
@@ -296,6 +296,27 @@ async fn invitations_follow_the_organizations_policy() {
     assert_eq!(in_org(&state, "acme", |s| s.invitation(di)), None);
     assert_eq!(mail.sent.lock().unwrap().len(), 2);
     assert_eq!(outbox_rows(&state), 3);
+
+    // Many at once (a directory run): one outcome per user, in order.
+    in_org(&state, "acme", |s| {
+        s.set_invite_policy(InvitePolicy::Now, now)
+    });
+    let ed = provisioned(&state, "acme", "ed@acme.test", "scim");
+    let fay = provisioned(&state, "acme", "fay@acme.test", "manual");
+    in_org(&state, "acme", |s| s.set_active(fay, false, now));
+    let url2 = url.clone();
+    let outcomes = in_org(&state, "acme", move |s| {
+        invite_users(s, &[ed, jit, fay, gus], &url2, now)
+    });
+    assert!(matches!(outcomes[0], Invitation::Queued { .. }));
+    assert_eq!(
+        outcomes[1..],
+        [
+            Invitation::NotProvisioned,
+            Invitation::Inactive,
+            Invitation::NoSuchUser
+        ]
+    );
 }
 
 #[actix_web::test]
