@@ -18,7 +18,7 @@ use actix_web::http::header;
 use askama::Template;
 use samlsp_actix::IdpSummary;
 
-use crate::store::{Host, Identity, Location, LocationRole, OrgInfo, User, Visit};
+use crate::store::{Delivery, Host, Identity, Location, LocationRole, OrgInfo, User, Visit};
 
 /// CSP for the app's pages: nothing from elsewhere, no scripts.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -111,6 +111,21 @@ pub fn visit_status(v: &Visit) -> String {
         _ => "host not notified".to_owned(),
     };
     format!("checked in at {} UTC, {notified}", hh_mm(arrived))
+}
+
+/// Where a user's invitation email stands.
+pub fn invitation_status(d: &Option<Delivery>) -> String {
+    match d {
+        None => "not invited".to_owned(),
+        Some(d) => match (d.status.as_str(), &d.sent_at) {
+            ("sent", Some(at)) => {
+                format!("sent {} UTC", at.replace('T', " ").trim_end_matches('Z'))
+            }
+            ("pending", _) => "queued".to_owned(),
+            ("cancelled", _) => "cancelled (invitations turned off)".to_owned(),
+            (other, _) => other.to_owned(),
+        },
+    }
 }
 
 /// The last part of a NameID format URN (`persistent`, `emailAddress`).
@@ -311,6 +326,8 @@ pub struct AdminUser<'a> {
     pub admin_at: &'a [i64],
     /// The viewer is this user.
     pub is_self: bool,
+    /// Their latest invitation email, if any.
+    pub invitation: &'a Option<Delivery>,
 }
 
 /// Renders `page` as an HTML response with the app's security headers.

@@ -296,6 +296,16 @@ async fn invitations_follow_the_organizations_policy() {
     assert_eq!(in_org(&state, "acme", |s| s.invitation(di)), None);
     assert_eq!(mail.sent.lock().unwrap().len(), 2);
     assert_eq!(outbox_rows(&state), 3);
+    for (id, status) in [
+        (ann, "sent"),
+        (cy, "cancelled"),
+        (di, "not invited"),
+        (jit, "not invited"),
+    ] {
+        let shown =
+            samlsp_visitor::pages::invitation_status(&in_org(&state, "acme", |s| s.invitation(id)));
+        assert!(shown.starts_with(status), "{id}: {shown}");
+    }
 
     // Many at once (a directory run): one outcome per user, in order.
     in_org(&state, "acme", |s| {
@@ -356,4 +366,10 @@ async fn admins_set_the_invitation_policy_and_refuse_a_past_time() {
     );
     let page = body_of(get(&app, "/admin/reception", Some(&desk.admin)).await).await;
     assert!(page.contains("value=\"never\" checked"), "{page}");
+    let bob = user_by_email(&state, "bob@acme.test").id;
+    let page = body_of(get(&app, &format!("/admin/users/{bob}"), Some(&desk.admin)).await).await;
+    assert!(
+        page.contains("<dt>Invitation</dt><dd>not invited</dd>"),
+        "{page}"
+    );
 }
