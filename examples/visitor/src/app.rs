@@ -13,6 +13,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::notify::SignInLinks;
 use crate::reception::RateLimiter;
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
@@ -222,21 +223,29 @@ impl AppState {
         Ok(b)
     }
 
-    /// Where a user of the organization `org_slug` signs in: its first
-    /// connection's login, else the sign-in page (absolute URL, for
-    /// invitations).
-    pub fn sign_in_url(&self, org_slug: &str) -> String {
+    /// Where a user of each organization signs in: its first connection's
+    /// login, else the sign-in page (absolute URLs, for invitations).
+    pub fn sign_in_links(&self) -> SignInLinks {
         let public = self.config.server.public_url.as_str();
         let idps = self.saml.identity_providers();
-        self.config
-            .idps
+        let by_org = self
+            .config
+            .orgs
             .iter()
-            .filter(|i| i.org == org_slug)
-            .find_map(|i| idps.iter().find(|s| s.slug == i.slug))
-            .map_or_else(
-                || format!("{public}/"),
-                |s| format!("{public}{}", s.login_href(None)),
-            )
+            .filter_map(|o| {
+                let first = self
+                    .config
+                    .idps
+                    .iter()
+                    .filter(|i| i.org == o.slug)
+                    .find_map(|i| idps.iter().find(|s| s.slug == i.slug))?;
+                Some((
+                    o.slug.clone(),
+                    format!("{public}{}", first.login_href(None)),
+                ))
+            })
+            .collect();
+        SignInLinks::new(by_org, format!("{public}/"))
     }
 
     /// Session settings: the configured key, else a random one (the

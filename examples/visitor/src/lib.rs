@@ -14,6 +14,8 @@
 //!   against the store in one transaction;
 //! - [`reception`]: the kiosk's rules (tokens, searches, rate limits);
 //! - [`notify`]: messages to people (outbox worker, SMTP, invitations);
+//! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
+//!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
@@ -27,6 +29,7 @@ pub mod notify;
 pub mod pages;
 pub mod reception;
 pub mod routes;
+pub mod scim;
 pub mod signin;
 pub mod store;
 

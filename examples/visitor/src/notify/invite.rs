@@ -7,6 +7,8 @@
 //! [`invite_user`] runs inside the creator's transaction (a [`Scoped`]), so
 //! the user and their invitation are written together or not at all.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::compose;
@@ -29,19 +31,42 @@ pub enum Invitation {
     NotProvisioned,
     /// The user is deactivated.
     Inactive,
+    /// The provisioning source gave no email address (the stored one
+    /// repeats a user name): nothing is sent to a guess.
+    NoEmail,
     /// No such user in the organization.
     NoSuchUser,
 }
 
+/// Where each organization's users sign in (absolute URLs), for the
+/// invitation's link: [`crate::AppState::sign_in_links`].
+#[derive(Debug, Clone, Default)]
+pub struct SignInLinks {
+    by_org: HashMap<String, String>,
+    fallback: String,
+}
+
+impl SignInLinks {
+    /// `fallback` (the sign-in page) for an organization not in `by_org`.
+    pub fn new(by_org: HashMap<String, String>, fallback: String) -> Self {
+        SignInLinks { by_org, fallback }
+    }
+
+    /// The sign-in link of the organization `slug`.
+    pub fn of(&self, slug: &str) -> &str {
+        self.by_org.get(slug).unwrap_or(&self.fallback)
+    }
+}
+
 /// Queues the invitation of user `user_id` of `s`'s organization to sign
-/// in at `sign_in_url` (see [`crate::AppState::sign_in_url`]).
+/// in at its link in `links`.
 pub fn invite_user(
     s: &Scoped<'_>,
     user_id: i64,
-    sign_in_url: &str,
+    links: &SignInLinks,
     now: DateTime<Utc>,
 ) -> Result<Invitation, StoreError> {
-    let mut out = invite_users(s, &[user_id], sign_in_url, now)?;
+    let mut out = invite_users(s, &[user_id], links, now)?;
     Ok(out.pop().unwrap_or(Invitation::NoSuchUser))
 }
 
@@ -51,7 +76,7 @@ pub fn invite_user(
 pub fn invite_users(
     s: &Scoped<'_>,
     user_ids: &[i64],
-    sign_in_url: &str,
+    links: &SignInLinks,
     now: DateTime<Utc>,
 ) -> Result<Vec<Invitation>, StoreError> {
     let not_before = match s.invite_policy()? {
@@ -60,6 +85,7 @@ pub fn invite_users(
         InvitePolicy::Delay(t) => Some(t.max(now)),
     };
     let org = s.org()?;
+    let sign_in_url = links.of(&org.slug);
     let mut out = Vec::with_capacity(user_ids.len());
     for &id in user_ids {
         let Some(user) = s.user(id)? else {
@@ -70,6 +96,8 @@ pub fn invite_users(
             Invitation::NotProvisioned
         } else if !user.active {
             Invitation::Inactive
+        } else if user.email_type.is_none() {
+            Invitation::NoEmail
         } else if let Some(not_before) = not_before {
             let m = compose::invitation(&user, &org.name, sign_in_url, not_before);
             Invitation::Queued {

@@ -23,7 +23,7 @@ pub mod invite;
 mod smtp;
 mod worker;
 
-pub use invite::{Invitation, invite_user, invite_users};
+pub use invite::{Invitation, SignInLinks, invite_user, invite_users};
 pub use smtp::SmtpNotifier;
 pub use worker::{Backoff, RunReport, Worker};
 

@@ -10,7 +10,9 @@
 //!   connection must belong to that user's organization);
 //! - [`Store::login_scope`]: a verified SAML login
 //!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
-//!   verification), scoped to its connection's organization.
+//!   verification), scoped to its connection's organization;
+//! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
+//!   organization it was made for.
 //!
 //! A reception device has a narrower proof, [`KioskScope`] (one location
 //! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
@@ -34,6 +36,8 @@ pub mod identities;
 pub mod orgs;
 pub mod outbox;
 pub mod reception;
+pub mod scim_tokens;
+pub mod scim_users;
 pub mod users;
 pub mod visits;
 
@@ -49,6 +53,8 @@ pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use outbox::{Delivery, Due, InvitePolicy, OutboxKind, Outgoing};
 pub use reception::{CheckedIn, Desk, DeskHost, DeskVisit, KioskScope, KioskToken, WalkIn};
+pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
+pub use scim_users::{ScimFields, UserMatch};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 
@@ -58,6 +64,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0005_reception.sql")).foreign_key_check(),
     ])
 });
@@ -84,9 +91,9 @@ pub struct Store {
 }
 
 /// Proof that the caller acts within one organization: made only from a
-/// signed-in session ([`Store::session`]) or a verified login
-/// ([`Store::login_scope`]); the field is private, so nothing else can
-/// name an organization.
+/// signed-in session ([`Store::session`]), a verified login
+/// ([`Store::login_scope`]) or a SCIM bearer token ([`Store::scim_scope`]);
+/// the field is private, so nothing else can name an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgScope {
     org: i64,

@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::outbox::{self, Outgoing};
+use super::users::shown_name;
 use super::{Scoped, Store, StoreError, ts};
 
 /// Proof that the caller is a kiosk at one location of one organization;
@@ -179,18 +180,22 @@ impl Desk<'_> {
         )?)
     }
 
-    /// Active users with access to this location whose name contains
-    /// `term` (case-insensitive; emails are not searched), by name.
+    /// Active (not deleted) users with access to this location whose
+    /// name contains `term` (case-insensitive; emails and user names are
+    /// not searched), by name.
     pub fn hosts(&self, term: &str, limit: i64) -> Result<Vec<DeskHost>, StoreError> {
         let pattern = format!("%{}%", super::visits::like_escape(term));
-        let mut st = self.conn.prepare(
-            "SELECT u.id, u.display_name FROM users u \
+        let mut st = self.conn.prepare(concat!(
+            "SELECT u.id, ",
+            shown_name!(),
+            " AS shown FROM users u \
              JOIN user_locations ul ON ul.user_id = u.id AND ul.org_id = u.org_id \
              WHERE u.org_id = ?1 AND ul.location_id = ?2 AND u.active = 1 \
+             AND u.deleted_at IS NULL \
              AND (u.display_name LIKE ?3 ESCAPE '\\' OR u.given_name LIKE ?3 ESCAPE '\\' \
              OR u.family_name LIKE ?3 ESCAPE '\\') \
-             ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?4",
-        )?;
+             ORDER BY shown COLLATE NOCASE, u.id LIMIT ?4",
+        ))?;
         let rows = st.query_map(params![self.org, self.location, pattern, limit], |r| {
             Ok(DeskHost {
                 id: r.get(0)?,
@@ -204,14 +209,16 @@ impl Desk<'_> {
     /// email is exactly `who` (case-insensitive), not cancelled, with an
     /// active host.
     pub fn registrations(&self, who: &str, today: NaiveDate) -> Result<Vec<DeskVisit>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT v.id, v.visitor_name, u.display_name, v.checked_in_at FROM visits v \
+        let mut st = self.conn.prepare(concat!(
+            "SELECT v.id, v.visitor_name, ",
+            shown_name!(),
+            ", v.checked_in_at FROM visits v \
              JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
              WHERE v.org_id = ?1 AND v.location_id = ?2 AND v.expected_on = ?3 \
-             AND v.cancelled_at IS NULL AND u.active = 1 \
+             AND v.cancelled_at IS NULL AND u.active = 1 AND u.deleted_at IS NULL \
              AND (lower(v.visitor_email) = lower(?4) OR lower(v.visitor_name) = lower(?4)) \
              ORDER BY v.id LIMIT 5",
-        )?;
+        ))?;
         let day = today.format("%Y-%m-%d").to_string();
         let rows = st.query_map(params![self.org, self.location, day, who], |r| {
             Ok(DeskVisit {
@@ -293,7 +300,8 @@ impl Desk<'_> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM users u JOIN user_locations ul \
              ON ul.user_id = u.id AND ul.org_id = u.org_id \
-             WHERE u.org_id = ?1 AND u.id = ?2 AND ul.location_id = ?3 AND u.active = 1)",
+             WHERE u.org_id = ?1 AND u.id = ?2 AND ul.location_id = ?3 AND u.active = 1 \
+             AND u.deleted_at IS NULL)",
             params![self.org, user_id, self.location],
             |r| r.get(0),
         )?)
@@ -303,11 +311,14 @@ impl Desk<'_> {
         Ok(self
             .conn
             .query_row(
-                "SELECT v.id, v.visitor_name, v.visitor_company, u.id, u.display_name, u.email, \
-                 l.name FROM visits v \
-                 JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
-                 JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id \
-                 WHERE v.org_id = ?1 AND v.id = ?2",
+                concat!(
+                    "SELECT v.id, v.visitor_name, v.visitor_company, u.id, ",
+                    shown_name!(),
+                    ", u.email, l.name FROM visits v \
+                     JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
+                     JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id \
+                     WHERE v.org_id = ?1 AND v.id = ?2"
+                ),
                 params![self.org, visit_id],
                 |r| {
                     Ok(CheckedIn {

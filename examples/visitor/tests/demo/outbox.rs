@@ -232,12 +232,14 @@ async fn invitations_follow_the_organizations_policy() {
     let state = AppState::build(config(), Some(clock.clock())).unwrap();
     let mail = Arc::new(Outbox::default());
     let worker = Worker::new(state.store.clone(), mail.clone(), clock.clock());
-    let url = state.sign_in_url("acme");
+    let links = state.sign_in_links();
+    let url = links.of("acme").to_owned();
     assert_eq!(url, "http://127.0.0.1:8080/saml/login?idp=acme");
+    assert_eq!(links.of("nowhere"), "http://127.0.0.1:8080/");
     let now = clock.clock()();
     let invite = |id: i64| {
-        let url = url.clone();
-        in_org(&state, "acme", move |s| invite_user(s, id, &url, now))
+        let links = links.clone();
+        in_org(&state, "acme", move |s| invite_user(s, id, &links, now))
     };
 
     // At once (the default).
@@ -314,9 +316,9 @@ async fn invitations_follow_the_organizations_policy() {
     let ed = provisioned(&state, "acme", "ed@acme.test", "scim");
     let fay = provisioned(&state, "acme", "fay@acme.test", "manual");
     in_org(&state, "acme", |s| s.set_active(fay, false, now));
-    let url2 = url.clone();
+    let links2 = links.clone();
     let outcomes = in_org(&state, "acme", move |s| {
-        invite_users(s, &[ed, jit, fay, gus], &url2, now)
+        invite_users(s, &[ed, jit, fay, gus], &links2, now)
     });
     assert!(matches!(outcomes[0], Invitation::Queued { .. }));
     assert_eq!(
@@ -371,5 +373,98 @@ async fn admins_set_the_invitation_policy_and_refuse_a_past_time() {
     assert!(
         page.contains("<dt>Invitation</dt><dd>not invited</dd>"),
         "{page}"
+    );
+}
+
+#[actix_web::test]
+async fn users_created_by_scim_are_invited_as_the_policy_says() {
+    use actix_web::http::Method;
+    use serde_json::json;
+
+    use super::scim::{scim, token};
+
+    let (state, app) = demo!();
+    let t = token(&state, "acme");
+    let create = |user: &str, email: Option<&str>, active: bool| {
+        let mut body = json!({"userName": user, "name": {"givenName": "Pat", "familyName": "Doe"},
+                              "active": active});
+        if let Some(e) = email {
+            body["emails"] = json!([{"value": e, "type": "work", "primary": true}]);
+        }
+        body
+    };
+    let id_of = |v: &serde_json::Value| {
+        v["id"]
+            .as_str()
+            .and_then(|i| i.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("no id: {v}"))
+    };
+
+    let (s, _, pat) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&t),
+        Some(&create("pat@acme.test", Some("pat@acme.test"), true)),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let pat = id_of(&pat);
+    let d = in_org(&state, "acme", |s| s.invitation(pat)).expect("invited");
+    assert_eq!(d.status, "pending");
+    // Deactivated at creation, or no email from the client: not invited.
+    let (_, _, off) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&t),
+        Some(&create("off@acme.test", Some("off@acme.test"), false)),
+    )
+    .await;
+    let (_, _, bare) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&t),
+        Some(&create("bare@acme.test", None, true)),
+    )
+    .await;
+    for v in [&off, &bare] {
+        assert_eq!(
+            in_org(&state, "acme", |s| s.invitation(id_of(v))),
+            None,
+            "{v}"
+        );
+    }
+    // Never: a SCIM-created user is not invited.
+    in_org(&state, "acme", |s| {
+        s.set_invite_policy(InvitePolicy::Never, Utc::now())
+    });
+    let (_, _, quiet) = scim(
+        &app,
+        Method::POST,
+        "/scim/v2/Users",
+        Some(&t),
+        Some(&create("quiet@acme.test", Some("quiet@acme.test"), true)),
+    )
+    .await;
+    assert_eq!(
+        in_org(&state, "acme", |s| s.invitation(id_of(&quiet))),
+        None
+    );
+    // The message says where to sign in.
+    let body: String = state
+        .store
+        .unscoped(|c| {
+            Ok(c.query_row(
+                "SELECT body_text FROM outbox WHERE kind = 'invite' AND user_id = ?1",
+                [pat],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert!(
+        body.contains("http://127.0.0.1:8080/saml/login?idp=acme"),
+        "{body}"
     );
 }

@@ -402,3 +402,30 @@ pub(super) fn outbox_rows(state: &AppState) -> i64 {
         .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
         .unwrap()
 }
+
+#[actix_web::test]
+async fn a_host_deprovisioned_by_scim_disappears_from_the_kiosk_at_once() {
+    use actix_web::http::Method;
+
+    use super::scim::{scim, token};
+
+    let (state, app) = demo!();
+    let desk = acme_desk(&app, &state).await;
+    let (kiosk, _) = open_kiosk(&app, &desk.token, "bob").await;
+    let bob = user_by_email(&state, "bob@acme.test").id;
+    let t = token(&state, "acme");
+    let (s, _, _) = scim(
+        &app,
+        Method::DELETE,
+        &format!("/scim/v2/Users/{bob}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    let page = body_of(get(&app, "/kiosk?q=bob", Some(&kiosk)).await).await;
+    assert!(
+        !page.contains("Bob Acme") && page.contains("No host found"),
+        "{page}"
+    );
+}
