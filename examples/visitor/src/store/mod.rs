@@ -33,6 +33,7 @@
 //! [`crate::linking`], who may do what in [`crate::routes`].
 
 pub mod identities;
+pub mod kiosks;
 pub mod orgs;
 pub mod outbox;
 pub mod reception;
@@ -50,9 +51,10 @@ use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use identities::{Identity, IdentityKey};
+pub use kiosks::KioskToken;
 pub use orgs::{Location, OrgInfo};
 pub use outbox::{Delivery, Due, InvitePolicy, OutboxKind, Outgoing};
-pub use reception::{CheckedIn, Desk, DeskHost, DeskVisit, KioskScope, KioskToken, WalkIn};
+pub use reception::{CheckedIn, Desk, DeskHost, DeskVisit, KioskScope, WalkIn};
 pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
 pub use scim_users::{ScimFields, UserMatch};
 pub use users::{LocationRole, NewUser, User};

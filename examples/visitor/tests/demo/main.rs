@@ -291,6 +291,7 @@ where
     (id, token)
 }
 
+mod invitations;
 mod isolation;
 mod logout;
 mod outbox;
