@@ -29,6 +29,8 @@ pub struct AppState {
     pub saml: Saml,
     /// Rate limits of the reception pages.
     pub limits: Arc<ReceptionLimits>,
+    /// Prometheus metrics (served on the internal listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
     random: RandomFn,
 }
@@ -137,6 +139,13 @@ impl AppState {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
         let store = Store::open(&config.server.database)?;
         store.sync_orgs(&config.orgs, clock())?;
+        store.set_audit_cap(config.audit.max_events_per_org)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let observer = Arc::new(crate::audit::AuditObserver::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+        ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
         let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
@@ -154,6 +163,7 @@ impl AppState {
 
         let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
         let mut builder = Saml::builder(mapper)
+            .observer(observer)
             .clock(clock.clone())
             .sign_in_path("/")
             .default_return("/me");
@@ -182,6 +192,7 @@ impl AppState {
             store,
             saml,
             limits: Arc::new(ReceptionLimits::default()),
+            metrics,
             clock: ClockFn(clock),
             random: RandomFn(Arc::new(|buf: &mut [u8]| {
                 openssl::rand::rand_bytes(buf).map_err(|e| e.to_string())
@@ -194,14 +205,14 @@ impl AppState {
         self.config.org_of(idp_slug).map(|o| o.slug.as_str())
     }
 
-    /// The injected clock's time.
-    pub fn now(&self) -> chrono::DateTime<Utc> {
-        (self.clock.0)()
-    }
-
     /// The injected clock.
     pub fn clock(&self) -> Clock {
         self.clock.0.clone()
+    }
+
+    /// The injected clock's time.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        (self.clock.0)()
     }
 
     /// Another random generator (tests).

@@ -16,15 +16,20 @@
 //! - [`notify`]: messages to people (outbox worker, SMTP, invitations);
 //! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
 //!   bearer tokens);
-//! - [`store`]: SQLite queries and migrations, no rules.
+//! - [`store`]: SQLite queries and migrations, no rules;
+//! - [`audit`]: each organization's audit log and sign-in failure traces
+//!   (`audit::record`), and the observer that writes them;
+//! - [`metrics`]: Prometheus metrics for the internal listener.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod linking;
+pub mod metrics;
 pub mod notify;
 pub mod pages;
 pub mod reception;

@@ -159,6 +159,34 @@ async fn main() -> ExitCode {
              until it is"
         ),
     }
+    samlsp_visitor::audit::spawn_pruner(state.store.clone(), state.config.audit, state.clock());
+    let metrics_server = match &state.config.server.metrics_bind {
+        None => None,
+        Some(addr) => {
+            let metrics = actix_web::web::Data::new(state.metrics.clone());
+            match HttpServer::new(move || {
+                App::new().app_data(metrics.clone()).route(
+                    "/metrics",
+                    actix_web::web::get().to(samlsp_visitor::metrics::serve),
+                )
+            })
+            .workers(1)
+            .bind(addr)
+            {
+                Ok(s) => {
+                    tracing::info!(bind = %addr, "metrics listening at /metrics");
+                    Some(s.run())
+                }
+                Err(e) => {
+                    tracing::error!(bind = %addr, reason = %e, "cannot listen for metrics");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    if let Some(m) = metrics_server {
+        actix_web::rt::spawn(m);
+    }
 
     let store = MemorySessionStore::default();
     let app_state = state.clone();

@@ -11,12 +11,13 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 5] = [
+const SERVER_ENV: [(&str, &str); 6] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
     ("session_key", "VISITOR_SESSION_KEY"),
     ("log", "VISITOR_LOG"),
+    ("metrics_bind", "VISITOR_METRICS_BIND"),
 ];
 
 impl Config {

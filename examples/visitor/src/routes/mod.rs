@@ -14,6 +14,7 @@
 
 mod account;
 mod admin;
+mod console;
 mod extract;
 mod hosts;
 mod kiosk;
@@ -55,6 +56,8 @@ pub enum Object {
     Visit,
     /// A kiosk token.
     KioskToken,
+    /// An audit log event.
+    AuditEvent,
 }
 
 /// One route of the app.
@@ -138,6 +141,19 @@ pub fn routes() -> Vec<Route> {
         })
         .id(Visit),
         route(get(), "/admin", Admin, || web::route().to(admin::settings)),
+        route(get(), "/admin/audit", Admin, || {
+            web::route().to(console::audit)
+        }),
+        route(get(), "/admin/audit/export", Admin, || {
+            web::route().to(console::audit_export)
+        }),
+        route(get(), "/admin/audit/{id}", Admin, || {
+            web::route().to(console::audit_event)
+        })
+        .id(Object::AuditEvent),
+        route(get(), "/admin/health", Admin, || {
+            web::route().to(console::health)
+        }),
         route(get(), "/admin/locations", Admin, || {
             web::route().to(admin::locations)
         }),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{AdminUser, AppError, CurrentUser, forbidden, layout, not_found, path_id, see_other};
 use crate::app::AppState;
+use crate::audit::{self, Category, Event, Outcome};
 use crate::pages::{self, Layout, Nav};
 use crate::reception::{self, KioskSecret};
 use crate::store::{InvitePolicy, KioskToken, Location, Visit};
@@ -132,8 +133,17 @@ pub(super) async fn add_kiosk(
             let Some(loc) = s.location(location)? else {
                 return Ok(None);
             };
-            Ok(s.add_kiosk(location, &name, hash, by, now)?
-                .map(|id| (id, loc.name)))
+            let Some(id) = s.add_kiosk(location, &name, hash, by, now)? else {
+                return Ok(None);
+            };
+            audit::record(
+                s,
+                &kiosk_event(now, by, "kiosk_link_made")
+                    .detail("kiosk_id", id.to_string())
+                    .detail("location_id", location.to_string())
+                    .detail("label", &name),
+            )?;
+            Ok(Some((id, loc.name)))
         })
         .await
         .map_err(AppError::from)?;
@@ -189,10 +199,18 @@ pub(super) async fn revoke_kiosk(
     if !u.administers(Some(k.location_id)) {
         return Ok(forbidden());
     }
-    let now = state.now();
+    let (now, by) = (state.now(), u.user.id);
     state
         .store
-        .scoped(&u.scope, move |s| s.revoke_kiosk(id, now))
+        .scoped(&u.scope, move |s| {
+            if s.revoke_kiosk(id, now)? && k.revoked_at.is_none() {
+                audit::record(
+                    s,
+                    &kiosk_event(now, by, "kiosk_link_revoked").detail("kiosk_id", id.to_string()),
+                )?;
+            }
+            Ok(())
+        })
         .await
         .map_err(AppError::from)?;
     tracing::info!(kiosk_id = id, by = u.user.id, "kiosk link revoked");
@@ -237,11 +255,32 @@ pub(super) async fn set_invitations(
             return Ok(render(&state, &u, StatusCode::BAD_REQUEST, Some(msg)).await?);
         }
     };
+    let by = u.user.id;
     state
         .store
-        .scoped(&u.scope, move |s| s.set_invite_policy(policy, now))
+        .scoped(&u.scope, move |s| {
+            s.set_invite_policy(policy, now)?;
+            let (name, until) = match policy {
+                InvitePolicy::Now => ("now", String::new()),
+                InvitePolicy::Delay(t) => ("delay", crate::store::ts(t)),
+                InvitePolicy::Never => ("never", String::new()),
+            };
+            audit::record(
+                s,
+                &Event::new(now, Category::Admin, "invitation_policy_set", Outcome::Ok)
+                    .actor(format!("user:{by}"))
+                    .detail("policy", name)
+                    .detail("until", until),
+            )
+        })
         .await
         .map_err(AppError::from)?;
     tracing::info!(policy = ?policy, by = u.user.id, "invitation policy set");
     Ok(see_other("/admin/reception"))
+}
+
+/// A kiosk token made or revoked (kiosk tokens are credentials: the token
+/// category), by an admin.
+fn kiosk_event(now: chrono::DateTime<Utc>, by: i64, action: &'static str) -> Event {
+    Event::new(now, Category::Token, action, Outcome::Ok).actor(format!("user:{by}"))
 }

@@ -168,6 +168,17 @@ async fn admins_set_the_invitation_policy_and_refuse_a_past_time() {
         in_org(&state, "acme", |s| s.invite_policy()),
         InvitePolicy::Never
     );
+    let policies: i64 = state
+        .store
+        .unscoped(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM audit_events WHERE action = 'invitation_policy_set'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(policies, 2, "each change audited, the refused ones not");
     let page = body_of(get(&app, "/admin/reception", Some(&desk.admin)).await).await;
     assert!(page.contains("value=\"never\" checked"), "{page}");
     let bob = user_by_email(&state, "bob@acme.test").id;

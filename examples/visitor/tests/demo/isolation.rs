@@ -30,6 +30,8 @@ struct Org {
     kiosk: i64,
     /// The admin's session plus the kiosk token of its first location.
     kiosk_cookie: String,
+    /// An audit event (its admin's sign-in).
+    event: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -41,6 +43,7 @@ impl Org {
             Object::Location => self.location,
             Object::Visit => self.visit,
             Object::KioskToken => self.kiosk,
+            Object::AuditEvent => self.event,
         }
     }
 }
@@ -65,6 +68,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "kiosk_tokens",
                 "outbox",
                 "scim_tokens",
+                "audit_events",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -156,10 +160,11 @@ where
     );
     let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
-    let (location, visit) = in_org(state, slug, |s| {
+    let (location, visit, event) = in_org(state, slug, |s| {
         Ok((
             s.locations()?[0].id,
             s.expected_visits(Utc::now().date_naive())?[0].id,
+            s.audit_events(&Default::default(), 1)?[0].id,
         ))
     });
     let (kiosk, token) = make_kiosk(app, state, &admin_cookie, &csrf, slug, location).await;
@@ -176,6 +181,7 @@ where
         visit,
         kiosk,
         kiosk_cookie,
+        event,
         markers,
     }
 }

@@ -291,6 +291,7 @@ where
     (id, token)
 }
 
+mod console;
 mod invitations;
 mod isolation;
 mod logout;

@@ -156,6 +156,21 @@ async fn no_token_a_bad_or_revoked_token_opens_nothing() {
         403,
         "revoked at once"
     );
+    // Both are in the organization's audit log, without the token.
+    let events: Vec<(String, String)> = state
+        .store
+        .unscoped(|c| {
+            let mut st = c.prepare(
+                "SELECT action, detail FROM audit_events \
+                 WHERE action LIKE 'kiosk_link_%' ORDER BY id",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["kiosk_link_made", "kiosk_link_revoked"]);
+    assert!(events.iter().all(|(_, d)| !d.contains(&desk.token)));
     // The database holds the token's hash, never the token.
     let stored: Vec<u8> = state
         .store
