@@ -141,6 +141,7 @@ async fn main() -> ExitCode {
                 };
                 Worker::new(state.store.clone(), std::sync::Arc::new(n), state.clock())
                     .with_backoff(backoff)
+                    .with_metrics(state.metrics.clone())
                     .spawn(OUTBOX_EVERY);
                 tracing::info!(
                     smtp = %format!("{}:{}", mail.smtp_host, mail.smtp_port),

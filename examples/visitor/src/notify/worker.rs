@@ -10,6 +10,7 @@ use std::time::Duration;
 use samlsp_actix::Clock;
 
 use super::{Email, Notifier};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// Retry schedule: `first`, doubled after each failure up to `max`, at
@@ -66,6 +67,7 @@ pub struct Worker {
     notifier: Arc<dyn Notifier>,
     clock: Clock,
     backoff: Backoff,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -88,7 +90,14 @@ impl Worker {
             notifier,
             clock,
             backoff: Backoff::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts each delivery attempt (`mail_delivery`, ok or failed).
+    pub fn with_metrics(mut self, m: Arc<Metrics>) -> Self {
+        self.metrics = Some(m);
+        self
     }
 
     /// Another retry schedule.
@@ -112,6 +121,9 @@ impl Worker {
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?;
             let now = (self.clock)();
+            if let Some(m) = &self.metrics {
+                m.operation("mail_delivery", outcome.is_ok());
+            }
             match outcome {
                 Ok(()) => {
                     self.store.delivered(m.id, now).await?;

@@ -357,6 +357,7 @@ fn finish(
     k: &Kiosk,
     done: Option<crate::store::CheckedIn>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    state.metrics.operation("kiosk_check_in", done.is_some());
     let Some(c) = done else {
         return Ok(not_here());
     };

@@ -69,7 +69,8 @@ async fn a_failing_mail_server_delays_the_message_but_never_the_check_in() {
     let (kiosk, csrf) = open_kiosk(&app, &desk.token, "bob").await;
     let mail = Arc::new(Outbox::default());
     mail.down.store(true, Ordering::SeqCst);
-    let worker = Worker::new(state.store.clone(), mail.clone(), clock.clock());
+    let worker = Worker::new(state.store.clone(), mail.clone(), clock.clock())
+        .with_metrics(state.metrics.clone());
 
     let bob = user_by_email(&state, "bob@acme.test").id;
     let form = format!(
@@ -102,6 +103,14 @@ async fn a_failing_mail_server_delays_the_message_but_never_the_check_in() {
     assert!(m.html.contains("Evil &lt;Corp&gt;"), "{}", m.html);
     // Sent once: the next pass has nothing to do.
     assert_eq!(worker.run_once().await.unwrap(), report(0, 0, 0));
+    let metrics = state.metrics.render();
+    for line in [
+        "visitor_operations_total{kind=\"mail_delivery\",outcome=\"failed\"} 1",
+        "visitor_operations_total{kind=\"mail_delivery\",outcome=\"ok\"} 1",
+        "visitor_operations_total{kind=\"kiosk_check_in\",outcome=\"ok\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
     let at = clock.clock()().format("%H:%M").to_string();
     let page = body_of(get(&app, "/visits", Some(&desk.admin)).await).await;
     assert!(
