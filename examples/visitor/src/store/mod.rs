@@ -74,7 +74,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0004_audit.sql")),
-        M::up(include_str!("../../migrations/0005_reception.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0006_reception.sql")).foreign_key_check(),
     ])
 });
 

@@ -1,4 +1,4 @@
--- 0005: reception. Kiosk tokens (one reception device at one location, no
+-- 0006: reception. Kiosk tokens (one reception device at one location, no
 -- user session), what a visitor gives at check-in, the outbox of messages
 -- to send (check-in notifications, invitations), and each organization's
 -- invitation policy.
