@@ -13,6 +13,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::directory::Runner;
 use crate::notify::SignInLinks;
 use crate::reception::RateLimiter;
 use crate::signin::JitMapper;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub saml: Saml,
     /// Rate limits of the reception pages.
     pub limits: Arc<ReceptionLimits>,
+    /// Directory sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
@@ -187,8 +190,9 @@ impl AppState {
             });
         }
         let saml = builder.build()?;
-        Ok(AppState {
+        let mut state = AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
             limits: Arc::new(ReceptionLimits::default()),
@@ -197,7 +201,11 @@ impl AppState {
             random: RandomFn(Arc::new(|buf: &mut [u8]| {
                 openssl::rand::rand_bytes(buf).map_err(|e| e.to_string())
             })),
-        })
+        };
+        // People a directory run creates are invited, per their
+        // organization's policy, to its sign-in.
+        state.sync = state.sync.clone().with_invitations(state.sign_in_links());
+        Ok(state)
     }
 
     /// The organization slug of a connection (IdP slug).

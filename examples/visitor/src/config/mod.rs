@@ -22,6 +22,7 @@
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
 //! - `VISITOR_SMTP_*` and `VISITOR_MAIL_FROM`: the `[mail]` section.
 
+mod directory;
 mod mail;
 mod source;
 mod tenants;
@@ -32,6 +33,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use directory::{
+    DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
+    SyncSettings,
+};
 pub use mail::{MailConfig, SmtpPassword, SmtpTls};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};

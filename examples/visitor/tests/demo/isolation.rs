@@ -30,6 +30,8 @@ struct Org {
     kiosk: i64,
     /// The admin's session plus the kiosk token of its first location.
     kiosk_cookie: String,
+    upload: i64,
+    run: i64,
     /// An audit event (its admin's sign-in).
     event: i64,
     /// Text only this organization's pages may show.
@@ -43,6 +45,8 @@ impl Org {
             Object::Location => self.location,
             Object::Visit => self.visit,
             Object::KioskToken => self.kiosk,
+            Object::Upload => self.upload,
+            Object::SyncRun => self.run,
             Object::AuditEvent => self.event,
         }
     }
@@ -67,6 +71,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "visits",
                 "kiosk_tokens",
                 "outbox",
+                "sync_runs",
+                "sync_uploads",
                 "scim_tokens",
                 "audit_events",
             ] {
@@ -172,6 +178,39 @@ where
         "{admin_cookie}; {}={token}",
         samlsp_visitor::routes::KIOSK_COOKIE
     );
+    // A spreadsheet staged for preview, naming a new person of the org.
+    let sheet = format!(
+        "email,display name\nnew.{}@{}.test,{}\n",
+        slug, slug, markers[2]
+    );
+    let sheet = samlsp_visitor::directory::read_sheet(sheet.as_bytes()).unwrap();
+    let upload = in_org(state, slug, |s| {
+        s.stage_upload(
+            user,
+            "people.csv",
+            &sheet.records,
+            &sheet.errors,
+            Utc::now(),
+        )
+    });
+    // A run in the history, with a record error naming one of the org's people.
+    let mut plan = samlsp_visitor::directory::Plan::default();
+    plan.errors
+        .push(samlsp_visitor::directory::RecordError::new(
+            markers[2], "email", "test",
+        ));
+    let run = in_org(state, slug, |s| {
+        s.record_sync_run(&store::NewRun {
+            source: samlsp_visitor::directory::SourceKind::Upload,
+            trigger: store::Trigger::Admin(user),
+            outcome: store::Outcome::Refused,
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            records: 1,
+            plan: &plan,
+            message: "test",
+        })
+    });
     Org {
         slug,
         admin_cookie,
@@ -181,6 +220,8 @@ where
         visit,
         kiosk,
         kiosk_cookie,
+        upload,
+        run,
         event,
         markers,
     }
@@ -318,6 +359,9 @@ async fn no_route_reaches_another_organization() {
             "/admin/users",
             "/admin/locations",
             "/admin/reception",
+            &format!("/admin/sync/uploads/{}", me.upload),
+            &format!("/admin/sync/runs/{}", me.run),
+            "/admin/sync",
         ] {
             let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
             assert!(
