@@ -23,7 +23,8 @@
 #
 # Env (optional): SAMLSP_CONF_KC_PORT (8380), SAMLSP_CONF_KC_MGMT_PORT (9380), SAMLSP_CONF_DEMO_LOG (info),
 # SAMLSP_CONF_DEMO_PORT (8280), SAMLSP_CONF_PYSAML2_PORT (8480), SAMLSP_CONF_SSP_PORT (8580),
-# SAMLSP_CACHE (Keycloak cache).
+# SAMLSP_CONF_SMTP_PORT (2525: the SMTP sink the demo's mail goes to; the suite starts and stops
+# it), SAMLSP_CACHE (Keycloak cache).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +34,7 @@ KC_PORT="${SAMLSP_CONF_KC_PORT:-8380}"
 KC_MGMT_PORT="${SAMLSP_CONF_KC_MGMT_PORT:-9380}"
 DEMO_PORT="${SAMLSP_CONF_DEMO_PORT:-8280}"
 P2_PORT="${SAMLSP_CONF_PYSAML2_PORT:-8480}"
+SMTP_PORT="${SAMLSP_CONF_SMTP_PORT:-2525}"
 SSP_PORT="${SAMLSP_CONF_SSP_PORT:-8580}"
 HOST=127.0.0.1
 ART="$repo/target/conformance"
@@ -49,7 +51,7 @@ since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.
 
 t_all=$(now)
 mkdir -p "$ART"
-rm -rf "$ART/screenshots" "$ART/browser" "$ART"/*.log "$ART/visitor.sqlite3"* "$ART/env.json"
+rm -rf "$ART/screenshots" "$ART/browser" "$ART"/*.log "$ART/visitor.sqlite3"* "$ART/env.json" "$ART/mail"
 
 # ---------------------------------------------------------------------------------------------
 # 1. Installs
@@ -182,6 +184,7 @@ cat >"$ART/env.json" <<EOF
   "demo": {"url": "http://$HOST:$DEMO_PORT", "log": "$ART/visitor.log", "database": "$ART/visitor.sqlite3",
            "bin": "$VISITOR_BIN", "config": "$repo/testdata/conformance/visitor.toml"},
   "pysaml2": {"url": "http://$HOST:$P2_PORT", "log": "$ART/pysaml2-idp.log"},
+  "smtp": {"port": $SMTP_PORT, "dir": "$ART/mail"},
   "simplesamlphp": {"url": "http://$HOST:$SSP_PORT", "state": "$SSP_STATE",
                     "version": "$(dpkg-query -W -f='${Version}' simplesamlphp)",
                     "log": "$SSP_STATE/simplesamlphp.log", "server_log": "$SSP_STATE/server.log"},
@@ -209,7 +212,7 @@ d_realms=$(since "$t_realms")
 # after the demo is up (it reads its SP list at every request); tests set per-SP options in
 # sp-options.json, so both files start empty.
 t_ssp=$(now)
-rm -rf "$SSP_STATE/sp-remote.json" "$SSP_STATE/sp-options.json" "$SSP_STATE/sessions" "$SSP_STATE"/*.log
+rm -rf "$SSP_STATE/sp-remote.json" "$SSP_STATE/sp-options.json" "$SSP_STATE/idp-options.json" "$SSP_STATE/sessions" "$SSP_STATE"/*.log
 mkdir -p "$SSP_STATE/sessions"
 SSP_STARTED=1
 SAMLSP_SSP_PORT="$SSP_PORT" SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/start.sh" \
@@ -227,6 +230,11 @@ demo_env=(
   "VISITOR_IDP_ACME_METADATA_URL=$KC_URL/realms/conformance-acme/protocol/saml/descriptor"
   "VISITOR_IDP_GLOBEX_METADATA_URL=$KC_URL/realms/conformance-globex/protocol/saml/descriptor"
   "VISITOR_IDP_ACME_PARTNER_METADATA_URL=$KC_URL/realms/conformance-acme/protocol/saml/descriptor"
+  # Outgoing mail goes to the suite's SMTP sink (the mail_sink fixture starts it).
+  "VISITOR_SMTP_HOST=$HOST" "VISITOR_SMTP_PORT=$SMTP_PORT" "VISITOR_SMTP_TLS=none"
+  "VISITOR_MAIL_FROM=Visitors <visitors@conformance.test>"
+  # A failed delivery is retried after 2 s, not 30: the mail-server-down case waits for it.
+  "VISITOR_SMTP_RETRY_SECS=2"
   "VISITOR_IDP_UMBRELLA_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
   "VISITOR_IDP_UMBRELLA_POST_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops what scripts/demo-up.sh started: the visitor app (its process group, from the pid file),
-# then Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
+# the SMTP sink, then Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +27,16 @@ if [[ -f "$PIDFILE" ]]; then
   rm -f "$PIDFILE"
 else
   echo "demo-down.sh: no visitor pid file; app not running"
+fi
+
+SINK_PIDFILE="$STATE/smtp-sink.pid"
+if [[ -f "$SINK_PIDFILE" ]]; then
+  pid="$(cat "$SINK_PIDFILE")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 -- "-$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    echo "demo-down.sh: SMTP sink stopped (pgid $pid; the mail it kept stays in $STATE/mail)"
+  fi
+  rm -f "$SINK_PIDFILE"
 fi
 
 "$ROOT/scripts/keycloak/stop.sh" || status=$?

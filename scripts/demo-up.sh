@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Brings up the demo: Keycloak (realms acme and globex from testdata/keycloak/) on 127.0.0.1:8180
-# and the visitor app (examples/visitor) on http://127.0.0.1:8080, waits until both are ready,
-# and prints the URL and the test users. scripts/demo-down.sh stops everything.
+# Brings up the demo: Keycloak (realms acme and globex from testdata/keycloak/) on 127.0.0.1:8180,
+# a local SMTP sink that keeps the app's outgoing mail (tests/conformance/mail/smtp_sink.py, in
+# the repo's .venv) and the visitor app (examples/visitor) on http://127.0.0.1:8080, waits until
+# they are ready, and prints the URL and the test users. scripts/demo-down.sh stops everything.
 #
 #   scripts/demo-up.sh [--fresh]     # --fresh: start the app with an empty database
 #
@@ -10,7 +11,8 @@
 # The first run downloads Keycloak (~174 MB, Maven Central) and builds the app; later runs reuse both.
 #
 # Env (optional): SAMLSP_DEMO_STATE (default <repo>/target/demo: log, pid, database, session key),
-# SAMLSP_DEMO_TIMEOUT (seconds to wait for the app, default 120), VISITOR_* (see
+# SAMLSP_DEMO_TIMEOUT (seconds to wait for the app, default 120), SAMLSP_DEMO_SMTP_PORT (the
+# sink's port, default 2525), VISITOR_* (see
 # examples/visitor/README.md), and the SAMLSP_KC_* variables of scripts/keycloak/start.sh
 # (the app's configuration expects Keycloak on port 8180).
 set -euo pipefail
@@ -24,6 +26,9 @@ BIN="$TARGET_DIR/debug/visitor"
 APP_URL="http://127.0.0.1:8080"
 PIDFILE="$STATE/visitor.pid"
 LOG="$STATE/visitor.log"
+SMTP_PORT="${SAMLSP_DEMO_SMTP_PORT:-2525}"
+MAILDIR="$STATE/mail"
+SINK_PIDFILE="$STATE/smtp-sink.pid"
 FRESH=0
 
 for arg in "$@"; do
@@ -85,9 +90,22 @@ if ((FRESH)); then
   rm -f "$DB" "$DB-wal" "$DB-shm"
 fi
 
+# The SMTP sink: the app's mail is kept in $MAILDIR (one .eml per message, mail.log lists them).
+"$ROOT/scripts/test-deps.sh" >"$STATE/test-deps.log" 2>&1 \
+  || { tail -n 20 "$STATE/test-deps.log" >&2; echo "demo-up.sh: scripts/test-deps.sh failed" >&2; exit 1; }
+"$ROOT/.venv/bin/pip" install -q --disable-pip-version-check \
+  $(grep -E '^(aiosmtpd|atpublic|attrs)==' "$ROOT/tests/conformance/requirements.txt") \
+  >"$STATE/pip.log" 2>&1 || { cat "$STATE/pip.log" >&2; echo "demo-up.sh: pip install aiosmtpd failed" >&2; exit 1; }
+if ! { [[ -f "$SINK_PIDFILE" ]] && kill -0 "$(cat "$SINK_PIDFILE")" 2>/dev/null; }; then
+  setsid "$ROOT/.venv/bin/python3" "$ROOT/tests/conformance/mail/smtp_sink.py" --port "$SMTP_PORT" \
+    --dir "$MAILDIR" </dev/null >"$STATE/smtp-sink.log" 2>&1 &
+  echo $! >"$SINK_PIDFILE"
+fi
+
 : >"$LOG"
 # setsid: the app gets its own process group, whose id is the pid we record (demo-down.sh).
 VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
+  VISITOR_SMTP_PORT="${VISITOR_SMTP_PORT:-$SMTP_PORT}" \
   setsid "$BIN" --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 
@@ -139,6 +157,11 @@ PY
 cat <<EOF
 
   Members of visitor-admins become admins at their organization's default location (Admin
-  pages: settings, locations, users); others are hosts.
+  pages: settings, locations, users, reception); others are hosts.
+
+  Reception: sign in as an admin, open $APP_URL/admin/reception, make a kiosk link and open it
+  in another browser (or a private window): that is the reception device. A visitor checks in
+  there; the host's email goes to the local SMTP sink on 127.0.0.1:$SMTP_PORT, which keeps it:
+    $MAILDIR/mail.log (one line per message), $MAILDIR/*.eml (the messages)
   Logs: $LOG, target/keycloak/keycloak.log.   Stop everything: scripts/demo-down.sh
 EOF

@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE))
 from harness import env as envmod  # noqa: E402
 from harness.demo import Demo  # noqa: E402
 from harness.keycloak import KeycloakAdmin  # noqa: E402
+from harness.mailsink import MailSink  # noqa: E402
 from harness import setup as kcsetup  # noqa: E402
 
 _MATRIX: dict[str, dict] = {}
@@ -45,6 +46,17 @@ def demo(env):
     d = Demo(env)
     d.wait_ready()
     return d
+
+
+@pytest.fixture(scope="session")
+def mail_sink(env):
+    """The local SMTP sink the demo sends to (its port is in env.json); cases may stop and
+    start it to take the mail server down."""
+    smtp = env.raw["smtp"]
+    sink = MailSink(int(smtp["port"]), pathlib.Path(smtp["dir"]), env.artifacts / "smtp-sink.log")
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture(scope="session")

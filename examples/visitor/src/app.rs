@@ -1,6 +1,7 @@
 //! The application's state, built once from the configuration: the store,
-//! the SAML service providers (one shared, one per `own_sp` IdP), and the
-//! clock.
+//! the SAML service providers (one shared, one per `own_sp` IdP), the
+//! clock and the random generator (both injectable), and the reception's
+//! rate limits.
 
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ use samlsp_actix::{
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
 use crate::connections::registry::{self, Entry, Registry};
 use crate::directory::Runner;
+use crate::notify::SignInLinks;
+use crate::reception::RateLimiter;
 use crate::signin::JitMapper;
 use crate::store::{ConnectionRow, Store, StoreError};
 
@@ -26,7 +29,9 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
-    /// Registry sync runs (uploads, the scheduler, the command).
+    /// Rate limits of the reception pages.
+    pub limits: Arc<ReceptionLimits>,
+    /// Directory sync runs (uploads, the scheduler, the command).
     pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -34,6 +39,7 @@ pub struct AppState {
     fetcher: FetcherFn,
     /// Console connections' organizations and attribute names.
     pub connections: Registry,
+    random: RandomFn,
 }
 
 /// Fetches IdP metadata for connections added by URL in the console.
@@ -43,6 +49,37 @@ struct FetcherFn(Arc<dyn MetadataFetcher + Send + Sync>);
 impl std::fmt::Debug for FetcherFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Fetcher")
+    }
+}
+
+/// Rate limits of the reception (kiosk) pages.
+#[derive(Debug)]
+pub struct ReceptionLimits {
+    /// Requests per kiosk: a visitor types a few searches; a script
+    /// walking the alphabet is stopped after the burst.
+    pub per_kiosk: RateLimiter<i64>,
+    /// Kiosk token attempts per peer address.
+    pub token_attempts: RateLimiter<String>,
+}
+
+impl Default for ReceptionLimits {
+    fn default() -> Self {
+        ReceptionLimits {
+            per_kiosk: RateLimiter::new(60, 2),
+            token_attempts: RateLimiter::new(10, 30),
+        }
+    }
+}
+
+/// Fills a buffer with random bytes.
+pub type Random = Arc<dyn Fn(&mut [u8]) -> Result<(), String> + Send + Sync>;
+
+#[derive(Clone)]
+struct RandomFn(Random);
+
+impl std::fmt::Debug for RandomFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Random")
     }
 }
 
@@ -175,16 +212,23 @@ impl AppState {
             });
         }
         let saml = builder.build()?;
-        let state = AppState {
+        let mut state = AppState {
             config: Arc::new(config),
             sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
+            limits: Arc::new(ReceptionLimits::default()),
             metrics,
             clock: ClockFn(clock),
             fetcher: FetcherFn(Arc::new(HttpFetcher::default())),
             connections,
+            random: RandomFn(Arc::new(|buf: &mut [u8]| {
+                openssl::rand::rand_bytes(buf).map_err(|e| e.to_string())
+            })),
         };
+        // People a directory run creates are invited, per their
+        // organization's policy, to its sign-in.
+        state.sync = state.sync.clone().with_invitations(state.sign_in_links());
         for (org, row) in state.store.all_connections()? {
             state.load_connection(&org, &row);
         }
@@ -240,6 +284,50 @@ impl AppState {
     /// The injected clock's time.
     pub fn now(&self) -> chrono::DateTime<Utc> {
         (self.clock.0)()
+    }
+
+    /// Another random generator (tests).
+    pub fn with_random(mut self, r: Random) -> Self {
+        self.random = RandomFn(r);
+        self
+    }
+
+    /// Other rate limits (tests).
+    pub fn with_limits(mut self, l: ReceptionLimits) -> Self {
+        self.limits = Arc::new(l);
+        self
+    }
+
+    /// 32 random bytes from the injected generator.
+    pub fn random_32(&self) -> Result<[u8; 32], String> {
+        let mut b = [0u8; 32];
+        (self.random.0)(&mut b)?;
+        Ok(b)
+    }
+
+    /// Where a user of each organization signs in: its first connection's
+    /// login, else the sign-in page (absolute URLs, for invitations).
+    pub fn sign_in_links(&self) -> SignInLinks {
+        let public = self.config.server.public_url.as_str();
+        let idps = self.saml.identity_providers();
+        let by_org = self
+            .config
+            .orgs
+            .iter()
+            .filter_map(|o| {
+                let first = self
+                    .config
+                    .idps
+                    .iter()
+                    .filter(|i| i.org == o.slug)
+                    .find_map(|i| idps.iter().find(|s| s.slug == i.slug))?;
+                Some((
+                    o.slug.clone(),
+                    format!("{public}{}", first.login_href(None)),
+                ))
+            })
+            .collect();
+        SignInLinks::new(by_org, format!("{public}/"))
     }
 
     /// Session settings: the configured key, else a random one (the

@@ -12,6 +12,8 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
+//! - [`reception`]: the kiosk's rules (tokens, searches, rate limits);
+//! - [`notify`]: messages to people (outbox worker, SMTP, invitations);
 //! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
 //!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules;
@@ -30,7 +32,9 @@ pub mod connections;
 pub mod directory;
 pub mod linking;
 pub mod metrics;
+pub mod notify;
 pub mod pages;
+pub mod reception;
 pub mod routes;
 pub mod scim;
 pub mod signin;

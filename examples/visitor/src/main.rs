@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer};
 use clap::{Parser, Subcommand};
 use samlsp_actix::{HttpFetcher, MemorySessionStore};
 use samlsp_visitor::config::Config;
+use samlsp_visitor::notify::{Backoff, SmtpNotifier, Worker};
 use samlsp_visitor::scim::cli::{TokenAction, run as scim_token};
 use samlsp_visitor::{AppState, configure};
 
@@ -20,6 +21,8 @@ use samlsp_visitor::{AppState, configure};
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
 /// actix workers: the demo serves a handful of people.
 const WORKERS: usize = 2;
+/// How often the outbox is looked at for messages due.
+const OUTBOX_EVERY: Duration = Duration::from_secs(2);
 
 /// The visitor-management demo app (SAML sign-in through samlsp-actix).
 #[derive(Debug, Parser)]
@@ -152,6 +155,34 @@ async fn main() -> ExitCode {
         );
     }
     state.saml.spawn_refresher(REFRESH_EVERY);
+    match &state.config.mail {
+        Some(mail) => match SmtpNotifier::new(mail) {
+            Ok(n) => {
+                let backoff = Backoff {
+                    first: mail.retry_after,
+                    ..Backoff::default()
+                };
+                Worker::new(state.store.clone(), std::sync::Arc::new(n), state.clock())
+                    .with_backoff(backoff)
+                    .with_metrics(state.metrics.clone())
+                    .spawn(OUTBOX_EVERY);
+                tracing::info!(
+                    smtp = %format!("{}:{}", mail.smtp_host, mail.smtp_port),
+                    tls = ?mail.tls,
+                    "outgoing mail: check-in notifications and invitations are sent through \
+                     this server"
+                );
+            }
+            Err(e) => {
+                tracing::error!(reason = %e, "cannot set up outgoing mail");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => tracing::warn!(
+            "no [mail] configured: check-in notifications and invitations stay queued \
+             until it is"
+        ),
+    }
     samlsp_visitor::directory::spawn_scheduler(
         state.sync.clone(),
         state.store.clone(),
@@ -222,6 +253,10 @@ async fn main() -> ExitCode {
             "organization (its people see only its own hosts, locations and visitors)"
         );
     }
+    tracing::info!(
+        "reception: an admin makes a kiosk link at {public}/admin/reception and opens it once \
+         on the reception device; visitors check in there and their host gets an email"
+    );
     match server.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -234,22 +269,20 @@ async fn main() -> ExitCode {
 /// `visitor sync`: one run, its plan printed.
 async fn sync_command(config: Config, org: &str, dry_run: bool, override_limit: bool) -> ExitCode {
     use samlsp_visitor::directory::{RunOptions, Runner};
-    use samlsp_visitor::store::{Outcome, Store, Trigger};
+    use samlsp_visitor::store::{Outcome, Trigger};
     let Some(org_config) = config.orgs.iter().find(|o| o.slug == org).cloned() else {
         eprintln!("visitor sync: no organization {org:?} in the configuration");
         return ExitCode::from(2);
     };
-    let now = chrono::Utc::now;
-    let store = match Store::open(&config.server.database)
-        .and_then(|s| s.sync_orgs(&config.orgs, now()).map(|()| s))
-    {
-        Ok(s) => s,
+    // The app's own state: its runner invites the people a run creates, as
+    // the server's does.
+    let runner: Runner = match AppState::build(config, None) {
+        Ok(s) => s.sync.clone(),
         Err(e) => {
-            eprintln!("visitor sync: database: {e}");
+            eprintln!("visitor sync: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let runner = Runner::new(store, std::sync::Arc::new(now));
     let options = RunOptions {
         dry_run,
         override_limit,

@@ -20,7 +20,7 @@ use samlsp_actix::IdpSummary;
 
 use crate::directory::Plan;
 use crate::store::{
-    Host, Identity, Location, LocationRole, OrgInfo, SyncRun, SyncRunDetail, User, Visit,
+    Delivery, Host, Identity, Location, LocationRole, OrgInfo, SyncRun, SyncRunDetail, User, Visit,
 };
 
 /// CSP for the app's pages: nothing from elsewhere, no scripts.
@@ -78,6 +78,9 @@ pub struct Layout<'a> {
     pub nav: Nav,
     /// Who is signed in, if anyone.
     pub viewer: Option<Viewer<'a>>,
+    /// Where the app's name links to: `/`, or `/kiosk` on a reception
+    /// device (a visitor there has no business on the sign-in page).
+    pub home: &'a str,
 }
 
 /// `–` for an empty value.
@@ -88,6 +91,44 @@ pub fn dash(s: &str) -> &str {
 /// `–` for a missing or empty value.
 pub fn dash_opt(s: &Option<String>) -> &str {
     dash(s.as_deref().unwrap_or(""))
+}
+
+/// `HH:MM` (UTC) of an RFC 3339 time, or the text as it is.
+pub fn hh_mm(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t).map_or_else(
+        |_| t.to_owned(),
+        |d| d.with_timezone(&chrono::Utc).format("%H:%M").to_string(),
+    )
+}
+
+/// Where a visit stands: expected, checked in, and the host's notification
+/// ("notified at 09:02").
+pub fn visit_status(v: &Visit) -> String {
+    let Some(arrived) = &v.checked_in_at else {
+        return "expected".to_owned();
+    };
+    let notified = match (v.notify_status.as_deref(), &v.notified_at) {
+        (Some("sent"), Some(at)) => format!("host notified at {} UTC", hh_mm(at)),
+        (Some("pending"), _) => "notifying the host".to_owned(),
+        (Some("failed"), _) => "host notification failed".to_owned(),
+        _ => "host not notified".to_owned(),
+    };
+    format!("checked in at {} UTC, {notified}", hh_mm(arrived))
+}
+
+/// Where a user's invitation email stands.
+pub fn invitation_status(d: &Option<Delivery>) -> String {
+    match d {
+        None => "not invited".to_owned(),
+        Some(d) => match (d.status.as_str(), &d.sent_at) {
+            ("sent", Some(at)) => {
+                format!("sent {} UTC", at.replace('T', " ").trim_end_matches('Z'))
+            }
+            ("pending", _) => "queued".to_owned(),
+            ("cancelled", _) => "cancelled (invitations turned off)".to_owned(),
+            (other, _) => other.to_owned(),
+        },
+    }
 }
 
 /// The last part of a NameID format URN (`persistent`, `emailAddress`).
@@ -288,6 +329,8 @@ pub struct AdminUser<'a> {
     pub admin_at: &'a [i64],
     /// The viewer is this user.
     pub is_self: bool,
+    /// Their latest invitation email, if any.
+    pub invitation: &'a Option<Delivery>,
 }
 
 /// Bulk upload and the sync history.

@@ -19,9 +19,11 @@
 //!   `VISITOR_METRICS_BIND` (the internal `/metrics` listener);
 //! - `VISITOR_SESSION_KEY`: base64 of at least 64 random bytes
 //!   (`openssl rand -base64 64`);
-//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
+//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
+//! - `VISITOR_SMTP_*` and `VISITOR_MAIL_FROM`: the `[mail]` section.
 
 mod directory;
+mod mail;
 mod source;
 mod tenants;
 pub mod values;
@@ -35,6 +37,7 @@ pub use directory::{
     DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
     SyncSettings,
 };
+pub use mail::{MailConfig, SmtpPassword, SmtpTls};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
@@ -73,6 +76,8 @@ pub struct Config {
     pub orgs: Vec<OrgConfig>,
     /// SSO connections, each of one organization (at least one).
     pub idps: Vec<IdpSettings>,
+    /// Outgoing mail, when configured.
+    pub mail: Option<MailConfig>,
     /// What the audit log keeps.
     pub audit: crate::audit::AuditPolicy,
 }
@@ -88,6 +93,8 @@ struct RawConfig {
     orgs: Vec<OrgConfig>,
     #[serde(default, rename = "idp")]
     idps: Vec<IdpSettings>,
+    #[serde(default)]
+    mail: Option<MailConfig>,
     #[serde(default)]
     audit: crate::audit::AuditPolicy,
 }
@@ -257,6 +264,7 @@ impl TryFrom<RawConfig> for Config {
             sp: r.sp,
             orgs: r.orgs,
             idps: r.idps,
+            mail: r.mail,
             audit: r.audit,
         })
     }

@@ -57,6 +57,17 @@ impl Config {
     }
 }
 
+/// `[mail]` keys the environment may set, and their variables.
+const MAIL_ENV: [(&str, &str); 7] = [
+    ("smtp_host", "VISITOR_SMTP_HOST"),
+    ("smtp_port", "VISITOR_SMTP_PORT"),
+    ("tls", "VISITOR_SMTP_TLS"),
+    ("username", "VISITOR_SMTP_USERNAME"),
+    ("password", "VISITOR_SMTP_PASSWORD"),
+    ("from", "VISITOR_MAIL_FROM"),
+    ("retry_secs", "VISITOR_SMTP_RETRY_SECS"),
+];
+
 /// Makes the file's relative paths relative to `base` (`:memory:` stays).
 fn resolve_paths(t: &mut Table, base: &Path) {
     let fix = |v: Option<&mut Value>| {
@@ -103,6 +114,22 @@ fn apply_env(t: &mut Table, env: &HashMap<String, String>) {
                 .or_insert_with(|| Value::Table(Table::new()));
             if let Value::Table(server) = server {
                 server.insert(key.to_owned(), Value::String(v.clone()));
+            }
+        }
+    }
+    for (key, var) in MAIL_ENV {
+        if let Some(v) = env.get(var) {
+            let mail = t
+                .entry("mail")
+                .or_insert_with(|| Value::Table(Table::new()));
+            // A port is a number in the file; the environment's text is
+            // one when it parses (else the text is refused as a port).
+            let value = match v.parse::<i64>() {
+                Ok(n) if key == "smtp_port" || key == "retry_secs" => Value::Integer(n),
+                _ => Value::String(v.clone()),
+            };
+            if let Value::Table(mail) = mail {
+                mail.insert(key.to_owned(), value);
             }
         }
     }
@@ -205,6 +232,20 @@ email = ["mail"]
         assert_eq!(names.given_name[0], "firstName");
         assert!(idp.jit_create);
 
+        assert!(c.mail.is_none());
+        let e = env(&[
+            ("VISITOR_SMTP_HOST", "127.0.0.1"),
+            ("VISITOR_SMTP_PORT", "2526"),
+            ("VISITOR_SMTP_TLS", "none"),
+            ("VISITOR_MAIL_FROM", "Visitors <v@acme.test>"),
+        ]);
+        let c = Config::from_toml_with_env(MIN, Path::new("."), "t", &e).unwrap();
+        let mail = c.mail.unwrap();
+        assert_eq!(
+            (mail.smtp_host.as_str(), mail.smtp_port),
+            ("127.0.0.1", 2526)
+        );
+
         let c = Config::from_toml(MIN, Path::new("/etc/visitor"), "t").unwrap();
         let file = PathBuf::from("/etc/visitor/acme.xml");
         assert_eq!(c.idps[0].metadata, MetadataSource::File(file));
@@ -302,6 +343,11 @@ email = ["mail"]
         assert_eq!(orgs, [("acme", "acme.test"), ("globex", "globex.test")]);
         assert!(c.sp.signing.as_ref().unwrap().key.exists());
         assert!(c.sp.encryption.as_ref().unwrap().key.exists());
+        let mail = c.mail.unwrap();
+        assert_eq!(
+            (mail.smtp_host.as_str(), mail.smtp_port),
+            ("127.0.0.1", 2525)
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::reconcile::{OrgView, Policy, plan};
 use super::record::{Record, SourceKind};
 use crate::audit::{self, Category, Event};
 use crate::config::OrgConfig;
+use crate::notify::{SignInLinks, invite_users};
 use crate::store::{NewRun, OrgScope, Outcome, Scoped, Store, StoreError, Trigger};
 
 /// Deactivations written to the audit log one by one in a run (the run's
@@ -70,6 +71,7 @@ pub enum RunError {
 pub struct Runner {
     store: Store,
     clock: Clock,
+    invitations: Option<SignInLinks>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -91,7 +93,18 @@ fn holder() -> String {
 impl Runner {
     /// A runner over `store`.
     pub fn new(store: Store, clock: Clock) -> Self {
-        Runner { store, clock }
+        Runner {
+            store,
+            clock,
+            invitations: None,
+        }
+    }
+
+    /// Invites the people a run creates (per their organization's policy,
+    /// [`crate::notify::invite_users`]), to sign in at `links`.
+    pub fn with_invitations(mut self, links: SignInLinks) -> Self {
+        self.invitations = Some(links);
+        self
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -208,6 +221,7 @@ impl Runner {
         started: DateTime<Utc>,
     ) -> Result<RunReport, RunError> {
         let clock = self.clock.clone();
+        let invitations = self.invitations.clone();
         Ok(self
             .store
             .scoped(scope, move |s| {
@@ -227,7 +241,13 @@ impl Runner {
                         Err(e) => (Outcome::Refused, e.to_string()),
                         Ok(()) if options.dry_run => (Outcome::DryRun, String::new()),
                         Ok(()) => {
-                            s.apply_plan(&plan, policy.source, clock())?;
+                            let now = clock();
+                            let created = s.apply_plan(&plan, policy.source, now)?;
+                            // In the same transaction: people and their
+                            // invitations together, or neither.
+                            if let Some(links) = &invitations {
+                                invite_users(s, &created, links, now)?;
+                            }
                             (Outcome::Applied, String::new())
                         }
                     };

@@ -68,6 +68,7 @@ pub(super) async fn index(
             title: "Sign in",
             nav: Nav::None,
             viewer: None,
+            home: "/",
         },
         notice,
         signed_in_as: signed_in.as_ref().map(|s| s.display_name()),

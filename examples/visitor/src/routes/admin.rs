@@ -148,12 +148,17 @@ pub(super) async fn user(
         .store
         .scoped(&u.scope, move |s| {
             Ok(match s.user(id)? {
-                Some(user) => Some((user, s.user_locations(id)?, s.locations()?)),
+                Some(user) => Some((
+                    user,
+                    s.user_locations(id)?,
+                    s.locations()?,
+                    s.invitation(id)?,
+                )),
                 None => None,
             })
         })
         .await?;
-    let Some((user, roles, locations)) = found else {
+    let Some((user, roles, locations, invitation)) = found else {
         return Ok(not_found());
     };
     let csrf = csrf_token(&u.session)?;
@@ -166,6 +171,7 @@ pub(super) async fn user(
         org_admin: u.org_admin,
         admin_at: &u.admin_at,
         is_self: user.id == u.user.id,
+        invitation: &invitation,
     };
     Ok(pages::respond(StatusCode::OK, &page))
 }

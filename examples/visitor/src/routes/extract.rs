@@ -15,7 +15,7 @@ use crate::store::{OrgScope, StoreError, User};
 
 /// An error page for faults (the reason goes to the log, not the page).
 #[derive(Debug)]
-pub struct AppError(String);
+pub struct AppError(pub(super) String);
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,7 +1,9 @@
 //! The HTTP surface: [`configure`] mounts the SAML routes and every route
 //! of [`routes`], the same way in `main` and in tests. Handlers are grouped
 //! by page: [`account`] (sign-in, me, sign-out), [`hosts`], [`visits`],
-//! [`admin`], [`directory`] (bulk upload, sync history).
+//! [`admin`], [`directory`] (bulk upload, sync history), [`reception`] (the
+//! admins' reception page), [`kiosk`] (the reception device's pages, with a
+//! kiosk token instead of a session).
 //!
 //! [`routes`] is the one table of the app's routes: each says who may use
 //! it ([`Access`]) and which organization object its `{id}` and form
@@ -18,12 +20,15 @@ mod console;
 mod directory;
 mod extract;
 mod hosts;
+mod kiosk;
+mod reception;
 mod visits;
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 
 pub use extract::{AdminUser, AppError, CurrentUser};
+pub use kiosk::{KIOSK_COOKIE, Kiosk};
 
 use crate::app::AppState;
 use crate::pages::{Layout, Nav, Viewer};
@@ -38,6 +43,9 @@ pub enum Access {
     /// A user who is admin at one of the organization's locations (finer
     /// checks in the handler).
     Admin,
+    /// A reception device with a live kiosk token of one location (no user
+    /// session; [`Kiosk`]).
+    Kiosk,
 }
 
 /// An organization object a path `{id}` or a form field names.
@@ -53,6 +61,8 @@ pub enum Object {
     Upload,
     /// A sync run in the history.
     SyncRun,
+    /// A kiosk token.
+    KioskToken,
     /// An audit log event.
     AuditEvent,
     /// An SSO connection added in the console.
@@ -110,8 +120,8 @@ impl Route {
 /// Every route of the app besides the SAML ones (`/saml/…`, `/t/<slug>/saml/…`,
 /// mounted by the library, which hold no organization data).
 pub fn routes() -> Vec<Route> {
-    use Access::{Admin, Member, Public};
-    use Object::{Location, SyncRun, Upload, User, Visit};
+    use Access::{Admin, Kiosk, Member, Public};
+    use Object::{KioskToken, Location, SyncRun, Upload, User, Visit};
     let get = || Method::GET;
     let post = || Method::POST;
     vec![
@@ -226,6 +236,38 @@ pub fn routes() -> Vec<Route> {
             web::route().to(directory::apply)
         })
         .id(Upload),
+        route(get(), "/admin/reception", Admin, || {
+            web::route().to(reception::page)
+        }),
+        route(post(), "/admin/kiosks", Admin, || {
+            web::route().to(reception::add_kiosk)
+        })
+        .form("label=Front+desk", &[("location_id", Location)]),
+        route(post(), "/admin/kiosks/{id}/revoke", Admin, || {
+            web::route().to(reception::revoke_kiosk)
+        })
+        .id(KioskToken),
+        route(post(), "/admin/invitations", Admin, || {
+            web::route().to(reception::set_invitations)
+        })
+        .form("policy=never", &[]),
+        // The kiosk link; the token is the credential (checked, rate-limited).
+        route(get(), "/kiosk/start", Public, || {
+            web::route().to(kiosk::start)
+        }),
+        route(get(), "/kiosk", Kiosk, || web::route().to(kiosk::page)),
+        route(post(), "/kiosk/check-in", Kiosk, || {
+            web::route().to(kiosk::walk_in)
+        })
+        .form(
+            "name=Walk+In&email=walk%40in.test&company=Walkers",
+            &[("host_id", User)],
+        ),
+        route(post(), "/kiosk/visits/{id}/check-in", Kiosk, || {
+            web::route().to(kiosk::check_in)
+        })
+        .id(Visit)
+        .form("company=Visitors+Ltd", &[]),
     ]
 }
 
@@ -266,6 +308,7 @@ fn layout<'a>(
             admin: u.is_admin,
             csrf,
         }),
+        home: "/",
     }
 }
 

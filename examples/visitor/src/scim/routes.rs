@@ -16,6 +16,7 @@ use super::rules::{OrgRules, fields};
 use super::{SCIM_JSON, filter, patch};
 use crate::app::AppState;
 use crate::audit::{self, Category, Event, Outcome};
+use crate::notify::invite_user;
 use crate::store::{Scoped, StoreError, User};
 
 /// Largest request body read (a User is well under 4 KiB).
@@ -250,22 +251,28 @@ pub(super) async fn create(
         ..Profile::default()
     };
     p.set_all(object(&body)?)?;
-    let (rules, now) = (rules(&state), state.now());
+    let (rules, now, links) = (rules(&state), state.now(), state.sign_in_links());
     let user = state
         .store
         .scoped(&caller.scope, move |s| {
             let out = store_profile(s, None, &p, &rules, now)?;
-            if let Ok(u) = &out {
-                audit::record(s, &provisioned(now, "scim_user_created", u.id))?;
-            }
-            Ok(out)
+            Ok(match out {
+                Ok(u) => {
+                    audit::record(s, &provisioned(now, "scim_user_created", u.id))?;
+                    // The user and their invitation (per the organization's
+                    // policy) are written in one transaction.
+                    let invitation = invite_user(s, u.id, &links, now)?;
+                    Ok((u, invitation))
+                }
+                Err(e) => Err(e),
+            })
         })
         .await;
     state
         .metrics
         .operation("scim_user_create", matches!(user, Ok(Ok(_))));
-    let user = user??;
-    tracing::info!(user_id = user.id, "SCIM: user created");
+    let (user, invitation) = user??;
+    tracing::info!(user_id = user.id, invitation = ?invitation, "SCIM: user created");
     let body = render(&user, &base(&state));
     let mut res = json_response(StatusCode::CREATED, &body);
     if let Some(loc) = body.pointer("/meta/location").and_then(Value::as_str)

@@ -46,13 +46,13 @@ impl Scoped<'_> {
 
     /// Writes `plan` (call inside the scope's transaction: all or nothing).
     /// People the plan creates belong to `source`; deactivation ends their
-    /// sessions.
+    /// sessions. Returns the IDs of the people it created (to invite).
     pub fn apply_plan(
         &self,
         plan: &Plan,
         source: SourceKind,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let at = ts(now);
         for name in &plan.new_locations {
             self.add_location(name, now)?;
@@ -71,6 +71,7 @@ impl Scoped<'_> {
             "INSERT INTO user_locations (org_id, user_id, location_id, role) \
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, location_id) DO NOTHING",
         )?;
+        let mut created = Vec::with_capacity(plan.creates.len());
         for c in &plan.creates {
             let home = c
                 .location
@@ -91,6 +92,7 @@ impl Scoped<'_> {
                 at
             ])?;
             let id = self.conn.last_insert_rowid();
+            created.push(id);
             for l in &locations {
                 let role = if Some(l.id) == home {
                     c.role.as_str()
@@ -149,7 +151,7 @@ impl Scoped<'_> {
         for t in &plan.reactivations {
             self.set_active(t.user_id, true, now)?;
         }
-        Ok(())
+        Ok(created)
     }
 
     /// Sets one text column of a user (`column` is one of this module's

@@ -18,6 +18,10 @@
 //!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
 //!   its connection's organization, for the audit log.
 //!
+//! A reception device has a narrower proof, [`KioskScope`] (one location
+//! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
+//! narrower API, [`Desk`] (see [`reception`]).
+//!
 //! Every method of [`Scoped`] adds `org_id = <its organization>` itself, so
 //! a handler cannot forget it: an object of another organization is simply
 //! not found (the handler answers 404, as for an ID that never existed),
@@ -36,7 +40,10 @@ pub mod audit;
 pub mod connections;
 pub mod directory;
 pub mod identities;
+pub mod kiosks;
 pub mod orgs;
+pub mod outbox;
+pub mod reception;
 pub mod scim_tokens;
 pub mod scim_users;
 pub mod sync_history;
@@ -55,7 +62,10 @@ pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, Enabled, NewConnection};
 pub use directory::{StagedUpload, SyncSnapshot};
 pub use identities::{Identity, IdentityKey};
+pub use kiosks::KioskToken;
 pub use orgs::{Location, OrgInfo};
+pub use outbox::{Delivery, Due, InvitePolicy, OutboxKind, Outgoing};
+pub use reception::{CheckedIn, Desk, DeskHost, DeskVisit, KioskScope, WalkIn};
 pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
 pub use scim_users::{ScimFields, UserMatch};
 pub use sync_history::{NewRun, Outcome, SyncRun, SyncRunDetail, Trigger};
@@ -71,7 +81,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0004_audit.sql")),
         M::up(include_str!("../../migrations/0005_directory_sync.sql")).foreign_key_check(),
-        M::up(include_str!("../../migrations/0008_connections.sql")),
+        M::up(include_str!("../../migrations/0006_reception.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0007_connections.sql")),
     ])
 });
 

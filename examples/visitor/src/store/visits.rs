@@ -59,12 +59,21 @@ pub struct Visit {
     pub expected_on: String,
     /// RFC 3339, when cancelled.
     pub cancelled_at: Option<String>,
+    /// RFC 3339, when the visitor checked in at reception.
+    pub checked_in_at: Option<String>,
+    /// The company the visitor gave at check-in.
+    pub visitor_company: String,
+    /// The host's check-in notification: `pending`, `sent`, `failed`.
+    pub notify_status: Option<String>,
+    /// RFC 3339, when the host's notification was sent.
+    pub notified_at: Option<String>,
 }
 
 const VISIT_COLUMNS: &str = concat!(
     "v.id, v.visitor_name, v.visitor_email, v.host_user_id, ",
     shown_name!(),
-    ", v.registered_by, v.location_id, l.name, v.expected_on, v.cancelled_at"
+    ", v.registered_by, v.location_id, l.name, v.expected_on, v.cancelled_at, \
+     v.checked_in_at, v.visitor_company, n.status, n.sent_at"
 );
 
 fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
@@ -79,25 +88,33 @@ fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
         location: r.get(7)?,
         expected_on: r.get(8)?,
         cancelled_at: r.get(9)?,
+        checked_in_at: r.get(10)?,
+        visitor_company: r.get(11)?,
+        notify_status: r.get(12)?,
+        notified_at: r.get(13)?,
     })
 }
 
+/// `s` as a literal inside a `LIKE … ESCAPE '\\'` pattern.
+pub(super) fn like_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
 const VISIT_FROM: &str = "FROM visits v JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
-     LEFT JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id";
+     LEFT JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id \
+     LEFT JOIN outbox n ON n.id = (SELECT max(id) FROM outbox WHERE org_id = v.org_id \
+     AND visit_id = v.id AND kind = 'checkin')";
 
 impl Scoped<'_> {
     /// Active users of the organization matching `query` (name or email,
     /// case-insensitive), by name.
     pub fn hosts(&self, query: &str, limit: i64) -> Result<Vec<Host>, StoreError> {
-        let escaped: String = query
-            .trim()
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        let pattern = format!("%{escaped}%");
+        let pattern = format!("%{}%", like_escape(query.trim()));
         let mut st = self.conn.prepare(concat!(
             "SELECT u.id, ",
             shown_name!(),
@@ -166,6 +183,21 @@ impl Scoped<'_> {
         ))?;
         let rows = st.query_map(
             params![self.org, from.format("%Y-%m-%d").to_string()],
+            visit_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Visits not cancelled of one day, by location then visitor (the
+    /// admin's reception overview).
+    pub fn visits_on(&self, day: chrono::NaiveDate) -> Result<Vec<Visit>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on = ?2 \
+             AND v.cancelled_at IS NULL \
+             ORDER BY l.name, v.visitor_name COLLATE NOCASE, v.id LIMIT 500"
+        ))?;
+        let rows = st.query_map(
+            params![self.org, day.format("%Y-%m-%d").to_string()],
             visit_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -2,7 +2,8 @@
 //! ([`samlsp_visitor::routes::routes`], the one `configure` mounts), every
 //! route is called by a user of each organization with the other's users,
 //! locations and visits, and answers exactly as for an ID that never
-//! existed, shows none of the other's rows, and changes none. Then the
+//! existed, shows none of the other's rows, and changes none. Kiosk routes
+//! are called the same way with the organization's kiosk token. Then the
 //! account pre-hijack, and the roles. [`scim`]: the same for every SCIM
 //! route, with each organization's bearer token. The library's `/saml/slo`
 //! (Single Logout) is not in the app's table: that one organization's IdP
@@ -26,6 +27,9 @@ struct Org {
     user: i64,
     location: i64,
     visit: i64,
+    kiosk: i64,
+    /// The admin's session plus the kiosk token of its first location.
+    kiosk_cookie: String,
     upload: i64,
     run: i64,
     /// An audit event (its admin's sign-in).
@@ -42,6 +46,7 @@ impl Org {
             Object::User => self.user,
             Object::Location => self.location,
             Object::Visit => self.visit,
+            Object::KioskToken => self.kiosk,
             Object::Upload => self.upload,
             Object::SyncRun => self.run,
             Object::AuditEvent => self.event,
@@ -67,6 +72,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "user_locations",
                 "identities",
                 "visits",
+                "kiosk_tokens",
+                "outbox",
                 "sync_runs",
                 "sync_uploads",
                 "scim_tokens",
@@ -176,6 +183,11 @@ where
             s.audit_events(&Default::default(), 1)?[0].id,
         ))
     });
+    let (kiosk, token) = make_kiosk(app, state, &admin_cookie, &csrf, slug, location).await;
+    let kiosk_cookie = format!(
+        "{admin_cookie}; {}={token}",
+        samlsp_visitor::routes::KIOSK_COOKIE
+    );
     // A spreadsheet staged for preview, naming a new person of the org.
     let sheet = format!(
         "email,display name\nnew.{}@{}.test,{}\n",
@@ -216,6 +228,8 @@ where
         user,
         location,
         visit,
+        kiosk,
+        kiosk_cookie,
         upload,
         run,
         event,
@@ -274,8 +288,13 @@ where
         Some(o) => r.path.replace("{id}", &ids(o, test_path).to_string()),
         None => r.path.to_owned(),
     };
+    let cookie = if r.access == Access::Kiosk {
+        &me.kiosk_cookie
+    } else {
+        &me.admin_cookie
+    };
     let res = if r.method == Method::GET {
-        get(app, &path, Some(&me.admin_cookie)).await
+        get(app, &path, Some(cookie)).await
     } else {
         let mut form = format!("csrf_token={}", me.csrf);
         if !r.sample_form.is_empty() {
@@ -288,7 +307,7 @@ where
         for (field, o) in r.form_refs {
             form.push_str(&format!("&{field}={}", ids(*o, !test_path)));
         }
-        post_form(app, &path, form, Some(&me.admin_cookie)).await
+        post_form(app, &path, form, Some(cookie)).await
     };
     let status = res.status().as_u16();
     (status, body_of(res).await)
@@ -319,7 +338,7 @@ async fn no_route_reaches_another_organization() {
                         bodies.push(body_of(res).await);
                     }
                 }
-                Access::Member | Access::Admin => {
+                Access::Member | Access::Admin | Access::Kiosk => {
                     if r.id.is_none() && r.form_refs.is_empty() {
                         // A list, or a form that names no object.
                         let (_, body) = call(&app, r, me, &|o, _| me.id(o), true).await;
@@ -384,6 +403,7 @@ async fn no_route_reaches_another_organization() {
             "/visits",
             "/admin/users",
             "/admin/locations",
+            "/admin/reception",
             &format!("/admin/sync/uploads/{}", me.upload),
             &format!("/admin/sync/runs/{}", me.run),
             "/admin/sync",

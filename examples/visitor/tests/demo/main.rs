@@ -105,8 +105,11 @@ jit_create = false
 }
 
 macro_rules! demo {
-    () => {{
-        let state = AppState::build(config(), None).unwrap();
+    () => {
+        demo!(AppState::build(config(), None).unwrap())
+    };
+    ($state:expr) => {{
+        let state: AppState = $state;
         let settings = SessionSettings::for_site(
             SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
             "http://127.0.0.1:8080",
@@ -261,11 +264,41 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
     .unwrap_or_else(|| panic!("no user {email}"))
 }
 
+/// Makes a kiosk link at `location` as an admin; returns the token's row
+/// and the token.
+async fn make_kiosk<S>(
+    app: &S,
+    state: &AppState,
+    admin_cookie: &str,
+    csrf: &str,
+    org: &str,
+    location: i64,
+) -> (i64, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let form = format!("csrf_token={csrf}&location_id={location}&label=Front+desk");
+    let res = post_form(app, "/admin/kiosks", form, Some(admin_cookie)).await;
+    assert_eq!(res.status(), 200, "kiosk link made");
+    let body = body_of(res).await;
+    let start = body.find("token=").expect("a kiosk link") + "token=".len();
+    let token = body[start..start + 64].to_owned();
+    let id = in_org(state, org, |s| s.kiosks())
+        .into_iter()
+        .map(|k| k.id)
+        .max()
+        .unwrap();
+    (id, token)
+}
+
 mod connections;
 mod console;
+mod invitations;
 mod isolation;
 mod logout;
+mod outbox;
 mod pages;
+mod reception;
 mod scim;
 mod scim_refusals;
 mod scim_sessions;

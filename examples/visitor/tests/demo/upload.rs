@@ -125,6 +125,10 @@ async fn a_csv_is_previewed_then_applied_in_one_go() {
     let done = body_of(res).await;
     assert!(done.contains("Applied: 3 created, 0 updated"), "{done}");
     let ann = user_by_email(&state, "ann@acme.test");
+    // Everyone it created is invited (Acme's invitation policy: at once),
+    // in the same transaction.
+    let invited = in_org(&state, "acme", |s| s.invitation(ann.id)).expect("invited");
+    assert_eq!(invited.status, "pending");
     assert_eq!(
         (ann.source.as_str(), ann.role.as_str()),
         ("upload", "admin")

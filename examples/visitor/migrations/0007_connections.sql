@@ -1,4 +1,4 @@
--- 0008: SSO connections an organization's admin adds in the console (by metadata URL or
+-- 0007: SSO connections an organization's admin adds in the console (by metadata URL or
 -- uploaded XML). The last accepted metadata copy is kept, so what the console shows is
 -- what was checked. A connection takes real sign-ins only after a successful test
 -- sign-in: the CHECK below backs the console's rule, so no code path can enable an
