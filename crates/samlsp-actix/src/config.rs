@@ -143,6 +143,10 @@ pub struct IdpOptions {
     /// Overrides the metadata's `WantAuthnRequestsSigned` (Keycloak's
     /// descriptor always says `true`, whatever the client requires).
     pub want_signed_requests: Option<bool>,
+    /// Only test sign-ins (see [`crate::TestedLogin`]): a connection being
+    /// set up. A real sign-in, SP- or IdP-initiated, is refused with
+    /// [`crate::SignInError::ConnectionNotEnabled`].
+    pub test_only: bool,
 }
 
 /// One identity provider of a tenant.

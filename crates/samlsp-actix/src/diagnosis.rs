@@ -108,6 +108,10 @@ pub fn sign_in_error_codes() -> &'static [ErrorCode] {
         ),
         c("busy", "too many responses are being verified at once"),
         c(
+            "connection_not_enabled",
+            "a real sign-in through a connection that takes test sign-ins only",
+        ),
+        c(
             "verification_aborted",
             "the verification task did not complete",
         ),
@@ -124,6 +128,7 @@ impl SignInError {
             SignInError::UnknownIdp { .. } => "unknown_idp",
             SignInError::IdpNotChosen => "idp_not_chosen",
             SignInError::IdpUnavailable { .. } => "idp_unavailable",
+            SignInError::ConnectionNotEnabled { .. } => "connection_not_enabled",
             SignInError::TenantUnavailable => "tenant_unavailable",
             SignInError::MalformedRequest(_) => "malformed_request",
             SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
@@ -163,6 +168,10 @@ impl SignInError {
             SignInError::IdpUnavailable { .. } | SignInError::TenantUnavailable => format!(
                 "The metadata of {idp} has not loaded: check the metadata URL and the IdP's \
                  availability (the console's metadata health shows the last error)."
+            ),
+            SignInError::ConnectionNotEnabled { .. } => format!(
+                "The connection {idp} takes test sign-ins only: run a successful test sign-in \
+                 in the console, then enable it."
             ),
             SignInError::MalformedRequest(why) => format!(
                 "The request is not a well-formed SAML message ({why}); the IdP must post \

@@ -41,6 +41,13 @@ pub enum SignInError {
         /// The IdP slug.
         slug: String,
     },
+    /// A real sign-in through a connection that takes only test sign-ins
+    /// ([`crate::IdpOptions::test_only`]): it is being set up.
+    #[error("connection {slug:?} is not enabled for sign-in (it takes test sign-ins only)")]
+    ConnectionNotEnabled {
+        /// The IdP slug.
+        slug: String,
+    },
     /// No IdP of this tenant is usable, so there is no service provider.
     #[error("no identity provider of this tenant has usable metadata")]
     TenantUnavailable,
@@ -112,6 +119,7 @@ impl SignInError {
             SignInError::UnknownIdp { .. } => "unknown_idp",
             SignInError::IdpNotChosen => "idp_not_chosen",
             SignInError::IdpUnavailable { .. } => "idp_unavailable",
+            SignInError::ConnectionNotEnabled { .. } => "connection_not_enabled",
             SignInError::TenantUnavailable => "tenant_unavailable",
             SignInError::MalformedRequest(_) => "malformed_request",
             SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
@@ -197,7 +205,9 @@ impl fmt::Display for SignInFailure {
 impl ResponseError for SignInFailure {
     fn status_code(&self) -> StatusCode {
         match &self.error {
-            SignInError::Refused(_) => StatusCode::FORBIDDEN,
+            SignInError::Refused(_) | SignInError::ConnectionNotEnabled { .. } => {
+                StatusCode::FORBIDDEN
+            }
             SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

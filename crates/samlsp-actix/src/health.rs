@@ -102,7 +102,7 @@ impl Saml {
     pub fn idp_status(&self) -> Vec<IdpStatus> {
         let mut out = Vec::new();
         for t in &self.inner.tenants {
-            for i in &t.idps {
+            for i in &t.idps() {
                 let current = crate::saml::read(&i.current);
                 let history = i
                     .cache
@@ -169,37 +169,45 @@ fn certificates(idp: &IdentityProvider) -> Vec<CertificateStatus> {
         .keys()
         .iter()
         .filter_map(|k| k.certificate_der())
-        .filter_map(|der| {
-            let cert = openssl::x509::X509::from_der(der).ok()?;
-            let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), der).ok()?;
-            let sha256 = digest
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            let subject = cert
-                .subject_name()
-                .entries()
-                .filter_map(|e| {
-                    let key = e.object().nid().short_name().ok()?;
-                    let value: String = e
-                        .data()
-                        .to_string()
-                        .ok()?
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .collect();
-                    Some(format!("{key}={value}"))
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            Some(CertificateStatus {
-                sha256,
-                subject,
-                not_after: asn1_to_chrono(cert.not_after()),
-            })
-        })
+        .filter_map(CertificateStatus::from_der)
         .collect()
+}
+
+impl CertificateStatus {
+    /// Reads a DER certificate (from metadata's `ds:X509Certificate`):
+    /// its SHA-256 fingerprint, subject and end of validity; `None` when it
+    /// is not a certificate. Control characters are dropped from the
+    /// subject, so it can be shown on one line.
+    pub fn from_der(der: &[u8]) -> Option<Self> {
+        let cert = openssl::x509::X509::from_der(der).ok()?;
+        let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), der).ok()?;
+        let sha256 = digest
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let subject = cert
+            .subject_name()
+            .entries()
+            .filter_map(|e| {
+                let key = e.object().nid().short_name().ok()?;
+                let value: String = e
+                    .data()
+                    .to_string()
+                    .ok()?
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .collect();
+                Some(format!("{key}={value}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(CertificateStatus {
+            sha256,
+            subject,
+            not_after: asn1_to_chrono(cert.not_after()),
+        })
+    }
 }
 
 fn asn1_to_chrono(t: &openssl::asn1::Asn1TimeRef) -> Option<DateTime<Utc>> {

@@ -83,8 +83,10 @@ mod observe;
 mod refresh;
 mod return_to;
 mod routes;
+mod runtime;
 mod saml;
 mod session;
+mod tested;
 mod user;
 
 pub use binding::BindingCookie;
@@ -108,6 +110,7 @@ pub use saml::{Clock, IdpSummary, RefreshReport, Saml, SamlBuilder, SetupError};
 pub use session::{
     MemorySessionStore, SESSION_SECRET_BYTES, SessionSecret, SessionSecretError, SessionSettings,
 };
+pub use tested::TestedLogin;
 pub use user::{
     LinkedUser, MapError, MapFuture, NotSignedIn, Refusal, SignedIn, UserMapper, VerifiedLogin,
     sign_out,

@@ -12,6 +12,7 @@ use crate::error::{SignInError, SignInFailure};
 use crate::observe::{Attribution, FailedSignIn, Seen, SucceededSignIn};
 use crate::return_to::ReturnTo;
 use crate::saml::{Saml, TenantState};
+use crate::tested::{TEST_MARK, TestedLogin};
 use crate::user::{LinkedUser, MapError, SignedIn, Stored, VerifiedLogin};
 
 /// Which tenant a resource serves (resource-level app data).
@@ -135,13 +136,17 @@ async fn login_inner(
                 slug: slug.chars().take(64).collect(),
             })
         })?,
-        None => match t.idps.as_slice() {
-            [only] => only,
+        None => match t.idps().as_slice() {
+            [only] => only.clone(),
             _ => return Err(fail(SignInError::IdpNotChosen)),
         },
     };
     let slug = idp_state.config.slug.clone();
     seen.attribute(&slug, Attribution::LoginLink);
+    let test = param(&params, "test") == Some("1");
+    if idp_state.config.options.test_only && !test {
+        return Err(fail(SignInError::ConnectionNotEnabled { slug }));
+    }
     let idp = crate::saml::read(&idp_state.current)
         .ok_or_else(|| fail(SignInError::IdpUnavailable { slug: slug.clone() }))?;
     let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
@@ -154,7 +159,11 @@ async fn login_inner(
         .authn_request(idp.entity_id())
         .map_err(|e| fail(e.into()))?
         .force_authn(idp_state.config.options.force_authn)
-        .app_state(return_to.as_str())
+        .app_state(&if test {
+            format!("{TEST_MARK}{}", return_to.as_str())
+        } else {
+            return_to.as_str().to_owned()
+        })
         .build(now, saml.inner.rng.as_ref())
         .map_err(|e| fail(e.into()))?;
     let (pending, message) = prepared.into_parts();
@@ -353,8 +362,15 @@ async fn acs_inner(
     let login = verified.map_err(|e| fail(e.into()))?;
 
     let idp_initiated = login.request().is_none();
+    let (test, app_state) = match login.request().and_then(|p| p.app_state()) {
+        Some(s) => match s.strip_prefix(TEST_MARK) {
+            Some(rest) => (true, Some(rest)),
+            None => (false, Some(s)),
+        },
+        None => (false, None),
+    };
     let return_to = match login.request() {
-        Some(p) => ReturnTo::parse_or(p.app_state(), &saml.inner.default_return),
+        Some(_) => ReturnTo::parse_or(app_state, &saml.inner.default_return),
         // An IdP-initiated RelayState is chosen by whoever built the link.
         None => ReturnTo::parse_or(login.unsolicited_relay_state(), &saml.inner.default_return),
     };
@@ -363,6 +379,35 @@ async fn acs_inner(
         .idp_by_entity_id(assertion.issuer().as_str())
         .ok_or_else(|| fail(SignInError::IssuerNotInTenant))?;
     seen.attribute(&idp_state.config.slug, Attribution::Verified);
+    if idp_state.config.options.test_only && !test {
+        return Err(fail(SignInError::ConnectionNotEnabled {
+            slug: idp_state.config.slug.clone(),
+        }));
+    }
+    if test {
+        // A test: the report for the admin, no user mapping, no session.
+        TestedLogin::new(
+            t.config.slug.clone(),
+            idp_state.config.slug.clone(),
+            &assertion,
+            now,
+        )
+        .store(session)
+        .map_err(|e| fail(SignInError::Session(e)))?;
+        tracing::info!(
+            tenant = t.label(),
+            idp = %idp_state.config.slug,
+            "test sign-in verified (no session)"
+        );
+        let mut res = HttpResponse::build(StatusCode::SEE_OTHER)
+            .insert_header((header::LOCATION, return_to.as_str()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+        if let Some(rs) = bound_relay_state {
+            let _ = res.add_cookie(&crate::binding::removal(&rs));
+        }
+        return Ok(res);
+    }
 
     let verified = VerifiedLogin {
         assertion,
@@ -504,8 +549,9 @@ fn remediation_context(t: Option<&TenantState>, connection: Option<&str>) -> Rem
     RemediationContext {
         sp_entity_id: t.config.sp.entity_id().to_string(),
         acs_url: t.config.sp.acs_url().to_string(),
-        idp_name: idp.map(|i| i.config.display_name.clone()),
+        idp_name: idp.as_ref().map(|i| i.config.display_name.clone()),
         idp_entity_id: idp
+            .as_ref()
             .and_then(|i| crate::saml::read(&i.current))
             .map(|c| c.entity_id().to_string()),
     }

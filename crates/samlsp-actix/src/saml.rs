@@ -46,6 +46,10 @@ pub enum SetupError {
     /// The default return path is not a path on this site.
     #[error("the default return path {0:?} is not a path on this site")]
     BadReturnPath(String),
+    /// [`Saml::put_idp`] or [`Saml::remove_idp`] named a tenant that is not
+    /// configured.
+    #[error("no tenant {0:?} is configured")]
+    NoSuchTenant(String),
     /// The core refused the configuration.
     #[error("tenant {tenant:?}: {error}")]
     Core {
@@ -83,8 +87,15 @@ pub(crate) struct MetadataState {
 #[derive(Debug)]
 pub(crate) struct TenantState {
     pub(crate) config: TenantConfig,
-    pub(crate) idps: Vec<IdpState>,
+    /// Read once per request ([`TenantState::idps`], a snapshot: no lock
+    /// is held across verification); written by [`Saml::put_idp`] and
+    /// [`Saml::remove_idp`].
+    pub(crate) idps: RwLock<Vec<Arc<IdpState>>>,
     pub(crate) sp: RwLock<Option<ServiceProvider>>,
+    /// Held while the IdP list changes and the SP is rebuilt (list read,
+    /// build, write), so two changes or rebuilds (a refresh, a connection
+    /// added) cannot lose one another or leave an older list's SP.
+    pub(crate) rebuilding: Mutex<()>,
 }
 
 pub(crate) struct Inner {
@@ -146,6 +157,9 @@ pub struct IdpSummary {
     pub available: bool,
     /// Whether IdP-initiated sign-in is accepted from it.
     pub idp_initiated: bool,
+    /// Takes test sign-ins only ([`crate::IdpOptions::test_only`]): not
+    /// for a sign-in page.
+    pub test_only: bool,
     /// `…/saml/login?idp=<slug>`; [`IdpSummary::login_href`] adds a return
     /// address.
     pub login_path: String,
@@ -319,7 +333,7 @@ impl SamlBuilder {
             if t.idps.is_empty() {
                 return Err(SetupError::NoIdp(label));
             }
-            let mut idps: Vec<IdpState> = Vec::new();
+            let mut idps: Vec<Arc<IdpState>> = Vec::new();
             for idp in &t.idps {
                 if !valid_slug(&idp.slug) {
                     return Err(SetupError::InvalidSlug(idp.slug.clone()));
@@ -327,15 +341,16 @@ impl SamlBuilder {
                 if idps.iter().any(|i| i.config.slug == idp.slug) {
                     return Err(SetupError::DuplicateIdp(idp.slug.clone()));
                 }
-                idps.push(IdpState::new(idp.clone(), now));
+                idps.push(Arc::new(IdpState::new(idp.clone(), now)));
             }
             let state = TenantState {
                 config: t,
-                idps,
+                idps: RwLock::new(idps),
                 sp: RwLock::new(None),
+                rebuilding: Mutex::new(()),
             };
             // A tenant whose IdPs all need the network starts without an SP.
-            if state.idps.iter().any(|i| read(&i.current).is_some()) {
+            if state.idps().iter().any(|i| read(&i.current).is_some()) {
                 state.rebuild().map_err(|error| SetupError::Core {
                     tenant: label,
                     error,
@@ -377,7 +392,7 @@ impl SamlBuilder {
 }
 
 impl IdpState {
-    fn new(config: IdpConfig, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(config: IdpConfig, now: DateTime<Utc>) -> Self {
         let mut current = None;
         let mut cache = None;
         match &config.source {
@@ -473,9 +488,18 @@ impl TenantState {
     }
 
     /// Rebuilds the SP from the IdPs known now (or drops it when none is).
-    fn rebuild(&self) -> Result<(), samlsp::Error> {
-        let idps: Vec<IdentityProvider> =
-            self.idps.iter().filter_map(|i| read(&i.current)).collect();
+    pub(crate) fn rebuild(&self) -> Result<(), samlsp::Error> {
+        let _one_at_a_time = lock(&self.rebuilding);
+        self.rebuild_locked()
+    }
+
+    /// [`TenantState::rebuild`], the caller holding `rebuilding`.
+    pub(crate) fn rebuild_locked(&self) -> Result<(), samlsp::Error> {
+        let idps: Vec<IdentityProvider> = self
+            .idps()
+            .iter()
+            .filter_map(|i| read(&i.current))
+            .collect();
         if idps.is_empty() {
             write(&self.sp, None);
             return Ok(());
@@ -516,13 +540,18 @@ impl TenantState {
         read(&self.sp)
     }
 
-    pub(crate) fn idp_by_slug(&self, slug: &str) -> Option<&IdpState> {
-        self.idps.iter().find(|i| i.config.slug == slug)
+    /// The IdPs now (a snapshot).
+    pub(crate) fn idps(&self) -> Vec<Arc<IdpState>> {
+        read(&self.idps)
     }
 
-    pub(crate) fn idp_by_entity_id(&self, entity_id: &str) -> Option<&IdpState> {
-        self.idps
-            .iter()
+    pub(crate) fn idp_by_slug(&self, slug: &str) -> Option<Arc<IdpState>> {
+        self.idps().into_iter().find(|i| i.config.slug == slug)
+    }
+
+    pub(crate) fn idp_by_entity_id(&self, entity_id: &str) -> Option<Arc<IdpState>> {
+        self.idps()
+            .into_iter()
             .find(|i| read(&i.current).is_some_and(|idp| idp.entity_id().as_str() == entity_id))
     }
 
@@ -562,7 +591,7 @@ impl Saml {
     pub fn identity_providers(&self) -> Vec<IdpSummary> {
         let mut out = Vec::new();
         for t in &self.inner.tenants {
-            for i in &t.idps {
+            for i in &t.idps() {
                 let current = read(&i.current);
                 out.push(IdpSummary {
                     tenant: t.config.slug.clone(),
@@ -571,6 +600,7 @@ impl Saml {
                     entity_id: current.as_ref().map(|c| c.entity_id().to_string()),
                     available: current.is_some() && t.sp().is_some(),
                     idp_initiated: i.config.options.allow_idp_initiated,
+                    test_only: i.config.options.test_only,
                     login_path: format!("{}/login?idp={}", t.config.base_path(), i.config.slug),
                 });
             }
@@ -592,10 +622,10 @@ impl Saml {
     /// `entity_id` as Issuer was signed by a key we do not trust, the symptom
     /// of a rotated IdP key. Wakes the refresher when the fetch is due now.
     pub(crate) fn request_early_refresh(&self, tenant: &TenantState, entity_id: &str) {
-        let Some(state) = tenant
-            .idp_by_entity_id(entity_id)
-            .and_then(|i| i.cache.as_ref())
-        else {
+        let Some(idp) = tenant.idp_by_entity_id(entity_id) else {
+            return;
+        };
+        let Some(state) = idp.cache.as_ref() else {
             return;
         };
         let now = self.now();
@@ -618,8 +648,9 @@ impl Saml {
     pub async fn refresh(&self, fetcher: &dyn MetadataFetcher) -> RefreshReport {
         let mut report = RefreshReport::default();
         for t in &self.inner.tenants {
+            let idps = t.idps();
             let mut changed: Vec<(&IdpState, Option<IdentityProvider>)> = Vec::new();
-            for i in &t.idps {
+            for i in &idps {
                 let (IdpSource::Metadata { location, .. }, Some(state)) =
                     (&i.config.source, &i.cache)
                 else {

@@ -8,16 +8,17 @@ use std::sync::Arc;
 use chrono::Utc;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
-    Clock, IdpConfig, IdpOptions, IdpSource, MetadataLocation, Saml, SessionSecret,
-    SessionSettings, SpSettings, TenantConfig,
+    Clock, HttpFetcher, IdpConfig, IdpOptions, IdpSource, MetadataFetcher, MetadataLocation, Saml,
+    SessionSecret, SessionSettings, SpSettings, TenantConfig,
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::connections::registry::{self, Entry, Registry};
 use crate::directory::Runner;
 use crate::notify::SignInLinks;
 use crate::reception::RateLimiter;
 use crate::signin::JitMapper;
-use crate::store::{Store, StoreError};
+use crate::store::{ConnectionRow, Store, StoreError};
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
@@ -35,7 +36,20 @@ pub struct AppState {
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
+    fetcher: FetcherFn,
+    /// Console connections' organizations and attribute names.
+    pub connections: Registry,
     random: RandomFn,
+}
+
+/// Fetches IdP metadata for connections added by URL in the console.
+#[derive(Clone)]
+struct FetcherFn(Arc<dyn MetadataFetcher + Send + Sync>);
+
+impl std::fmt::Debug for FetcherFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fetcher")
+    }
 }
 
 /// Rate limits of the reception (kiosk) pages.
@@ -131,6 +145,7 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
             name_id_format: i.name_id_format.clone(),
             force_authn: false,
             want_signed_requests: i.want_signed_requests,
+            test_only: false,
         },
     }
 }
@@ -144,10 +159,12 @@ impl AppState {
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let connections = Registry::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(
             &config,
             store.clone(),
             metrics.clone(),
+            connections.clone(),
         ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
@@ -164,7 +181,12 @@ impl AppState {
             Ok(s)
         };
 
-        let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
+        let mapper = Arc::new(JitMapper::new(
+            &config,
+            store.clone(),
+            clock.clone(),
+            connections.clone(),
+        ));
         let mut builder = Saml::builder(mapper)
             .observer(observer)
             .clock(clock.clone())
@@ -198,6 +220,8 @@ impl AppState {
             limits: Arc::new(ReceptionLimits::default()),
             metrics,
             clock: ClockFn(clock),
+            fetcher: FetcherFn(Arc::new(HttpFetcher::default())),
+            connections,
             random: RandomFn(Arc::new(|buf: &mut [u8]| {
                 openssl::rand::rand_bytes(buf).map_err(|e| e.to_string())
             })),
@@ -205,12 +229,51 @@ impl AppState {
         // People a directory run creates are invited, per their
         // organization's policy, to its sign-in.
         state.sync = state.sync.clone().with_invitations(state.sign_in_links());
+        for (org, row) in state.store.all_connections()? {
+            state.load_connection(&org, &row);
+        }
         Ok(state)
     }
 
+    /// Puts a console connection into the SAML layer (test sign-ins only
+    /// until enabled) and the registry. A connection that cannot be
+    /// loaded (metadata expired since it was added) is logged and left
+    /// out; its page says why.
+    pub fn load_connection(&self, org: &str, row: &ConnectionRow) {
+        let Some(preset) = crate::connections::presets::by_key(&row.preset) else {
+            tracing::error!(connection_id = row.id, preset = %row.preset, "unknown preset");
+            return;
+        };
+        self.connections.insert(
+            registry::slug(row.id),
+            Entry {
+                org: org.to_owned(),
+                names: registry::names(&preset),
+            },
+        );
+        if let Err(e) = self.saml.put_idp(None, registry::idp_config(row, &preset)) {
+            tracing::error!(connection_id = row.id, reason = %e, "connection not loaded");
+        }
+    }
+
     /// The organization slug of a connection (IdP slug).
-    pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
-        self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    pub fn org_of(&self, idp_slug: &str) -> Option<String> {
+        match self.config.org_of(idp_slug) {
+            Some(o) => Some(o.slug.clone()),
+            None => self.connections.get(idp_slug).map(|e| e.org),
+        }
+    }
+
+    /// Replaces the metadata fetcher (default: HTTP(S), see
+    /// [`HttpFetcher`]); tests serve metadata without a network.
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn MetadataFetcher + Send + Sync>) -> Self {
+        self.fetcher = FetcherFn(fetcher);
+        self
+    }
+
+    /// The metadata fetcher for connections added by URL.
+    pub fn fetcher(&self) -> &(dyn MetadataFetcher + Send + Sync) {
+        self.fetcher.0.as_ref()
     }
 
     /// The injected clock.

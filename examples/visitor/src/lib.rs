@@ -28,6 +28,7 @@
 pub mod app;
 pub mod audit;
 pub mod config;
+pub mod connections;
 pub mod directory;
 pub mod linking;
 pub mod metrics;

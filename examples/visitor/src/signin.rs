@@ -9,6 +9,7 @@ use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
 use crate::audit::{self, Category, Event, Outcome};
 use crate::config::Config;
+use crate::connections::registry::Registry;
 use crate::linking::{
     self, Asserted, AttributeNames, Decision, Domain, Found, LinkPolicy, LinkRefusal,
 };
@@ -40,11 +41,22 @@ pub struct JitMapper {
     store: Store,
     rules: Arc<Vec<IdpRules>>,
     clock: samlsp_actix::Clock,
+    /// Console connections: rules made from their preset and
+    /// organization when they sign someone in.
+    connections: Registry,
+    /// Every organization's verified domains (for console connections'
+    /// policy).
+    domains: Arc<Vec<(String, Vec<Domain>)>>,
 }
 
 impl JitMapper {
     /// Rules from the configuration.
-    pub fn new(config: &Config, store: Store, clock: samlsp_actix::Clock) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Store,
+        clock: samlsp_actix::Clock,
+        connections: Registry,
+    ) -> Self {
         let rules = config
             .idps
             .iter()
@@ -72,7 +84,46 @@ impl JitMapper {
             store,
             rules: Arc::new(rules),
             clock,
+            connections,
+            domains: Arc::new(
+                config
+                    .orgs
+                    .iter()
+                    .map(|o| (o.slug.clone(), o.domains.clone()))
+                    .collect(),
+            ),
         }
+    }
+
+    /// The rules of a connection: configured, or a console connection's
+    /// (just-in-time creation in its organization, email linking within
+    /// the organization's verified domains, no admin group).
+    fn rules_of(&self, slug: &str) -> Option<IdpRules> {
+        if let Some(r) = self.rules.iter().find(|r| r.slug == slug) {
+            return Some(r.clone());
+        }
+        let e = self.connections.get(slug)?;
+        let org_domains = self
+            .domains
+            .iter()
+            .find(|(o, _)| *o == e.org)
+            .map(|(_, d)| d.clone())?;
+        Some(IdpRules {
+            slug: slug.to_owned(),
+            policy: LinkPolicy {
+                jit_create: true,
+                org_domains,
+                other_orgs_domains: self
+                    .domains
+                    .iter()
+                    .filter(|(o, _)| *o != e.org)
+                    .flat_map(|(_, d)| d.iter().cloned())
+                    .collect(),
+                admin_group: None,
+            },
+            org: e.org,
+            names: e.names,
+        })
     }
 }
 
@@ -87,7 +138,7 @@ impl std::fmt::Debug for JitMapper {
 impl UserMapper for JitMapper {
     fn sign_in<'a>(&'a self, login: &'a VerifiedLogin) -> MapFuture<'a> {
         Box::pin(async move {
-            let Some(rules) = self.rules.iter().find(|r| r.slug == login.idp_slug()) else {
+            let Some(rules) = self.rules_of(login.idp_slug()) else {
                 return Err(MapError::Internal(format!(
                     "no rules for IdP {}",
                     login.idp_slug()

@@ -26,6 +26,9 @@ fn own_examples() -> Vec<SignInError> {
         SignInError::Session("cookie too large".into()),
         SignInError::OtherBrowser(BindingCookie::Missing),
         SignInError::Busy { limit: 4 },
+        SignInError::ConnectionNotEnabled {
+            slug: "wizard".into(),
+        },
         SignInError::VerificationAborted,
     ]
 }

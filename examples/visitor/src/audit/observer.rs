@@ -9,6 +9,7 @@ use samlsp_actix::{FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn}
 
 use super::{Event, record};
 use crate::config::Config;
+use crate::connections::registry::Registry;
 use crate::metrics::Metrics;
 use crate::store::{OrgScope, Store};
 
@@ -17,12 +18,18 @@ use crate::store::{OrgScope, Store};
 pub struct AuditObserver {
     store: Store,
     org_of: HashMap<String, String>,
+    connections: Registry,
     metrics: Arc<Metrics>,
 }
 
 impl AuditObserver {
     /// From the configuration's connections.
-    pub fn new(config: &Config, store: Store, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Store,
+        metrics: Arc<Metrics>,
+        connections: Registry,
+    ) -> Self {
         AuditObserver {
             store,
             org_of: config
@@ -30,8 +37,18 @@ impl AuditObserver {
                 .iter()
                 .map(|i| (i.slug.clone(), i.org.clone()))
                 .collect(),
+            connections,
             metrics,
         }
+    }
+
+    /// The organization of a connection: configured, or added in the
+    /// console.
+    fn org_of(&self, connection: &str) -> Option<String> {
+        self.org_of
+            .get(connection)
+            .cloned()
+            .or_else(|| self.connections.get(connection).map(|e| e.org))
     }
 
     async fn write(&self, scope: Option<OrgScope>, event: Event) {
@@ -48,10 +65,10 @@ impl SignInObserver for AuditObserver {
     fn failed<'a>(&'a self, f: &'a FailedSignIn) -> ObserveFuture<'a> {
         Box::pin(async move {
             self.metrics.sign_in(Some(f.code()), f.verification());
-            let Some(org) = f.connection().and_then(|(c, _)| self.org_of.get(c)) else {
+            let Some(org) = f.connection().and_then(|(c, _)| self.org_of(c)) else {
                 return;
             };
-            let scope = self.store.failure_scope(f, org).await.ok().flatten();
+            let scope = self.store.failure_scope(f, &org).await.ok().flatten();
             self.write(scope, Event::sign_in_failed(f)).await;
         })
     }
@@ -59,10 +76,10 @@ impl SignInObserver for AuditObserver {
     fn succeeded<'a>(&'a self, s: &'a SucceededSignIn) -> ObserveFuture<'a> {
         Box::pin(async move {
             self.metrics.sign_in(None, Some(s.verification()));
-            let Some(org) = self.org_of.get(s.connection()) else {
+            let Some(org) = self.org_of(s.connection()) else {
                 return;
             };
-            let scope = self.store.success_scope(s, org).await.ok().flatten();
+            let scope = self.store.success_scope(s, &org).await.ok().flatten();
             self.write(scope, Event::signed_in(s)).await;
         })
     }

@@ -228,6 +228,14 @@ impl TryFrom<RawConfig> for Config {
             return Err("adopt_default is set on more than one [[org]]".into());
         }
         for i in &r.idps {
+            // Connections added in the console are named conn-<id>.
+            if i.slug.starts_with(crate::connections::registry::PREFIX) {
+                return Err(format!(
+                    "idp {:?}: slugs starting with {:?} are kept for console connections",
+                    i.slug,
+                    crate::connections::registry::PREFIX
+                ));
+            }
             if !slugs.contains(i.org.as_str()) {
                 return Err(format!(
                     "idp {:?}: org {:?} is not an [[org]]",

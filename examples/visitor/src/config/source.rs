@@ -280,6 +280,10 @@ email = ["mail"]
                 "idp \"acme-corp\": org \"acne\" is not an [[org]]",
             ),
             (
+                MIN.replace("slug = \"acme-corp\"", "slug = \"conn-1\""),
+                "idp \"conn-1\": slugs starting with \"conn-\" are kept for console connections",
+            ),
+            (
                 MIN.replace("locations = [\"HQ\"]", "locations = []"),
                 "org \"acme\": no locations",
             ),

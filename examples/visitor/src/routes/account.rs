@@ -72,7 +72,15 @@ pub(super) async fn index(
         },
         notice,
         signed_in_as: signed_in.as_ref().map(|s| s.display_name()),
-        buttons: Button::for_idps(&state.saml.identity_providers(), return_to.as_deref()),
+        buttons: Button::for_idps(
+            &state
+                .saml
+                .identity_providers()
+                .into_iter()
+                .filter(|i| !i.test_only)
+                .collect::<Vec<_>>(),
+            return_to.as_deref(),
+        ),
     };
     pages::respond(StatusCode::OK, &page)
 }

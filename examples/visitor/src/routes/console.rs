@@ -227,7 +227,7 @@ pub(super) async fn health(
         .saml
         .idp_status()
         .into_iter()
-        .filter(|s| state.org_of(&s.slug) == Some(org.slug.as_str()))
+        .filter(|s| state.org_of(&s.slug).as_deref() == Some(org.slug.as_str()))
         .map(|s| ConnectionHealth {
             name: s.display_name.clone(),
             entity_id: s.entity_id.clone().unwrap_or_else(|| "–".into()),

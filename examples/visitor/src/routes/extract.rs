@@ -134,7 +134,7 @@ impl FromRequest for CurrentUser {
             };
             let found = state
                 .store
-                .session(&signed_in, org)
+                .session(&signed_in, &org)
                 .await
                 .map_err(AppError::from)?;
             let Some((scope, user)) = found else {

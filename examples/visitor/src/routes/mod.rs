@@ -15,6 +15,7 @@
 
 mod account;
 mod admin;
+mod connections;
 mod console;
 mod directory;
 mod extract;
@@ -64,6 +65,8 @@ pub enum Object {
     KioskToken,
     /// An audit log event.
     AuditEvent,
+    /// An SSO connection added in the console.
+    Connection,
 }
 
 /// One route of the app.
@@ -157,6 +160,25 @@ pub fn routes() -> Vec<Route> {
             web::route().to(console::audit_event)
         })
         .id(Object::AuditEvent),
+        route(get(), "/admin/connections", Admin, || {
+            web::route().to(connections::list)
+        }),
+        // An unusable sample: the isolation tests add the real ones.
+        route(post(), "/admin/connections", Admin, || {
+            web::route().to(connections::add)
+        })
+        .form(
+            "name=Sample&preset=generic&metadata_xml=%3Cnot-metadata%2F%3E",
+            &[],
+        ),
+        route(get(), "/admin/connections/{id}", Admin, || {
+            web::route().to(connections::show)
+        })
+        .id(Object::Connection),
+        route(post(), "/admin/connections/{id}/enable", Admin, || {
+            web::route().to(connections::enable)
+        })
+        .id(Object::Connection),
         route(get(), "/admin/health", Admin, || {
             web::route().to(console::health)
         }),
@@ -338,7 +360,13 @@ async fn css() -> HttpResponse {
 
 /// 200 when every IdP is usable, else 503; lists them either way.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let idps = state.saml.identity_providers();
+    // Connections being set up are nobody's business but their admin's.
+    let idps: Vec<_> = state
+        .saml
+        .identity_providers()
+        .into_iter()
+        .filter(|i| !i.test_only)
+        .collect();
     let ready = idps.iter().all(|i| i.available);
     let list: Vec<serde_json::Value> = idps
         .iter()

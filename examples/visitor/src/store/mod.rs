@@ -37,6 +37,7 @@
 //! [`crate::linking`], who may do what in [`crate::routes`].
 
 pub mod audit;
+pub mod connections;
 pub mod directory;
 pub mod identities;
 pub mod kiosks;
@@ -58,6 +59,7 @@ use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use audit::{AuditFilter, AuditRow};
+pub use connections::{ConnectionRow, Enabled, NewConnection};
 pub use directory::{StagedUpload, SyncSnapshot};
 pub use identities::{Identity, IdentityKey};
 pub use kiosks::KioskToken;
@@ -80,6 +82,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0004_audit.sql")),
         M::up(include_str!("../../migrations/0005_directory_sync.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0006_reception.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0007_connections.sql")),
     ])
 });
 

@@ -34,6 +34,8 @@ struct Org {
     run: i64,
     /// An audit event (its admin's sign-in).
     event: i64,
+    /// An SSO connection its admin added in the console.
+    connection: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -48,6 +50,7 @@ impl Org {
             Object::Upload => self.upload,
             Object::SyncRun => self.run,
             Object::AuditEvent => self.event,
+            Object::Connection => self.connection,
         }
     }
 }
@@ -75,6 +78,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "sync_uploads",
                 "scim_tokens",
                 "audit_events",
+                "connections",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -98,7 +102,7 @@ async fn set_up<S>(app: &S, state: &AppState, acme: bool) -> Org
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let (slug, idp, admin, host, visitor, markers) = if acme {
+    let (slug, idp, admin, host, visitor, mut markers) = if acme {
         let a = person(
             "A-alice",
             "alice@acme.test",
@@ -166,6 +170,12 @@ where
     );
     let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
+    let connection = add_connection(app, &admin_cookie, &csrf, slug, &idp).await;
+    markers.push(if acme {
+        "Acme Wizard Link"
+    } else {
+        "Globex Wizard Link"
+    });
     let (location, visit, event) = in_org(state, slug, |s| {
         Ok((
             s.locations()?[0].id,
@@ -223,8 +233,43 @@ where
         upload,
         run,
         event,
+        connection,
         markers,
     }
+}
+
+/// Adds an SSO connection in the console from `idp`'s metadata (with
+/// another entity ID, so it is not the configured one); its ID.
+async fn add_connection<S>(app: &S, cookie: &str, csrf: &str, slug: &str, idp: &TestIdp) -> i64
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let name = if slug == "acme" {
+        "Acme Wizard Link"
+    } else {
+        "Globex Wizard Link"
+    };
+    let other = TestIdp {
+        entity_id: format!("https://wizard.{slug}.test/saml"),
+        sso_url: idp.sso_url.clone(),
+        key_file: idp.key_file,
+        cert_file: idp.cert_file,
+    };
+    let form = format!(
+        "csrf_token={csrf}&name={}&preset=entra&metadata_xml={}",
+        name.replace(' ', "+"),
+        samlsp::internal::binding::url_encode(&other.metadata_xml(None))
+    );
+    let res = post_form(app, "/admin/connections", form, Some(cookie)).await;
+    assert_eq!(res.status(), 303, "connection added");
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    location.rsplit('/').next().unwrap().parse().unwrap()
 }
 
 /// Calls `route` as `me`, `{id}` and the form's object fields naming

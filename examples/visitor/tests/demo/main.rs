@@ -291,6 +291,7 @@ where
     (id, token)
 }
 
+mod connections;
 mod console;
 mod invitations;
 mod isolation;

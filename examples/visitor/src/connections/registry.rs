@@ -1,0 +1,86 @@
+//! Which organization each console-added connection belongs to, and the
+//! attribute names its preset reads: shared by the user mapping, the audit
+//! observer and the session extractor, and updated when an admin adds a
+//! connection, so a new connection works without a restart.
+//!
+//! Console connections are named `conn-<id>` in the SAML layer; the
+//! configuration may not use that prefix (see [`crate::config`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use samlsp_actix::{IdpConfig, IdpOptions, IdpSource, MetadataLocation};
+
+use super::presets::Preset;
+use crate::linking::AttributeNames;
+use crate::store::ConnectionRow;
+
+/// The slug prefix of console connections.
+pub const PREFIX: &str = "conn-";
+
+/// A console connection's slug in the SAML layer.
+pub fn slug(id: i64) -> String {
+    format!("{PREFIX}{id}")
+}
+
+/// What the mapping needs of a console connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The organization's slug.
+    pub org: String,
+    /// Attribute names, from the preset.
+    pub names: AttributeNames,
+}
+
+/// The shared table (cheap to clone).
+#[derive(Debug, Clone, Default)]
+pub struct Registry(Arc<RwLock<HashMap<String, Entry>>>);
+
+impl Registry {
+    /// The entry of a connection slug.
+    pub fn get(&self, slug: &str) -> Option<Entry> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(slug)
+            .cloned()
+    }
+
+    /// Records (or replaces) a connection.
+    pub fn insert(&self, slug: String, entry: Entry) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(slug, entry);
+    }
+}
+
+/// The attribute names a preset reads.
+pub fn names(p: &Preset) -> AttributeNames {
+    AttributeNames {
+        email: vec![p.email.clone()],
+        given_name: vec![p.given_name.clone()],
+        family_name: vec![p.family_name.clone()],
+        display_name: Vec::new(),
+        groups: p.groups.iter().cloned().collect(),
+    }
+}
+
+/// The SAML layer's view of a stored connection: its accepted metadata,
+/// the preset's NameID format, and test sign-ins only until enabled.
+pub fn idp_config(row: &ConnectionRow, preset: &Preset) -> IdpConfig {
+    IdpConfig {
+        slug: slug(row.id),
+        display_name: row.name.clone(),
+        source: IdpSource::Metadata {
+            location: MetadataLocation::Bytes(row.metadata_xml.clone().into_bytes()),
+            entity_id: Some(row.entity_id.clone()),
+            pinned: None,
+        },
+        options: IdpOptions {
+            name_id_format: Some(preset.name_id_format.to_owned()),
+            test_only: row.enabled_at.is_none(),
+            ..IdpOptions::default()
+        },
+    }
+}
