@@ -65,8 +65,9 @@ apt_install() { # packages... (installs the missing ones; updates the lists once
   step "debian: installed ${missing[*]}"
 }
 
-# 1. The command-line tools.
-apt_install xmlsec1 libxml2-utils
+# 1. The command-line tools (redis-server: the shared-store tests start their own, on
+# loopback; the package's own service is not used).
+apt_install xmlsec1 libxml2-utils redis-server
 
 # 2. An interpreter able to make venvs (Debian splits ensurepip into python3-venv).
 if ! command -v "$python" >/dev/null 2>&1; then

@@ -78,6 +78,19 @@ pub enum SignInError {
 }
 
 impl SignInError {
+    /// True when the request store or replay cache could not be reached
+    /// (a shared store such as Redis is down): the sign-in was refused
+    /// because it could not be checked, and will work again once the store
+    /// is back. Answered 503 with `Retry-After`, logged at `error`.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(
+            self,
+            SignInError::Saml(samlsp::Error::Tracking(
+                samlsp::TrackingError::Unavailable { .. }
+            ))
+        )
+    }
+
     /// A stable short name for logs and tests (`kind=` in the log line).
     pub fn kind(&self) -> &'static str {
         use samlsp::{Error as E, ProtocolError as P};
@@ -101,6 +114,7 @@ impl SignInError {
                 E::Xml(_) => "xml",
                 E::Encoding(_) => "encoding",
                 E::Decryption(_) => "decryption",
+                E::Tracking(samlsp::TrackingError::Unavailable { .. }) => "store_unavailable",
                 E::Tracking(_) => "tracking",
                 E::Outbound(_) => "outbound",
                 E::Config(_) => "config",
@@ -141,7 +155,16 @@ impl SignInFailure {
             format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
         });
         let kind = error.kind();
+        let internal = error.is_store_unavailable();
         match &error {
+            _ if internal => tracing::error!(
+                correlation_id = %correlation_id,
+                kind,
+                route,
+                tenant = tenant.unwrap_or("-"),
+                reason = %error,
+                "SAML sign-in refused: the login state store is unavailable"
+            ),
             SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
                 tracing::error!(
                     correlation_id = %correlation_id,
@@ -187,6 +210,9 @@ impl fmt::Display for SignInFailure {
 
 impl ResponseError for SignInFailure {
     fn status_code(&self) -> StatusCode {
+        if self.error.is_store_unavailable() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match &self.error {
             SignInError::Refused(_) => StatusCode::FORBIDDEN,
             SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
@@ -213,6 +239,14 @@ impl ResponseError for SignInFailure {
                     html::escape(&r.message)
                 ),
             ),
+            _ if self.error.is_store_unavailable() => html::page(
+                self.status_code(),
+                UNAVAILABLE_TITLE,
+                &format!(
+                    "<p>{UNAVAILABLE_TEXT}</p>\n<p>Reference: <code>{reference}</code></p>\n\
+                     <p><a href=\"/\">Back to the start page</a></p>"
+                ),
+            ),
             _ => html::page(
                 self.status_code(),
                 FAILED_TITLE,
@@ -222,9 +256,10 @@ impl ResponseError for SignInFailure {
                 ),
             ),
         };
-        if let SignInError::Busy { .. } = self.error {
+        if matches!(self.error, SignInError::Busy { .. }) || self.error.is_store_unavailable() {
             // RFC 9110 §10.2.3: a retry after one second finds a free slot
-            // unless the overload lasts; the pending request was not used.
+            // unless the overload lasts (or the store is back); the pending
+            // request was not used.
             res.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from_static("1"),
@@ -240,3 +275,11 @@ pub const FAILED_TITLE: &str = "Sign-in failed";
 pub const FAILED_TEXT: &str = "We could not sign you in. Please try again. If it keeps \
                                happening, contact your administrator and give them the \
                                reference below.";
+
+/// Title of the page shown when the login state store is unreachable.
+pub const UNAVAILABLE_TITLE: &str = "Sign-in temporarily unavailable";
+/// Text of that page: nothing was accepted, and trying again later works.
+pub const UNAVAILABLE_TEXT: &str = "Sign-in is unavailable for a moment: we cannot check \
+                                    logins safely right now, so none is accepted. Please try \
+                                    again in a minute. If it keeps happening, contact your \
+                                    administrator and give them the reference below.";

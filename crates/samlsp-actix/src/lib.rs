@@ -84,7 +84,9 @@ pub use config::{
     CustomizeSp, IdpConfig, IdpOptions, IdpSource, MetadataLocation, SpSettings, TenantConfig,
 };
 pub use csrf::{CSRF_FIELD, CsrfError, csrf_token, verify_csrf};
-pub use error::{FAILED_TEXT, FAILED_TITLE, SignInError, SignInFailure};
+pub use error::{
+    FAILED_TEXT, FAILED_TITLE, SignInError, SignInFailure, UNAVAILABLE_TEXT, UNAVAILABLE_TITLE,
+};
 pub use fetch::{FetchError, MAX_REDIRECTS};
 pub use refresh::{FetchFuture, HttpFetcher, MetadataFetcher};
 pub use return_to::{MAX_RETURN_TO_BYTES, ReturnTo};

@@ -7,13 +7,17 @@ use std::sync::Arc;
 use chrono::Utc;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
-    Clock, IdpConfig, IdpOptions, IdpSource, MetadataLocation, Saml, SessionSecret,
-    SessionSettings, SpSettings, TenantConfig,
+    Clock, IdpConfig, IdpOptions, IdpSource, MemorySessionStore, MetadataLocation, Saml,
+    SessionSecret, SessionSettings, SpSettings, TenantConfig,
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::sessions::{SessionBackend, SessionStoreUnreachable};
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
+
+/// Longest wait for one Redis command (a login makes three or four).
+pub const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
@@ -24,6 +28,9 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
+    /// The deployment's Redis, when configured (pending logins and used
+    /// assertions live there, shared by every instance).
+    pub redis: Option<samlsp_redis::RedisConnection>,
     clock: ClockFn,
 }
 
@@ -56,6 +63,10 @@ pub enum BuildError {
     /// An SP identifier is not valid.
     #[error("{0}")]
     Identifier(#[from] samlsp::InvalidIdentifier),
+    /// The Redis URL was refused by the client (never repeated: it may hold
+    /// a password).
+    #[error("redis_url: {0}")]
+    Redis(#[from] samlsp_redis::RedisStoreError),
 }
 
 fn read_key(files: Option<&KeyFiles>, what: &'static str) -> Result<Option<SpKeyPair>, BuildError> {
@@ -139,11 +150,32 @@ impl AppState {
                 idps: vec![idp_config(i)],
             });
         }
+        // Several instances: the pending requests and the replay cache must
+        // be shared, or a login started on one instance fails on another
+        // and an assertion used on one can be replayed on another.
+        let redis = match &config.server.redis_url {
+            Some(url) => {
+                let conn = samlsp_redis::RedisConnection::open(url.expose(), REDIS_TIMEOUT)?;
+                let ns = config.server.redis_namespace.namespace().clone();
+                builder = builder
+                    .request_store(Arc::new(samlsp_redis::RedisRequestStore::new(
+                        conn.clone(),
+                        ns.clone(),
+                    )))
+                    .replay_cache(Arc::new(samlsp_redis::RedisReplayCache::new(
+                        conn.clone(),
+                        ns,
+                    )));
+                Some(conn)
+            }
+            None => None,
+        };
         let saml = builder.build()?;
         Ok(AppState {
             config: Arc::new(config),
             store,
             saml,
+            redis,
             clock: ClockFn(clock),
         })
     }
@@ -156,6 +188,20 @@ impl AppState {
     /// The injected clock's time.
     pub fn now(&self) -> chrono::DateTime<Utc> {
         (self.clock.0)()
+    }
+
+    /// The session store: the deployment's Redis when configured (waits at
+    /// most `wait` for it), else this process's memory.
+    pub async fn session_backend(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<SessionBackend, SessionStoreUnreachable> {
+        match &self.config.server.redis_url {
+            Some(url) => {
+                SessionBackend::redis(url, &self.config.server.redis_namespace, wait).await
+            }
+            None => Ok(SessionBackend::Memory(MemorySessionStore::default())),
+        }
     }
 
     /// Session settings: the configured key, else a random one (the

@@ -12,7 +12,9 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
-//! - [`store`]: SQLite queries and migrations, no rules.
+//! - [`store`]: SQLite queries and migrations, no rules;
+//! - [`sessions`]: session state in memory or, shared by several
+//!   instances, in Redis.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@ pub mod config;
 pub mod linking;
 pub mod pages;
 pub mod routes;
+pub mod sessions;
 pub mod signin;
 pub mod store;
 

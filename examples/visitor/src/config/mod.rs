@@ -18,8 +18,13 @@
 //! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`;
 //! - `VISITOR_SESSION_KEY`: base64 of at least 64 random bytes
 //!   (`openssl rand -base64 64`);
-//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`).
+//! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
+//! - `VISITOR_REDIS_URL`: share login state and sessions with the other
+//!   instances through this Redis (unset: both stay in this process);
+//!   `VISITOR_REDIS_NAMESPACE` (default `visitor`), `VISITOR_INSTANCE`
+//!   (the `X-Visitor-Instance` response header).
 
+mod cluster;
 mod source;
 mod tenants;
 pub mod values;
@@ -29,6 +34,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use cluster::{InstanceName, RedisNamespace, RedisUrl};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 
@@ -102,6 +108,17 @@ pub struct ServerConfig {
     /// Application name shown in pages.
     #[serde(default = "default_title")]
     pub title: String,
+    /// Redis shared by the instances of this deployment (pending logins,
+    /// used assertions, sessions); prefer `VISITOR_REDIS_URL`. Unset: all
+    /// of it stays in this process's memory.
+    #[serde(default)]
+    pub redis_url: Option<RedisUrl>,
+    /// Key namespace in that Redis.
+    #[serde(default)]
+    pub redis_namespace: RedisNamespace,
+    /// This instance's name, in the `X-Visitor-Instance` header.
+    #[serde(default)]
+    pub instance: Option<InstanceName>,
 }
 
 fn default_bind() -> String {
