@@ -14,7 +14,7 @@ use std::time::Duration;
 use actix_session::storage::{
     LoadError, RedisSessionStore, SaveError, SessionKey, SessionStore, UpdateError,
 };
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
@@ -161,29 +161,45 @@ impl SessionStore for SessionBackend {
 pub async fn unavailable_page(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> actix_web::Result<ServiceResponse<EitherBody<impl MessageBody>>> {
+) -> actix_web::Result<ServiceResponse> {
     use actix_web::error::InternalError;
-    let http = req.request().clone();
-    match next.call(req).await {
-        Ok(res) => Ok(res.map_into_left_body()),
-        Err(e)
-            if e.as_error::<InternalError<SaveError>>().is_some()
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+        .map_err(|e| {
+            let session = e.as_error::<InternalError<SaveError>>().is_some()
                 || e.as_error::<InternalError<UpdateError>>().is_some()
-                || e.as_error::<InternalError<anyhow::Error>>().is_some() =>
-        {
-            tracing::error!(reason = %e.as_response_error(), "session not saved: answered 503");
-            let mut page = samlsp_actix::html::page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                "<p>Sessions cannot be saved right now. Please try again in a minute.</p>\n\
-                 <p><a href=\"/\">Back to the start page</a></p>",
-            );
-            page.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("5"),
-            );
-            Ok(ServiceResponse::new(http, page).map_into_right_body())
-        }
-        Err(e) => Err(e),
+                || e.as_error::<InternalError<anyhow::Error>>().is_some();
+            if session {
+                tracing::error!(reason = %e, "session not saved: answered 503");
+                SessionUnavailable.into()
+            } else {
+                e
+            }
+        })
+}
+
+/// The session could not be saved (Redis unreachable).
+#[derive(Debug, thiserror::Error)]
+#[error("the session store is unavailable")]
+struct SessionUnavailable;
+
+impl actix_web::ResponseError for SessionUnavailable {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut page = samlsp_actix::html::page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "<p>Sessions cannot be saved right now. Please try again in a minute.</p>\n\
+             <p><a href=\"/\">Back to the start page</a></p>",
+        );
+        page.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("5"),
+        );
+        page
     }
 }
