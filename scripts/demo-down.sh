@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what scripts/demo-up.sh started: the visitor app (its process group, from the pid file),
-# then Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
+# or with --cluster nginx, the instances and Redis (scripts/cluster/stop.sh), then Keycloak
+# (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,10 @@ if [[ -f "$PIDFILE" ]]; then
   rm -f "$PIDFILE"
 else
   echo "demo-down.sh: no visitor pid file; app not running"
+fi
+
+if [[ -d "$STATE/cluster" ]]; then
+  SAMLSP_CLUSTER_STATE="$STATE/cluster" "$ROOT/scripts/cluster/stop.sh" | sed 's/^/demo-down.sh: /' || status=$?
 fi
 
 "$ROOT/scripts/keycloak/stop.sh" || status=$?

@@ -42,9 +42,11 @@ impl Drop for Shared {
     fn drop(&mut self) {
         // The runtime is dropped by its own thread once this arrives (a
         // runtime must not be dropped from async code).
-        if let Ok(mut stop) = self.stop.lock()
-            && let Some(tx) = stop.take()
-        {
+        let tx = match self.stop.lock() {
+            Ok(mut stop) => stop.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(tx) = tx {
             let _ = tx.send(());
         }
     }
