@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Conformance against real IdPs: Keycloak (Java XML-signature stack) and a pysaml2 IdP
-# (xmlsec1), through the demo app, over HTTP and in a real headless Chromium.
+# Conformance against real IdPs: Keycloak (Java XML-signature stack), a pysaml2 IdP (xmlsec1)
+# and SimpleSAMLphp (PHP, xmlseclibs), through the demo app, over HTTP and in a real headless
+# Chromium.
 #
 #   scripts/conformance.sh                 # everything; exit 0 only if every case passed
 #   scripts/conformance.sh -k globex       # extra arguments go to pytest
@@ -8,18 +9,21 @@
 # 1. installs what it needs, idempotently: Debian chromium, xmlsec1, unzip, curl, openssl (apt);
 #    the pinned Python packages (tests/conformance/requirements.txt) into the repo's .venv
 #    (created by scripts/test-deps.sh); playwright-core (tests/conformance/package-lock.json)
-#    into tests/conformance/node_modules;
+#    into tests/conformance/node_modules; SimpleSAMLphp and PHP (scripts/simplesamlphp/install.sh);
 # 2. builds the demo (`visitor`) and the `samlsp` CLI;
 # 3. fetches Keycloak (Maven Central, cached) and starts it (scripts/keycloak/start.sh) on its own
 #    ports and state directory, then creates the conformance realms (admin REST);
-# 4. starts the demo with testdata/conformance/visitor.toml, then the pysaml2 IdP;
+# 4. starts SimpleSAMLphp (scripts/simplesamlphp/start.sh), the demo with
+#    testdata/conformance/visitor.toml, then the pysaml2 IdP, and registers the demo's Umbrella
+#    SPs at SimpleSAMLphp from their metadata (scripts/simplesamlphp/register-sp.sh);
 # 5. runs pytest on tests/conformance (every case named in the output; JUnit XML, screenshots,
 #    the case matrix and the logs in target/conformance/);
 # 6. stops everything it started (trap on EXIT), and prints how long each part took.
 # If an IdP, the demo or the browser cannot start, it fails: nothing is ever skipped.
 #
 # Env (optional): SAMLSP_CONF_KC_PORT (8380), SAMLSP_CONF_KC_MGMT_PORT (9380), SAMLSP_CONF_DEMO_LOG (info),
-# SAMLSP_CONF_DEMO_PORT (8280), SAMLSP_CONF_PYSAML2_PORT (8480), SAMLSP_CACHE (Keycloak cache).
+# SAMLSP_CONF_DEMO_PORT (8280), SAMLSP_CONF_PYSAML2_PORT (8480), SAMLSP_CONF_SSP_PORT (8580),
+# SAMLSP_CACHE (Keycloak cache).
 # SAMLSP_CONF_CLUSTER=1: the demo is two instances sharing Redis behind nginx round-robin
 # (scripts/cluster/start.sh; nginx on SAMLSP_CONF_DEMO_PORT, the instances on
 # SAMLSP_CONF_INSTANCE_PORTS, default "8281 8282", Redis on SAMLSP_CONF_REDIS_PORT, default 6380).
@@ -33,12 +37,14 @@ KC_MGMT_PORT="${SAMLSP_CONF_KC_MGMT_PORT:-9380}"
 DEMO_PORT="${SAMLSP_CONF_DEMO_PORT:-8280}"
 CLUSTER="${SAMLSP_CONF_CLUSTER:-0}"
 P2_PORT="${SAMLSP_CONF_PYSAML2_PORT:-8480}"
+SSP_PORT="${SAMLSP_CONF_SSP_PORT:-8580}"
 HOST=127.0.0.1
 ART="$repo/target/conformance"
 CONF="$repo/tests/conformance"
 VENV="$repo/.venv"
 PY="$VENV/bin/python3"
 KC_STATE="$ART/keycloak"
+SSP_STATE="$ART/simplesamlphp"
 
 say() { printf 'conformance: %s\n' "$*"; }
 die() { printf 'conformance: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -98,6 +104,8 @@ fi
 CHROMIUM_VERSION="$(/usr/bin/chromium --version 2>/dev/null | head -n1 || true)"
 [ -n "$CHROMIUM_VERSION" ] || die "/usr/bin/chromium does not run"
 say "browser: $CHROMIUM_VERSION"
+SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/install.sh" | sed 's/^/conformance: /' \
+  || die "scripts/simplesamlphp/install.sh"
 d_install=$(since "$t_install")
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +120,7 @@ d_build=$(since "$t_build")
 
 # ---------------------------------------------------------------------------------------------
 # Everything started from here on is stopped on exit (only what this script started, by pid).
-DEMO_PID="" P2_PID="" KC_STARTED=0 CLUSTER_STARTED=0
+DEMO_PID="" P2_PID="" KC_STARTED=0 SSP_STARTED=0 CLUSTER_STARTED=0
 cleanup() {
   local rc=$?
   set +e
@@ -131,7 +139,11 @@ cleanup() {
     SAMLSP_KC_STATE="$KC_STATE" "$repo/scripts/keycloak/stop.sh" >/dev/null 2>&1 \
       || echo "conformance: warning: scripts/keycloak/stop.sh failed" >&2
   fi
-  say "stopped Keycloak, the demo and the pysaml2 IdP"
+  if [ "$SSP_STARTED" = 1 ]; then
+    SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/stop.sh" >/dev/null 2>&1 \
+      || echo "conformance: warning: scripts/simplesamlphp/stop.sh failed" >&2
+  fi
+  say "stopped Keycloak, SimpleSAMLphp, the demo and the pysaml2 IdP"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -177,6 +189,9 @@ cat >"$ART/env.json" <<EOF
   "demo": {"url": "http://$HOST:$DEMO_PORT", "log": "$ART/visitor.log", "database": "$ART/visitor.sqlite3",
            "bin": "$VISITOR_BIN", "config": "$repo/testdata/conformance/visitor.toml"},
   "pysaml2": {"url": "http://$HOST:$P2_PORT", "log": "$ART/pysaml2-idp.log"},
+  "simplesamlphp": {"url": "http://$HOST:$SSP_PORT", "state": "$SSP_STATE",
+                    "version": "$(dpkg-query -W -f='${Version}' simplesamlphp)",
+                    "log": "$SSP_STATE/simplesamlphp.log", "server_log": "$SSP_STATE/server.log"},
   "samlsp_bin": "$SAMLSP_BIN",
   "sp_signing_key": "$repo/testdata/keys/sp-rsa2048.key",
   "chromium": "/usr/bin/chromium",
@@ -197,6 +212,17 @@ d_realms=$(since "$t_realms")
   --write-metadata "$ART/pysaml2-idp-metadata.xml" 2>"$ART/pysaml2-metadata.log" \
   || { cat "$ART/pysaml2-metadata.log" >&2; die "pysaml2 IdP metadata"; }
 
+# SimpleSAMLphp first: the demo reads its IdP metadata at start. It learns the demo's SPs
+# after the demo is up (it reads its SP list at every request); tests set per-SP options in
+# sp-options.json, so both files start empty.
+t_ssp=$(now)
+rm -rf "$SSP_STATE/sp-remote.json" "$SSP_STATE/sp-options.json" "$SSP_STATE/sessions" "$SSP_STATE"/*.log
+mkdir -p "$SSP_STATE/sessions"
+SSP_STARTED=1
+SAMLSP_SSP_PORT="$SSP_PORT" SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/start.sh" \
+  | sed 's/^/conformance: /' || die "SimpleSAMLphp did not start (scripts/simplesamlphp/start.sh)"
+d_ssp=$(since "$t_ssp")
+
 t_demo=$(now)
 # The demo's command and environment go into env.json too: the key-rotation case restarts it
 # (harness/demo.py) and records the new process group in visitor.pid, which the trap reads.
@@ -208,6 +234,8 @@ demo_env=(
   "VISITOR_IDP_ACME_METADATA_URL=$KC_URL/realms/conformance-acme/protocol/saml/descriptor"
   "VISITOR_IDP_GLOBEX_METADATA_URL=$KC_URL/realms/conformance-globex/protocol/saml/descriptor"
   "VISITOR_IDP_ACME_PARTNER_METADATA_URL=$KC_URL/realms/conformance-acme/protocol/saml/descriptor"
+  "VISITOR_IDP_UMBRELLA_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
+  "VISITOR_IDP_UMBRELLA_POST_METADATA_URL=http://$HOST:$SSP_PORT/saml2/idp/metadata.php"
 )
 demo_cmd=("$VISITOR_BIN" --config "$repo/testdata/conformance/visitor.toml")
 "$PY" - "$ART/env.json" "${#demo_cmd[@]}" "${demo_cmd[@]}" "${demo_env[@]}" <<'PYEOF'
@@ -237,6 +265,12 @@ else
 fi
 d_demo=$(since "$t_demo")
 say "demo up at http://$HOST:$DEMO_PORT in ${d_demo}s (${DEMO_PID:+pid $DEMO_PID}${DEMO_PID:-cluster})"
+
+t_reg=$(now)
+SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/register-sp.sh" \
+  "http://$HOST:$DEMO_PORT/t/umbrella/saml/metadata" "http://$HOST:$DEMO_PORT/t/umbrella-post/saml/metadata" \
+  | sed 's/^/conformance: simplesamlphp: /' || die "could not register the demo's SPs at SimpleSAMLphp"
+d_ssp=$(python3 -c "import sys; print(f'{float(sys.argv[1]) + float(sys.argv[2]):.1f}')" "$d_ssp" "$(since "$t_reg")")
 
 t_p2=$(now)
 setsid "$PY" "$CONF/idp/pysaml2_idp.py" --base-url "http://$HOST:$P2_PORT" \
@@ -268,7 +302,7 @@ fi
 
 echo
 say "durations: installs ${d_install}s, build ${d_build}s, Keycloak download/unpack ${d_fetch}s (excluded)"
-say "durations: Keycloak start ${d_kc}s, realms ${d_realms}s, demo start ${d_demo}s, cases ${d_tests}s"
+say "durations: Keycloak start ${d_kc}s, realms ${d_realms}s, SimpleSAMLphp start and SP registration ${d_ssp}s, demo start ${d_demo}s, cases ${d_tests}s"
 say "conformance part (IdPs, demo, every case; download excluded): ${d_conf}s; whole script $(since "$t_all")s"
 say "matrix: $ART/matrix.md; screenshots: $ART/screenshots/; logs: $ART/*.log"
 [ "$rc" -eq 0 ] || die "pytest exited $rc"

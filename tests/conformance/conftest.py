@@ -86,6 +86,7 @@ def pytest_sessionfinish(session, exitstatus):
         "# Conformance matrix",
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; Keycloak {env.kc_version}, "
+        f"SimpleSAMLphp {env.raw.get('simplesamlphp', {}).get('version', '?')}, "
         f"{env.raw.get('chromium_version', '')}.",
         "",
         "| case | result | s | what | details |",

@@ -83,6 +83,19 @@ pub enum FetchError {
         /// The limit.
         max: usize,
     },
+    /// An HTTP/1.1 answer whose body has neither a `Content-Length` nor
+    /// chunked framing, so it ends only when the connection closes (RFC 9112
+    /// §6.3, last rule). The HTTP client here does not read such a body (it
+    /// sees it as empty), so this is said plainly instead of reporting the
+    /// metadata as empty XML. PHP's built-in web server answers like this;
+    /// production servers send a length or chunks.
+    #[error(
+        "GET {url:?}: the answer's body has no Content-Length and is not chunked (it ends at connection close), which this client cannot read; serve the metadata with a Content-Length"
+    )]
+    UnframedBody {
+        /// The URL.
+        url: String,
+    },
     /// The body is larger than the size limit.
     #[error("GET {url:?}: body larger than {limit} bytes")]
     TooLarge {
@@ -157,6 +170,17 @@ pub(crate) fn redirect_target(from: &Uri, location: &str) -> Result<Uri, FetchEr
     Ok(to)
 }
 
+/// An HTTP/1.1 success answer with neither `Content-Length` nor
+/// `Transfer-Encoding`: its body is delimited by the connection's close, which
+/// the client reads as empty (HTTP/1.0 answers it does read to the end).
+fn is_unframed<S>(res: &awc::ClientResponse<S>) -> bool {
+    use awc::http::{Version, header};
+    res.version() != Version::HTTP_10
+        && res.status() != awc::http::StatusCode::NO_CONTENT
+        && !res.headers().contains_key(header::CONTENT_LENGTH)
+        && !res.headers().contains_key(header::TRANSFER_ENCODING)
+}
+
 /// GETs `url` under the rules above.
 pub(crate) async fn get(
     url: &str,
@@ -205,6 +229,11 @@ pub(crate) async fn get(
                 return Err(FetchError::Status {
                     url: clip(&current_s),
                     status: status.as_u16(),
+                });
+            }
+            if is_unframed(&res) {
+                return Err(FetchError::UnframedBody {
+                    url: clip(&current_s),
                 });
             }
             let body = res.body().limit(max_bytes).await.map_err(|e| match e {

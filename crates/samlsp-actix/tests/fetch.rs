@@ -235,3 +235,38 @@ async fn errors_and_silence_are_typed() {
     }
     h.stop(false).await;
 }
+
+/// One raw HTTP exchange on an ephemeral loopback port: reads the request
+/// head, writes `answer`, closes. For answers an HTTP framework would not
+/// produce.
+fn serve_raw(answer: &'static [u8]) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            line.clear();
+        }
+        let mut stream = reader.into_inner();
+        stream.write_all(answer).unwrap();
+    });
+    format!("http://{addr}/md")
+}
+
+#[actix_web::test]
+async fn close_delimited_body_is_named_not_read_as_empty() {
+    let url = serve_raw(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n<md:EntityDescriptor/>");
+    let err = fetcher().fetch_metadata(&url).await.unwrap_err();
+    assert_eq!(err, FetchError::UnframedBody { url: url.clone() });
+    // The same answer framed by a length is read.
+    let url = serve_raw(
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 22\r\n\r\n<md:EntityDescriptor/>",
+    );
+    assert_eq!(
+        fetcher().fetch_metadata(&url).await.unwrap(),
+        BODY.as_bytes()
+    );
+}

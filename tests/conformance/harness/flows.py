@@ -92,11 +92,12 @@ def start_idp_initiated(browser: Browser, url: str) -> Flow:
 
 
 def idp_login(flow: Flow, username: str, password: str) -> Flow:
-    """Fills in the IdP's login form (Keycloak: kc-form-login; pysaml2 test IdP: login) and
+    """Fills in the IdP's login form (Keycloak, the pysaml2 test IdP, SimpleSAMLphp) and
     keeps the auto-POST form carrying the SAMLResponse."""
     page = flow.idp_login_page
     if page.form(has="SAMLResponse") is None:  # an existing IdP session answers at once
-        form = page.form(id="kc-form-login") or page.form(id="login")
+        # Keycloak: kc-form-login; the pysaml2 IdP: login; SimpleSAMLphp's UserPass page: f.
+        form = page.form(id="kc-form-login") or page.form(id="login") or page.form(name="f")
         if form is None:
             raise IdpRefused(page, f"no login form at {page.url} (HTTP {page.status}): {page.visible_text()[:400]}")
         extra = {"username": username, "password": password}

@@ -299,6 +299,6 @@ email = ["mail"]
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/conformance/visitor.toml");
         let c = Config::load(&path, &HashMap::new()).unwrap();
-        assert_eq!(c.idps.len(), 4);
+        assert_eq!(c.idps.len(), 6);
     }
 }
