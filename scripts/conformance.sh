@@ -298,6 +298,13 @@ if [ "$CLUSTER" = 1 ]; then
   for name in a b; do
     grep -q "instance=$name " "$ART/cluster/nginx/access.log" || { say "cluster: instance $name served nothing"; rc=1; }
   done
+  # SP-initiated logins whose AuthnRequest one instance sent and whose response the other took.
+  crossed="$(awk '/saml\/login/ { split($0, a, "instance="); split(a[2], l, " ") }
+                  /POST [^ ]*saml\/acs/ && / 303 / { split($0, b, "instance="); split(b[2], c, " ");
+                                                     if (l[1] != "" && c[1] != l[1]) n++; l[1] = "" }
+                  END { print n + 0 }' "$ART/cluster/nginx/access.log")"
+  say "cluster: sign-ins started on one instance and completed on the other: $crossed"
+  [ "$crossed" -ge 1 ] || rc=1
 fi
 
 echo

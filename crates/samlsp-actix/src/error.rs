@@ -283,3 +283,46 @@ pub const UNAVAILABLE_TEXT: &str = "Sign-in is unavailable for a moment: we cann
                                     logins safely right now, so none is accepted. Please try \
                                     again in a minute. If it keeps happening, contact your \
                                     administrator and give them the reference below.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samlsp::TrackingError;
+
+    fn tracking(e: TrackingError) -> SignInError {
+        SignInError::Saml(samlsp::Error::Tracking(e))
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_503_that_says_so() {
+        let e = tracking(TrackingError::Unavailable {
+            reason: "redis did not answer within 1s".into(),
+        });
+        assert!(e.is_store_unavailable());
+        assert_eq!(e.kind(), "store_unavailable");
+        let f = SignInFailure::log(e, "acs", None);
+        assert_eq!(f.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let res = f.error_response();
+        assert_eq!(
+            res.headers().get(actix_web::http::header::RETRY_AFTER),
+            Some(&actix_web::http::header::HeaderValue::from_static("1"))
+        );
+    }
+
+    #[test]
+    fn other_store_refusals_stay_sign_in_failures() {
+        let e = tracking(TrackingError::Full {
+            store: "replay cache",
+            capacity: 1,
+        });
+        assert!(!e.is_store_unavailable());
+        assert_eq!(e.kind(), "tracking");
+        let f = SignInFailure::log(e, "acs", None);
+        assert_eq!(f.status_code(), StatusCode::BAD_REQUEST);
+        assert!(
+            !f.error_response()
+                .headers()
+                .contains_key(actix_web::http::header::RETRY_AFTER)
+        );
+    }
+}
