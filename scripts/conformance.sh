@@ -305,6 +305,16 @@ if [ "$CLUSTER" = 1 ]; then
                   END { print n + 0 }' "$ART/cluster/nginx/access.log")"
   say "cluster: sign-ins started on one instance and completed on the other: $crossed"
   [ "$crossed" -ge 1 ] || rc=1
+  # An instance dies (SIGKILL, no shutdown): the same cases again, through nginx, on the other.
+  if [ "$rc" -eq 0 ]; then
+    kill -KILL -- "-$(cat "$ART/cluster/instance-a.pid")"
+    say "cluster: instance a killed (SIGKILL); SP- and IdP-initiated sign-ins again, through nginx"
+    set +e
+    (cd "$CONF" && "$PY" -m pytest -q -p no:cacheprovider -k \
+      "test_acme_second_sign_in_same_user or test_globex_persistent_name_id_stable or test_globex_idp_initiated")
+    rc=$?
+    set -e
+  fi
 fi
 
 echo
