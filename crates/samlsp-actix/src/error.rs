@@ -72,7 +72,8 @@ pub enum SignInError {
         /// The configured bound.
         limit: usize,
     },
-    /// The verification task did not complete (the blocking pool shut down).
+    /// The verification task, or a request-store call, did not complete on
+    /// the blocking pool (the pool shut down).
     #[error("the verification task did not complete")]
     VerificationAborted,
 }

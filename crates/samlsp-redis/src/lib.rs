@@ -42,9 +42,9 @@
 //! runtime will do). A synchronous pool (r2d2) would need one connection
 //! per concurrent caller and its own reconnection policy, for the same
 //! blocking wait. The wait is short (one round trip on a local network)
-//! but it does block the calling thread: the two calls made on an actix
-//! worker (the insert at `/saml/login`, the peek at the ACS) hold it for up
-//! to the timeout while Redis is unreachable.
+//! but it does block the calling thread, up to the timeout while Redis is
+//! unreachable: `samlsp-actix` therefore makes every store call on actix's
+//! blocking pool, never on a worker that serves other requests.
 //!
 //! # Keys
 //!

@@ -10,6 +10,8 @@
 //!
 //! Signing (RSA-2048 private key) costs about a millisecond a response: this
 //! runs before the measurement, on every CPU.
+// A benchmark tool run by hand or by the script: a failure stops it with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,7 +38,10 @@ fn main() {
     std::fs::create_dir_all(&out).unwrap();
 
     let cert_pem = samlsp_tests::read_repo_file(CERT);
-    let der = openssl::x509::X509::from_pem(&cert_pem).unwrap().to_der().unwrap();
+    let der = openssl::x509::X509::from_pem(&cert_pem)
+        .unwrap()
+        .to_der()
+        .unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     std::fs::write(
         out.join("idp-metadata.xml"),
@@ -87,7 +92,10 @@ fn main() {
         writeln!(f, "{line}").unwrap();
     }
     f.flush().unwrap();
-    println!("acs-load-bodies: {count} signed responses in {}", out.display());
+    println!(
+        "acs-load-bodies: {count} signed responses in {}",
+        out.display()
+    );
 }
 
 fn body(
