@@ -267,7 +267,9 @@ def acme():
         user("carol", "Carol", "Clark", d, "carol-acme-pw", groups=["staff"], enabled=False),
     ]
     demo = dict(
-        server_sig=False,
+        # Documents signed too: Keycloak signs its logout messages (LogoutRequest,
+        # LogoutResponse) only then, and the SP refuses unsigned ones.
+        server_sig=True,
         assertion_sig=True,
         client_sig=True,
         name_id="email",
@@ -278,7 +280,7 @@ def acme():
         saml_client(
             f"{SP}/saml/metadata",
             f"{SP}/saml/acs",
-            "samlsp demo SP: signed AuthnRequests required, assertion signed + encrypted, email NameID",
+            "samlsp demo SP: signed AuthnRequests required, Response and assertion signed, assertion encrypted, email NameID",
             slo=f"{SP}/saml/slo",
             **demo,
         ),

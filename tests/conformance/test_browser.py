@@ -38,7 +38,7 @@ def browser_run(env, clients, demo):
         },
         "sign_out": {
             "role": "button", "name": "Sign out",
-            "expect": ["You are signed out.", "Sign in with Acme Corp"],
+            "expect": ["You are signed out, here and at your company's sign-in.", "Sign in with Acme Corp"],
             "expect_me": ["Sign in with Acme Corp"],
         },
     }

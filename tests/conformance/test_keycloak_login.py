@@ -72,6 +72,7 @@ def test_cli_metadata_imports_like_the_demos(env, kc, clients, demo, record, tmp
     imports into Keycloak exactly as the demo's own /saml/metadata does."""
     out = subprocess.run(
         [str(env.samlsp_bin), "metadata", "--entity-id", demo.entity_id(), "--acs-url", demo.acs_url(),
+         "--slo-url", f"{demo.base()}/slo",
          "--cert", str(env.repo / "testdata/keys/sp-rsa2048.crt"),
          "--encryption-cert", str(env.repo / "testdata/keys/sp-enc-rsa2048.crt")],
         capture_output=True, text=True, timeout=60, check=True,

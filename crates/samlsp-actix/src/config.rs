@@ -18,6 +18,7 @@ pub type CustomizeSp = Arc<dyn Fn(ServiceProviderBuilder) -> ServiceProviderBuil
 pub struct SpSettings {
     pub(crate) entity_id: EntityId,
     pub(crate) acs_url: Url,
+    pub(crate) slo_url: Option<Url>,
     pub(crate) signing_key: Option<SpKeyPair>,
     pub(crate) encryption_key: Option<SpKeyPair>,
     pub(crate) customize: Option<CustomizeSp>,
@@ -28,6 +29,7 @@ impl std::fmt::Debug for SpSettings {
         f.debug_struct("SpSettings")
             .field("entity_id", &self.entity_id)
             .field("acs_url", &self.acs_url)
+            .field("slo_url", &self.slo_url)
             .field("signing_key", &self.signing_key)
             .field("encryption_key", &self.encryption_key)
             .field("customize", &self.customize.as_ref().map(|_| "fn"))
@@ -42,10 +44,30 @@ impl SpSettings {
         SpSettings {
             entity_id,
             acs_url,
+            slo_url: None,
             signing_key: None,
             encryption_key: None,
             customize: None,
         }
+    }
+
+    /// The SingleLogoutService URL (this crate's `GET|POST …/saml/slo` of
+    /// the tenant, as the IdP reaches it), published in metadata for
+    /// HTTP-Redirect and HTTP-POST. Default: the ACS URL with its last
+    /// segment `acs` replaced by `slo`; none when the ACS URL does not end
+    /// in `/acs` (then Single Logout is off: sign-out is local only).
+    pub fn slo_url(mut self, url: Url) -> Self {
+        self.slo_url = Some(url);
+        self
+    }
+
+    /// The SingleLogoutService URL in effect (see [`SpSettings::slo_url`]).
+    pub fn effective_slo_url(&self) -> Option<Url> {
+        if let Some(u) = &self.slo_url {
+            return Some(u.clone());
+        }
+        let base = self.acs_url.as_str().strip_suffix("/acs")?;
+        Url::new(format!("{base}/slo")).ok()
     }
 
     /// The key that signs AuthnRequests (and is published in metadata).

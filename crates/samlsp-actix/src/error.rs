@@ -121,6 +121,7 @@ impl SignInError {
                 E::Config(_) => "config",
                 E::Metadata(_) => "metadata",
                 E::Binding(_) => "binding",
+                E::Logout(l) => l.kind(),
                 _ => "saml",
             },
             SignInError::UnknownIdp { .. } => "unknown_idp",
@@ -145,6 +146,7 @@ impl SignInError {
 pub struct SignInFailure {
     correlation_id: String,
     error: SignInError,
+    route: &'static str,
 }
 
 impl SignInFailure {
@@ -156,38 +158,37 @@ impl SignInFailure {
             format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
         });
         let kind = error.kind();
-        let internal = error.is_store_unavailable();
-        match &error {
-            _ if internal => tracing::error!(
-                correlation_id = %correlation_id,
-                kind,
-                route,
-                tenant = tenant.unwrap_or("-"),
-                reason = %error,
-                "SAML sign-in refused: the login state store is unavailable"
-            ),
-            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted => {
-                tracing::error!(
-                    correlation_id = %correlation_id,
-                    kind,
-                    route,
-                    tenant = tenant.unwrap_or("-"),
-                    reason = %error,
-                    "SAML sign-in failed"
-                )
-            }
-            _ => tracing::warn!(
-                correlation_id = %correlation_id,
-                kind,
-                route,
-                tenant = tenant.unwrap_or("-"),
-                reason = %error,
+        // Ours to fix, not the sender's: at `error`. An unreachable store
+        // (Redis down) is one: nothing was accepted, and the operator must act.
+        let internal = matches!(
+            &error,
+            SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted
+        ) || error.is_store_unavailable();
+        let sign_out = matches!(route, "slo" | "logout");
+        let reason = &error;
+        let tenant = tenant.unwrap_or("-");
+        match (internal, sign_out) {
+            (true, false) => tracing::error!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
                 "SAML sign-in failed"
+            ),
+            (false, false) => tracing::warn!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-in failed"
+            ),
+            (true, true) => tracing::error!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-out failed"
+            ),
+            (false, true) => tracing::warn!(
+                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                "SAML sign-out failed"
             ),
         }
         SignInFailure {
             correlation_id,
             error,
+            route,
         }
     }
 
@@ -240,6 +241,14 @@ impl ResponseError for SignInFailure {
                     html::escape(&r.message)
                 ),
             ),
+            _ if self.route == "slo" => html::page(
+                self.status_code(),
+                SIGN_OUT_FAILED_TITLE,
+                &format!(
+                    "<p>{SIGN_OUT_FAILED_TEXT}</p>\n<p>Reference: <code>{reference}</code></p>\n\
+                     <p><a href=\"/\">Back to the start page</a></p>"
+                ),
+            ),
             _ if self.error.is_store_unavailable() => html::page(
                 self.status_code(),
                 UNAVAILABLE_TITLE,
@@ -269,6 +278,13 @@ impl ResponseError for SignInFailure {
         res
     }
 }
+
+/// Title of the page for a refused logout message.
+pub const SIGN_OUT_FAILED_TITLE: &str = "Sign-out request refused";
+/// Text of the page for a refused logout message.
+pub const SIGN_OUT_FAILED_TEXT: &str = "This sign-out request could not be verified, so \
+                                        nothing was changed. If you meant to sign out, use \
+                                        the Sign out button of the application.";
 
 /// Title of the fixed failure page.
 pub const FAILED_TITLE: &str = "Sign-in failed";

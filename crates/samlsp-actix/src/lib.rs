@@ -63,6 +63,10 @@
 //!   reason ([`SignInError::kind`]), never the assertion or key material.
 //! - The session is renewed (new ID, old state dropped) at sign-in and
 //!   purged at sign-out.
+//! - Single Logout ([`start_logout`], `…/saml/slo`): signing out ends the
+//!   IdP session too when the IdP offers it, and an IdP's LogoutRequest
+//!   ends our sessions through the [`samlsp::SessionRegistry`], without the
+//!   browser's cookie; an ended session is refused at its next request.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -72,6 +76,7 @@ pub mod csrf;
 mod error;
 mod fetch;
 pub mod html;
+mod logout;
 mod refresh;
 mod return_to;
 mod routes;
@@ -85,9 +90,11 @@ pub use config::{
 };
 pub use csrf::{CSRF_FIELD, CsrfError, csrf_token, verify_csrf};
 pub use error::{
-    FAILED_TEXT, FAILED_TITLE, SignInError, SignInFailure, UNAVAILABLE_TEXT, UNAVAILABLE_TITLE,
+    FAILED_TEXT, FAILED_TITLE, SIGN_OUT_FAILED_TEXT, SIGN_OUT_FAILED_TITLE, SignInError,
+    SignInFailure, UNAVAILABLE_TEXT, UNAVAILABLE_TITLE,
 };
 pub use fetch::{FetchError, MAX_REDIRECTS};
+pub use logout::{LogoutOutcome, start_logout};
 pub use refresh::{FetchFuture, HttpFetcher, MetadataFetcher};
 pub use return_to::{MAX_RETURN_TO_BYTES, ReturnTo};
 pub use routes::configure;

@@ -29,7 +29,10 @@ const MAX_ACS_BODY: usize = 4 * 1024 * 1024;
 ///   (HTTP-Redirect or HTTP-POST, per IdP) and tracks it server-side under
 ///   its RelayState token;
 /// - `POST …/acs`: verifies the response, consumes the request and the
-///   assertion ID, maps the user, renews the session, redirects.
+///   assertion ID, maps the user, renews the session, registers it
+///   ([`samlsp::SessionRegistry`]), redirects;
+/// - `GET|POST …/slo`: Single Logout, both directions (see
+///   [`crate::start_logout`]).
 ///
 /// Use it the same way in `main` and in tests:
 /// `App::new().wrap(session).configure(samlsp_actix::configure(saml.clone()))`.
@@ -55,6 +58,13 @@ pub fn configure(saml: Saml) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route(web::get().to(login)),
             );
             cfg.service(
+                web::resource(format!("{base}/slo"))
+                    .app_data(idx.clone())
+                    .app_data(web::PayloadConfig::new(MAX_ACS_BODY))
+                    .route(web::get().to(crate::logout::slo))
+                    .route(web::post().to(crate::logout::slo)),
+            );
+            cfg.service(
                 web::resource(format!("{base}/acs"))
                     .app_data(idx)
                     .app_data(web::PayloadConfig::new(MAX_ACS_BODY))
@@ -64,7 +74,7 @@ pub fn configure(saml: Saml) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-fn tenant<'a>(saml: &'a Saml, idx: &TenantIndex) -> Option<&'a TenantState> {
+pub(crate) fn tenant<'a>(saml: &'a Saml, idx: &TenantIndex) -> Option<&'a TenantState> {
     saml.inner.tenants.get(idx.0)
 }
 
@@ -85,11 +95,11 @@ async fn metadata(saml: web::Data<Saml>, idx: web::Data<TenantIndex>) -> HttpRes
 }
 
 /// Query parameters, decoded; a repeated parameter is an error.
-fn query_params(q: &str) -> Result<Vec<(String, String)>, &'static str> {
+pub(crate) fn query_params(q: &str) -> Result<Vec<(String, String)>, &'static str> {
     form_params(q).map_err(FormError::as_str)
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -168,7 +178,7 @@ async fn login(
 
 /// The auto-submitting form, with a CSP that allows exactly its script and
 /// a form post to the IdP's origin.
-fn post_form_response(form: &PostForm) -> HttpResponse {
+pub(crate) fn post_form_response(form: &PostForm) -> HttpResponse {
     let csp = format!(
         "default-src 'none'; script-src {}; form-action {}; frame-ancestors 'none'; \
          base-uri 'none'",
@@ -324,6 +334,20 @@ async fn acs(
     if let Some(limit) = a.session_not_on_or_after() {
         expires_at = expires_at.min(limit);
     }
+    // The registry finds this session when the IdP ends its session (an
+    // IdP-initiated LogoutRequest), without the browser's cookie.
+    let sid = samlsp::LocalSessionId::generate(saml.inner.rng.as_ref())
+        .map_err(|e| fail(samlsp::Error::from(e).into()))?;
+    saml.inner
+        .sessions
+        .register(
+            &samlsp::SessionSubject::of(a),
+            a.session_index(),
+            &sid,
+            expires_at,
+            now,
+        )
+        .map_err(|e| fail(samlsp::Error::from(e).into()))?;
     let signed_in = SignedIn::new(Stored {
         user_id: user.user_id,
         display_name: user.display_name,
@@ -332,7 +356,10 @@ async fn acs(
         tenant: verified.tenant.clone(),
         name_id: a.name_id().value().to_owned(),
         name_id_format: a.name_id().format().map(str::to_owned),
+        name_qualifier: a.name_id().name_qualifier().map(str::to_owned),
+        sp_name_qualifier: a.name_id().sp_name_qualifier().map(str::to_owned),
         session_index: a.session_index().map(str::to_owned),
+        sid: sid.as_str().to_owned(),
         authenticated_at: a.authn_instant().timestamp(),
         signed_in_at: now.timestamp(),
         expires_at: expires_at.timestamp(),

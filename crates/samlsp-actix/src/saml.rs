@@ -9,8 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 pub(crate) use samlsp::internal::sync::read;
 use samlsp::internal::sync::{lock, write};
 use samlsp::{
-    IdentityProvider, MemoryReplayCache, MemoryRequestStore, MetadataCache, MetadataSource,
-    OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider,
+    IdentityProvider, MemoryReplayCache, MemoryRequestStore, MemorySessionRegistry, MetadataCache,
+    MetadataSource, OsRandom, RandomSource, ReplayCache, RequestStore, ServiceProvider,
+    SessionRegistry,
 };
 
 use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
@@ -87,11 +88,13 @@ pub(crate) struct Inner {
     pub(crate) tenants: Vec<TenantState>,
     pub(crate) requests: Arc<dyn RequestStore>,
     pub(crate) replay: Arc<dyn ReplayCache>,
+    pub(crate) sessions: Arc<dyn SessionRegistry>,
     pub(crate) mapper: Arc<dyn UserMapper>,
     pub(crate) clock: Clock,
     pub(crate) rng: Arc<dyn RandomSource>,
     pub(crate) default_return: ReturnTo,
     pub(crate) sign_in_path: String,
+    pub(crate) signed_out_path: String,
     pub(crate) max_session: Duration,
     /// Verifications in flight (a permit each); never waited on.
     pub(crate) verifications: Arc<tokio::sync::Semaphore>,
@@ -163,11 +166,13 @@ pub struct SamlBuilder {
     tenants: Vec<TenantConfig>,
     requests: Option<Arc<dyn RequestStore>>,
     replay: Option<Arc<dyn ReplayCache>>,
+    sessions: Option<Arc<dyn SessionRegistry>>,
     mapper: Arc<dyn UserMapper>,
     clock: Option<Clock>,
     rng: Option<Arc<dyn RandomSource>>,
     default_return: String,
     sign_in_path: String,
+    signed_out_path: String,
     max_session: Duration,
     max_verifications: Option<usize>,
 }
@@ -187,11 +192,13 @@ impl Saml {
             tenants: Vec::new(),
             requests: None,
             replay: None,
+            sessions: None,
             mapper,
             clock: None,
             rng: None,
             default_return: "/".to_owned(),
             sign_in_path: "/".to_owned(),
+            signed_out_path: "/".to_owned(),
             max_session: Duration::hours(8),
             max_verifications: None,
         }
@@ -213,6 +220,19 @@ impl SamlBuilder {
     /// Used assertion IDs (default: in memory, bounded).
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
         self.replay = Some(cache);
+        self
+    }
+    /// Which local sessions belong to which IdP session, and which were
+    /// ended by an IdP's LogoutRequest (default: in memory, bounded). Use a
+    /// shared registry when several instances serve the same sessions.
+    pub fn session_registry(mut self, registry: Arc<dyn SessionRegistry>) -> Self {
+        self.sessions = Some(registry);
+        self
+    }
+    /// Where the browser goes after signing out, with `?logout=<outcome>`
+    /// added (see [`crate::LogoutOutcome`]); default `/`.
+    pub fn signed_out_path(mut self, path: impl Into<String>) -> Self {
+        self.signed_out_path = path.into();
         self
     }
     /// The clock (default: the system clock).
@@ -264,6 +284,9 @@ impl SamlBuilder {
             .ok_or_else(|| SetupError::BadReturnPath(self.default_return.clone()))?;
         ReturnTo::parse(&self.sign_in_path)
             .ok_or_else(|| SetupError::BadReturnPath(self.sign_in_path.clone()))?;
+        if ReturnTo::parse(&self.signed_out_path).is_none() || self.signed_out_path.contains('?') {
+            return Err(SetupError::BadReturnPath(self.signed_out_path.clone()));
+        }
         let clock: Clock = self.clock.unwrap_or_else(|| Arc::new(Utc::now));
         let now = clock();
         let mut seen = Vec::new();
@@ -322,11 +345,15 @@ impl SamlBuilder {
                 replay: self
                     .replay
                     .unwrap_or_else(|| Arc::new(MemoryReplayCache::default())),
+                sessions: self
+                    .sessions
+                    .unwrap_or_else(|| Arc::new(MemorySessionRegistry::default())),
                 mapper: self.mapper,
                 clock,
                 rng: self.rng.unwrap_or_else(|| Arc::new(OsRandom)),
                 default_return,
                 sign_in_path: self.sign_in_path,
+                signed_out_path: self.signed_out_path,
                 max_session: self.max_session,
                 early_wake: tokio::sync::Notify::new(),
             }),
@@ -450,6 +477,13 @@ impl TenantState {
     fn core_builder(&self) -> samlsp::ServiceProviderBuilder {
         let s = &self.config.sp;
         let mut b = ServiceProvider::builder(s.entity_id.clone()).acs_url(s.acs_url.clone());
+        if let Some(slo) = s.effective_slo_url() {
+            // One URL for both directions and both bindings (SAML Metadata
+            // §2.2.2: no ResponseLocation, so answers come here too).
+            b = b
+                .slo_url(samlsp::Binding::HttpRedirect, slo.clone())
+                .slo_url(samlsp::Binding::HttpPost, slo);
+        }
         if let Some(k) = &s.signing_key {
             b = b.signing_key(k.clone());
         }

@@ -122,7 +122,11 @@ pub(crate) struct Stored {
     pub(crate) tenant: Option<String>,
     pub(crate) name_id: String,
     pub(crate) name_id_format: Option<String>,
+    pub(crate) name_qualifier: Option<String>,
+    pub(crate) sp_name_qualifier: Option<String>,
     pub(crate) session_index: Option<String>,
+    /// The local session ID the session registry maps IdP sessions to.
+    pub(crate) sid: String,
     pub(crate) authenticated_at: i64,
     pub(crate) signed_in_at: i64,
     pub(crate) expires_at: i64,
@@ -165,6 +169,11 @@ impl SignedIn {
     pub fn session_index(&self) -> Option<&str> {
         self.stored.session_index.as_deref()
     }
+    /// The ID of this local session ([`samlsp::SessionRegistry`]): an IdP's
+    /// LogoutRequest ends it through the registry.
+    pub fn local_session_id(&self) -> Option<samlsp::LocalSessionId> {
+        samlsp::LocalSessionId::parse(&self.stored.sid)
+    }
     /// `AuthnInstant`, Unix seconds.
     pub fn authenticated_at(&self) -> i64 {
         self.stored.authenticated_at
@@ -180,13 +189,22 @@ impl SignedIn {
     }
 
     /// Reads the sign-in from `session`, if there is one that has not
-    /// expired at `now`.
+    /// expired at `now`. It does not consult the session registry: the
+    /// extractor does ([`SignedIn::from_request`]), so use that.
     pub fn from_session(session: &Session, now: DateTime<Utc>) -> Option<SignedIn> {
         let stored: Stored = session.get(SESSION_USER_KEY).ok().flatten()?;
         if now.timestamp() >= stored.expires_at {
             return None;
         }
         Some(SignedIn { stored })
+    }
+
+    /// What Single Logout needs to name this session at the IdP.
+    pub(crate) fn logout_subject(&self) -> samlsp::LogoutSubject {
+        let s = &self.stored;
+        samlsp::LogoutSubject::new(s.name_id.clone(), s.name_id_format.clone())
+            .qualifiers(s.name_qualifier.clone(), s.sp_name_qualifier.clone())
+            .session_index(s.session_index.clone())
     }
 
     /// Writes a fresh sign-in: the session gets a new key (renewed, against
@@ -201,7 +219,9 @@ impl SignedIn {
     }
 }
 
-/// Ends the sign-in: deletes the session server-side and the cookie.
+/// Ends the sign-in here only: deletes the session server-side and the
+/// cookie; the IdP's session goes on. For a person pressing "Sign out", use
+/// [`crate::start_logout`], which also ends the IdP session (Single Logout).
 pub fn sign_out(session: &Session) {
     session.purge();
 }
@@ -251,7 +271,22 @@ impl FromRequest for SignedIn {
         let now = saml.map_or_else(Utc::now, |s| s.now());
         let session = req.get_session();
         if let Some(user) = SignedIn::from_session(&session, now) {
-            return std::future::ready(Ok(user));
+            // Ended elsewhere (an IdP's LogoutRequest, perhaps server to
+            // server, without this cookie)? A registry that cannot answer
+            // counts as ended: fail closed.
+            let ended = match (saml, user.local_session_id()) {
+                (Some(s), Some(sid)) => s.inner.sessions.is_revoked(&sid, now).unwrap_or_else(|e| {
+                    tracing::error!(reason = %e, "session registry unavailable; session refused");
+                    true
+                }),
+                (None, _) => false,
+                (Some(_), None) => true,
+            };
+            if !ended {
+                return std::future::ready(Ok(user));
+            }
+            tracing::info!(user_id = %user.user_id(), "session ended by single logout");
+            session.purge();
         }
         if session.contains_key(SESSION_USER_KEY) {
             // Expired: drop it rather than keep carrying it.

@@ -47,6 +47,9 @@ pub enum Error {
     /// Building an outgoing message failed (randomness, signing, endpoint).
     #[error("outbound message: {0}")]
     Outbound(#[from] OutboundError),
+    /// A Single Logout message was refused, or one could not be made.
+    #[error("single logout: {0}")]
+    Logout(#[from] crate::slo::LogoutError),
 }
 
 /// Problems with the parameters of an HTTP-Redirect (or HTTP-POST) binding
@@ -496,6 +499,10 @@ pub enum ProtocolError {
         /// The ID (clipped).
         id: String,
     },
+    /// The RelayState names a pending LogoutRequest, not an AuthnRequest:
+    /// a Response never answers it.
+    #[error("the RelayState names a pending LogoutRequest, not an AuthnRequest")]
+    NotAnAuthnRequest,
 }
 
 /// Why IdP metadata was refused.

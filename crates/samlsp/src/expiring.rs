@@ -88,13 +88,19 @@ impl<T: Ord + Copy, V> ExpiringMap<T, V> {
 
     /// Drops every entry expired at `now`, handing each value to `removed`.
     pub fn purge_with(&mut self, now: T, mut removed: impl FnMut(V)) {
+        self.purge_with_keys(now, |_, v| removed(v));
+    }
+
+    /// Drops every entry expired at `now`, handing each key and value to
+    /// `removed`.
+    pub fn purge_with_keys(&mut self, now: T, mut removed: impl FnMut(String, V)) {
         while let Some(first) = self.by_expiry.first() {
             if first.0 > now {
                 break;
             }
             if let Some((_, key)) = self.by_expiry.pop_first() {
                 if let Some((_, v)) = self.map.remove(&key) {
-                    removed(v);
+                    removed(key, v);
                 }
             }
         }
@@ -102,9 +108,14 @@ impl<T: Ord + Copy, V> ExpiringMap<T, V> {
 
     /// Drops the entry closest to expiry.
     pub fn evict_oldest(&mut self) {
-        if let Some((_, key)) = self.by_expiry.pop_first() {
-            self.map.remove(&key);
-        }
+        let _ = self.pop_oldest();
+    }
+
+    /// Removes and returns the entry closest to expiry (key and value).
+    pub fn pop_oldest(&mut self) -> Option<(String, V)> {
+        let (_, key) = self.by_expiry.pop_first()?;
+        let (_, v) = self.map.remove(&key)?;
+        Some((key, v))
     }
 }
 

@@ -15,6 +15,10 @@
 //! - receive the answer: [`ServiceProvider::consume_response`] takes the
 //!   pending request, verifies the response and records the assertion ID in
 //!   a [`ReplayCache`], returning a [`Login`];
+//! - single logout: [`ServiceProvider::logout_request`] out,
+//!   [`ServiceProvider::receive_logout`] in (a [`VerifiedLogoutRequest`] or
+//!   [`VerifiedLogoutResponse`]), local sessions found through a
+//!   [`SessionRegistry`];
 //! - publish metadata ([`ServiceProvider::metadata`]) and follow the IdP's
 //!   ([`MetadataCache`]);
 //! - relax a default, knowingly: [`danger`].
@@ -61,6 +65,8 @@ mod expiring;
 mod ids;
 mod keys;
 mod metadata;
+mod session_registry;
+mod slo;
 mod sp;
 mod sync;
 mod time;
@@ -83,6 +89,13 @@ pub use metadata::{
     ContactPerson, ContactType, Endpoint, IdpMetadata, MetadataCache, MetadataOptions,
     MetadataSource, Organization, SpMetadataBuilder,
 };
+pub use session_registry::{
+    LocalSessionId, MemorySessionRegistry, SessionRegistry, SessionSubject,
+};
+pub use slo::{
+    LogoutError, LogoutReply, LogoutStatus, LogoutSubject, PreparedLogoutRequest, ReceivedLogout,
+    SloMessage, VerifiedLogoutRequest, VerifiedLogoutResponse,
+};
 pub use sp::{
     AuthnContextComparison, AuthnRequestBuilder, IdentityProvider, Login, OsRandom,
     OutboundMessage, PreparedAuthnRequest, RandomSource, RequestContext, RequestedAuthnContext,
@@ -91,7 +104,7 @@ pub use sp::{
 pub use time::ClockSkew;
 pub use tracking::{
     BrowserBinding, MemoryReplayCache, MemoryRequestStore, PendingRequest, RelayStateToken,
-    ReplayCache, ReplayCheck, RequestStore,
+    ReplayCache, ReplayCheck, RequestKind, RequestStore,
 };
 pub use xml::Limits;
 pub use xmlenc::DecryptionPolicy;
@@ -125,6 +138,20 @@ pub mod internal {
     /// The service provider's operations.
     pub mod sp {
         pub use crate::sp::*;
+    }
+    /// Session registry keys from plain values, for the tests of registry
+    /// implementations (a shared store's, the in-memory one's). In an
+    /// application a subject comes only from verified data
+    /// ([`crate::SessionSubject::of`], [`crate::VerifiedLogoutRequest::subject`]).
+    pub mod session_registry {
+        /// The subject `name_id` (with `format`) at `idp`.
+        pub fn subject(
+            idp: &crate::EntityId,
+            name_id: &str,
+            format: Option<&str>,
+        ) -> crate::SessionSubject {
+            crate::session_registry::SessionSubject::new(idp.clone(), name_id, format)
+        }
     }
     /// The map with expiring entries behind every bounded store.
     pub mod expiring {

@@ -146,7 +146,28 @@ impl std::fmt::Debug for BrowserBinding {
     }
 }
 
-/// An AuthnRequest this SP sent and has not yet seen answered.
+/// What a pending request asked for: the answer must be of the same kind,
+/// so a LogoutResponse cannot consume a login's request or the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestKind {
+    /// An AuthnRequest (SAML Core 2.0 §3.4.1), answered by a Response.
+    #[default]
+    Authn,
+    /// A LogoutRequest (SAML Core 2.0 §3.7.1), answered by a LogoutResponse.
+    Logout,
+}
+
+impl RequestKind {
+    fn as_record(self) -> &'static str {
+        match self {
+            RequestKind::Authn => "authn",
+            RequestKind::Logout => "logout",
+        }
+    }
+}
+
+/// A request (AuthnRequest or LogoutRequest) this SP sent and has not yet
+/// seen answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRequest {
     pub(crate) id: RequestId,
@@ -159,10 +180,16 @@ pub struct PendingRequest {
     pub(crate) browser: Option<BrowserBinding>,
     /// The request carried `ForceAuthn="true"` (SAML Core §3.4.1).
     pub(crate) force_authn: bool,
+    /// AuthnRequest or LogoutRequest.
+    pub(crate) kind: RequestKind,
 }
 
 impl PendingRequest {
-    /// The AuthnRequest ID (the response's InResponseTo).
+    /// AuthnRequest or LogoutRequest.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+    /// The request ID (the response's InResponseTo).
     pub fn id(&self) -> &RequestId {
         &self.id
     }
@@ -170,7 +197,8 @@ impl PendingRequest {
     pub fn idp(&self) -> &EntityId {
         &self.idp
     }
-    /// The ACS URL the request asked the response to be sent to.
+    /// The URL of this SP the answer is sent to: the ACS URL of an
+    /// AuthnRequest, the SingleLogoutService URL of a LogoutRequest.
     pub fn acs_url(&self) -> &Url {
         &self.acs_url
     }
@@ -211,11 +239,12 @@ impl PendingRequest {
 
     /// A one-line text encoding for shared stores: space-separated fields,
     /// the application state percent-encoded, the browser binding in hex,
-    /// then `force` when the request carried ForceAuthn.
+    /// then `force` when the request carried ForceAuthn, then the kind
+    /// (`authn` or `logout`).
     /// Round-trips through [`PendingRequest::from_record`].
     pub fn to_record(&self) -> String {
         format!(
-            "v2 {} {} {} {} {} {} {} {} {}",
+            "v3 {} {} {} {} {} {} {} {} {} {}",
             self.id,
             self.idp,
             self.acs_url,
@@ -231,20 +260,30 @@ impl PendingRequest {
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), BrowserBinding::to_hex),
             if self.force_authn { "force" } else { "-" },
+            self.kind.as_record(),
         )
     }
 
-    /// Parses [`PendingRequest::to_record`] output (and the `v1` records of
-    /// earlier versions, which have no browser binding and no ForceAuthn).
+    /// Parses [`PendingRequest::to_record`] output (and the records of
+    /// earlier versions: `v1` has no browser binding and no ForceAuthn, `v1`
+    /// and `v2` only AuthnRequests).
     pub fn from_record(record: &str) -> Result<Self, TrackingError> {
         let f: Vec<&str> = record.split(' ').collect();
-        let (id, idp, acs, issued, expires, rs, app, browser, force) = match f.as_slice() {
+        let (id, idp, acs, issued, expires, rs, app, browser, force, kind) = match f.as_slice() {
             ["v1", id, idp, acs, issued, expires, rs, app] => {
-                (id, idp, acs, issued, expires, rs, app, "-", "-")
+                (id, idp, acs, issued, expires, rs, app, "-", "-", "authn")
             }
             ["v2", id, idp, acs, issued, expires, rs, app, b, force] => {
-                (id, idp, acs, issued, expires, rs, app, *b, *force)
+                (id, idp, acs, issued, expires, rs, app, *b, *force, "authn")
             }
+            ["v3", id, idp, acs, issued, expires, rs, app, b, force, kind] => {
+                (id, idp, acs, issued, expires, rs, app, *b, *force, *kind)
+            }
+            _ => return Err(TrackingError::Corrupt),
+        };
+        let kind = match kind {
+            "authn" => RequestKind::Authn,
+            "logout" => RequestKind::Logout,
             _ => return Err(TrackingError::Corrupt),
         };
         let browser = match browser {
@@ -279,6 +318,7 @@ impl PendingRequest {
             app_state,
             browser,
             force_authn,
+            kind,
         })
     }
 }
@@ -576,6 +616,7 @@ mod tests {
             app_state: Some("/return?a=1 b&c".to_owned()),
             browser: None,
             force_authn: false,
+            kind: RequestKind::Authn,
         }
     }
 
@@ -598,15 +639,29 @@ mod tests {
         // Records written before browser binding and ForceAuthn were tracked
         // (v1: two fields fewer) still load, unbound and not forced.
         for plain in [&r, &none] {
-            let v1 = plain.to_record().replacen("v2 ", "v1 ", 1);
-            let v1 = v1.strip_suffix(" - -").unwrap();
+            let v1 = plain.to_record().replacen("v3 ", "v1 ", 1);
+            let v1 = v1.strip_suffix(" - - authn").unwrap();
             assert_eq!(PendingRequest::from_record(v1).unwrap(), *plain);
+            let v2 = plain.to_record().replacen("v3 ", "v2 ", 1);
+            let v2 = v2.strip_suffix(" authn").unwrap();
+            assert_eq!(PendingRequest::from_record(v2).unwrap(), *plain);
         }
+        let mut logout = r.clone();
+        logout.kind = RequestKind::Logout;
+        assert_eq!(
+            PendingRequest::from_record(&logout.to_record()).unwrap(),
+            logout
+        );
+        let bad_kind = logout.to_record().replacen(" logout", " other", 1);
+        assert_eq!(
+            PendingRequest::from_record(&bad_kind),
+            Err(TrackingError::Corrupt)
+        );
         assert_eq!(
             PendingRequest::from_record("v2 a b"),
             Err(TrackingError::Corrupt)
         );
-        let bad_force = r.to_record().replacen(" - -", " - yes", 1);
+        let bad_force = r.to_record().replacen(" - - authn", " - yes authn", 1);
         assert_eq!(
             PendingRequest::from_record(&bad_force),
             Err(TrackingError::Corrupt)

@@ -12,6 +12,8 @@
 //!   person is, what an IdP may change), pure functions;
 //! - [`signin`]: the [`samlsp_actix::UserMapper`] that runs those rules
 //!   against the store in one transaction;
+//! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
+//!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules;
 //! - [`sessions`]: session state in memory or, shared by several
 //!   instances, in Redis.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod linking;
 pub mod pages;
 pub mod routes;
+pub mod scim;
 pub mod sessions;
 pub mod signin;
 pub mod store;

@@ -1,4 +1,5 @@
-//! `visitor [--config PATH]`: runs the demo app.
+//! `visitor [--config PATH]`: runs the demo app;
+//! `visitor scim-token <org>`: makes (lists, revokes) a SCIM bearer token.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -7,9 +8,10 @@ use std::time::Duration;
 
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use samlsp_actix::HttpFetcher;
 use samlsp_visitor::config::Config;
+use samlsp_visitor::scim::cli::{TokenAction, run as scim_token};
 use samlsp_visitor::{AppState, configure, sessions};
 
 /// How often URL metadata is looked at; each IdP's own cacheDuration
@@ -25,8 +27,35 @@ const WORKERS: usize = 2;
 #[command(version, about)]
 struct Args {
     /// Configuration file.
-    #[arg(short, long, env = "VISITOR_CONFIG", default_value = "visitor.toml")]
+    #[arg(
+        short,
+        long,
+        env = "VISITOR_CONFIG",
+        default_value = "visitor.toml",
+        global = true
+    )]
     config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Makes a SCIM bearer token for an organization and prints it (once:
+    /// only its hash is kept); --list and --revoke manage them.
+    ScimToken {
+        /// The organization's slug.
+        org: String,
+        /// A note shown by --list.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Lists the organization's tokens (IDs, labels, never secrets).
+        #[arg(long, conflicts_with = "revoke")]
+        list: bool,
+        /// Revokes the token with this ID (the number after `vscim_`).
+        #[arg(long, value_name = "ID")]
+        revoke: Option<i64>,
+    },
 }
 
 #[actix_web::main]
@@ -40,6 +69,34 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::ScimToken {
+        org,
+        label,
+        list,
+        revoke,
+    }) = args.command
+    {
+        let action = match (list, revoke) {
+            (true, _) => TokenAction::List,
+            (false, Some(id)) => TokenAction::Revoke(id),
+            (false, None) => TokenAction::Create { label },
+        };
+        let now = chrono::Utc::now();
+        return match scim_token(
+            &config,
+            &org,
+            &action,
+            now,
+            &samlsp::OsRandom,
+            &mut std::io::stdout(),
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("visitor scim-token: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(config.server.log.filter())
         .with_target(false)

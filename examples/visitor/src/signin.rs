@@ -155,8 +155,17 @@ pub fn sign_in(
         Ok(e) => s.user_by_email(&e.normalized)?,
         Err(_) => None,
     };
+    // A person deleted through SCIM and provisioned again: their identity
+    // still points at the deleted row; the new account with the asserted
+    // email takes it over if the rules would link it (else, refused as a
+    // user that is gone).
+    let relink = matches!(by_identity, Some(None)) && by_email.is_some();
     let found = Found {
-        by_identity: by_identity.as_ref().map(Option::as_ref),
+        by_identity: if relink {
+            None
+        } else {
+            by_identity.as_ref().map(Option::as_ref)
+        },
         by_email: by_email.as_ref(),
     };
     let mut refused_domain = None;
@@ -168,6 +177,9 @@ pub fn sign_in(
             (id, Resolution::Known)
         }
         Ok(Decision::Link(id)) => {
+            if relink {
+                s.delete_identity(&a.key)?;
+            }
             s.insert_identity(id, &a.key, &a.attributes_json, now)?;
             refused_domain = refresh_profile(s, id, a, policy, now)?;
             tracing::info!(

@@ -184,7 +184,7 @@ class Demo:
                     if ref in ln:
                         line = _strip_ansi(ln)
                         km = re.search(r'\bkind="?([a-z_]+)', line)
-                        rm = re.search(r'\breason=(.*?)(?: route=| tenant=| SAML sign-in failed|$)', line)
+                        rm = re.search(r'\breason=(.*?)(?: route=| tenant=| SAML sign-(?:in|out) failed|$)', line)
                         kind = km.group(1) if km else None
                         reason = rm.group(1).strip().strip('"') if rm else None
                 if line:

@@ -134,3 +134,15 @@ def sign_in(browser: Browser, login_url: str, username: str, password: str) -> F
     flow = idp_login(start_sp_initiated(browser, login_url), username, password)
     post_response(flow)
     return flow
+
+
+def follow_saml_forms(browser: Browser, page: Page, max_steps: int = 8) -> Page:
+    """Submits, as the pages' scripts would, every auto-POST form carrying SAMLRequest or
+    SAMLResponse (and Keycloak's logout confirmation), until a page has none; redirects are
+    followed by the browser. Returns the last page."""
+    for _ in range(max_steps):
+        form = page.form(has="SAMLRequest") or page.form(has="SAMLResponse") or page.form(has="session_code")
+        if form is None:
+            return page
+        page = browser.submit(page, form)
+    raise AssertionError(f"more than {max_steps} SAML forms in a row, last at {page.url}")

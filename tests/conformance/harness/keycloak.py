@@ -138,6 +138,18 @@ class KeycloakAdmin:
         u.update(fields)
         self.call("PUT", f"/realms/{realm}/users/{u['id']}", json=u)
 
+    def user_sessions(self, realm: str, username: str) -> list[dict]:
+        """The user's SSO sessions in the realm (empty once logged out)."""
+        u = self.user(realm, username)
+        return self.call("GET", f"/realms/{realm}/users/{u['id']}/sessions").json()
+
+    def logout_user(self, realm: str, username: str) -> None:
+        """An administrator ends the user's sessions ("Sign out" on the user's Sessions tab):
+        Keycloak then logs the user out of each client, by back-channel for clients whose
+        front-channel logout is off."""
+        u = self.user(realm, username)
+        self.call("POST", f"/realms/{realm}/users/{u['id']}/logout")
+
     def logout_all(self, realm: str) -> None:
         """Ends every SSO session of the realm (so the next login shows the password form)."""
         self.call("POST", f"/realms/{realm}/logout-all")

@@ -13,6 +13,8 @@ Endpoints:
   POST /sso/post                      AuthnRequest, HTTP-POST binding (signature verified)
   GET  /idp-init?sp=<entityID>[&RelayState=...]   IdP-initiated (unsolicited) sign-in
   POST /login                         the login form's target; answers with the auto-POST form
+  /slo/redirect, /slo/post, /slo-init Single Logout (pysaml2_slo.py); a sign-in leaves an IdP
+                                      session cookie, so the next sign-in skips the password
   POST /_control                      test knobs (JSON): {"sign_response": bool, "sign_assertion": bool}
   GET  /_health                       200 once serving
 
@@ -51,6 +53,8 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_PERSISTENT  # n
 from saml2.saml import NAMEID_FORMAT_TRANSIENT, NAMEID_FORMAT_UNSPECIFIED  # noqa: E402
 from saml2.server import Server  # noqa: E402
 
+import pysaml2_slo  # noqa: E402  (beside this file)
+
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
@@ -67,6 +71,7 @@ def config_dict(base: str, key: str, cert: str, sp_metadata_files: list[str]) ->
                         (f"{base}/sso/redirect", BINDING_HTTP_REDIRECT),
                         (f"{base}/sso/post", BINDING_HTTP_POST),
                     ],
+                    "single_logout_service": pysaml2_slo.endpoints(base),
                 },
                 "policy": {
                     "default": {
@@ -146,6 +151,7 @@ class Idp:
         self.pending: dict[str, dict] = {}
         self.knobs = {"sign_response": True, "sign_assertion": False}
         self.lock = threading.Lock()
+        self.slo = pysaml2_slo.Sessions()
         self.server = self._load_server()
 
     def _load_server(self) -> Server:
@@ -184,6 +190,9 @@ class Idp:
                 form = urllib.parse.parse_qs(raw.decode(), keep_blank_values=True)
         one = lambda d, k: (d.get(k) or [None])[0]  # noqa: E731
 
+        answered = pysaml2_slo.handle(self, env, method, path, query, form)
+        if answered is not None:
+            return answered
         if path == "/_health":
             return "200 OK", [("Content-Type", "text/plain")], b"ok"
         if path == "/idp/metadata" and method == "GET":
@@ -195,17 +204,17 @@ class Idp:
                 relay_state=one(query, "RelayState"),
                 sigalg=one(query, "SigAlg"), signature=one(query, "Signature"),
             )
-            return self._start(req, one(query, "RelayState"), BINDING_HTTP_REDIRECT)
+            return self._start(req, one(query, "RelayState"), BINDING_HTTP_REDIRECT, env)
         if path == "/sso/post" and method == "POST":
             req = self.server.parse_authn_request(one(form, "SAMLRequest"), BINDING_HTTP_POST)
-            return self._start(req, one(form, "RelayState"), BINDING_HTTP_POST)
+            return self._start(req, one(form, "RelayState"), BINDING_HTTP_POST, env)
         if path == "/idp-init" and method == "GET":
             sp = one(query, "sp")
             if not sp:
                 return page("Missing sp", "<p>?sp=&lt;entity ID&gt; is required</p>", "400 Bad Request")
-            return self._pend({"sp": sp, "relay_state": one(query, "RelayState"), "request": None})
+            return self._pend({"sp": sp, "relay_state": one(query, "RelayState"), "request": None}, env)
         if path == "/login" and method == "POST":
-            return self._login(one(form, "key"), one(form, "username"), one(form, "password"))
+            return self._login(one(form, "key"), one(form, "username"), one(form, "password"), env)
         if path == "/_control" and method == "POST":
             with self.lock:
                 self.knobs.update({k: bool(v) for k, v in form.items() if k in self.knobs})
@@ -213,7 +222,7 @@ class Idp:
             return "200 OK", [("Content-Type", "application/json")], body
         return page("Not found", "", "404 Not Found")
 
-    def _start(self, req, relay_state, binding):
+    def _start(self, req, relay_state, binding, env):
         if req is None:
             return page("Bad request", "<p>no AuthnRequest</p>", "400 Bad Request")
         msg = req.message
@@ -221,18 +230,20 @@ class Idp:
         # the signature (query string for Redirect, enveloped for POST) verified.
         print(f"pysaml2-idp: AuthnRequest {msg.id} from {msg.issuer.text} via {binding}: "
               "signature verified", flush=True)
-        return self._pend({"sp": msg.issuer.text, "relay_state": relay_state, "request": req})
+        return self._pend({"sp": msg.issuer.text, "relay_state": relay_state, "request": req}, env)
 
-    def _pend(self, state):
+    def _pend(self, state, env):
+        signed_in = self.slo.user(env)
+        if signed_in is not None:  # an IdP session: no password asked
+            return self._respond(state, signed_in, env)
         key = secrets.token_urlsafe(16)
         with self.lock:
             self.pending[key] = state
         return login_form(key)
 
-    def _login(self, key, username, password):
+    def _login(self, key, username, password, env):
         with self.lock:
             state = self.pending.get(key or "")
-            knobs = dict(self.knobs)
         if state is None:
             return page("Session expired", "<p>unknown login key</p>", "400 Bad Request")
         user = self.users.get(username or "")
@@ -240,6 +251,12 @@ class Idp:
             return login_form(key, "Invalid username or password.")
         with self.lock:
             self.pending.pop(key, None)
+        return self._respond(state, username, env)
+
+    def _respond(self, state, username, env):
+        user = self.users[username]
+        with self.lock:
+            knobs = dict(self.knobs)
 
         identity = {k: v if isinstance(v, list) else [v] for k, v in user["attributes"].items()}
         req = state["request"]
@@ -279,7 +296,9 @@ class Idp:
         b64 = base64.b64encode(str(response).encode()).decode()
         print(f"pysaml2-idp: Response for {username} to {destination} "
               f"(in response to {resp_args.get('in_response_to')}, {knobs})", flush=True)
-        return post_form(destination, b64, state["relay_state"])
+        status, headers, body = post_form(destination, b64, state["relay_state"])
+        cookie = self.slo.record(env, username, resp_args.get("sp_entity_id") or state["sp"], name_id, str(response))
+        return status, headers + cookie, body
 
 
 def fetch(url: str, wait: float) -> bytes:

@@ -29,6 +29,21 @@ pub struct NameId {
 }
 
 impl NameId {
+    /// A NameID read from a verified message (a LogoutRequest) by this
+    /// crate's verifier.
+    pub(crate) fn read(el: ElementRef<'_>) -> Result<Self, ProtocolError> {
+        let value = simple_text(el, "NameID")?;
+        if value.trim().is_empty() {
+            return Err(structure("NameID", "empty"));
+        }
+        Ok(NameId {
+            value,
+            format: el.attr("Format").map(str::to_owned),
+            name_qualifier: el.attr("NameQualifier").map(str::to_owned),
+            sp_name_qualifier: el.attr("SPNameQualifier").map(str::to_owned),
+        })
+    }
+
     /// The identifier: all text of the element, comments skipped (never cut).
     pub fn value(&self) -> &str {
         &self.value
@@ -364,16 +379,7 @@ fn check_subject(
         }
     }
     let name_el = name_id.ok_or(ProtocolError::NoNameId)?;
-    let value = simple_text(name_el, "NameID")?;
-    if value.trim().is_empty() {
-        return Err(structure("NameID", "empty"));
-    }
-    let name_id = NameId {
-        value,
-        format: name_el.attr("Format").map(str::to_owned),
-        name_qualifier: name_el.attr("NameQualifier").map(str::to_owned),
-        sp_name_qualifier: name_el.attr("SPNameQualifier").map(str::to_owned),
-    };
+    let name_id = NameId::read(name_el)?;
 
     // The first bearer confirmation decides; its failure is reported as is.
     let bearer = confirmations

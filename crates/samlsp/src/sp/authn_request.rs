@@ -198,6 +198,19 @@ impl ServiceProvider {
     }
 }
 
+/// A fresh request (or response) ID and RelayState token from `rng`.
+pub(crate) fn new_id_and_token(
+    rng: &dyn RandomSource,
+) -> Result<(RequestId, RelayStateToken), Error> {
+    let mut random = [0u8; REQUEST_ID_RANDOM_BYTES + RelayStateToken::RANDOM_BYTES];
+    rng.fill(&mut random)?;
+    let (id_bytes, token_bytes) = random.split_at(REQUEST_ID_RANDOM_BYTES);
+    // xs:ID is an NCName: it must not start with a digit.
+    let hex: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id = RequestId::new(format!("_{hex}")).map_err(crate::error::ConfigError::from)?;
+    Ok((id, RelayStateToken::from_random(token_bytes)))
+}
+
 impl<'sp> AuthnRequestBuilder<'sp> {
     /// `ForceAuthn="true"`: the IdP must authenticate the user afresh.
     pub fn force_authn(mut self, force: bool) -> Self {
@@ -270,13 +283,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
             }
         }
 
-        let mut random = [0u8; REQUEST_ID_RANDOM_BYTES + RelayStateToken::RANDOM_BYTES];
-        rng.fill(&mut random)?;
-        let (id_bytes, token_bytes) = random.split_at(REQUEST_ID_RANDOM_BYTES);
-        // xs:ID is an NCName: it must not start with a digit.
-        let hex: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let id = RequestId::new(format!("_{hex}")).map_err(crate::error::ConfigError::from)?;
-        let relay_state = RelayStateToken::from_random(token_bytes);
+        let (id, relay_state) = new_id_and_token(rng)?;
 
         let name_id_format = self
             .name_id_format
@@ -363,6 +370,7 @@ impl<'sp> AuthnRequestBuilder<'sp> {
             app_state: self.app_state,
             browser: None,
             force_authn: self.force_authn,
+            kind: crate::tracking::RequestKind::Authn,
         };
         Ok(PreparedAuthnRequest {
             pending,

@@ -69,6 +69,12 @@ impl ServiceProvider {
             },
             None => None,
         };
+        if pending
+            .as_ref()
+            .is_some_and(|p| p.kind != crate::tracking::RequestKind::Authn)
+        {
+            return Err(ProtocolError::NotAnAuthnRequest.into());
+        }
         let ctx = match &pending {
             Some(p) => RequestContext::Pending {
                 request_id: &p.id,

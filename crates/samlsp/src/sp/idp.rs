@@ -103,6 +103,24 @@ impl IdentityProvider {
         })
     }
 
+    /// The SLO endpoint to send logout messages to: the preferred binding
+    /// when offered, else the IdP's preferred binding, else HTTP-Redirect,
+    /// else HTTP-POST.
+    pub fn slo_for(&self, preferred: Option<Binding>) -> Option<(Binding, &Url)> {
+        let order = [
+            preferred,
+            self.binding,
+            Some(Binding::HttpRedirect),
+            Some(Binding::HttpPost),
+        ];
+        order.into_iter().flatten().find_map(|b| {
+            self.slo
+                .iter()
+                .find(|e| e.binding == b)
+                .map(|e| (b, &e.location))
+        })
+    }
+
     /// Accepts IdP-initiated (unsolicited) responses from this IdP. Off by
     /// default: they cannot be bound to a browser session (login CSRF).
     pub fn allow_unsolicited(mut self, allow: bool) -> Self {

@@ -10,7 +10,7 @@ pub mod authn_request;
 mod consume;
 mod idp;
 mod publish;
-mod verify;
+pub(crate) mod verify;
 
 pub use authn_request::{
     AuthnContextComparison, AuthnRequestBuilder, OsRandom, OutboundMessage, PreparedAuthnRequest,

@@ -32,6 +32,11 @@ pub struct OrgConfig {
     /// migration made of a single-company database (at most one org).
     #[serde(default)]
     pub adopt_default: bool,
+    /// SCIM users may have any userName and email domain, not only the
+    /// verified ones (for conformance testers, which send random values;
+    /// never for a real organization).
+    #[serde(default)]
+    pub scim_any_email_domain: bool,
 }
 
 impl OrgConfig {

@@ -274,6 +274,10 @@ mod tests {
             created_at: String::new(),
             last_login_at: None,
             sessions_not_before: None,
+            user_name: "x@acme.test".into(),
+            email_type: Some("work".into()),
+            updated_at: String::new(),
+            display_name_given: true,
         }
     }
 

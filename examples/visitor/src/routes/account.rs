@@ -2,8 +2,8 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use samlsp_actix::{SignedIn, csrf_token, verify_csrf};
+use actix_web::{HttpRequest, HttpResponse, web};
+use samlsp_actix::{LogoutOutcome, SignedIn, csrf_token, verify_csrf};
 use serde::Deserialize;
 
 use super::{AppError, CsrfOnly, CurrentUser, layout, see_other};
@@ -15,6 +15,31 @@ use crate::pages::{self, Button, Layout, Nav};
 pub(super) struct IndexQuery {
     return_to: Option<String>,
     notice: Option<String>,
+    /// How a sign-out ended (the library's `LogoutOutcome`).
+    logout: Option<String>,
+}
+
+/// What the sign-in page says after a sign-out: whether the company
+/// sign-in (the IdP session) ended too, since a person who finds
+/// themselves signed straight back in without a password would otherwise
+/// think sign-out is broken.
+fn logout_notice(outcome: LogoutOutcome) -> &'static str {
+    match outcome {
+        LogoutOutcome::Idp => "You are signed out, here and at your company's sign-in.",
+        LogoutOutcome::IdpPartial => {
+            "You are signed out here and at your company's sign-in; some other \
+             applications could not be told and may still be signed in."
+        }
+        LogoutOutcome::IdpFailed => {
+            "You are signed out here. Your company's sign-in did not confirm that \
+             its session ended: signing in again may not ask for your password."
+        }
+        LogoutOutcome::Local => {
+            "You are signed out here. Your company's sign-in does not offer single \
+             logout, so its session goes on: signing in again may not ask for your \
+             password. Close the browser to end it."
+        }
+    }
 }
 
 pub(super) async fn index(
@@ -22,13 +47,13 @@ pub(super) async fn index(
     q: web::Query<IndexQuery>,
     signed_in: Option<SignedIn>,
 ) -> HttpResponse {
-    if signed_in.is_some() && q.notice.is_none() {
+    if signed_in.is_some() && q.notice.is_none() && q.logout.is_none() {
         // After an IdP-initiated sign-in with RelayState "/", for instance.
         return see_other("/me");
     }
-    let notice = match q.notice.as_deref() {
-        Some("signed_out") => Some("You are signed out."),
-        Some("deactivated") => Some("Your account is deactivated; you have been signed out."),
+    let notice = match (q.notice.as_deref(), q.logout.as_deref()) {
+        (Some("deactivated"), _) => Some("Your account is deactivated; you have been signed out."),
+        (_, Some(outcome)) => LogoutOutcome::parse(outcome).map(logout_notice),
         _ => None,
     };
     // Only a local path survives (the library's open-redirect check).
@@ -88,7 +113,11 @@ pub(super) async fn me(
     Ok(pages::respond(StatusCode::OK, &page))
 }
 
+/// "Sign out": the session ends here at once; when the person's company
+/// offers single logout, the browser goes on to end the company sign-in
+/// too, and comes back to `/?logout=<outcome>`.
 pub(super) async fn logout(
+    req: HttpRequest,
     session: Session,
     signed_in: Option<SignedIn>,
     form: web::Form<CsrfOnly>,
@@ -97,6 +126,5 @@ pub(super) async fn logout(
     if let Some(user) = signed_in {
         tracing::info!(user_id = %user.user_id(), "signed out");
     }
-    samlsp_actix::sign_out(&session);
-    Ok(see_other("/?notice=signed_out"))
+    Ok(samlsp_actix::start_logout(&req, &session))
 }

@@ -166,7 +166,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let saml = state.saml.clone();
         cfg.app_data(web::Data::new(state))
-            .configure(samlsp_actix::configure(saml));
+            .configure(samlsp_actix::configure(saml))
+            .configure(crate::scim::configure);
         for r in routes() {
             cfg.route(r.path, (r.handler)().method(r.method));
         }

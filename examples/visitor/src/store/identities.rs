@@ -124,4 +124,14 @@ impl Scoped<'_> {
         )?;
         Ok(())
     }
+
+    /// Unlinks the identity with this key.
+    pub fn delete_identity(&self, key: &IdentityKey) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM identities WHERE org_id = ?1 AND idp_entity_id = ?2 AND name_id = ?3 \
+             AND name_id_format = ?4",
+            params![self.org, key.idp_entity_id, key.name_id, key.name_id_format],
+        )?;
+        Ok(())
+    }
 }

@@ -10,7 +10,9 @@
 //!   connection must belong to that user's organization);
 //! - [`Store::login_scope`]: a verified SAML login
 //!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
-//!   verification), scoped to its connection's organization.
+//!   verification), scoped to its connection's organization;
+//! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
+//!   organization it was made for.
 //!
 //! Every method of [`Scoped`] adds `org_id = <its organization>` itself, so
 //! a handler cannot forget it: an object of another organization is simply
@@ -28,6 +30,8 @@
 
 pub mod identities;
 pub mod orgs;
+pub mod scim_tokens;
+pub mod scim_users;
 pub mod users;
 pub mod visits;
 
@@ -41,6 +45,8 @@ use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
+pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
+pub use scim_users::{ScimFields, UserMatch};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 
@@ -50,6 +56,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
     ])
 });
 
@@ -75,9 +82,9 @@ pub struct Store {
 }
 
 /// Proof that the caller acts within one organization: made only from a
-/// signed-in session ([`Store::session`]) or a verified login
-/// ([`Store::login_scope`]); the field is private, so nothing else can
-/// name an organization.
+/// signed-in session ([`Store::session`]), a verified login
+/// ([`Store::login_scope`]) or a SCIM bearer token ([`Store::scim_scope`]);
+/// the field is private, so nothing else can name an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgScope {
     org: i64,

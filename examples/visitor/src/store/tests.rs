@@ -13,6 +13,7 @@ fn org(slug: &str, domain: &str, location: &str) -> OrgConfig {
         locations: vec![location.into()],
         default_location: None,
         adopt_default: false,
+        scim_any_email_domain: false,
     }
 }
 
@@ -43,7 +44,10 @@ fn migrations_are_valid_and_apply_once() {
     let v: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count();
+    assert_eq!(usize::try_from(v).unwrap(), files);
 }
 
 /// A database made by the first migration set, with a row in every table,
@@ -111,6 +115,11 @@ fn single_company_data_moves_into_one_organization() {
                     ann.default_location.as_deref()
                 ),
                 (1, "Ann@Acme.test", "admin", Some("HQ"))
+            );
+            // 0003: the SCIM userName of an existing user is their email.
+            assert_eq!(
+                (ann.user_name.as_str(), ann.email_type.as_deref()),
+                ("Ann@Acme.test", Some("work"))
             );
             let bo = s.user(2)?.unwrap();
             assert_eq!(bo.external_id.as_deref(), Some("ext-2"));

@@ -35,13 +35,37 @@ pub struct User {
     pub last_login_at: Option<String>,
     /// Sessions started at or before this time (Unix seconds) are over.
     pub sessions_not_before: Option<i64>,
+    /// The SCIM `userName` (the email, for users made by sign-in).
+    pub user_name: String,
+    /// The type of the email as SCIM sees it (`work` for users made by
+    /// sign-in); `None` when a SCIM client gave no email (the email then
+    /// repeats the userName).
+    pub email_type: Option<String>,
+    /// RFC 3339: the last change.
+    pub updated_at: String,
+    /// A display name was given (else `display_name` is made of the names
+    /// or the userName, and SCIM shows none).
+    pub display_name_given: bool,
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.given_name, u.family_name, u.display_name, u.role, \
-     u.active, l.name, u.source, u.external_id, u.created_at, u.last_login_at, \
-     u.sessions_not_before";
+/// The name pages show, as SQL over `users u`: the display name, else
+/// "given family", else the userName (a SCIM client may give none).
+macro_rules! shown_name {
+    () => {
+        "coalesce(nullif(u.display_name, ''), \
+         nullif(trim(u.given_name || ' ' || u.family_name), ''), u.user_name)"
+    };
+}
+pub(crate) use shown_name;
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+pub(super) const USER_COLUMNS: &str = concat!(
+    "u.id, u.email, u.given_name, u.family_name, ",
+    shown_name!(),
+    ", u.role, u.active, l.name, u.source, u.external_id, u.created_at, u.last_login_at, \
+     u.sessions_not_before, u.user_name, u.email_type, u.updated_at, u.display_name <> ''"
+);
+
+pub(super) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
         email: r.get(1)?,
@@ -56,6 +80,10 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(10)?,
         last_login_at: r.get(11)?,
         sessions_not_before: r.get(12)?,
+        user_name: r.get(13)?,
+        email_type: r.get(14)?,
+        updated_at: r.get(15)?,
+        display_name_given: r.get(16)?,
     })
 }
 
@@ -101,7 +129,8 @@ impl Scoped<'_> {
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-                     ON l.id = u.default_location_id WHERE u.org_id = ?1 AND {condition}"
+                     ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
+                     AND {condition}"
                 ),
                 params![self.org, param],
                 user_row,
@@ -123,7 +152,7 @@ impl Scoped<'_> {
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
         let mut st = self.conn.prepare(&format!(
             "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-             ON l.id = u.default_location_id WHERE u.org_id = ?1 \
+             ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
              ORDER BY u.display_name COLLATE NOCASE, u.id"
         ))?;
         let rows = st.query_map([self.org], user_row)?;
@@ -131,13 +160,26 @@ impl Scoped<'_> {
     }
 
     /// Inserts a user at the organization's default location (admin there
-    /// when `role` is admin), host at its other locations.
+    /// when `role` is admin), host at its other locations. Their SCIM
+    /// userName is their email, of type `work`.
     pub fn insert_user(&self, u: &NewUser, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        self.insert_user_named(u, &u.email, Some("work"), now)
+    }
+
+    /// [`Scoped::insert_user`] with the SCIM userName and email type.
+    pub(super) fn insert_user_named(
+        &self,
+        u: &NewUser,
+        user_name: &str,
+        email_type: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         let default_id = self.default_location_id()?;
         self.conn.execute(
             "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, \
              display_name, role, active, default_location_id, source, external_id, created_at, \
-             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11)",
+             updated_at, user_name, user_name_normalized, email_type) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)",
             params![
                 self.org,
                 u.email,
@@ -149,7 +191,10 @@ impl Scoped<'_> {
                 default_id,
                 u.source,
                 u.external_id,
-                ts(now)
+                ts(now),
+                user_name,
+                user_name.to_lowercase(),
+                email_type,
             ],
         )?;
         let id = self.conn.last_insert_rowid();
@@ -170,26 +215,37 @@ impl Scoped<'_> {
         Ok(id)
     }
 
-    /// Activates or deactivates a user; deactivating ends every session
-    /// started until `now`. False when no such user.
+    /// Activates or deactivates a user (see [`Scoped::deactivate_user`]).
+    /// False when no such user.
     pub fn set_active(
         &self,
         user_id: i64,
         active: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = if active {
-            self.conn.execute(
-                "UPDATE users SET active = 1, updated_at = ?3 WHERE org_id = ?1 AND id = ?2",
-                params![self.org, user_id, ts(now)],
-            )?
-        } else {
-            self.conn.execute(
-                "UPDATE users SET active = 0, sessions_not_before = ?4, updated_at = ?3 \
-                 WHERE org_id = ?1 AND id = ?2",
-                params![self.org, user_id, ts(now), now.timestamp()],
-            )?
-        };
+        if !active {
+            return self.deactivate_user(user_id, now);
+        }
+        let n = self.conn.execute(
+            "UPDATE users SET active = 1, updated_at = ?3 \
+             WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            params![self.org, user_id, ts(now)],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Deactivates a user and ends every session they started until `now`
+    /// (the session check compares its sign-in time with
+    /// `sessions_not_before` at every request), so the next request of any
+    /// of their browsers is signed out; sign-in refuses them while
+    /// inactive. The one way to deprovision: the admin page, SCIM and
+    /// directory sync all call it. False when no such user.
+    pub fn deactivate_user(&self, user_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET active = 0, sessions_not_before = ?4, updated_at = ?3 \
+             WHERE org_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            params![self.org, user_id, ts(now), now.timestamp()],
+        )?;
         Ok(n == 1)
     }
 
@@ -282,7 +338,8 @@ impl Scoped<'_> {
         normalized: &str,
     ) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE users SET email = ?3, email_normalized = ?4 WHERE org_id = ?1 AND id = ?2",
+            "UPDATE users SET email = ?3, email_normalized = ?4, \
+             email_type = coalesce(email_type, 'work') WHERE org_id = ?1 AND id = ?2",
             params![self.org, user_id, as_received, normalized],
         )?;
         Ok(())

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
+use super::users::shown_name;
 use super::{Scoped, StoreError, ts};
 
 /// A row of the host directory.
@@ -60,8 +61,11 @@ pub struct Visit {
     pub cancelled_at: Option<String>,
 }
 
-const VISIT_COLUMNS: &str = "v.id, v.visitor_name, v.visitor_email, v.host_user_id, \
-     u.display_name, v.registered_by, v.location_id, l.name, v.expected_on, v.cancelled_at";
+const VISIT_COLUMNS: &str = concat!(
+    "v.id, v.visitor_name, v.visitor_email, v.host_user_id, ",
+    shown_name!(),
+    ", v.registered_by, v.location_id, l.name, v.expected_on, v.cancelled_at"
+);
 
 fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
@@ -94,14 +98,17 @@ impl Scoped<'_> {
             })
             .collect();
         let pattern = format!("%{escaped}%");
-        let mut st = self.conn.prepare(
-            "SELECT u.id, u.display_name, u.email, l.name, u.role FROM users u \
+        let mut st = self.conn.prepare(concat!(
+            "SELECT u.id, ",
+            shown_name!(),
+            " AS shown, u.email, l.name, u.role FROM users u \
              LEFT JOIN locations l ON l.id = u.default_location_id \
-             WHERE u.org_id = ?1 AND u.active = 1 AND (u.display_name LIKE ?2 ESCAPE '\\' \
+             WHERE u.org_id = ?1 AND u.active = 1 AND u.deleted_at IS NULL \
+             AND (shown LIKE ?2 ESCAPE '\\' \
              OR u.email LIKE ?2 ESCAPE '\\' OR u.given_name LIKE ?2 ESCAPE '\\' \
              OR u.family_name LIKE ?2 ESCAPE '\\') \
-             ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3",
-        )?;
+             ORDER BY shown COLLATE NOCASE, u.id LIMIT ?3",
+        ))?;
         let rows = st.query_map(params![self.org, pattern, limit], |r| {
             Ok(Host {
                 id: r.get(0)?,

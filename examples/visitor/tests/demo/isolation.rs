@@ -3,12 +3,17 @@
 //! route is called by a user of each organization with the other's users,
 //! locations and visits, and answers exactly as for an ID that never
 //! existed, shows none of the other's rows, and changes none. Then the
-//! account pre-hijack, and the roles.
+//! account pre-hijack, and the roles. [`scim`]: the same for every SCIM
+//! route, with each organization's bearer token. The library's `/saml/slo`
+//! (Single Logout) is not in the app's table: that one organization's IdP
+//! cannot end another's sessions is proved in [`super::logout`].
 
 use actix_web::http::Method;
 use samlsp_visitor::routes::{Access, Object, routes};
 
 use super::*;
+
+mod scim;
 
 /// An ID no object has.
 const NEVER: i64 = 987_654;
@@ -52,6 +57,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "user_locations",
                 "identities",
                 "visits",
+                "scim_tokens",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"

@@ -5,7 +5,8 @@
 //!
 //! This file holds the app under test and the helpers that drive it; the
 //! cases are in [`signin`] (just-in-time creation, linking, each refusal)
-//! and [`pages`] (the pages, sessions, CSRF, visitors).
+//! [`pages`] (the pages, sessions, CSRF, visitors) and [`logout`] (single
+//! logout across organizations).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -261,5 +262,9 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
 }
 
 mod isolation;
+mod logout;
 mod pages;
+mod scim;
+mod scim_refusals;
+mod scim_sessions;
 mod signin;

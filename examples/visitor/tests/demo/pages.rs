@@ -107,7 +107,9 @@ async fn session_purged_on_sign_out() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&res), "/?notice=signed_out");
+    // The test IdPs publish no SingleLogoutService: local only, and the
+    // page says the company sign-in goes on.
+    assert_eq!(location(&res), "/?logout=local");
     let removal = set_cookie(&res, "id").expect("cookie removed");
     assert!(
         removal.contains("Max-Age=0") || removal.starts_with("id=;"),
@@ -117,8 +119,11 @@ async fn session_purged_on_sign_out() {
     let res = get(&app, "/me", Some(&cookie)).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/?return_to=%2Fme");
-    let page = body_of(get(&app, "/?notice=signed_out", None).await).await;
-    assert!(page.contains("You are signed out."));
+    let page = body_of(get(&app, "/?logout=local", None).await).await;
+    assert!(page.contains("You are signed out here."), "{page}");
+    assert!(page.contains("does not offer single"), "{page}");
+    let page = body_of(get(&app, "/?logout=idp", None).await).await;
+    assert!(page.contains("here and at your company"), "{page}");
 }
 
 #[actix_web::test]
