@@ -1,19 +1,25 @@
-//! Redis-backed [`samlsp::RequestStore`] and [`samlsp::ReplayCache`], so that
-//! several instances of a service provider behind a load balancer share
-//! their login state: a login started on one instance can be answered on
-//! another, and an assertion used on one is refused as a replay on every
-//! other. The core crate stays free of any Redis dependency.
+//! Redis-backed [`samlsp::RequestStore`], [`samlsp::ReplayCache`] and
+//! [`samlsp::SessionRegistry`], so that several instances of a service
+//! provider behind a load balancer share their login state: a login started
+//! on one instance can be answered on another, an assertion used on one is
+//! refused as a replay on every other, and an IdP's LogoutRequest received
+//! by one ends the sessions made on any. The core crate stays free of any
+//! Redis dependency.
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use samlsp_redis::{Namespace, RedisConnection, RedisReplayCache, RedisRequestStore};
+//! use samlsp_redis::{
+//!     Namespace, RedisConnection, RedisReplayCache, RedisRequestStore, RedisSessionRegistry,
+//! };
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let conn = RedisConnection::open("redis://127.0.0.1:6379", samlsp_redis::DEFAULT_TIMEOUT)?;
 //! let ns = Namespace::new("visitors-prod")?;
 //! let requests = Arc::new(RedisRequestStore::new(conn.clone(), ns.clone()));
-//! let replay = Arc::new(RedisReplayCache::new(conn, ns));
-//! // samlsp_actix::Saml::builder(mapper).request_store(requests).replay_cache(replay)
-//! # let _ = (requests, replay); Ok(()) }
+//! let replay = Arc::new(RedisReplayCache::new(conn.clone(), ns.clone()));
+//! let sessions = Arc::new(RedisSessionRegistry::new(conn, ns));
+//! // samlsp_actix::Saml::builder(mapper).request_store(requests)
+//! //     .replay_cache(replay).session_registry(sessions)
+//! # let _ = (requests, replay, sessions); Ok(()) }
 //! ```
 //!
 //! # Failing closed
@@ -56,6 +62,7 @@
 mod connection;
 mod error;
 mod keys;
+mod registry;
 mod replay;
 mod requests;
 
@@ -64,6 +71,7 @@ use chrono::{DateTime, Utc};
 pub use connection::{DEFAULT_TIMEOUT, RedisConnection};
 pub use error::RedisStoreError;
 pub use keys::{InvalidNamespace, MAX_NAMESPACE_BYTES, Namespace};
+pub use registry::{MAX_TAKEN, RedisSessionRegistry};
 pub use replay::RedisReplayCache;
 pub use requests::RedisRequestStore;
 

@@ -28,8 +28,9 @@ pub struct AppState {
     pub store: Store,
     /// The SAML routes' state.
     pub saml: Saml,
-    /// The deployment's Redis, when configured (pending logins and used
-    /// assertions live there, shared by every instance).
+    /// The deployment's Redis, when configured (pending logins, used
+    /// assertions and the Single Logout session registry live there, shared
+    /// by every instance).
     pub redis: Option<samlsp_redis::RedisConnection>,
     clock: ClockFn,
 }
@@ -163,6 +164,12 @@ impl AppState {
                         ns.clone(),
                     )))
                     .replay_cache(Arc::new(samlsp_redis::RedisReplayCache::new(
+                        conn.clone(),
+                        ns.clone(),
+                    )))
+                    // An IdP's LogoutRequest reaches one instance and must
+                    // end the sessions made on any.
+                    .session_registry(Arc::new(samlsp_redis::RedisSessionRegistry::new(
                         conn.clone(),
                         ns,
                     )));

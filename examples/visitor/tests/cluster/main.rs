@@ -14,6 +14,8 @@
 
 #[path = "../../../../crates/samlsp-actix/tests/common/mod.rs"]
 mod common;
+#[path = "../support/idp_logout.rs"]
+mod idp_logout;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -150,6 +152,23 @@ async fn a_login_started_on_one_instance_completes_on_the_other_once() {
     let me = get(&a, "/me", Some(&session)).await;
     assert_eq!(me.status(), 200);
     assert!(body_of(me).await.contains("pat@acme.test"));
+
+    // The IdP ends that session with a LogoutRequest that reaches B: the
+    // session is dead on A too (the registry and its marks are in Redis).
+    let res = post_form(
+        &b,
+        "/saml/slo",
+        idp_logout::logout_body(&TestIdp::acme(), "A-1"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let me = get(&a, "/me", Some(&session)).await;
+    assert_eq!(
+        me.status(),
+        303,
+        "ended by single logout on the other instance"
+    );
 
     // The same post again, on either instance: the request was taken once.
     for app in [&a, &b] {
