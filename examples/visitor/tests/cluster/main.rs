@@ -31,10 +31,23 @@ use samlsp_visitor::{AppState, configure, sessions};
 const SP: &str = "http://127.0.0.1:8080/saml/metadata";
 const ACS: &str = "http://127.0.0.1:8080/saml/acs";
 
-fn config(redis: &RedisServer) -> Config {
+/// The SQLite file the instances of one test share (one per Redis port).
+fn db_path(redis: &RedisServer) -> std::path::PathBuf {
     let dir = samlsp_tests::repo_root().join("target/cluster-test");
     std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join(format!("{}.sqlite3", redis.port()));
+    dir.join(format!("{}.sqlite3", redis.port()))
+}
+
+/// Starts a test with a fresh database (a port can come round again).
+fn fresh_db(redis: &RedisServer) {
+    let db = db_path(redis);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
+fn config(redis: &RedisServer) -> Config {
+    let db = db_path(redis);
     let toml = format!(
         r#"
 [server]
@@ -137,6 +150,7 @@ fn person(name_id: &str, email: &str) -> ResponseSpec {
 #[actix_web::test]
 async fn a_login_started_on_one_instance_completes_on_the_other_once() {
     let redis = RedisServer::start();
+    fresh_db(&redis);
     let a = instance!(&redis);
     let b = instance!(&redis);
 
@@ -195,6 +209,7 @@ async fn a_login_started_on_one_instance_completes_on_the_other_once() {
 #[actix_web::test]
 async fn redis_down_refuses_sign_in_clearly_and_recovers_by_itself() {
     let mut redis = RedisServer::start();
+    fresh_db(&redis);
     let a = instance!(&redis);
     let b = instance!(&redis);
     let log = LogCapture::default();
