@@ -18,6 +18,9 @@ const REQUEST: &str = "_req_4fee3b046395c4e751011e97f8900b52";
 const OTHER_REQUEST: &str = "_req_0b7c9e2d51a84f36a9d0c1e2f3a4b5c6";
 const ASSERTION_ID: &str = "_assert_4b2e8d6f0a1c3e5b7d9f2a4c6e8b0d1f";
 const IDP: &str = "https://idp.example.com/saml2/idp/metadata";
+const AUD_WRONG: &str = "https://sp.other.example/saml/metadata";
+const AUD_EMPTY: &str = "";
+const AUD_SUFFIX: &str = "https://sp.example.org/saml/metadata/evil";
 
 fn run(name: &str) -> Result<samlsp::Assertion, Error> {
     corpus::run(&corpus::case(MANIFEST, name))
@@ -178,9 +181,9 @@ rejects! {
     not_before_in_future: "conditions-notbefore-future" => ProtocolError::NotYetValid { not_before: t("2026-01-01T00:03:00Z"), now: t("2026-01-01T00:01:00Z") };
     not_on_or_after_past: "conditions-notonorafter-past" => ProtocolError::Expired { not_on_or_after: t("2025-12-31T23:59:30Z"), now: t("2026-01-01T00:01:00Z") };
     audience_restriction_missing: "audience-restriction-missing" => ProtocolError::NoAudienceRestriction;
-    audience_wrong: "audience-wrong" => ProtocolError::Audience;
-    audience_empty: "audience-empty" => ProtocolError::Audience;
-    audience_with_suffix: "audience-suffix" => ProtocolError::Audience;
+    audience_wrong: "audience-wrong" => ProtocolError::Audience { found: AUD_WRONG.into() };
+    audience_empty: "audience-empty" => ProtocolError::Audience { found: AUD_EMPTY.into() };
+    audience_with_suffix: "audience-suffix" => ProtocolError::Audience { found: AUD_SUFFIX.into() };
     holder_of_key_only: "subjectconfirmation-holder-of-key" => ProtocolError::NoBearerConfirmation;
     recipient_wrong: "scd-recipient-wrong" => ProtocolError::Recipient { found: "https://sp.other.example/saml/acs".into() };
     recipient_with_extra_query: "scd-recipient-extra-query" => ProtocolError::Recipient { found: "https://sp.example.org/saml/acs?tenant=evil".into() };

@@ -106,7 +106,7 @@ impl SignInError {
                 }
                 E::Protocol(P::Expired { .. } | P::ConfirmationExpired { .. }) => "expired",
                 E::Protocol(P::NotYetValid { .. }) => "not_yet_valid",
-                E::Protocol(P::Audience | P::NoAudienceRestriction) => "audience",
+                E::Protocol(P::Audience { .. } | P::NoAudienceRestriction) => "audience",
                 E::Protocol(P::Destination { .. } | P::Recipient { .. }) => "destination",
                 E::Protocol(P::Status { .. }) => "idp_status",
                 E::Protocol(P::NotSigned) => "not_signed",
@@ -158,6 +158,7 @@ impl SignInFailure {
             format!("t{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0))
         });
         let kind = error.kind();
+        let code = error.code();
         // Ours to fix, not the sender's: at `error`. An unreachable store
         // (Redis down) is one: nothing was accepted, and the operator must act.
         let internal = matches!(
@@ -169,19 +170,19 @@ impl SignInFailure {
         let tenant = tenant.unwrap_or("-");
         match (internal, sign_out) {
             (true, false) => tracing::error!(
-                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                correlation_id = %correlation_id, kind, code, route, tenant, reason = %reason,
                 "SAML sign-in failed"
             ),
             (false, false) => tracing::warn!(
-                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                correlation_id = %correlation_id, kind, code, route, tenant, reason = %reason,
                 "SAML sign-in failed"
             ),
             (true, true) => tracing::error!(
-                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                correlation_id = %correlation_id, kind, code, route, tenant, reason = %reason,
                 "SAML sign-out failed"
             ),
             (false, true) => tracing::warn!(
-                correlation_id = %correlation_id, kind, route, tenant, reason = %reason,
+                correlation_id = %correlation_id, kind, code, route, tenant, reason = %reason,
                 "SAML sign-out failed"
             ),
         }

@@ -73,10 +73,13 @@
 mod binding;
 mod config;
 pub mod csrf;
+mod diagnosis;
 mod error;
 mod fetch;
+mod health;
 pub mod html;
 mod logout;
+mod observe;
 mod refresh;
 mod return_to;
 mod routes;
@@ -89,12 +92,15 @@ pub use config::{
     CustomizeSp, IdpConfig, IdpOptions, IdpSource, MetadataLocation, SpSettings, TenantConfig,
 };
 pub use csrf::{CSRF_FIELD, CsrfError, csrf_token, verify_csrf};
+pub use diagnosis::{RemediationContext, sign_in_error_codes};
 pub use error::{
     FAILED_TEXT, FAILED_TITLE, SIGN_OUT_FAILED_TEXT, SIGN_OUT_FAILED_TITLE, SignInError,
     SignInFailure, UNAVAILABLE_TEXT, UNAVAILABLE_TITLE,
 };
 pub use fetch::{FetchError, MAX_REDIRECTS};
+pub use health::{CertificateStatus, IdpStatus};
 pub use logout::{LogoutOutcome, start_logout};
+pub use observe::{Attribution, FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn};
 pub use refresh::{FetchFuture, HttpFetcher, MetadataFetcher};
 pub use return_to::{MAX_RETURN_TO_BYTES, ReturnTo};
 pub use routes::configure;

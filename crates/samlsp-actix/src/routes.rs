@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use samlsp::internal::binding::{FormError, form_params};
 use samlsp::{OutboundMessage, PostForm};
 
+use crate::diagnosis::RemediationContext;
 use crate::error::{SignInError, SignInFailure};
+use crate::observe::{Attribution, FailedSignIn, Seen, SucceededSignIn};
 use crate::return_to::ReturnTo;
 use crate::saml::{Saml, TenantState};
 use crate::user::{LinkedUser, MapError, SignedIn, Stored, VerifiedLogin};
@@ -111,7 +113,18 @@ async fn login(
     saml: web::Data<Saml>,
     idx: web::Data<TenantIndex>,
 ) -> Result<HttpResponse, SignInFailure> {
-    let t = tenant(&saml, &idx)
+    let mut seen = Seen::default();
+    let result = login_inner(&req, &saml, &idx, &mut seen).await;
+    observe(&saml, &idx, "login", seen, result).await
+}
+
+async fn login_inner(
+    req: &HttpRequest,
+    saml: &Saml,
+    idx: &TenantIndex,
+    seen: &mut Seen,
+) -> Result<HttpResponse, SignInFailure> {
+    let t = tenant(saml, idx)
         .ok_or_else(|| SignInFailure::log(SignInError::TenantUnavailable, "login", None))?;
     let fail = |e: SignInError| SignInFailure::log(e, "login", Some(t.label()));
     let params =
@@ -128,6 +141,7 @@ async fn login(
         },
     };
     let slug = idp_state.config.slug.clone();
+    seen.attribute(&slug, Attribution::LoginLink);
     let idp = crate::saml::read(&idp_state.current)
         .ok_or_else(|| fail(SignInError::IdpUnavailable { slug: slug.clone() }))?;
     let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
@@ -225,11 +239,24 @@ async fn acs(
     session: Session,
     body: web::Bytes,
 ) -> Result<HttpResponse, SignInFailure> {
-    let t = tenant(&saml, &idx)
+    let mut seen = Seen::default();
+    let result = acs_inner(&req, &saml, &idx, &session, &body, &mut seen).await;
+    observe(&saml, &idx, "acs", seen, result).await
+}
+
+async fn acs_inner(
+    req: &HttpRequest,
+    saml: &Saml,
+    idx: &TenantIndex,
+    session: &Session,
+    body: &[u8],
+    seen: &mut Seen,
+) -> Result<HttpResponse, SignInFailure> {
+    let t = tenant(saml, idx)
         .ok_or_else(|| SignInFailure::log(SignInError::TenantUnavailable, "acs", None))?;
     let fail = |e: SignInError| SignInFailure::log(e, "acs", Some(t.label()));
     let (saml_response, relay_state) =
-        acs_form(&body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
+        acs_form(body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
     let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
     let now = saml.now();
 
@@ -251,7 +278,10 @@ async fn acs(
             .map_err(|_| fail(SignInError::VerificationAborted))?
             .map_err(|e| fail(samlsp::Error::from(e).into()))?;
         if let Some(p) = pending {
-            crate::binding::check(&req, rs, p.browser_binding())
+            if let Some(i) = t.idp_by_entity_id(p.idp().as_str()) {
+                seen.attribute(&i.config.slug, Attribution::PendingRequest);
+            }
+            crate::binding::check(req, rs, p.browser_binding())
                 .map_err(|c| fail(SignInError::OtherBrowser(c)))?;
             bound_relay_state = Some(rs.to_owned());
         }
@@ -274,7 +304,10 @@ async fn acs(
     let replay = saml.inner.replay.clone();
     // SAML Profiles §4.1.4.3-5: take the pending request by RelayState
     // (once), verify every rule, record the assertion ID against replay.
-    let (verified, rotated) = web::block(move || {
+    let started = std::time::Instant::now();
+    // Only without a better attribution (this browser's pending request).
+    let want_claim = seen.connection.is_none();
+    let (verified, claimed, rotated) = web::block(move || {
         // Held until verification ends, even if the client has gone.
         let _permit = permit;
         let verified = sp.consume_response(
@@ -284,24 +317,36 @@ async fn acs(
             requests.as_ref(),
             replay.as_ref(),
         );
-        // Signed by a key we do not trust: the IdP may have rotated its
-        // key. Only the IdP the response names is fetched, and only on its
-        // backoff schedule (anyone can post this). Read here, off the
-        // worker thread: it parses the response again.
-        let rotated = match &verified {
+        // A refusal names the IdP the response claims (for the failure's
+        // attribution, unverified). Signed by a key we do not trust: the
+        // IdP may have rotated its key; only the IdP the response names is
+        // fetched, and only on its backoff schedule (anyone can post
+        // this). Read here, off the worker thread: it parses the response
+        // again.
+        let rotated = matches!(
+            &verified,
             Err(samlsp::Error::Signature(
                 samlsp::DsigError::UntrustedKey | samlsp::DsigError::NoKeyForAlgorithm,
-            )) => sp
+            ))
+        );
+        let claimed = match &verified {
+            Err(_) if want_claim || rotated => sp
                 .unverified_issuer(&saml_response)
                 .map(|idp| idp.entity_id().to_string()),
             _ => None,
         };
-        (verified, rotated)
+        (verified, claimed, rotated)
     })
     .await
     .map_err(|_| fail(SignInError::VerificationAborted))?;
-    if let Some(entity_id) = rotated {
-        saml.request_early_refresh(t, &entity_id);
+    seen.verification = Some(started.elapsed());
+    if let Some(entity_id) = &claimed {
+        if let Some(i) = t.idp_by_entity_id(entity_id) {
+            seen.attribute(&i.config.slug, Attribution::ClaimedIssuer);
+        }
+        if rotated {
+            saml.request_early_refresh(t, entity_id);
+        }
     }
     let login = verified.map_err(|e| fail(e.into()))?;
 
@@ -315,6 +360,7 @@ async fn acs(
     let idp_state = t
         .idp_by_entity_id(assertion.issuer().as_str())
         .ok_or_else(|| fail(SignInError::IssuerNotInTenant))?;
+    seen.attribute(&idp_state.config.slug, Attribution::Verified);
 
     let verified = VerifiedLogin {
         assertion,
@@ -365,8 +411,9 @@ async fn acs(
         expires_at: expires_at.timestamp(),
     });
     signed_in
-        .start(&session)
+        .start(session)
         .map_err(|e| fail(SignInError::Session(e)))?;
+    seen.success = Some((signed_in.user_id().to_owned(), idp_initiated));
     tracing::info!(
         tenant = t.label(),
         idp = %verified.idp_slug,
@@ -384,6 +431,82 @@ async fn acs(
         let _ = res.add_cookie(&crate::binding::removal(&rs));
     }
     Ok(res)
+}
+
+/// Tells the observer (if any) how the route ended, then hands the result
+/// on.
+async fn observe(
+    saml: &Saml,
+    idx: &TenantIndex,
+    route: &'static str,
+    seen: Seen,
+    result: Result<HttpResponse, SignInFailure>,
+) -> Result<HttpResponse, SignInFailure> {
+    let Some(observer) = saml.inner.observer.clone() else {
+        return result;
+    };
+    let t = tenant(saml, idx);
+    let tenant_slug = t.and_then(|t| t.config.slug.clone());
+    let at = saml.now();
+    match &result {
+        Ok(_) => {
+            if let (Some((user_id, idp_initiated)), Some((connection, _))) =
+                (seen.success, seen.connection)
+            {
+                let success = SucceededSignIn {
+                    at,
+                    tenant: tenant_slug,
+                    connection,
+                    user_id,
+                    idp_initiated,
+                    verification: seen.verification.unwrap_or_default(),
+                };
+                observer.succeeded(&success).await;
+            }
+        }
+        Err(f) => {
+            let e = f.error();
+            let ctx = remediation_context(t, seen.connection.as_ref().map(|c| c.0.as_str()));
+            let reason = match e {
+                // Our own faults: their text is for the operator's log.
+                SignInError::Mapper(_)
+                | SignInError::Session(_)
+                | SignInError::VerificationAborted => {
+                    "an internal fault (the operator's log has it)".to_owned()
+                }
+                _ => e.to_string(),
+            };
+            let failure = FailedSignIn {
+                at,
+                correlation_id: f.correlation_id().to_owned(),
+                route,
+                tenant: tenant_slug,
+                connection: seen.connection,
+                code: e.code(),
+                reason,
+                remediation: e.remediation(&ctx),
+                verification: seen.verification,
+            };
+            observer.failed(&failure).await;
+        }
+    }
+    result
+}
+
+/// What a remediation may say: the tenant's SP and the connection's IdP.
+fn remediation_context(t: Option<&TenantState>, connection: Option<&str>) -> RemediationContext {
+    let Some(t) = t else {
+        return RemediationContext::default();
+    };
+    let idp = connection.and_then(|slug| t.idp_by_slug(slug));
+    RemediationContext {
+        sp_entity_id: t.config.sp.entity_id().to_string(),
+        acs_url: t.config.sp.acs_url().to_string(),
+        idp_name: idp.map(|i| i.config.display_name.clone()),
+        idp_entity_id: idp
+            .and_then(|i| crate::saml::read(&i.current))
+            .map(|c| c.entity_id().to_string()),
+    }
 }
 
 /// The core ignores RelayState values longer than its tokens could be; so

@@ -15,6 +15,7 @@ use samlsp::{
 };
 
 use crate::config::{IdpConfig, IdpSource, MetadataLocation, TenantConfig, valid_slug};
+use crate::observe::SignInObserver;
 use crate::refresh::{EarlyOutcome, EarlyRefresh, MetadataFetcher};
 use crate::return_to::ReturnTo;
 use crate::user::UserMapper;
@@ -75,6 +76,8 @@ pub(crate) struct MetadataState {
     /// rotated its key, so fetch now instead of waiting for cacheDuration
     /// (Keycloak publishes none: the default would be hours).
     pub(crate) early: EarlyRefresh,
+    /// Outcomes for the status API ([`Saml::idp_status`]).
+    pub(crate) history: crate::health::RefreshHistory,
 }
 
 #[derive(Debug)]
@@ -101,6 +104,8 @@ pub(crate) struct Inner {
     pub(crate) max_verifications: usize,
     /// Wakes the refresher for an early fetch.
     pub(crate) early_wake: tokio::sync::Notify,
+    /// Told of every sign-in outcome.
+    pub(crate) observer: Option<Arc<dyn SignInObserver>>,
 }
 
 /// The SAML side of the application, cheap to clone. Build with
@@ -175,6 +180,7 @@ pub struct SamlBuilder {
     signed_out_path: String,
     max_session: Duration,
     max_verifications: Option<usize>,
+    observer: Option<Arc<dyn SignInObserver>>,
 }
 
 impl std::fmt::Debug for SamlBuilder {
@@ -201,6 +207,7 @@ impl Saml {
             signed_out_path: "/".to_owned(),
             max_session: Duration::hours(8),
             max_verifications: None,
+            observer: None,
         }
     }
 }
@@ -270,6 +277,13 @@ impl SamlBuilder {
     /// takes at most this many threads and never queues without bound.
     pub fn max_concurrent_verifications(mut self, n: usize) -> Self {
         self.max_verifications = Some(n.max(1));
+        self
+    }
+
+    /// Told of every sign-in outcome, failed or not (failure traces, audit
+    /// log, metrics); see [`crate::SignInObserver`].
+    pub fn observer(mut self, observer: Arc<dyn SignInObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -356,6 +370,7 @@ impl SamlBuilder {
                 signed_out_path: self.signed_out_path,
                 max_session: self.max_session,
                 early_wake: tokio::sync::Notify::new(),
+                observer: self.observer,
             }),
         })
     }
@@ -404,6 +419,7 @@ impl IdpState {
                     last_bytes,
                     retry_at: None,
                     early: EarlyRefresh::default(),
+                    history: crate::health::RefreshHistory::default(),
                 }));
             }
         }
@@ -667,6 +683,18 @@ impl Saml {
                 if early_outcome == EarlyOutcome::NewKey {
                     lock(state).early.reset();
                 }
+                {
+                    let mut s = lock(state);
+                    match &outcome {
+                        Err(reason) => s.history.failed(now, reason),
+                        Ok(Some(Err(e))) => s.history.failed(now, &e.to_string()),
+                        // A new key on an IdP that had keys: a rollover.
+                        Ok(_) => s.history.succeeded(
+                            now,
+                            early_outcome == EarlyOutcome::NewKey && !keys_before.is_empty(),
+                        ),
+                    }
+                }
                 if early {
                     let next = lock(state).early.not_before();
                     tracing::info!(
@@ -709,6 +737,7 @@ impl Saml {
                                 keys = idp.keys().keys().len(),
                                 "IdP metadata loaded"
                             );
+                            crate::health::warn_expiring(&label, &idp, now);
                             let previous = read(&i.current);
                             write(&i.current, Some(apply_options(idp, &i.config)));
                             changed.push((i, previous));

@@ -237,6 +237,14 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     fetcher.serve(ACME_URL, Err("connection refused".into()));
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.failed.len(), 2, "{report:?}");
+    let status = acme_status(&saml);
+    assert!(!status.loaded && status.certificates.is_empty());
+    assert_eq!(status.source, "url");
+    assert_eq!(status.failures_in_row, 1);
+    assert_eq!(
+        status.last_failure,
+        Some((clock.now(), "connection refused".to_owned()))
+    );
 
     // First good copy (cacheDuration one hour).
     fetcher.serve(
@@ -250,6 +258,21 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
             .await
             .status(),
         303
+    );
+    let status = acme_status(&saml);
+    assert!(status.loaded);
+    assert_eq!(
+        (status.failures_in_row, status.last_success),
+        (0, Some(clock.now()))
+    );
+    assert!(status.rollovers.is_empty(), "a first load is no rollover");
+    let [cert] = status.certificates.as_slice() else {
+        panic!("{status:?}")
+    };
+    assert_eq!(cert.sha256.len(), 32 * 3 - 1);
+    assert!(
+        cert.days_left(clock.now()).is_some_and(|d| d > 30),
+        "{cert:?}"
     );
 
     // Not due before cacheDuration (globex, never loaded, is tried each pass).
@@ -275,6 +298,9 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
     clock.advance(6 * 60);
     let report = saml.refresh(&fetcher).await;
     assert_eq!(report.updated, vec!["default/acme".to_owned()]);
+    let status = acme_status(&saml);
+    assert_eq!(status.rollovers, vec![clock.now()]);
+    assert_ne!(status.certificates[0].sha256, cert.sha256);
     assert_eq!(
         post_acs(&app, response_body(&TestIdp::acme(), clock.now()))
             .await
@@ -287,6 +313,13 @@ async fn scheduled_refresh_loads_keeps_last_good_copy_and_rolls_keys() {
             .status(),
         303
     );
+}
+
+fn acme_status(saml: &Saml) -> samlsp_actix::IdpStatus {
+    saml.idp_status()
+        .into_iter()
+        .find(|s| s.slug == "acme")
+        .unwrap()
 }
 
 /// The IdP starts signing with a new key a little before its metadata shows

@@ -445,9 +445,13 @@ pub enum ProtocolError {
     /// The assertion has no AudienceRestriction.
     #[error("the assertion has no AudienceRestriction")]
     NoAudienceRestriction,
-    /// No Audience equals this SP's entity ID.
-    #[error("no Audience equals this SP's entity ID")]
-    Audience,
+    /// No Audience of an AudienceRestriction equals this SP's entity ID;
+    /// `found` is the first Audience it lists (empty when none).
+    #[error("no Audience equals this SP's entity ID (the first is {found:?})")]
+    Audience {
+        /// The first Audience of the restriction that failed (clipped).
+        found: String,
+    },
     #[error(
         "condition {name:?} is not understood (SAML Core 2.0 §2.5.1: the assertion is then invalid)"
     )]

@@ -58,6 +58,7 @@
 
 mod assertion;
 mod binding;
+mod codes;
 pub mod danger;
 mod dsig;
 mod error;
@@ -78,6 +79,7 @@ mod xmlwriter;
 
 pub use assertion::{Assertion, Attribute, NameId};
 pub use binding::{Binding, PostForm};
+pub use codes::{ErrorCode, error_codes};
 pub use dsig::{AlgorithmPolicy, SignatureAlgorithm, TrustedKey, TrustedKeys};
 pub use error::{
     BindingError, ConfigError, DecryptionError, DsigError, EncodingError, Error, InvalidIdentifier,
@@ -120,6 +122,9 @@ pub mod internal {
         pub use crate::assertion::*;
     }
     /// HTTP bindings: deflate, query strings, forms.
+    pub mod codes {
+        pub use crate::codes::examples;
+    }
     pub mod binding {
         pub use crate::binding::*;
     }

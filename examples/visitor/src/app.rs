@@ -32,6 +32,8 @@ pub struct AppState {
     /// assertions and the Single Logout session registry live there, shared
     /// by every instance).
     pub redis: Option<samlsp_redis::RedisConnection>,
+    /// Prometheus metrics (served on the internal listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
 }
 
@@ -112,6 +114,13 @@ impl AppState {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
         let store = Store::open(&config.server.database)?;
         store.sync_orgs(&config.orgs, clock())?;
+        store.set_audit_cap(config.audit.max_events_per_org)?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
+        let observer = Arc::new(crate::audit::AuditObserver::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+        ));
 
         let signing = read_key(config.sp.signing.as_ref(), "sp signing key")?;
         let encryption = read_key(config.sp.encryption.as_ref(), "sp encryption key")?;
@@ -129,6 +138,7 @@ impl AppState {
 
         let mapper = Arc::new(JitMapper::new(&config, store.clone(), clock.clone()));
         let mut builder = Saml::builder(mapper)
+            .observer(observer)
             .clock(clock.clone())
             .sign_in_path("/")
             .default_return("/me");
@@ -183,6 +193,7 @@ impl AppState {
             store,
             saml,
             redis,
+            metrics,
             clock: ClockFn(clock),
         })
     }
@@ -190,6 +201,11 @@ impl AppState {
     /// The organization slug of a connection (IdP slug).
     pub fn org_of(&self, idp_slug: &str) -> Option<&str> {
         self.config.org_of(idp_slug).map(|o| o.slug.as_str())
+    }
+
+    /// The injected clock.
+    pub fn clock(&self) -> Clock {
+        self.clock.0.clone()
     }
 
     /// The injected clock's time.

@@ -15,6 +15,9 @@
 //! - [`scim`]: SCIM 2.0 provisioning at `/scim/v2` (per-organization
 //!   bearer tokens);
 //! - [`store`]: SQLite queries and migrations, no rules;
+//! - [`audit`]: each organization's audit log and sign-in failure traces
+//!   (`audit::record`), and the observer that writes them;
+//! - [`metrics`]: Prometheus metrics for the internal listener;
 //! - [`sessions`]: session state in memory or, shared by several
 //!   instances, in Redis.
 //!
@@ -23,8 +26,10 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod linking;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod scim;

@@ -132,6 +132,34 @@ async fn main() -> ExitCode {
         );
     }
     state.saml.spawn_refresher(REFRESH_EVERY);
+    samlsp_visitor::audit::spawn_pruner(state.store.clone(), state.config.audit, state.clock());
+    let metrics_server = match &state.config.server.metrics_bind {
+        None => None,
+        Some(addr) => {
+            let metrics = actix_web::web::Data::new(state.metrics.clone());
+            match HttpServer::new(move || {
+                App::new().app_data(metrics.clone()).route(
+                    "/metrics",
+                    actix_web::web::get().to(samlsp_visitor::metrics::serve),
+                )
+            })
+            .workers(1)
+            .bind(addr)
+            {
+                Ok(s) => {
+                    tracing::info!(bind = %addr, "metrics listening at /metrics");
+                    Some(s.run())
+                }
+                Err(e) => {
+                    tracing::error!(bind = %addr, reason = %e, "cannot listen for metrics");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    if let Some(m) = metrics_server {
+        actix_web::rt::spawn(m);
+    }
 
     let store = match state.session_backend(REDIS_START_WAIT).await {
         Ok(s) => s,

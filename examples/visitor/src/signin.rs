@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use samlsp_actix::{LinkedUser, MapError, MapFuture, UserMapper, VerifiedLogin};
 
+use crate::audit::{self, Category, Event, Outcome};
 use crate::config::Config;
 use crate::linking::{
     self, Asserted, AttributeNames, Decision, Domain, Found, LinkPolicy, LinkRefusal,
@@ -107,9 +108,30 @@ impl UserMapper for JitMapper {
                     rules.org
                 )));
             };
+            let connection = rules.slug.clone();
             let outcome = self
                 .store
-                .scoped(&scope, move |s| sign_in(s, &asserted, &policy, now))
+                .scoped(&scope, move |s| {
+                    let out = sign_in(s, &asserted, &policy, now)?;
+                    // JIT creations and links, in the same transaction.
+                    if let Ok((user, resolution, _)) = &out {
+                        let action = match resolution {
+                            Resolution::Created => Some("user_created"),
+                            Resolution::Linked => Some("user_linked"),
+                            Resolution::Known => None,
+                        };
+                        if let Some(action) = action {
+                            audit::record(
+                                s,
+                                &Event::new(now, Category::Jit, action, Outcome::Ok)
+                                    .actor(format!("idp:{connection}"))
+                                    .connection(&connection)
+                                    .detail("user_id", user.id.to_string()),
+                            )?;
+                        }
+                    }
+                    Ok(out)
+                })
                 .await
                 .map_err(internal)?;
             match outcome {

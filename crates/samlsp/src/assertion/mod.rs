@@ -464,16 +464,21 @@ fn check_conditions(
             (Some(SAML_NS), "AudienceRestriction") => {
                 restrictions += 1;
                 let mut matched = false;
+                let mut first: Option<String> = None;
                 for audience in child.children() {
                     if !audience.is(SAML_NS, "Audience") {
                         return Err(structure("AudienceRestriction", "unexpected child element"));
                     }
-                    if simple_text(audience, "Audience")? == exp.sp.as_str() {
+                    let value = simple_text(audience, "Audience")?;
+                    if value == exp.sp.as_str() {
                         matched = true;
                     }
+                    first.get_or_insert_with(|| clip(&value));
                 }
                 if !matched {
-                    return Err(ProtocolError::Audience);
+                    return Err(ProtocolError::Audience {
+                        found: first.unwrap_or_default(),
+                    });
                 }
             }
             // OneTimeUse is enforced for every assertion by the replay cache;

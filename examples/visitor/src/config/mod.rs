@@ -15,7 +15,8 @@
 //! Environment (each optional):
 //! - `VISITOR_CONFIG`: the file (default `visitor.toml` in the working
 //!   directory; `--config PATH` on the command line wins);
-//! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`;
+//! - `VISITOR_BIND`, `VISITOR_PUBLIC_URL`, `VISITOR_DATABASE`, `VISITOR_LOG`,
+//!   `VISITOR_METRICS_BIND` (the internal `/metrics` listener);
 //! - `VISITOR_SESSION_KEY`: base64 of at least 64 random bytes
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
@@ -73,6 +74,8 @@ pub struct Config {
     pub orgs: Vec<OrgConfig>,
     /// SSO connections, each of one organization (at least one).
     pub idps: Vec<IdpSettings>,
+    /// What the audit log keeps.
+    pub audit: crate::audit::AuditPolicy,
 }
 
 /// The file as written, before the rules that span several values.
@@ -86,6 +89,8 @@ struct RawConfig {
     orgs: Vec<OrgConfig>,
     #[serde(default, rename = "idp")]
     idps: Vec<IdpSettings>,
+    #[serde(default)]
+    audit: crate::audit::AuditPolicy,
 }
 
 /// `[server]`.
@@ -119,6 +124,11 @@ pub struct ServerConfig {
     /// This instance's name, in the `X-Visitor-Instance` header.
     #[serde(default)]
     pub instance: Option<InstanceName>,
+    /// Where `GET /metrics` (Prometheus) listens: an internal address, not
+    /// the public site's; loopback unless the operator says otherwise.
+    /// Unset: no metrics listener.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
 }
 
 fn default_bind() -> String {
@@ -193,6 +203,9 @@ impl TryFrom<RawConfig> for Config {
         if r.idps.is_empty() {
             return Err("no [[idp]] configured".into());
         }
+        if r.audit.retention_days == 0 || r.audit.max_events_per_org == 0 {
+            return Err("audit: retention_days and max_events_per_org must be at least 1".into());
+        }
         let mut slugs = HashSet::new();
         for o in &r.orgs {
             if !slugs.insert(o.slug.as_str()) {
@@ -248,6 +261,7 @@ impl TryFrom<RawConfig> for Config {
             sp: r.sp,
             orgs: r.orgs,
             idps: r.idps,
+            audit: r.audit,
         })
     }
 }

@@ -11,7 +11,7 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 8] = [
+const SERVER_ENV: [(&str, &str); 9] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
@@ -20,6 +20,7 @@ const SERVER_ENV: [(&str, &str); 8] = [
     ("redis_url", "VISITOR_REDIS_URL"),
     ("redis_namespace", "VISITOR_REDIS_NAMESPACE"),
     ("instance", "VISITOR_INSTANCE"),
+    ("metrics_bind", "VISITOR_METRICS_BIND"),
 ];
 
 impl Config {

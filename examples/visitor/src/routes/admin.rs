@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::{AdminUser, AppError, forbidden, layout, not_found, path_id, see_other};
 use crate::app::AppState;
+use crate::audit::{self, Category, Event, Outcome};
 use crate::pages::{self, Nav};
 
 /// Longest location name: a site's name, not a document.
@@ -93,9 +94,21 @@ pub(super) async fn add_location(
         return Ok(render_locations(&state, &u, StatusCode::BAD_REQUEST, Some(msg)).await?);
     }
     let now = state.now();
+    let by = u.user.id;
     let added = state
         .store
-        .scoped(&u.scope, move |s| s.add_location(&name, now))
+        .scoped(&u.scope, move |s| {
+            let id = s.add_location(&name, now)?;
+            if let Some(id) = id {
+                audit::record(
+                    s,
+                    &admin_event(now, by, "location_added")
+                        .detail("location_id", id.to_string())
+                        .detail("name", &name),
+                )?;
+            }
+            Ok(id)
+        })
         .await
         .map_err(AppError::from)?;
     match added {
@@ -189,9 +202,24 @@ pub(super) async fn set_active(
         return Ok(bad_request("You cannot deactivate yourself."));
     }
     let now = state.now();
+    let by = u.user.id;
     let done = state
         .store
-        .scoped(&u.scope, move |s| s.set_active(id, active, now))
+        .scoped(&u.scope, move |s| {
+            let done = s.set_active(id, active, now)?;
+            if done {
+                let action = if active {
+                    "user_reactivated"
+                } else {
+                    "user_deactivated"
+                };
+                audit::record(
+                    s,
+                    &admin_event(now, by, action).detail("user_id", id.to_string()),
+                )?;
+            }
+            Ok(done)
+        })
         .await
         .map_err(AppError::from)?;
     if !done {
@@ -226,9 +254,21 @@ pub(super) async fn set_default_location(
             .await?
             .unwrap_or_else(forbidden));
     }
+    let (by, now) = (u.user.id, state.now());
     let done = state
         .store
-        .scoped(&u.scope, move |s| s.set_default_location(id, location))
+        .scoped(&u.scope, move |s| {
+            let done = s.set_default_location(id, location)?;
+            if done {
+                audit::record(
+                    s,
+                    &admin_event(now, by, "default_location_set")
+                        .detail("user_id", id.to_string())
+                        .detail("location_id", location.to_string()),
+                )?;
+            }
+            Ok(done)
+        })
         .await
         .map_err(AppError::from)?;
     if !done {
@@ -263,9 +303,22 @@ pub(super) async fn set_role(
             .await?
             .unwrap_or_else(forbidden));
     }
+    let (by, now) = (u.user.id, state.now());
     let done = state
         .store
-        .scoped(&u.scope, move |s| s.set_location_role(id, location, role))
+        .scoped(&u.scope, move |s| {
+            let done = s.set_location_role(id, location, role)?;
+            if done {
+                audit::record(
+                    s,
+                    &admin_event(now, by, "role_set")
+                        .detail("user_id", id.to_string())
+                        .detail("location_id", location.to_string())
+                        .detail("role", role),
+                )?;
+            }
+            Ok(done)
+        })
         .await
         .map_err(AppError::from)?;
     if !done {
@@ -290,6 +343,11 @@ async fn exists_or_404(
 ) -> Result<Option<HttpResponse>, AppError> {
     let found = state.store.scoped(&u.scope, move |s| s.user(id)).await?;
     Ok(found.is_none().then(not_found))
+}
+
+/// An admin action by user `by`, for the audit log.
+fn admin_event(now: chrono::DateTime<chrono::Utc>, by: i64, action: &'static str) -> Event {
+    Event::new(now, Category::Admin, action, Outcome::Ok).actor(format!("user:{by}"))
 }
 
 fn bad_request(why: &str) -> HttpResponse {

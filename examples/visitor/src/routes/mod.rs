@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod console;
 mod extract;
 mod hosts;
 mod visits;
@@ -46,6 +47,8 @@ pub enum Object {
     Location,
     /// A visit.
     Visit,
+    /// An audit log event.
+    AuditEvent,
 }
 
 /// One route of the app.
@@ -129,6 +132,19 @@ pub fn routes() -> Vec<Route> {
         })
         .id(Visit),
         route(get(), "/admin", Admin, || web::route().to(admin::settings)),
+        route(get(), "/admin/audit", Admin, || {
+            web::route().to(console::audit)
+        }),
+        route(get(), "/admin/audit/export", Admin, || {
+            web::route().to(console::audit_export)
+        }),
+        route(get(), "/admin/audit/{id}", Admin, || {
+            web::route().to(console::audit_event)
+        })
+        .id(Object::AuditEvent),
+        route(get(), "/admin/health", Admin, || {
+            web::route().to(console::health)
+        }),
         route(get(), "/admin/locations", Admin, || {
             web::route().to(admin::locations)
         }),

@@ -15,6 +15,7 @@ use super::resource::{profile_of, project, render, version};
 use super::rules::{OrgRules, fields};
 use super::{SCIM_JSON, filter, patch};
 use crate::app::AppState;
+use crate::audit::{self, Category, Event, Outcome};
 use crate::store::{Scoped, StoreError, User};
 
 /// Largest request body read (a User is well under 4 KiB).
@@ -253,9 +254,17 @@ pub(super) async fn create(
     let user = state
         .store
         .scoped(&caller.scope, move |s| {
-            store_profile(s, None, &p, &rules, now)
+            let out = store_profile(s, None, &p, &rules, now)?;
+            if let Ok(u) = &out {
+                audit::record(s, &provisioned(now, "scim_user_created", u.id))?;
+            }
+            Ok(out)
         })
-        .await??;
+        .await;
+    state
+        .metrics
+        .operation("scim_user_create", matches!(user, Ok(Ok(_))));
+    let user = user??;
     tracing::info!(user_id = user.id, "SCIM: user created");
     let body = render(&user, &base(&state));
     let mut res = json_response(StatusCode::CREATED, &body);
@@ -301,12 +310,25 @@ async fn change(
                 }
                 Change::Patch(body) => patch::apply(&before, body),
             };
-            match next {
-                Ok(p) => store_profile(s, Some(id), &p, &rules, now),
-                Err(e) => Ok(Err(e)),
+            let out = match next {
+                Ok(p) => store_profile(s, Some(id), &p, &rules, now)?,
+                Err(e) => Err(e),
+            };
+            if let Ok(u) = &out {
+                let action = match (before.active, u.active) {
+                    (true, false) => "scim_user_deactivated",
+                    (false, true) => "scim_user_reactivated",
+                    _ => "scim_user_updated",
+                };
+                audit::record(s, &provisioned(now, action, u.id))?;
             }
+            Ok(out)
         })
-        .await??;
+        .await;
+    state
+        .metrics
+        .operation("scim_user_update", matches!(user, Ok(Ok(_))));
+    let user = user??;
     tracing::info!(
         user_id = user.id,
         active = user.active,
@@ -344,11 +366,29 @@ pub(super) async fn delete(
     let now = state.now();
     let done = state
         .store
-        .scoped(&caller.scope, move |s| s.delete_scim_user(id, now))
-        .await?;
+        .scoped(&caller.scope, move |s| {
+            let done = s.delete_scim_user(id, now)?;
+            if done {
+                audit::record(s, &provisioned(now, "scim_user_deleted", id))?;
+            }
+            Ok(done)
+        })
+        .await;
+    state
+        .metrics
+        .operation("scim_user_delete", matches!(done, Ok(true)));
+    let done = done?;
     if !done {
         return Err(ScimError::no_user(&id.to_string()));
     }
     tracing::info!(user_id = id, "SCIM: user deleted");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A provisioning change by the organization's SCIM client, for the audit
+/// log.
+fn provisioned(now: chrono::DateTime<chrono::Utc>, action: &'static str, user_id: i64) -> Event {
+    Event::new(now, Category::Provisioning, action, Outcome::Ok)
+        .actor("scim")
+        .detail("user_id", user_id.to_string())
 }

@@ -5,14 +5,18 @@
 //! Organizations are tenants. Their rows (users, identities, locations,
 //! visits, settings) are reachable only through [`Scoped`], a connection
 //! bound to one organization, and a [`Scoped`] is only made from an
-//! [`OrgScope`], which only two things can produce:
+//! [`OrgScope`], which only these can produce:
 //! - [`Store::session`]: the user of a signed-in session (and the session's
 //!   connection must belong to that user's organization);
 //! - [`Store::login_scope`]: a verified SAML login
 //!   ([`samlsp_actix::VerifiedLogin`], built only by the library after
 //!   verification), scoped to its connection's organization;
 //! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
-//!   organization it was made for.
+//!   organization it was made for;
+//! - [`Store::failure_scope`] and [`Store::success_scope`]: the library's
+//!   report of a sign-in outcome ([`samlsp_actix::FailedSignIn`],
+//!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
+//!   its connection's organization, for the audit log.
 //!
 //! Every method of [`Scoped`] adds `org_id = <its organization>` itself, so
 //! a handler cannot forget it: an object of another organization is simply
@@ -28,6 +32,7 @@
 //! No rules live here: which account a sign-in belongs to is decided in
 //! [`crate::linking`], who may do what in [`crate::routes`].
 
+pub mod audit;
 pub mod identities;
 pub mod orgs;
 pub mod scim_tokens;
@@ -43,6 +48,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
+pub use audit::{AuditFilter, AuditRow};
 pub use identities::{Identity, IdentityKey};
 pub use orgs::{Location, OrgInfo};
 pub use scim_tokens::{ScimToken, TOKEN_PREFIX};
@@ -57,6 +63,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
+        M::up(include_str!("../../migrations/0004_audit.sql")),
     ])
 });
 
@@ -79,6 +86,8 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Failed operations (the metrics' `visitor_store_errors_total`).
+    errors: prometheus_client::metrics::counter::Counter,
 }
 
 /// Proof that the caller acts within one organization: made only from a
@@ -126,6 +135,7 @@ impl Store {
         migrate(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            errors: Default::default(),
         })
     }
 
@@ -157,6 +167,32 @@ impl Store {
     pub async fn login_scope(
         &self,
         _login: &VerifiedLogin,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        let slug = org_slug.to_owned();
+        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
+            .await
+    }
+
+    /// The scope of a failed sign-in the library attributed to a connection
+    /// of `org_slug` (`None` when not in the database): for writing its
+    /// trace. The attribution may be a claim (see
+    /// [`samlsp_actix::Attribution`]); the trace records which.
+    pub async fn failure_scope(
+        &self,
+        _failure: &samlsp_actix::FailedSignIn,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        let slug = org_slug.to_owned();
+        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
+            .await
+    }
+
+    /// The scope of a successful sign-in's organization, from the
+    /// library's report of it.
+    pub async fn success_scope(
+        &self,
+        _success: &samlsp_actix::SucceededSignIn,
         org_slug: &str,
     ) -> Result<Option<OrgScope>, StoreError> {
         let slug = org_slug.to_owned();
@@ -234,9 +270,19 @@ impl Store {
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.clone();
-        actix_web::web::block(move || f(&mut store.lock()))
+        let out = actix_web::web::block(move || f(&mut store.lock()))
             .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+            .map_err(|e| StoreError::Task(e.to_string()))
+            .and_then(|r| r);
+        if out.is_err() {
+            self.errors.inc();
+        }
+        out
+    }
+
+    /// The count of failed operations, for the metrics.
+    pub fn error_counter(&self) -> prometheus_client::metrics::counter::Counter {
+        self.errors.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -26,6 +26,8 @@ struct Org {
     user: i64,
     location: i64,
     visit: i64,
+    /// An audit event (its admin's sign-in).
+    event: i64,
     /// Text only this organization's pages may show.
     markers: Vec<&'static str>,
 }
@@ -36,6 +38,7 @@ impl Org {
             Object::User => self.user,
             Object::Location => self.location,
             Object::Visit => self.visit,
+            Object::AuditEvent => self.event,
         }
     }
 }
@@ -58,6 +61,7 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "identities",
                 "visits",
                 "scim_tokens",
+                "audit_events",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
@@ -149,10 +153,11 @@ where
     );
     let res = post_form(app, "/visits", form, Some(&admin_cookie)).await;
     assert_eq!(res.status(), 303, "visit registered");
-    let (location, visit) = in_org(state, slug, |s| {
+    let (location, visit, event) = in_org(state, slug, |s| {
         Ok((
             s.locations()?[0].id,
             s.expected_visits(Utc::now().date_naive())?[0].id,
+            s.audit_events(&Default::default(), 1)?[0].id,
         ))
     });
     Org {
@@ -162,6 +167,7 @@ where
         user,
         location,
         visit,
+        event,
         markers,
     }
 }

@@ -263,6 +263,7 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
     .unwrap_or_else(|| panic!("no user {email}"))
 }
 
+mod console;
 mod isolation;
 mod logout;
 mod pages;
