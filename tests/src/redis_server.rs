@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long to wait for the server to answer after a start.
@@ -25,10 +26,7 @@ impl RedisServer {
     /// Starts a server on a free loopback port and waits until it answers
     /// `PING`. Panics (a test helper) when redis-server is missing.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = fresh_port();
         let dir = crate::repo_root()
             .join("target/redis-test")
             .join(port.to_string());
@@ -101,6 +99,25 @@ impl RedisServer {
         }
         let mut buf = [0u8; 7];
         s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    }
+}
+
+/// A free loopback port never handed out before in this process: a test
+/// that stops its server leaves its port free for a while, and another test
+/// of the same binary must not pick it up (it would share, or lose, the
+/// first one's server).
+fn fresh_port() -> u16 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
     }
 }
 

@@ -312,3 +312,58 @@ where
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_session_that_cannot_be_saved_is_a_503_page_not_a_500() {
+    use actix_session::SessionExt;
+    let mut redis = RedisServer::start();
+    let state = AppState::build(config(&redis), None).unwrap();
+    let store = state
+        .session_backend(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let settings = SessionSettings::for_site(
+        SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
+        "http://127.0.0.1:8080",
+    );
+    let app = test::init_service(
+        App::new()
+            .wrap(settings.middleware(store))
+            .wrap(actix_web::middleware::from_fn(sessions::unavailable_page))
+            .route(
+                "/write",
+                actix_web::web::get().to(|req: actix_web::HttpRequest| async move {
+                    req.get_session().insert("k", "v").unwrap();
+                    HttpResponse::Ok().finish()
+                }),
+            )
+            .route(
+                "/bad",
+                actix_web::web::get().to(|| async {
+                    Err::<HttpResponse, _>(actix_web::error::ErrorBadRequest("bad"))
+                }),
+            ),
+    )
+    .await;
+    // Other failures are not touched.
+    assert_eq!(get(&app, "/bad", None).await.status(), 400);
+    let ok = get(&app, "/write", None).await;
+    assert_eq!(ok.status(), 200);
+    assert!(set_cookie(&ok, "id").is_some(), "saved while Redis is up");
+
+    redis.stop();
+    // The middleware answers with an error whose response the server sends
+    // (the test harness hands the error back instead).
+    let err = test::try_call_service(&app, test::TestRequest::get().uri("/write").to_request())
+        .await
+        .expect_err("the session could not be saved");
+    let res = err.error_response();
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(
+        !res.headers().contains_key("set-cookie"),
+        "no cookie for a session not saved"
+    );
+    let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("Temporarily unavailable"));
+}
