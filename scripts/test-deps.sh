@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suites call besides cargo: the xmlsec1 and xmllint
-# commands (Debian packages), a Python venv at <repo>/.venv with pinned
+# commands and OpenLDAP's slapd (Debian packages), a Python venv at <repo>/.venv with pinned
 # lxml and python-xmlsec (the c14n oracle and the dsig fixtures use them),
 # cargo-deny (from crates.io) and the minimum supported Rust toolchain
 # (the workspace's rust-version, through rustup) for scripts/test.sh.
@@ -65,9 +65,15 @@ apt_install() { # packages... (installs the missing ones; updates the lists once
   step "debian: installed ${missing[*]}"
 }
 
-# 1. The command-line tools (redis-server: the shared-store tests start their own, on
-# loopback; the package's own service is not used).
-apt_install xmlsec1 libxml2-utils redis-server
+# 1. The command-line tools; OpenLDAP's server and clients for the directory-sync test
+#    (scripts/ldap/start.sh configures and runs its own slapd: Debian's packaged database
+#    and service are not wanted).
+if ! installed slapd; then
+  echo "slapd slapd/no_configuration boolean true" | "${sudo_cmd[@]}" debconf-set-selections
+fi
+# redis-server: the shared-store tests start their own, on loopback (the package's own
+#    service is not used).
+apt_install xmlsec1 libxml2-utils slapd ldap-utils redis-server
 
 # 2. An interpreter able to make venvs (Debian splits ensurepip into python3-venv).
 if ! command -v "$python" >/dev/null 2>&1; then

@@ -2,7 +2,9 @@
 # The project's test command (README, first lines; .ci/run calls exactly this).
 # Installs what the suites need (scripts/test-deps.sh), then checks formatting,
 # lints, the minimum supported Rust versions and the dependency policy (cargo-deny),
-# runs every test in the workspace, and finally the conformance suite
+# runs every test in the workspace (the demo's directory-sync test starts its own OpenLDAP
+# through scripts/ldap/start.sh, on SAMLSP_LDAP_PORT / SAMLSP_LDAPS_PORT, 3389 / 6636 by
+# default), and finally the conformance suite
 # against a real Keycloak, a pysaml2 IdP and headless Chromium
 # (scripts/conformance.sh: it installs and starts them itself), and once more the Keycloak
 # SP- and IdP-initiated sign-in and the SP-initiated and back-channel logout cases against the

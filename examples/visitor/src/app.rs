@@ -12,6 +12,7 @@ use samlsp_actix::{
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
+use crate::directory::Runner;
 use crate::sessions::{SessionBackend, SessionStoreUnreachable};
 use crate::signin::JitMapper;
 use crate::store::{Store, StoreError};
@@ -32,6 +33,8 @@ pub struct AppState {
     /// assertions and the Single Logout session registry live there, shared
     /// by every instance).
     pub redis: Option<samlsp_redis::RedisConnection>,
+    /// Directory sync runs (uploads, the scheduler, the command).
+    pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
     pub metrics: Arc<crate::metrics::Metrics>,
     clock: ClockFn,
@@ -190,6 +193,7 @@ impl AppState {
         let saml = builder.build()?;
         Ok(AppState {
             config: Arc::new(config),
+            sync: Runner::new(store.clone(), clock.clone()),
             store,
             saml,
             redis,

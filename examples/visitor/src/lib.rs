@@ -28,6 +28,7 @@
 pub mod app;
 pub mod audit;
 pub mod config;
+pub mod directory;
 pub mod linking;
 pub mod metrics;
 pub mod pages;

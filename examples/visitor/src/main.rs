@@ -1,4 +1,6 @@
-//! `visitor [--config PATH]`: runs the demo app;
+//! `visitor [--config PATH]`: runs the demo app (and each configured
+//! directory's sync schedule); `visitor sync <org> [--dry-run]` runs one
+//! organization's directory sync now and prints its plan;
 //! `visitor scim-token <org>`: makes (lists, revokes) a SCIM bearer token.
 
 use std::collections::HashMap;
@@ -56,6 +58,18 @@ enum Command {
         #[arg(long, value_name = "ID")]
         revoke: Option<i64>,
     },
+    /// Pulls an organization's directory ([org.ldap]) now and reconciles its people.
+    /// Exit status: 0 applied or dry run, 1 failed, 3 refused by the guard rail.
+    Sync {
+        /// The organization's slug.
+        org: String,
+        /// Show the plan; change nothing (the run is kept in the history).
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply even when more than max_deactivate_percent of the people would be deactivated.
+        #[arg(long)]
+        override_limit: bool,
+    },
 }
 
 #[actix_web::main]
@@ -100,7 +114,16 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(config.server.log.filter())
         .with_target(false)
+        .with_writer(std::io::stderr)
         .init();
+    if let Some(Command::Sync {
+        org,
+        dry_run,
+        override_limit,
+    }) = args.command
+    {
+        return sync_command(config, &org, dry_run, override_limit).await;
+    }
     let bind = config.server.bind.clone();
     let public = config.server.public_url.clone();
     if !secure_context(public.as_str()) {
@@ -132,6 +155,12 @@ async fn main() -> ExitCode {
         );
     }
     state.saml.spawn_refresher(REFRESH_EVERY);
+    samlsp_visitor::directory::spawn_scheduler(
+        state.sync.clone(),
+        state.store.clone(),
+        &state.config.orgs,
+        state.clock(),
+    );
     samlsp_visitor::audit::spawn_pruner(state.store.clone(), state.config.audit, state.clock());
     let metrics_server = match &state.config.server.metrics_bind {
         None => None,
@@ -223,6 +252,44 @@ async fn main() -> ExitCode {
             tracing::error!(reason = %e, "server stopped");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `visitor sync`: one run, its plan printed.
+async fn sync_command(config: Config, org: &str, dry_run: bool, override_limit: bool) -> ExitCode {
+    use samlsp_visitor::directory::{RunOptions, Runner};
+    use samlsp_visitor::store::{Outcome, Store, Trigger};
+    let Some(org_config) = config.orgs.iter().find(|o| o.slug == org).cloned() else {
+        eprintln!("visitor sync: no organization {org:?} in the configuration");
+        return ExitCode::from(2);
+    };
+    let now = chrono::Utc::now;
+    let store = match Store::open(&config.server.database)
+        .and_then(|s| s.sync_orgs(&config.orgs, now()).map(|()| s))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("visitor sync: database: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runner = Runner::new(store, std::sync::Arc::new(now));
+    let options = RunOptions {
+        dry_run,
+        override_limit,
+    };
+    let report = match runner.ldap(&org_config, Trigger::Command, options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("visitor sync: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", samlsp_visitor::directory::describe(&report, 20));
+    match report.outcome {
+        Outcome::Applied | Outcome::DryRun => ExitCode::SUCCESS,
+        Outcome::Refused => ExitCode::from(3),
+        Outcome::Failed => ExitCode::FAILURE,
     }
 }
 

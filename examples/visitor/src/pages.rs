@@ -18,7 +18,10 @@ use actix_web::http::header;
 use askama::Template;
 use samlsp_actix::IdpSummary;
 
-use crate::store::{Host, Identity, Location, LocationRole, OrgInfo, User, Visit};
+use crate::directory::Plan;
+use crate::store::{
+    Host, Identity, Location, LocationRole, OrgInfo, SyncRun, SyncRunDetail, User, Visit,
+};
 
 /// CSP for the app's pages: nothing from elsewhere, no scripts.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -285,6 +288,60 @@ pub struct AdminUser<'a> {
     pub admin_at: &'a [i64],
     /// The viewer is this user.
     pub is_self: bool,
+}
+
+/// Bulk upload and the sync history.
+#[derive(Debug, Template)]
+#[template(path = "admin_sync.html")]
+pub struct AdminSync<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The viewer administers the organization (may upload).
+    pub org_admin: bool,
+    /// The latest runs.
+    pub runs: &'a [SyncRun],
+    /// The configured directory's URL, if any.
+    pub directory: Option<&'a str>,
+    /// Largest upload, MiB.
+    pub max_upload_mib: usize,
+    /// A status line.
+    pub notice: Option<&'a str>,
+    /// What went wrong.
+    pub error: Option<&'a str>,
+}
+
+/// One sync run, with the record errors kept with it.
+#[derive(Debug, Template)]
+#[template(path = "admin_sync_run.html")]
+pub struct AdminSyncRun<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The run.
+    pub detail: &'a SyncRunDetail,
+}
+
+/// A staged spreadsheet's plan, before it is applied.
+#[derive(Debug, Template)]
+#[template(path = "admin_sync_preview.html")]
+pub struct AdminSyncPreview<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+    /// The staged upload.
+    pub id: i64,
+    /// Its file name.
+    pub file_name: &'a str,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// The plan (errors include rows that could not be read).
+    pub plan: &'a Plan,
+    /// Rows of each part shown.
+    pub shown: usize,
+    /// Why the guard rail would refuse it.
+    pub guard_rail: Option<&'a str>,
 }
 
 /// Renders `page` as an HTML response with the app's security headers.

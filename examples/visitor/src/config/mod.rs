@@ -26,6 +26,7 @@
 //!   (the `X-Visitor-Instance` response header).
 
 mod cluster;
+mod directory;
 mod source;
 mod tenants;
 pub mod values;
@@ -36,6 +37,10 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use cluster::{InstanceName, RedisNamespace, RedisUrl};
+pub use directory::{
+    DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
+    SyncSettings,
+};
 pub use tenants::{IdpSettings, MetadataSource, OrgConfig};
 pub use values::{LogFilter, PublicUrl, RequestBinding, SessionKey};
 

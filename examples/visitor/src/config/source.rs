@@ -86,6 +86,14 @@ fn resolve_paths(t: &mut Table, base: &Path) {
     for idp in idps(t) {
         fix(idp.get_mut("metadata_file"));
     }
+    if let Some(Value::Array(orgs)) = t.get_mut("org") {
+        for org in orgs {
+            if let Some(Value::Table(ldap)) = org.get_mut("ldap") {
+                fix(ldap.get_mut("ca_file"));
+                fix(ldap.get_mut("password_file"));
+            }
+        }
+    }
 }
 
 /// Writes the `VISITOR_*` values over the file's (paths from the

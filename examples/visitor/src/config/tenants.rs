@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::RequestBinding;
+use super::directory::{LdapSettings, SyncSettings};
 use crate::linking::{AttributeNames, AttributeProfile, Domain};
 
 /// `[[org]]`: one company, a tenant of its own.
@@ -32,6 +33,12 @@ pub struct OrgConfig {
     /// migration made of a single-company database (at most one org).
     #[serde(default)]
     pub adopt_default: bool,
+    /// Directory sync settings (`[org.sync]`).
+    #[serde(default)]
+    pub sync: SyncSettings,
+    /// The directory to pull people from (`[org.ldap]`).
+    #[serde(default)]
+    pub ldap: Option<LdapSettings>,
     /// SCIM users may have any userName and email domain, not only the
     /// verified ones (for conformance testers, which send random values;
     /// never for a real organization).

@@ -43,6 +43,18 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::directory::RunError> for AppError {
+    fn from(e: crate::directory::RunError) -> Self {
+        AppError(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError(e.to_string())
+    }
+}
+
 impl From<samlsp_actix::CsrfError> for AppError {
     fn from(e: samlsp_actix::CsrfError) -> Self {
         AppError(e.to_string())

@@ -1,7 +1,7 @@
 //! The HTTP surface: [`configure`] mounts the SAML routes and every route
 //! of [`routes`], the same way in `main` and in tests. Handlers are grouped
 //! by page: [`account`] (sign-in, me, sign-out), [`hosts`], [`visits`],
-//! [`admin`].
+//! [`admin`], [`directory`] (bulk upload, sync history).
 //!
 //! [`routes`] is the one table of the app's routes: each says who may use
 //! it ([`Access`]) and which organization object its `{id}` and form
@@ -14,6 +14,7 @@
 mod account;
 mod admin;
 mod console;
+mod directory;
 mod extract;
 mod hosts;
 mod visits;
@@ -47,6 +48,10 @@ pub enum Object {
     Location,
     /// A visit.
     Visit,
+    /// A spreadsheet staged for preview.
+    Upload,
+    /// A sync run in the history.
+    SyncRun,
     /// An audit log event.
     AuditEvent,
 }
@@ -103,7 +108,7 @@ impl Route {
 /// mounted by the library, which hold no organization data).
 pub fn routes() -> Vec<Route> {
     use Access::{Admin, Member, Public};
-    use Object::{Location, User, Visit};
+    use Object::{Location, SyncRun, Upload, User, Visit};
     let get = || Method::GET;
     let post = || Method::POST;
     vec![
@@ -174,6 +179,31 @@ pub fn routes() -> Vec<Route> {
         })
         .id(User)
         .form("role=admin", &[("location_id", Location)]),
+        route(get(), "/admin/sync", Admin, || {
+            web::route().to(directory::page)
+        }),
+        route(get(), "/admin/sync/runs/{id}", Admin, || {
+            web::route().to(directory::run)
+        })
+        .id(SyncRun),
+        route(get(), "/admin/sync/template.csv", Admin, || {
+            web::route().to(directory::template)
+        }),
+        route(post(), "/admin/sync/ldap", Admin, || {
+            web::route().to(directory::pull)
+        })
+        .form("dry_run=1", &[]),
+        route(post(), "/admin/sync/upload", Admin, || {
+            web::route().to(directory::upload)
+        }),
+        route(get(), "/admin/sync/uploads/{id}", Admin, || {
+            web::route().to(directory::preview)
+        })
+        .id(Upload),
+        route(post(), "/admin/sync/uploads/{id}/apply", Admin, || {
+            web::route().to(directory::apply)
+        })
+        .id(Upload),
     ]
 }
 
@@ -182,6 +212,12 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let saml = state.saml.clone();
         cfg.app_data(web::Data::new(state))
+            // Uploads are read in memory, up to the spreadsheet budget.
+            .app_data(
+                actix_multipart::form::MultipartFormConfig::default()
+                    .total_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024)
+                    .memory_limit(crate::directory::MAX_UPLOAD_BYTES + 64 * 1024),
+            )
             .configure(samlsp_actix::configure(saml))
             .configure(crate::scim::configure);
         for r in routes() {

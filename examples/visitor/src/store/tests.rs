@@ -13,6 +13,8 @@ fn org(slug: &str, domain: &str, location: &str) -> OrgConfig {
         locations: vec![location.into()],
         default_location: None,
         adopt_default: false,
+        sync: Default::default(),
+        ldap: None,
         scim_any_email_domain: false,
     }
 }
@@ -334,4 +336,39 @@ fn like_wildcards_are_literal() {
             3
         )
     );
+}
+
+/// One sync per organization at a time: a second holder waits until the
+/// first gives the lease back or it expires; only its holder releases it;
+/// organizations do not share one.
+#[test]
+fn the_sync_lease_admits_one_holder_per_organization() {
+    let store = Store::open(Path::new(":memory:")).unwrap();
+    store
+        .sync_orgs(
+            &[
+                org("acme", "acme.test", "HQ"),
+                org("globex", "globex.test", "Campus"),
+            ],
+            Utc::now(),
+        )
+        .unwrap();
+    let lease = |slug: &str, holder: &str, now: i64| {
+        store
+            .unscoped_in(slug, |s| s.take_sync_lease(holder, now, now + 100))
+            .unwrap()
+            .unwrap()
+    };
+    assert!(lease("acme", "a", 1000));
+    assert!(!lease("acme", "b", 1050), "held by a");
+    assert!(lease("globex", "b", 1050), "another organization's is free");
+    store
+        .unscoped_in("acme", |s| s.release_sync_lease("b"))
+        .unwrap();
+    assert!(!lease("acme", "b", 1060), "only its holder releases it");
+    assert!(lease("acme", "b", 1100), "expired at 1100");
+    store
+        .unscoped_in("acme", |s| s.release_sync_lease("b"))
+        .unwrap();
+    assert!(lease("acme", "c", 1101));
 }

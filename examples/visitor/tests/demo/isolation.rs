@@ -26,6 +26,8 @@ struct Org {
     user: i64,
     location: i64,
     visit: i64,
+    upload: i64,
+    run: i64,
     /// An audit event (its admin's sign-in).
     event: i64,
     /// Text only this organization's pages may show.
@@ -38,6 +40,8 @@ impl Org {
             Object::User => self.user,
             Object::Location => self.location,
             Object::Visit => self.visit,
+            Object::Upload => self.upload,
+            Object::SyncRun => self.run,
             Object::AuditEvent => self.event,
         }
     }
@@ -60,6 +64,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "user_locations",
                 "identities",
                 "visits",
+                "sync_runs",
+                "sync_uploads",
                 "scim_tokens",
                 "audit_events",
             ] {
@@ -160,6 +166,39 @@ where
             s.audit_events(&Default::default(), 1)?[0].id,
         ))
     });
+    // A spreadsheet staged for preview, naming a new person of the org.
+    let sheet = format!(
+        "email,display name\nnew.{}@{}.test,{}\n",
+        slug, slug, markers[2]
+    );
+    let sheet = samlsp_visitor::directory::read_sheet(sheet.as_bytes()).unwrap();
+    let upload = in_org(state, slug, |s| {
+        s.stage_upload(
+            user,
+            "people.csv",
+            &sheet.records,
+            &sheet.errors,
+            Utc::now(),
+        )
+    });
+    // A run in the history, with a record error naming one of the org's people.
+    let mut plan = samlsp_visitor::directory::Plan::default();
+    plan.errors
+        .push(samlsp_visitor::directory::RecordError::new(
+            markers[2], "email", "test",
+        ));
+    let run = in_org(state, slug, |s| {
+        s.record_sync_run(&store::NewRun {
+            source: samlsp_visitor::directory::SourceKind::Upload,
+            trigger: store::Trigger::Admin(user),
+            outcome: store::Outcome::Refused,
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            records: 1,
+            plan: &plan,
+            message: "test",
+        })
+    });
     Org {
         slug,
         admin_cookie,
@@ -167,6 +206,8 @@ where
         user,
         location,
         visit,
+        upload,
+        run,
         event,
         markers,
     }
@@ -293,7 +334,15 @@ async fn no_route_reaches_another_organization() {
     assert_eq!(exercised, 2 * table.len());
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
-        for page in ["/hosts", "/visits", "/admin/users", "/admin/locations"] {
+        for page in [
+            "/hosts",
+            "/visits",
+            "/admin/users",
+            "/admin/locations",
+            &format!("/admin/sync/uploads/{}", me.upload),
+            &format!("/admin/sync/runs/{}", me.run),
+            "/admin/sync",
+        ] {
             let body = body_of(get(&app, page, Some(&me.admin_cookie)).await).await;
             assert!(
                 body.contains(me.markers[2]) || body.contains(me.markers[4]),

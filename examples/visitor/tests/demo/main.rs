@@ -271,3 +271,4 @@ mod scim;
 mod scim_refusals;
 mod scim_sessions;
 mod signin;
+mod upload;
