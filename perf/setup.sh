@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that samael 0.0.22 (feature `xmlsec`, its default) needs to build:
 # libxml2 + libxmlsec1 (+ its OpenSSL engine) to link against, OpenSSL, pkg-config/xmlsec1-config for
-# the build script, and libclang/clang for bindgen. Idempotent: runs `apt-get update` and
-# `apt-get install` only when a package is missing. Needs root (or sudo).
+# the build script, libclang/clang for bindgen, and valgrind for ./icount.sh (instruction counts).
+# Idempotent: runs `apt-get update` and `apt-get install` only when a package is missing. Needs root
+# (or sudo).
 set -euo pipefail
 
-PKGS=(libxml2-dev libxmlsec1-dev libxmlsec1-openssl libssl-dev pkg-config libclang-dev clang)
+PKGS=(libxml2-dev libxmlsec1-dev libxmlsec1-openssl libssl-dev pkg-config libclang-dev clang valgrind)
 
 missing=()
 for p in "${PKGS[@]}"; do

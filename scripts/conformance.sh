@@ -216,7 +216,7 @@ d_realms=$(since "$t_realms")
 # after the demo is up (it reads its SP list at every request); tests set per-SP options in
 # sp-options.json, so both files start empty.
 t_ssp=$(now)
-rm -rf "$SSP_STATE/sp-remote.json" "$SSP_STATE/sp-options.json" "$SSP_STATE/sessions" "$SSP_STATE"/*.log
+rm -rf "$SSP_STATE/sp-remote.json" "$SSP_STATE/sp-options.json" "$SSP_STATE/idp-options.json" "$SSP_STATE/sessions" "$SSP_STATE"/*.log
 mkdir -p "$SSP_STATE/sessions"
 SSP_STARTED=1
 SAMLSP_SSP_PORT="$SSP_PORT" SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/start.sh" \

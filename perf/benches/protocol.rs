@@ -4,10 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput};
-use samlsp::OsRandom;
 use samlsp::Binding;
-use samlsp::SpKeyPair;
 use samlsp::IdpMetadata;
+use samlsp::OsRandom;
+use samlsp::SpKeyPair;
 use samlsp::{EntityId, IdentityProvider, ServiceProvider, Url};
 
 mod common;
@@ -26,8 +26,14 @@ fn sp() -> ServiceProvider {
     let keys = samlsp::TrustedKeys::from_certificate_pem(&common::idp_cert_pem()).expect("cert");
     let idp = IdentityProvider::new(EntityId::new(common::IDP_ENTITY_ID).expect("id"), keys)
         .expect("IdP")
-        .sso_endpoint(Binding::HttpRedirect, Url::new("https://idp.example.com/saml2/sso").expect("url"))
-        .sso_endpoint(Binding::HttpPost, Url::new("https://idp.example.com/saml2/sso/post").expect("url"));
+        .sso_endpoint(
+            Binding::HttpRedirect,
+            Url::new("https://idp.example.com/saml2/sso").expect("url"),
+        )
+        .sso_endpoint(
+            Binding::HttpPost,
+            Url::new("https://idp.example.com/saml2/sso/post").expect("url"),
+        );
     ServiceProvider::builder(EntityId::new(common::SP_ENTITY_ID).expect("id"))
         .acs_url(Url::new(common::ACS_URL).expect("url"))
         .signing_key(key)
@@ -48,11 +54,19 @@ fn federation(n: usize) -> Vec<u8> {
         "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Name=\"bench-federation\">",
     );
     for i in 0..n {
-        let role = if i % 10 == 0 { "IDPSSODescriptor" } else { "SPSSODescriptor" };
-        let endpoint = if i % 10 == 0 {
-            format!("<md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"https://idp{i}.example.org/sso\"/>")
+        let role = if i % 10 == 0 {
+            "IDPSSODescriptor"
         } else {
-            format!("<md:AssertionConsumerService index=\"0\" Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://sp{i}.example.org/acs\"/>")
+            "SPSSODescriptor"
+        };
+        let endpoint = if i % 10 == 0 {
+            format!(
+                "<md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"https://idp{i}.example.org/sso\"/>"
+            )
+        } else {
+            format!(
+                "<md:AssertionConsumerService index=\"0\" Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://sp{i}.example.org/acs\"/>"
+            )
         };
         xml.push_str(&format!(
             "<md:EntityDescriptor entityID=\"https://entity{i}.example.org/saml\"><md:{role} protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{endpoint}</md:{role}><md:Organization><md:OrganizationName xml:lang=\"en\">Org {i}</md:OrganizationName><md:OrganizationDisplayName xml:lang=\"en\">Org {i}</md:OrganizationDisplayName><md:OrganizationURL xml:lang=\"en\">https://org{i}.example.org/</md:OrganizationURL></md:Organization></md:EntityDescriptor>"
@@ -69,7 +83,10 @@ fn main() {
     {
         let mut group = c.benchmark_group("authn_request");
         group.throughput(Throughput::Elements(1));
-        for (name, binding) in [("redirect_signed", Binding::HttpRedirect), ("post_signed", Binding::HttpPost)] {
+        for (name, binding) in [
+            ("redirect_signed", Binding::HttpRedirect),
+            ("post_signed", Binding::HttpPost),
+        ] {
             group.bench_function(name, |b| {
                 b.iter(|| {
                     sp.authn_request(&samlsp::EntityId::new(common::IDP_ENTITY_ID).unwrap())
@@ -94,7 +111,10 @@ fn main() {
             b.iter(|| IdpMetadata::parse(black_box(&xml), Some(target), now).expect("parse"))
         });
         group.finish();
-        println!("federation aggregate: {} bytes, 10,000 entities (1,000 IdPs)", xml.len());
+        println!(
+            "federation aggregate: {} bytes, 10,000 entities (1,000 IdPs)",
+            xml.len()
+        );
     }
     c.final_summary();
 }

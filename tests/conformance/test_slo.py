@@ -95,9 +95,12 @@ def test_keycloak_sp_initiated_logout(env, kc, clients, demo, record, company):
         me = b.get(f"{demo.url}/me")
         first = b.submit(me, me.form(has="csrf_token"), follow=False)
         if binding == "redirect":
-            assert first.status == 302 and "SAMLRequest=" in first.headers["Location"], first.status
-            assert "Signature=" in first.headers["Location"]
-            page = b.get(first.absolute(first.headers["Location"]))
+            # A same-origin page that moves on by its Refresh header: a 302 after the form
+            # post would be stopped by the page's CSP form-action in a real browser.
+            to_idp = first.refresh_target() or ""
+            assert first.status == 200 and "SAMLRequest=" in to_idp, (first.status, to_idp)
+            assert "Signature=" in to_idp
+            page = b.get(to_idp)
         else:
             form = first.form(has="SAMLRequest")
             assert first.status == 200 and form is not None, first.status

@@ -91,6 +91,23 @@ fn send(message: OutboundMessage) -> HttpResponse {
     }
 }
 
+/// Our LogoutResponse to an IdP's LogoutRequest. Some IdPs run each SP's
+/// logout in a hidden frame of their own logout page (front-channel
+/// "iframe" logout, e.g. SimpleSAMLphp's `logouttype` iframe) and wait for
+/// the frame to come back with the answer: the POST form that carries it may
+/// be framed by the origin it posts to (the IdP's) and by no other, else the
+/// browser refuses to show it and the IdP counts the logout as failed. A
+/// redirect needs nothing: browsers check framing on the page that loads.
+fn send_answer(message: OutboundMessage) -> HttpResponse {
+    match message {
+        OutboundMessage::Post(form) => {
+            let ancestors = crate::routes::origin(form.action()).unwrap_or("'none'");
+            crate::routes::post_form_framed_by(&form, ancestors)
+        }
+        other => send(other),
+    }
+}
+
 /// Signs the person out: the local session ends at once (state deleted,
 /// cookie removed, registry entry forgotten); then, when the session's IdP
 /// has a SingleLogoutService and this SP can sign, the browser is sent there
@@ -100,6 +117,16 @@ fn send(message: OutboundMessage) -> HttpResponse {
 ///
 /// Call it from the application's sign-out handler after its CSRF check
 /// (a cross-site form must not be able to sign people out).
+///
+/// With an HTTP-Redirect LogoutRequest the browser is not sent on by a 302:
+/// browsers check the submitting page's CSP `form-action` on the redirects
+/// of a form submission too (CSP Level 3), so an application page with
+/// `form-action 'self'` (the safe default) would stop the browser there,
+/// the local session ended and the IdP's not. The answer is a same-origin
+/// page that moves on by its `Refresh` header (a navigation once the page
+/// has loaded, which `form-action` does not govern), with a link for a
+/// browser that does not refresh. An HTTP-POST LogoutRequest is a form page with its own
+/// CSP naming the IdP's endpoint.
 pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
     let Some(saml) = req.app_data::<web::Data<Saml>>() else {
         session.purge();
@@ -119,6 +146,7 @@ pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
         }
     }
     match idp_logout(saml, &user) {
+        Ok(Some(OutboundMessage::Redirect { url })) => onward_page(&url),
         Ok(Some(message)) => send(message),
         Ok(None) => {
             tracing::info!(user_id = %user.user_id(), idp = %user.idp_slug(), "signed out (local only: the IdP has no SingleLogoutService)");
@@ -130,6 +158,24 @@ pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
             signed_out(saml, LogoutOutcome::Local)
         }
     }
+}
+
+/// A same-origin page that sends the browser on to `url` (see
+/// [`start_logout`] for why not a 302).
+fn onward_page(url: &str) -> HttpResponse {
+    let href = crate::html::escape(url);
+    let mut res = crate::html::page(
+        actix_web::http::StatusCode::OK,
+        "Signing you out",
+        &format!(
+            "<p>You are signed out here. Now signing you out at your company's sign-in \
+             service&hellip;</p><p><a id=\"continue\" href=\"{href}\">Continue</a></p>"
+        ),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&format!("0;url={url}")) {
+        res.headers_mut().insert(header::REFRESH, v);
+    }
+    res
 }
 
 /// The LogoutRequest for `user`'s IdP session, with its pending request
@@ -312,7 +358,7 @@ pub(crate) async fn slo(
                 }
             };
             match sp.logout_response(&request, reply, now, saml.inner.rng.as_ref()) {
-                Ok(message) => Ok(send(message)),
+                Ok(message) => Ok(send_answer(message)),
                 // An IdP that publishes no SingleLogoutService expects no
                 // answer (a back-channel notice): the sessions are ended
                 // all the same; say so to whoever is there.

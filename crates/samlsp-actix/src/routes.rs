@@ -191,13 +191,20 @@ async fn login_inner(
 }
 
 /// The auto-submitting form, with a CSP that allows exactly its script and
-/// a form post to the IdP's origin.
+/// a form post to the IdP's origin; no page may frame it.
 pub(crate) fn post_form_response(form: &PostForm) -> HttpResponse {
+    post_form_framed_by(form, "'none'")
+}
+
+/// [`post_form_response`], which the pages of `frame_ancestors` (a CSP
+/// source list) may show in a frame.
+pub(crate) fn post_form_framed_by(form: &PostForm, frame_ancestors: &str) -> HttpResponse {
     let csp = format!(
-        "default-src 'none'; script-src {}; form-action {}; frame-ancestors 'none'; \
+        "default-src 'none'; script-src {}; form-action {}; frame-ancestors {}; \
          base-uri 'none'",
         PostForm::SCRIPT_CSP_HASH,
-        origin(form.action()).unwrap_or("'none'")
+        origin(form.action()).unwrap_or("'none'"),
+        frame_ancestors
     );
     let mut res = HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -211,7 +218,7 @@ pub(crate) fn post_form_response(form: &PostForm) -> HttpResponse {
 
 /// `scheme://host[:port]` of an http(s) URL (the core's `Url` type already
 /// refused quotes, spaces and control characters in metadata locations).
-fn origin(url: &str) -> Option<&str> {
+pub(crate) fn origin(url: &str) -> Option<&str> {
     let rest_at = url.find("://")? + 3;
     let end = url
         .get(rest_at..)?

@@ -27,8 +27,29 @@ async fn sign_out_ends_the_local_session_then_the_idps() {
     assert!(signed_in(&app, &alice).await);
 
     let res = post_form(&app, "/logout", String::new(), Some(&alice)).await;
-    assert_eq!(res.status(), 302);
-    let to_idp = location(&res);
+    // Not a 302: a redirect after a form post is checked against the
+    // submitting page's CSP form-action, which would stop the browser.
+    assert_eq!(res.status(), 200);
+    let refresh = res
+        .headers()
+        .get(actix_web::http::header::REFRESH)
+        .expect("a Refresh header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let to_idp = refresh.strip_prefix("0;url=").expect("0;url=").to_owned();
+    let csp = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let body = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    assert!(
+        body.contains(&format!("href=\"{}\"", samlsp_actix::html::escape(&to_idp))),
+        "{body}"
+    );
     assert!(
         to_idp.starts_with(&format!("{}?SAMLRequest=", TestIdp::acme().sso_url)),
         "{to_idp}"

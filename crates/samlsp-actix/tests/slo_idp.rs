@@ -196,3 +196,53 @@ async fn a_redirect_logout_request_is_verified_over_the_query_as_received() {
     assert!(location(&res).contains("SAMLResponse="));
     assert!(!signed_in(&app, &alice).await);
 }
+
+/// The `frame-ancestors` directive of a response's Content-Security-Policy.
+fn frame_ancestors(res: &actix_web::dev::ServiceResponse) -> String {
+    let csp = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_SECURITY_POLICY)
+        .expect("a CSP")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    csp.split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("frame-ancestors "))
+        .unwrap_or_else(|| panic!("no frame-ancestors in {csp}"))
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn the_post_answer_may_be_framed_by_the_idp_and_no_one_else() {
+    // An IdP that runs each SP's logout in a hidden frame of its logout page
+    // (front-channel iframe logout) must see our answer come back there.
+    let log = LogCapture::default();
+    let _g = log.install();
+    let saml = saml(clock());
+    let app = app!(saml);
+    let alice = sign_in(&app, &TestIdp::acme(), "acme", "alice@acme.test", "_a1").await;
+    let res = post_form(
+        &app,
+        "/saml/slo",
+        idp_logout_body("alice@acme.test", Some("sess-_a1")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        frame_ancestors(&res),
+        "frame-ancestors https://idp.acme.test"
+    );
+    assert!(answered_status(res).await.contains("status:Success"));
+    assert!(!signed_in(&app, &alice).await);
+
+    // A refused LogoutRequest gets our error page, which no one may frame.
+    let bob = sign_in(&app, &TestIdp::acme(), "acme", "bob@acme.test", "_b1").await;
+    let body = idp_logout_body("bob@acme.test", Some("sess-_b1"));
+    let tampered = body.replacen("SAMLRequest=P", "SAMLRequest=Q", 1);
+    assert_ne!(body, tampered);
+    let res = post_form(&app, "/saml/slo", tampered, None).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(frame_ancestors(&res), "frame-ancestors 'none'");
+    assert!(signed_in(&app, &bob).await);
+}

@@ -56,6 +56,9 @@ $config = [
 
     'store.type' => 'phpsession',
     'session.phpsession.savepath' => $state . '/sessions',
+    // Every cookie of the IdP starts with "SimpleSAML" (PHP's default would be PHPSESSID), so a
+    // test can hand the IdP session alone to a second browser context.
+    'session.phpsession.cookiename' => 'SimpleSAMLSessionID',
     'session.duration' => 8 * 3600,
     // Plain HTTP on loopback: no Secure flag, so that non-browser clients keep the cookie too.
     'session.cookie.secure' => false,
@@ -64,6 +67,11 @@ $config = [
     'language.cookie.samesite' => null,
     'language.available' => ['en'],
     'language.default' => 'en',
+
+    // Where it may send a browser after a logout it was asked for
+    // (SingleLogoutService.php?ReturnTo=...): only back to services on loopback, any port.
+    'trusted.url.regex' => true,
+    'trusted.url.domains' => ['127\\.0\\.0\\.1(:[0-9]+)?'],
 
     'metadata.sources' => [['type' => 'flatfile']],
     'metadata.sign.enable' => false,

@@ -138,9 +138,13 @@ def sign_in(browser: Browser, login_url: str, username: str, password: str) -> F
 
 def follow_saml_forms(browser: Browser, page: Page, max_steps: int = 8) -> Page:
     """Submits, as the pages' scripts would, every auto-POST form carrying SAMLRequest or
-    SAMLResponse (and Keycloak's logout confirmation), until a page has none; redirects are
-    followed by the browser. Returns the last page."""
+    SAMLResponse (and Keycloak's logout confirmation), until a page has none; redirects and
+    `Refresh` headers are followed as a browser would. Returns the last page."""
     for _ in range(max_steps):
+        onward = page.refresh_target()
+        if onward is not None:
+            page = browser.get(onward)
+            continue
         form = page.form(has="SAMLRequest") or page.form(has="SAMLResponse") or page.form(has="session_code")
         if form is None:
             return page

@@ -109,6 +109,15 @@ class Page:
     def absolute(self, url: str) -> str:
         return urllib.parse.urljoin(self.url, url)
 
+    def refresh_target(self) -> str | None:
+        """Where the page's `Refresh: 0;url=...` header sends a browser once loaded (the SP's
+        sign-out uses it instead of a 302, which the page's CSP form-action would stop)."""
+        value = self.headers.get("Refresh") if self.headers else None
+        if not value:
+            return None
+        _, sep, url = value.partition(";url=")
+        return self.absolute(url) if sep else None
+
     def visible_text(self) -> str:
         """The text a person would read (tags removed, whitespace collapsed)."""
 

@@ -22,10 +22,15 @@ ENCRYPTION = "assertion.encryption"
 SIGN_RESPONSE = "saml20.sign.response"
 SIGN_ASSERTION = "saml20.sign.assertion"
 NAMEID_FORMAT = "NameIDFormat"
+SIGN_LOGOUT = "sign.logout"
+SLO_SERVICE = "SingleLogoutService"
+LOGOUT_TYPE = "logouttype"
 
 # What every case starts from: both signed, not encrypted, persistent NameID (the demo refuses
-# transient NameIDs, which cannot identify a person twice).
-BASELINE = {SIGN_RESPONSE: True, SIGN_ASSERTION: True, ENCRYPTION: False, NAMEID_FORMAT: saml.NAMEID["persistent"]}
+# transient NameIDs, which cannot identify a person twice), logout messages signed
+# (SimpleSAMLphp 1.19 signs them only when asked; the demo refuses unsigned ones).
+BASELINE = {SIGN_RESPONSE: True, SIGN_ASSERTION: True, ENCRYPTION: False, NAMEID_FORMAT: saml.NAMEID["persistent"],
+            SIGN_LOGOUT: True}
 
 
 class SimpleSAMLphp:
@@ -38,6 +43,7 @@ class SimpleSAMLphp:
         self.log = pathlib.Path(d["log"])
         self.entity_id = f"{self.url}/saml2/idp/metadata.php"
         self.sso_url = f"{self.url}/saml2/idp/SSOService.php"
+        self.slo_url = f"{self.url}/saml2/idp/SingleLogoutService.php"
 
     def registered(self) -> dict:
         return json.loads((self.state / "sp-remote.json").read_text())
@@ -51,6 +57,25 @@ class SimpleSAMLphp:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(current, indent=2))
         os.replace(tmp, path)
+
+    def set_idp_options(self, **options) -> None:
+        """Options of the IdP itself from now on (merged over saml20-idp-hosted.php), e.g.
+        set_idp_options(**{LOGOUT_TYPE: "iframe"}); set_idp_options() puts the defaults back."""
+        path = self.state / "idp-options.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(options, indent=2))
+        os.replace(tmp, path)
+
+    def slo_endpoints(self, sp_entity_id: str, binding: str) -> list[dict]:
+        """The SP's registered SingleLogoutService entries of one binding (for an overlay that
+        leaves SimpleSAMLphp only that binding to send its LogoutRequests by)."""
+        return [e for e in self.registered()[sp_entity_id].get(SLO_SERVICE, []) if e["Binding"] == binding]
+
+    def logout_url(self, return_to: str) -> str:
+        """The IdP-initiated logout a portal links to: SingleLogoutService.php?ReturnTo=...
+        SimpleSAMLphp ends its session, sends a LogoutRequest to every SP the session signed
+        in to, then sends the browser to `return_to`."""
+        return f"{self.slo_url}?{urllib.parse.urlencode({'ReturnTo': return_to})}"
 
     def idp_initiated_url(self, sp_entity_id: str, relay_state: str | None = None) -> str:
         """SimpleSAMLphp's IdP-initiated SSO: SSOService.php?spentityid=... (its own extension:

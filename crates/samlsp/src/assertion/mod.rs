@@ -32,7 +32,7 @@ impl NameId {
     /// A NameID read from a verified message (a LogoutRequest) by this
     /// crate's verifier.
     pub(crate) fn read(el: ElementRef<'_>) -> Result<Self, ProtocolError> {
-        let value = simple_text(el, "NameID")?;
+        let value = simple_text(el, "NameID")?.into_owned();
         if value.trim().is_empty() {
             return Err(structure("NameID", "empty"));
         }
@@ -182,8 +182,13 @@ fn instant(
     }
 }
 
-fn simple_text(el: ElementRef<'_>, element: &'static str) -> Result<String, ProtocolError> {
-    el.text()
+/// The text content, borrowed from the document when it is one text node
+/// (checks that only compare it allocate nothing).
+fn simple_text<'d>(
+    el: ElementRef<'d>,
+    element: &'static str,
+) -> Result<std::borrow::Cow<'d, str>, ProtocolError> {
+    el.text_cow()
         .ok_or(structure(element, "element content where text is expected"))
 }
 
@@ -289,7 +294,7 @@ impl Assertion {
             .children_named(SAML_NS, "AuthnContext")
             .next()
             .and_then(|c| c.children_named(SAML_NS, "AuthnContextClassRef").next())
-            .map(|c| simple_text(c, "AuthnContextClassRef"))
+            .map(|c| simple_text(c, "AuthnContextClassRef").map(std::borrow::Cow::into_owned))
             .transpose()?;
 
         let mut attributes = Vec::new();

@@ -1,12 +1,14 @@
 //! Trusted verification keys: the only keys a signature can be checked against.
 
 use std::fmt;
+use std::sync::Arc;
 
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, Public};
 use openssl::x509::X509;
 
 use super::KeyError;
+use super::rsa_contexts::RsaContexts;
 
 /// Upper bound on trusted keys per IdP. Rollover needs two or three; the bound
 /// caps the work of trying each key when `KeyInfo` gives no usable hint.
@@ -30,6 +32,9 @@ pub struct TrustedKey {
     pub(crate) public: PKey<Public>,
     pub(crate) kind: KeyKind,
     pub(crate) cert_der: Option<Vec<u8>>,
+    /// Initialized verification contexts of this key (RSA only), shared by
+    /// its clones: the same key.
+    pub(crate) contexts: Arc<RsaContexts>,
 }
 
 impl fmt::Debug for TrustedKey {
@@ -64,6 +69,7 @@ impl TrustedKey {
             public,
             kind,
             cert_der: None,
+            contexts: Arc::new(RsaContexts::new()),
         })
     }
 
@@ -75,6 +81,7 @@ impl TrustedKey {
             public,
             kind,
             cert_der: Some(der),
+            contexts: Arc::new(RsaContexts::new()),
         })
     }
 

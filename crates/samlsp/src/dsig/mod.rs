@@ -20,6 +20,7 @@ mod algorithms;
 pub(crate) use algorithms::zeroizing as algorithms_secret;
 mod error;
 mod keys;
+mod rsa_contexts;
 mod verify;
 
 pub use algorithms::{AlgorithmPolicy, DigestAlgorithm, SignatureAlgorithm};

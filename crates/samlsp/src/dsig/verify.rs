@@ -632,7 +632,10 @@ pub(crate) fn verify_with_key(
         return false;
     }
     match key.kind {
-        KeyKind::Rsa => verify_oneshot(md, &key.public, data, value),
+        KeyKind::Rsa => key
+            .contexts
+            .verify(alg, &key.public, data, value)
+            .unwrap_or_else(|| verify_oneshot(md, &key.public, data, value)),
         KeyKind::Ec { field_bytes } => {
             // XML-DSig 1.1 §6.4.3: the value is r || s, each the field size.
             if value.len() != 2 * field_bytes {

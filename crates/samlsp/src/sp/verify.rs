@@ -296,13 +296,13 @@ fn response_child_rank(el: ElementRef<'_>) -> Option<u8> {
 impl<'d> ResponseParts<'d> {
     /// The Issuer the response names: the Response's (optional, SAML
     /// Profiles §4.1.4.2), else the first Assertion's. A lookup key only.
-    fn claimed_issuer(&self) -> String {
+    fn claimed_issuer(&self) -> std::borrow::Cow<'d, str> {
         let issuer_el = self.issuer.or_else(|| {
             self.assertions
                 .first()
                 .and_then(|a| a.children_named(SAML_NS, "Issuer").next())
         });
-        issuer_el.and_then(|i| i.text()).unwrap_or_default()
+        issuer_el.and_then(|i| i.text_cow()).unwrap_or_default()
     }
 
     fn read(root: ElementRef<'d>) -> Result<Self, ProtocolError> {
@@ -417,7 +417,8 @@ pub(crate) fn check_no_stray_messages(root: ElementRef<'_>) -> Result<(), Protoc
             slice.reverse();
         }
     }
-    let mut stack = Vec::new();
+    // Sized for a SAML response's pending siblings: one allocation usually.
+    let mut stack = Vec::with_capacity(32);
     push_children(&mut stack, root);
     while let Some((el, parent)) = stack.pop() {
         if let Some(element) = message_name(el) {

@@ -534,10 +534,11 @@ struct Descendants<'d> {
 
 impl<'d> Descendants<'d> {
     fn new(doc: &'d Document, start: NodeId) -> Self {
-        Descendants {
-            doc,
-            stack: vec![start],
-        }
+        // Sized for the pending siblings of a SAML message's path, so the
+        // walk usually allocates once (it still grows for larger documents).
+        let mut stack = Vec::with_capacity(32);
+        stack.push(start);
+        Descendants { doc, stack }
     }
 }
 

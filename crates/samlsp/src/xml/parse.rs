@@ -834,6 +834,16 @@ fn has_uri_scheme(uri: &str) -> bool {
 }
 
 fn split_qname(raw: &str) -> Result<(Option<&str>, &str), XmlError> {
+    // Fast path: an ASCII QName, checked and split in one pass (every
+    // element and attribute name goes through here).
+    if let Some(colon) = ascii_qname(raw.as_bytes()) {
+        return Ok(
+            match colon.and_then(|i| Some((raw.get(..i)?, raw.get(i + 1..)?))) {
+                Some((prefix, local)) => (Some(prefix), local),
+                None => (None, raw),
+            },
+        );
+    }
     let invalid = || XmlError::InvalidName {
         name: raw.chars().take(64).collect(),
     };
@@ -848,6 +858,60 @@ fn split_qname(raw: &str) -> Result<(Option<&str>, &str), XmlError> {
             Ok((Some(p), l))
         }
     }
+}
+
+/// ASCII bytes that may start an NCName (Namespaces in XML 1.0 §3: a letter
+/// or `_`), and those that may follow (also digits, `-` and `.`).
+const NAME_START: u8 = 1;
+const NAME_CHAR: u8 = 2;
+const fn name_class(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'_' => NAME_START | NAME_CHAR,
+        b'0'..=b'9' | b'-' | b'.' => NAME_CHAR,
+        _ => 0,
+    }
+}
+
+/// [`name_class`] of every byte, looked up by the hot loop below (one load per
+/// byte instead of range compares).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const NAME_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = name_class(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// `Some(position of the colon, if any)` when `name` is an ASCII QName
+/// (`NCName` or `NCName ':' NCName`, Namespaces in XML 1.0 §4); `None`
+/// otherwise, including every non-ASCII name, which the general check decides.
+fn ascii_qname(name: &[u8]) -> Option<Option<usize>> {
+    let mut colon = None;
+    let mut at_start = true;
+    for (i, &b) in name.iter().enumerate() {
+        let class = NAME_CLASS.get(usize::from(b)).copied().unwrap_or(0);
+        if at_start {
+            if class & NAME_START == 0 {
+                return None;
+            }
+            at_start = false;
+        } else if b == b':' {
+            if colon.is_some() {
+                return None;
+            }
+            colon = Some(i);
+            at_start = true;
+        } else if class & NAME_CHAR == 0 {
+            return None;
+        }
+    }
+    (!at_start).then_some(colon)
 }
 
 /// NCName (Namespaces in XML 1.0 §3) when `ncname`, else Name (used for PI
@@ -1058,6 +1122,68 @@ fn resolve_reference(name: &str) -> Result<char, XmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass ASCII split agrees with "split at the first colon, check
+    /// both halves" on every name, valid or not.
+    #[test]
+    fn ascii_qname_agrees_with_the_general_check() {
+        let reference = |raw: &str| -> Option<(Option<String>, String)> {
+            match raw.split_once(':') {
+                None => check_ncname_or_name(raw, true)
+                    .ok()
+                    .map(|()| (None, raw.to_owned())),
+                Some((p, l)) => (check_ncname_or_name(p, true).is_ok()
+                    && check_ncname_or_name(l, true).is_ok())
+                .then(|| (Some(p.to_owned()), l.to_owned())),
+            }
+        };
+        let mut names: Vec<String> = [
+            "",
+            ":",
+            "a",
+            "a:",
+            ":a",
+            "a:b",
+            "a:b:c",
+            "a::b",
+            "1a",
+            "a1",
+            "_x",
+            "-a",
+            "a-b.c_d",
+            "xmlns:ds",
+            "ds:Signature",
+            "a:1",
+            "a:-",
+            "a b",
+            "a\tb",
+            "é",
+            "aé",
+            "a:é",
+            "é:a",
+            ".a",
+            "a.:b_",
+            "A:Z",
+            "a\u{B7}",
+            "x:y.z-9",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for b in 0u8..128 {
+            let c = char::from(b);
+            names.push(format!("{c}"));
+            names.push(format!("a{c}"));
+            names.push(format!("a:{c}"));
+            names.push(format!("{c}:a"));
+        }
+        for name in names {
+            let got = split_qname(&name)
+                .ok()
+                .map(|(p, l)| (p.map(str::to_owned), l.to_owned()));
+            assert_eq!(got, reference(&name), "{name:?}");
+        }
+    }
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())

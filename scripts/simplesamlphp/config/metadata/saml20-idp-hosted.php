@@ -9,9 +9,20 @@
  *
  * Attributes are sent named by OID with NameFormat uri (SimpleSAMLphp's name2oid map), the
  * usual form in research federations (SAML2Int, eduPerson).
+ *
+ * Single Logout: `logouttype` 'traditional' (the default: the browser is redirected to each
+ * SP's SingleLogoutService in turn) or 'iframe' (one page loads every SP's logout in a hidden
+ * frame). A test switches it through <state>/idp-options.json, read at every request and
+ * merged over the entry below. Whether logout messages are signed is per SP (`sign.logout`
+ * in the SP overlay, see saml20-sp-remote.php).
  */
 
-$metadata['__DYNAMIC:1__'] = [
+$idpOptionsFile = getenv('SAMLSP_SSP_STATE') . '/idp-options.json';
+$idpOptions = is_file($idpOptionsFile)
+    ? json_decode((string) file_get_contents($idpOptionsFile), true, 8, JSON_THROW_ON_ERROR)
+    : [];
+
+$metadata['__DYNAMIC:1__'] = array_merge([
     'host' => '__DEFAULT__',
     'privatekey' => 'idp.key',
     'certificate' => 'idp.crt',
@@ -56,4 +67,4 @@ $metadata['__DYNAMIC:1__'] = [
         ],
         90 => ['class' => 'core:AttributeMap', 'name2oid'],
     ],
-];
+], $idpOptions);
