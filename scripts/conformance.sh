@@ -25,6 +25,9 @@
 # SAMLSP_CONF_DEMO_PORT (8280), SAMLSP_CONF_PYSAML2_PORT (8480), SAMLSP_CONF_SSP_PORT (8580),
 # SAMLSP_CONF_SMTP_PORT (2525: the SMTP sink the demo's mail goes to; the suite starts and stops
 # it), SAMLSP_CACHE (Keycloak cache).
+# SAMLSP_CONF_CLUSTER=1: the demo is two instances sharing Redis behind nginx round-robin
+# (scripts/cluster/start.sh; nginx on SAMLSP_CONF_DEMO_PORT, the instances on
+# SAMLSP_CONF_INSTANCE_PORTS, default "8281 8282", Redis on SAMLSP_CONF_REDIS_PORT, default 6380).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +36,7 @@ cd "$repo"
 KC_PORT="${SAMLSP_CONF_KC_PORT:-8380}"
 KC_MGMT_PORT="${SAMLSP_CONF_KC_MGMT_PORT:-9380}"
 DEMO_PORT="${SAMLSP_CONF_DEMO_PORT:-8280}"
+CLUSTER="${SAMLSP_CONF_CLUSTER:-0}"
 P2_PORT="${SAMLSP_CONF_PYSAML2_PORT:-8480}"
 SMTP_PORT="${SAMLSP_CONF_SMTP_PORT:-2525}"
 SSP_PORT="${SAMLSP_CONF_SSP_PORT:-8580}"
@@ -51,7 +55,7 @@ since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.
 
 t_all=$(now)
 mkdir -p "$ART"
-rm -rf "$ART/screenshots" "$ART/browser" "$ART"/*.log "$ART/visitor.sqlite3"* "$ART/env.json" "$ART/mail"
+rm -rf "$ART/screenshots" "$ART/browser" "$ART"/*.log "$ART/visitor.sqlite3"* "$ART/env.json" "$ART/mail" "$ART/cluster"
 
 # ---------------------------------------------------------------------------------------------
 # 1. Installs
@@ -118,10 +122,13 @@ d_build=$(since "$t_build")
 
 # ---------------------------------------------------------------------------------------------
 # Everything started from here on is stopped on exit (only what this script started, by pid).
-DEMO_PID="" P2_PID="" KC_STARTED=0 SSP_STARTED=0
+DEMO_PID="" P2_PID="" KC_STARTED=0 SSP_STARTED=0 CLUSTER_STARTED=0
 cleanup() {
   local rc=$?
   set +e
+  if [ "$CLUSTER_STARTED" = 1 ]; then
+    SAMLSP_CLUSTER_STATE="$ART/cluster" "$repo/scripts/cluster/stop.sh" | sed 's/^/conformance: /'
+  fi
   # The demo may have been restarted by the suite: its current process group is in visitor.pid.
   [ -n "$DEMO_PID" ] && [ -f "$ART/visitor.pid" ] && DEMO_PID="$(cat "$ART/visitor.pid")"
   for pid in "$P2_PID" "$DEMO_PID"; do
@@ -247,12 +254,25 @@ d = json.load(open(path))
 d["demo"].update(cmd=cmd, env=dict(e.split("=", 1) for e in envs), pidfile=d["artifacts"] + "/visitor.pid")
 json.dump(d, open(path, "w"), indent=2)
 PYEOF
-env "${demo_env[@]}" setsid "${demo_cmd[@]}" </dev/null >"$ART/visitor.log" 2>&1 &
-DEMO_PID=$!
-echo "$DEMO_PID" >"$ART/visitor.pid"
-wait_http "http://$HOST:$DEMO_PORT/healthz" 120 "$DEMO_PID" "the demo (visitor)" "$ART/visitor.log"
+if [ "$CLUSTER" = 1 ]; then
+  # Two instances behind nginx on the demo's port: the IdPs and the cases see one site.
+  CLUSTER_STARTED=1
+  # (start.sh sets each instance's VISITOR_BIND over the one in demo_env.)
+  if ! env "${demo_env[@]}" SAMLSP_CLUSTER_STATE="$ART/cluster" \
+      SAMLSP_CLUSTER_PORT="$DEMO_PORT" SAMLSP_CLUSTER_INSTANCE_PORTS="${SAMLSP_CONF_INSTANCE_PORTS:-8281 8282}" \
+      SAMLSP_REDIS_PORT="${SAMLSP_CONF_REDIS_PORT:-6380}" \
+      "$repo/scripts/cluster/start.sh" "${demo_cmd[@]}" | sed 's/^/conformance: /'; then
+    die "the cluster did not start (scripts/cluster/start.sh)"
+  fi
+  ln -sf cluster/visitor.log "$ART/visitor.log"
+else
+  env "${demo_env[@]}" setsid "${demo_cmd[@]}" </dev/null >"$ART/visitor.log" 2>&1 &
+  DEMO_PID=$!
+  echo "$DEMO_PID" >"$ART/visitor.pid"
+  wait_http "http://$HOST:$DEMO_PORT/healthz" 120 "$DEMO_PID" "the demo (visitor)" "$ART/visitor.log"
+fi
 d_demo=$(since "$t_demo")
-say "demo up at http://$HOST:$DEMO_PORT in ${d_demo}s (pid $DEMO_PID)"
+say "demo up at http://$HOST:$DEMO_PORT in ${d_demo}s (${DEMO_PID:+pid $DEMO_PID}${DEMO_PID:-cluster})"
 
 t_reg=$(now)
 SAMLSP_SSP_STATE="$SSP_STATE" "$repo/scripts/simplesamlphp/register-sp.sh" \
@@ -279,6 +299,31 @@ rc=$?
 set -e
 d_tests=$(since "$t_tests")
 d_conf=$(since "$t_conf")
+if [ "$CLUSTER" = 1 ]; then
+  # Round-robin without stickiness: both instances must have answered part of every flow.
+  spread="$(grep -o 'instance=[a-z-]*' "$ART/cluster/nginx/access.log" | sort | uniq -c | awk '{printf "%s %s; ", $2, $1}')"
+  say "cluster: requests per instance (nginx access log): ${spread:-none}"
+  for name in a b; do
+    grep -q "instance=$name " "$ART/cluster/nginx/access.log" || { say "cluster: instance $name served nothing"; rc=1; }
+  done
+  # SP-initiated logins whose AuthnRequest one instance sent and whose response the other took.
+  crossed="$(awk '/saml\/login/ { split($0, a, "instance="); split(a[2], l, " ") }
+                  /POST [^ ]*saml\/acs/ && / 303 / { split($0, b, "instance="); split(b[2], c, " ");
+                                                     if (l[1] != "" && c[1] != l[1]) n++; l[1] = "" }
+                  END { print n + 0 }' "$ART/cluster/nginx/access.log")"
+  say "cluster: sign-ins started on one instance and completed on the other: $crossed"
+  [ "$crossed" -ge 1 ] || rc=1
+  # An instance dies (SIGKILL, no shutdown): the same cases again, through nginx, on the other.
+  if [ "$rc" -eq 0 ]; then
+    kill -KILL -- "-$(cat "$ART/cluster/instance-a.pid")"
+    say "cluster: instance a killed (SIGKILL); SP- and IdP-initiated sign-ins again, through nginx"
+    set +e
+    (cd "$CONF" && "$PY" -m pytest -q -p no:cacheprovider -k \
+      "test_acme_second_sign_in_same_user or test_globex_persistent_name_id_stable or test_globex_idp_initiated")
+    rc=$?
+    set -e
+  fi
+fi
 
 echo
 say "durations: installs ${d_install}s, build ${d_build}s, Keycloak download/unpack ${d_fetch}s (excluded)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what scripts/demo-up.sh started: the visitor app (its process group, from the pid file),
-# the SMTP sink, then Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
+# the SMTP sink, or with --cluster nginx, the instances and Redis (scripts/cluster/stop.sh), then
+# Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +38,9 @@ if [[ -f "$SINK_PIDFILE" ]]; then
     echo "demo-down.sh: SMTP sink stopped (pgid $pid; the mail it kept stays in $STATE/mail)"
   fi
   rm -f "$SINK_PIDFILE"
+fi
+if [[ -d "$STATE/cluster" ]]; then
+  SAMLSP_CLUSTER_STATE="$STATE/cluster" "$ROOT/scripts/cluster/stop.sh" | sed 's/^/demo-down.sh: /' || status=$?
 fi
 
 "$ROOT/scripts/keycloak/stop.sh" || status=$?

@@ -4,7 +4,13 @@
 # the repo's .venv) and the visitor app (examples/visitor) on http://127.0.0.1:8080, waits until
 # they are ready, and prints the URL and the test users. scripts/demo-down.sh stops everything.
 #
-#   scripts/demo-up.sh [--fresh]     # --fresh: start the app with an empty database
+#   scripts/demo-up.sh [--fresh] [--cluster]
+#     --fresh:   start the app with an empty database
+#     --cluster: two app instances sharing Redis (pending logins, used assertions, sessions)
+#                and one SQLite file, behind nginx round-robin on 127.0.0.1:8080, no sticky
+#                sessions; each answer names its instance (X-Visitor-Instance). Redis and nginx
+#                are Debian packages (installed when missing), loopback only, data under
+#                target/demo/cluster/ (scripts/cluster/start.sh).
 #
 # Needs: cargo, java (17+), mvn, unzip, curl, python3, openssl, setsid
 # (Debian: apt-get install -y openjdk-17-jre-headless maven unzip curl python3 openssl).
@@ -14,7 +20,8 @@
 # SAMLSP_DEMO_TIMEOUT (seconds to wait for the app, default 120), SAMLSP_DEMO_SMTP_PORT (the
 # sink's port, default 2525), VISITOR_* (see
 # examples/visitor/README.md), and the SAMLSP_KC_* variables of scripts/keycloak/start.sh
-# (the app's configuration expects Keycloak on port 8180).
+# (the app's configuration expects Keycloak on port 8180). With --cluster: SAMLSP_DEMO_INSTANCE_PORTS
+# (default "8081 8082"), SAMLSP_REDIS_PORT (default 6380).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,11 +37,13 @@ SMTP_PORT="${SAMLSP_DEMO_SMTP_PORT:-2525}"
 MAILDIR="$STATE/mail"
 SINK_PIDFILE="$STATE/smtp-sink.pid"
 FRESH=0
+CLUSTER=0
 
 for arg in "$@"; do
   case "$arg" in
     --fresh) FRESH=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --cluster) CLUSTER=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "demo-up.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -102,28 +111,43 @@ if ! { [[ -f "$SINK_PIDFILE" ]] && kill -0 "$(cat "$SINK_PIDFILE")" 2>/dev/null;
   echo $! >"$SINK_PIDFILE"
 fi
 
-: >"$LOG"
-# setsid: the app gets its own process group, whose id is the pid we record (demo-down.sh).
-VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
-  VISITOR_SMTP_PORT="${VISITOR_SMTP_PORT:-$SMTP_PORT}" \
-  setsid "$BIN" --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
-echo $! >"$PIDFILE"
+if ((CLUSTER)); then
+  CLUSTER_STATE="$STATE/cluster"
+  rm -rf "$CLUSTER_STATE/redis"  # a fresh Redis with each demo (nothing pending survives anyway)
+  echo "demo-up.sh: starting the cluster (scripts/cluster/start.sh, log: $CLUSTER_STATE/visitor.log)"
+  if ! VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
+      VISITOR_SMTP_PORT="${VISITOR_SMTP_PORT:-$SMTP_PORT}" SAMLSP_CLUSTER_STATE="$CLUSTER_STATE" SAMLSP_CLUSTER_PORT=8080 \
+      SAMLSP_CLUSTER_INSTANCE_PORTS="${SAMLSP_DEMO_INSTANCE_PORTS:-8081 8082}" \
+      SAMLSP_CLUSTER_TIMEOUT="$TIMEOUT" "$ROOT/scripts/cluster/start.sh" "$BIN" --config "$CONFIG" \
+      | sed 's/^/  /'; then
+    echo "demo-up.sh: the cluster did not start; scripts/demo-down.sh cleans up" >&2
+    exit 1
+  fi
+  LOG="$CLUSTER_STATE/visitor.log"
+else
+  : >"$LOG"
+  # setsid: the app gets its own process group, whose id is the pid we record (demo-down.sh).
+  VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
+    VISITOR_SMTP_PORT="${VISITOR_SMTP_PORT:-$SMTP_PORT}" \
+    setsid "$BIN" --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
+  echo $! >"$PIDFILE"
 
-deadline=$(( $(date +%s) + TIMEOUT ))
-until curl -fsS -o /dev/null --max-time 3 "$APP_URL/healthz" 2>/dev/null; do
-  if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-    echo "demo-up.sh: the visitor app exited; last log lines:" >&2
-    tail -n 30 "$LOG" >&2
-    rm -f "$PIDFILE"
-    exit 1
-  fi
-  if (( $(date +%s) >= deadline )); then
-    echo "demo-up.sh: the app is not ready after ${TIMEOUT}s (GET $APP_URL/healthz); last log lines:" >&2
-    tail -n 30 "$LOG" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
+  deadline=$(( $(date +%s) + TIMEOUT ))
+  until curl -fsS -o /dev/null --max-time 3 "$APP_URL/healthz" 2>/dev/null; do
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+      echo "demo-up.sh: the visitor app exited; last log lines:" >&2
+      tail -n 30 "$LOG" >&2
+      rm -f "$PIDFILE"
+      exit 1
+    fi
+    if (( $(date +%s) >= deadline )); then
+      echo "demo-up.sh: the app is not ready after ${TIMEOUT}s (GET $APP_URL/healthz); last log lines:" >&2
+      tail -n 30 "$LOG" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+fi
 
 KC_URL="$(grep -E '^SAMLSP_KC_URL=' "$ROOT/target/keycloak/keycloak.env" 2>/dev/null | cut -d= -f2 || true)"
 KC_URL="${KC_URL:-http://127.0.0.1:8180}"
@@ -165,3 +189,12 @@ cat <<EOF
     $MAILDIR/mail.log (one line per message), $MAILDIR/*.eml (the messages)
   Logs: $LOG, target/keycloak/keycloak.log.   Stop everything: scripts/demo-down.sh
 EOF
+if ((CLUSTER)); then
+  cat <<EOF
+
+  Cluster: nginx on $APP_URL alternates between instances a and b (no sticky sessions);
+  which one answered: curl -sI $APP_URL/healthz | grep -i x-visitor-instance
+  Shared through Redis 127.0.0.1:${SAMLSP_REDIS_PORT:-6380}: pending logins, used assertions, sessions.
+  Both instances use one SQLite file ($DB): the cluster runs on one machine.
+EOF
+fi

@@ -71,7 +71,9 @@ apt_install() { # packages... (installs the missing ones; updates the lists once
 if ! installed slapd; then
   echo "slapd slapd/no_configuration boolean true" | "${sudo_cmd[@]}" debconf-set-selections
 fi
-apt_install xmlsec1 libxml2-utils slapd ldap-utils
+# redis-server: the shared-store tests start their own, on loopback (the package's own
+#    service is not used).
+apt_install xmlsec1 libxml2-utils slapd ldap-utils redis-server
 
 # 2. An interpreter able to make venvs (Debian splits ensurepip into python3-venv).
 if ! command -v "$python" >/dev/null 2>&1; then

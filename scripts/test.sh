@@ -6,7 +6,9 @@
 # through scripts/ldap/start.sh, on SAMLSP_LDAP_PORT / SAMLSP_LDAPS_PORT, 3389 / 6636 by
 # default), and finally the conformance suite
 # against a real Keycloak, a pysaml2 IdP and headless Chromium
-# (scripts/conformance.sh: it installs and starts them itself).
+# (scripts/conformance.sh: it installs and starts them itself), and once more the Keycloak
+# SP- and IdP-initiated sign-in and the SP-initiated and back-channel logout cases against the
+# demo as a cluster (two instances sharing Redis behind nginx round-robin).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -39,8 +41,8 @@ msrv_check() { # toolchain, packages...
     echo "MSRV: SKIPPED the rust $tc build of $* (toolchain not installable here); only clippy's incompatible_msrv lint checked it"
   fi
 }
-echo "== MSRV: rust $msrv (samlsp, samlsp-cli, samlsp-tests), rust $demo_msrv (the demo)"
-msrv_check "$msrv" -p samlsp -p samlsp-cli -p samlsp-tests
+echo "== MSRV: rust $msrv (samlsp, samlsp-cli, samlsp-redis, samlsp-tests), rust $demo_msrv (the demo)"
+msrv_check "$msrv" -p samlsp -p samlsp-cli -p samlsp-redis -p samlsp-tests
 msrv_check "$demo_msrv" -p samlsp-visitor
 # Licences, duplicate versions and sources (deny.toml). Advisories are left out: they need
 # the RustSec database fetched over the network at each run.
@@ -50,3 +52,6 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== conformance (Keycloak, pysaml2, Chromium)"
 "$repo/scripts/conformance.sh"
+echo "== conformance through a cluster (two instances, Redis, nginx round-robin)"
+SAMLSP_CONF_CLUSTER=1 "$repo/scripts/conformance.sh" -k \
+  "test_acme_sp_initiated_redirect_encrypted_email_jit or test_globex_sp_initiated_post_persistent_jit or test_globex_idp_initiated or test_keycloak_sp_initiated_logout or test_keycloak_back_channel_logout"

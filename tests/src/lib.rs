@@ -14,6 +14,7 @@
 )]
 
 pub mod corpus;
+pub mod redis_server;
 pub mod signer;
 
 use std::path::{Path, PathBuf};

@@ -79,12 +79,26 @@ pub enum SignInError {
         /// The configured bound.
         limit: usize,
     },
-    /// The verification task did not complete (the blocking pool shut down).
+    /// The verification task, or a request-store call, did not complete on
+    /// the blocking pool (the pool shut down).
     #[error("the verification task did not complete")]
     VerificationAborted,
 }
 
 impl SignInError {
+    /// True when the request store or replay cache could not be reached
+    /// (a shared store such as Redis is down): the sign-in was refused
+    /// because it could not be checked, and will work again once the store
+    /// is back. Answered 503 with `Retry-After`, logged at `error`.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(
+            self,
+            SignInError::Saml(samlsp::Error::Tracking(
+                samlsp::TrackingError::Unavailable { .. }
+            ))
+        )
+    }
+
     /// A stable short name for logs and tests (`kind=` in the log line).
     pub fn kind(&self) -> &'static str {
         use samlsp::{Error as E, ProtocolError as P};
@@ -108,6 +122,7 @@ impl SignInError {
                 E::Xml(_) => "xml",
                 E::Encoding(_) => "encoding",
                 E::Decryption(_) => "decryption",
+                E::Tracking(samlsp::TrackingError::Unavailable { .. }) => "store_unavailable",
                 E::Tracking(_) => "tracking",
                 E::Outbound(_) => "outbound",
                 E::Config(_) => "config",
@@ -152,10 +167,12 @@ impl SignInFailure {
         });
         let kind = error.kind();
         let code = error.code();
+        // Ours to fix, not the sender's: at `error`. An unreachable store
+        // (Redis down) is one: nothing was accepted, and the operator must act.
         let internal = matches!(
             &error,
             SignInError::Mapper(_) | SignInError::Session(_) | SignInError::VerificationAborted
-        );
+        ) || error.is_store_unavailable();
         let sign_out = matches!(route, "slo" | "logout");
         let reason = &error;
         let tenant = tenant.unwrap_or("-");
@@ -204,6 +221,9 @@ impl fmt::Display for SignInFailure {
 
 impl ResponseError for SignInFailure {
     fn status_code(&self) -> StatusCode {
+        if self.error.is_store_unavailable() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match &self.error {
             SignInError::Refused(_) | SignInError::ConnectionNotEnabled { .. } => {
                 StatusCode::FORBIDDEN
@@ -240,6 +260,14 @@ impl ResponseError for SignInFailure {
                      <p><a href=\"/\">Back to the start page</a></p>"
                 ),
             ),
+            _ if self.error.is_store_unavailable() => html::page(
+                self.status_code(),
+                UNAVAILABLE_TITLE,
+                &format!(
+                    "<p>{UNAVAILABLE_TEXT}</p>\n<p>Reference: <code>{reference}</code></p>\n\
+                     <p><a href=\"/\">Back to the start page</a></p>"
+                ),
+            ),
             _ => html::page(
                 self.status_code(),
                 FAILED_TITLE,
@@ -249,9 +277,10 @@ impl ResponseError for SignInFailure {
                 ),
             ),
         };
-        if let SignInError::Busy { .. } = self.error {
+        if matches!(self.error, SignInError::Busy { .. }) || self.error.is_store_unavailable() {
             // RFC 9110 §10.2.3: a retry after one second finds a free slot
-            // unless the overload lasts; the pending request was not used.
+            // unless the overload lasts (or the store is back); the pending
+            // request was not used.
             res.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from_static("1"),
@@ -274,3 +303,54 @@ pub const FAILED_TITLE: &str = "Sign-in failed";
 pub const FAILED_TEXT: &str = "We could not sign you in. Please try again. If it keeps \
                                happening, contact your administrator and give them the \
                                reference below.";
+
+/// Title of the page shown when the login state store is unreachable.
+pub const UNAVAILABLE_TITLE: &str = "Sign-in temporarily unavailable";
+/// Text of that page: nothing was accepted, and trying again later works.
+pub const UNAVAILABLE_TEXT: &str = "Sign-in is unavailable for a moment: we cannot check \
+                                    logins safely right now, so none is accepted. Please try \
+                                    again in a minute. If it keeps happening, contact your \
+                                    administrator and give them the reference below.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samlsp::TrackingError;
+
+    fn tracking(e: TrackingError) -> SignInError {
+        SignInError::Saml(samlsp::Error::Tracking(e))
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_503_that_says_so() {
+        let e = tracking(TrackingError::Unavailable {
+            reason: "redis did not answer within 1s".into(),
+        });
+        assert!(e.is_store_unavailable());
+        assert_eq!(e.kind(), "store_unavailable");
+        let f = SignInFailure::log(e, "acs", None);
+        assert_eq!(f.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let res = f.error_response();
+        assert_eq!(
+            res.headers().get(actix_web::http::header::RETRY_AFTER),
+            Some(&actix_web::http::header::HeaderValue::from_static("1"))
+        );
+    }
+
+    #[test]
+    fn other_store_refusals_stay_sign_in_failures() {
+        let e = tracking(TrackingError::Full {
+            store: "replay cache",
+            capacity: 1,
+        });
+        assert!(!e.is_store_unavailable());
+        assert_eq!(e.kind(), "tracking");
+        let f = SignInFailure::log(e, "acs", None);
+        assert_eq!(f.status_code(), StatusCode::BAD_REQUEST);
+        assert!(
+            !f.error_response()
+                .headers()
+                .contains_key(actix_web::http::header::RETRY_AFTER)
+        );
+    }
+}

@@ -97,7 +97,7 @@ pub use csrf::{CSRF_FIELD, CsrfError, csrf_token, verify_csrf};
 pub use diagnosis::{RemediationContext, sign_in_error_codes};
 pub use error::{
     FAILED_TEXT, FAILED_TITLE, SIGN_OUT_FAILED_TEXT, SIGN_OUT_FAILED_TITLE, SignInError,
-    SignInFailure,
+    SignInFailure, UNAVAILABLE_TEXT, UNAVAILABLE_TITLE,
 };
 pub use fetch::{FetchError, MAX_REDIRECTS};
 pub use health::{CertificateStatus, IdpStatus};

@@ -174,9 +174,12 @@ async fn login_inner(
         cookie_value,
         (pending.expires_at() - now).num_seconds(),
     );
-    saml.inner
-        .requests
-        .insert(pending, now)
+    // On the blocking pool: a shared store (Redis) waits on the network,
+    // up to its timeout when unreachable, and must not hold a worker.
+    let requests = saml.inner.requests.clone();
+    web::block(move || requests.insert(pending, now))
+        .await
+        .map_err(|_| fail(SignInError::VerificationAborted))?
         .map_err(|e| fail(samlsp::Error::from(e).into()))?;
     tracing::info!(
         tenant = t.label(),
@@ -283,10 +286,12 @@ async fn acs_inner(
         .and_then(samlsp::RelayStateToken::parse)
     {
         let rs = token.as_str();
-        let pending = saml
-            .inner
-            .requests
-            .peek(&token, now)
+        // On the blocking pool, as the insert at /saml/login.
+        let requests = saml.inner.requests.clone();
+        let peek_token = token.clone();
+        let pending = web::block(move || requests.peek(&peek_token, now))
+            .await
+            .map_err(|_| fail(SignInError::VerificationAborted))?
             .map_err(|e| fail(samlsp::Error::from(e).into()))?;
         if let Some(p) = pending {
             if let Some(i) = t.idp_by_entity_id(p.idp().as_str()) {

@@ -135,7 +135,7 @@ impl SessionSettings {
 
     /// The middleware: `HttpOnly`, `SameSite=Lax`, `Secure` per
     /// [`SessionSettings::secure`], content encrypted, state in `store`.
-    pub fn middleware(&self, store: MemorySessionStore) -> SessionMiddleware<MemorySessionStore> {
+    pub fn middleware<S: SessionStore>(&self, store: S) -> SessionMiddleware<S> {
         let ttl = actix_web::cookie::time::Duration::seconds(self.idle_timeout.num_seconds());
         SessionMiddleware::builder(store, self.secret.key.clone())
             .cookie_name(self.cookie_name.clone())

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
-    Clock, HttpFetcher, IdpConfig, IdpOptions, IdpSource, MetadataFetcher, MetadataLocation, Saml,
-    SessionSecret, SessionSettings, SpSettings, TenantConfig,
+    Clock, HttpFetcher, IdpConfig, IdpOptions, IdpSource, MemorySessionStore, MetadataFetcher,
+    MetadataLocation, Saml, SessionSecret, SessionSettings, SpSettings, TenantConfig,
 };
 
 use crate::config::{Config, IdpSettings, KeyFiles, MetadataSource};
@@ -17,8 +17,12 @@ use crate::connections::registry::{self, Entry, Registry};
 use crate::directory::Runner;
 use crate::notify::SignInLinks;
 use crate::reception::RateLimiter;
+use crate::sessions::{SessionBackend, SessionStoreUnreachable};
 use crate::signin::JitMapper;
 use crate::store::{ConnectionRow, Store, StoreError};
+
+/// Longest wait for one Redis command (a login makes three or four).
+pub const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Everything the handlers share.
 #[derive(Clone, Debug)]
@@ -31,6 +35,10 @@ pub struct AppState {
     pub saml: Saml,
     /// Rate limits of the reception pages.
     pub limits: Arc<ReceptionLimits>,
+    /// The deployment's Redis, when configured (pending logins, used
+    /// assertions and the Single Logout session registry live there, shared
+    /// by every instance).
+    pub redis: Option<samlsp_redis::RedisConnection>,
     /// Directory sync runs (uploads, the scheduler, the command).
     pub sync: Runner,
     /// Prometheus metrics (served on the internal listener).
@@ -112,6 +120,10 @@ pub enum BuildError {
     /// An SP identifier is not valid.
     #[error("{0}")]
     Identifier(#[from] samlsp::InvalidIdentifier),
+    /// The Redis URL was refused by the client (never repeated: it may hold
+    /// a password).
+    #[error("redis_url: {0}")]
+    Redis(#[from] samlsp_redis::RedisStoreError),
 }
 
 fn read_key(files: Option<&KeyFiles>, what: &'static str) -> Result<Option<SpKeyPair>, BuildError> {
@@ -211,6 +223,32 @@ impl AppState {
                 idps: vec![idp_config(i)],
             });
         }
+        // Several instances: the pending requests and the replay cache must
+        // be shared, or a login started on one instance fails on another
+        // and an assertion used on one can be replayed on another.
+        let redis = match &config.server.redis_url {
+            Some(url) => {
+                let conn = samlsp_redis::RedisConnection::open(url.expose(), REDIS_TIMEOUT)?;
+                let ns = config.server.redis_namespace.namespace().clone();
+                builder = builder
+                    .request_store(Arc::new(samlsp_redis::RedisRequestStore::new(
+                        conn.clone(),
+                        ns.clone(),
+                    )))
+                    .replay_cache(Arc::new(samlsp_redis::RedisReplayCache::new(
+                        conn.clone(),
+                        ns.clone(),
+                    )))
+                    // An IdP's LogoutRequest reaches one instance and must
+                    // end the sessions made on any.
+                    .session_registry(Arc::new(samlsp_redis::RedisSessionRegistry::new(
+                        conn.clone(),
+                        ns,
+                    )));
+                Some(conn)
+            }
+            None => None,
+        };
         let saml = builder.build()?;
         let mut state = AppState {
             config: Arc::new(config),
@@ -218,6 +256,7 @@ impl AppState {
             store,
             saml,
             limits: Arc::new(ReceptionLimits::default()),
+            redis,
             metrics,
             clock: ClockFn(clock),
             fetcher: FetcherFn(Arc::new(HttpFetcher::default())),
@@ -328,6 +367,20 @@ impl AppState {
             })
             .collect();
         SignInLinks::new(by_org, format!("{public}/"))
+    }
+
+    /// The session store: the deployment's Redis when configured (waits at
+    /// most `wait` for it), else this process's memory.
+    pub async fn session_backend(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<SessionBackend, SessionStoreUnreachable> {
+        match &self.config.server.redis_url {
+            Some(url) => {
+                SessionBackend::redis(url, &self.config.server.redis_namespace, wait).await
+            }
+            None => Ok(SessionBackend::Memory(MemorySessionStore::default())),
+        }
     }
 
     /// Session settings: the configured key, else a random one (the

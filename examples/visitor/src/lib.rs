@@ -19,7 +19,9 @@
 //! - [`store`]: SQLite queries and migrations, no rules;
 //! - [`audit`]: each organization's audit log and sign-in failure traces
 //!   (`audit::record`), and the observer that writes them;
-//! - [`metrics`]: Prometheus metrics for the internal listener.
+//! - [`metrics`]: Prometheus metrics for the internal listener;
+//! - [`sessions`]: session state in memory or, shared by several
+//!   instances, in Redis.
 //!
 //! [`configure`] mounts every route, the same way in `main` and in tests.
 #![forbid(unsafe_code)]
@@ -37,6 +39,7 @@ pub mod pages;
 pub mod reception;
 pub mod routes;
 pub mod scim;
+pub mod sessions;
 pub mod signin;
 pub mod store;
 

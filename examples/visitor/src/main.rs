@@ -8,17 +8,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer};
 use clap::{Parser, Subcommand};
-use samlsp_actix::{HttpFetcher, MemorySessionStore};
+use samlsp_actix::HttpFetcher;
 use samlsp_visitor::config::Config;
 use samlsp_visitor::notify::{Backoff, SmtpNotifier, Worker};
 use samlsp_visitor::scim::cli::{TokenAction, run as scim_token};
-use samlsp_visitor::{AppState, configure};
+use samlsp_visitor::{AppState, configure, sessions};
 
 /// How often URL metadata is looked at; each IdP's own cacheDuration
 /// decides when it is fetched again.
 const REFRESH_EVERY: Duration = Duration::from_secs(15);
+/// How long to wait at start for the session store in Redis.
+const REDIS_START_WAIT: Duration = Duration::from_secs(15);
 /// actix workers: the demo serves a handful of people.
 const WORKERS: usize = 2;
 /// How often the outbox is looked at for messages due.
@@ -218,11 +221,32 @@ async fn main() -> ExitCode {
         actix_web::rt::spawn(m);
     }
 
-    let store = MemorySessionStore::default();
+    let store = match state.session_backend(REDIS_START_WAIT).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(reason = %e, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    if state.redis.is_some() {
+        tracing::info!(
+            namespace = state.config.server.redis_namespace.namespace().as_str(),
+            "pending logins, used assertions and sessions are shared through Redis"
+        );
+    }
+    let instance = state.config.server.instance.clone();
     let app_state = state.clone();
     let server = match HttpServer::new(move || {
+        let mut named = DefaultHeaders::new();
+        if let Some(name) = &instance {
+            named = named.add(("X-Visitor-Instance", name.as_str()));
+        }
+        // The last wrap is the outermost: the instance header goes on every
+        // answer, and session-store failures become a 503 page.
         App::new()
             .wrap(sessions.middleware(store.clone()))
+            .wrap(from_fn(sessions::unavailable_page))
+            .wrap(named)
             .configure(configure(app_state.clone()))
     })
     .workers(WORKERS)

@@ -21,7 +21,12 @@
 //!   (`openssl rand -base64 64`);
 //! - `VISITOR_IDP_<SLUG>_METADATA_URL` (slug upper-cased, `-` as `_`);
 //! - `VISITOR_SMTP_*` and `VISITOR_MAIL_FROM`: the `[mail]` section.
+//! - `VISITOR_REDIS_URL`: share login state and sessions with the other
+//!   instances through this Redis (unset: both stay in this process);
+//!   `VISITOR_REDIS_NAMESPACE` (default `visitor`), `VISITOR_INSTANCE`
+//!   (the `X-Visitor-Instance` response header).
 
+mod cluster;
 mod directory;
 mod mail;
 mod source;
@@ -33,6 +38,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use cluster::{InstanceName, RedisNamespace, RedisUrl};
 pub use directory::{
     DEFAULT_MAX_DEACTIVATE_PERCENT, LdapAttributes, LdapSettings, LdapTransport, PasswordSource,
     SyncSettings,
@@ -119,6 +125,17 @@ pub struct ServerConfig {
     /// Application name shown in pages.
     #[serde(default = "default_title")]
     pub title: String,
+    /// Redis shared by the instances of this deployment (pending logins,
+    /// used assertions, sessions); prefer `VISITOR_REDIS_URL`. Unset: all
+    /// of it stays in this process's memory.
+    #[serde(default)]
+    pub redis_url: Option<RedisUrl>,
+    /// Key namespace in that Redis.
+    #[serde(default)]
+    pub redis_namespace: RedisNamespace,
+    /// This instance's name, in the `X-Visitor-Instance` header.
+    #[serde(default)]
+    pub instance: Option<InstanceName>,
     /// Where `GET /metrics` (Prometheus) listens: an internal address, not
     /// the public site's; loopback unless the operator says otherwise.
     /// Unset: no metrics listener.

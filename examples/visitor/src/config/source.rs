@@ -11,12 +11,15 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 6] = [
+const SERVER_ENV: [(&str, &str); 9] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
     ("session_key", "VISITOR_SESSION_KEY"),
     ("log", "VISITOR_LOG"),
+    ("redis_url", "VISITOR_REDIS_URL"),
+    ("redis_namespace", "VISITOR_REDIS_NAMESPACE"),
+    ("instance", "VISITOR_INSTANCE"),
     ("metrics_bind", "VISITOR_METRICS_BIND"),
 ];
 

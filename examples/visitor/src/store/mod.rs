@@ -228,7 +228,13 @@ impl Store {
     ) -> Result<T, StoreError> {
         let org = scope.org;
         self.blocking(move |c| {
-            let tx = c.transaction()?;
+            // IMMEDIATE: the write lock is taken at BEGIN, where the busy
+            // timeout applies. Several processes share the file in the
+            // cluster demo; a deferred transaction that reads and then
+            // writes fails at once ("database is locked") when another
+            // process wrote in between (SQLite, "Transactions", BEGIN
+            // IMMEDIATE; WAL mode's SQLITE_BUSY_SNAPSHOT).
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&Scoped { conn: &tx, org })?;
             tx.commit()?;
             Ok(out)
@@ -246,7 +252,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut c = self.lock();
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         orgs::sync(&tx, orgs, now)?;
         tx.commit()?;
         Ok(())

@@ -3,64 +3,8 @@
 //! with its own key, cannot end (or learn of) a session of this one, even
 //! naming the same NameID.
 
-use samlsp::{
-    Binding, EntityId, IdentityProvider, LogoutSubject, OsRandom, OutboundMessage, ServiceProvider,
-    SpKeyPair, TrustedKeys, Url,
-};
-
+use super::idp_logout::logout_body;
 use super::*;
-
-/// `idp`'s side of the protocol: the library configured as that IdP,
-/// signing with its test key, sending to the demo's SLO URL.
-fn idp_side(idp: &TestIdp) -> ServiceProvider {
-    let demo = IdentityProvider::new(
-        EntityId::new(SP).unwrap(),
-        TrustedKeys::from_certificate_pem(&samlsp_tests::read_repo_file(
-            "testdata/keys/sp-rsa2048.crt",
-        ))
-        .unwrap(),
-    )
-    .unwrap()
-    .slo_endpoint(Binding::HttpPost, Url::new(SLO).unwrap());
-    ServiceProvider::builder(EntityId::new(&idp.entity_id).unwrap())
-        .acs_url(Url::new(format!("{}/unused", idp.entity_id)).unwrap())
-        .slo_url(Binding::HttpPost, Url::new(&idp.sso_url).unwrap())
-        .signing_key(
-            SpKeyPair::from_pem(
-                &samlsp_tests::read_repo_file(idp.key_file),
-                &samlsp_tests::read_repo_file(idp.cert_file),
-            )
-            .unwrap(),
-        )
-        .idp(demo)
-        .build()
-        .unwrap()
-}
-
-const SLO: &str = "http://127.0.0.1:8080/saml/slo";
-
-/// A LogoutRequest from `idp` naming `name_id` (every session of it), as
-/// the form body its back-channel would POST.
-fn logout_body(idp: &TestIdp, name_id: &str) -> String {
-    let p = idp_side(idp)
-        .logout_request(
-            &EntityId::new(SP).unwrap(),
-            &LogoutSubject::new(name_id, Some(NAMEID_PERSISTENT.into())),
-            Some(Binding::HttpPost),
-            None,
-            Utc::now(),
-            &OsRandom,
-        )
-        .unwrap();
-    let OutboundMessage::Post(form) = p.message() else {
-        panic!("POST binding")
-    };
-    form.fields()
-        .iter()
-        .map(|(k, v)| format!("{k}={}", samlsp::internal::binding::url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 #[actix_web::test]
 async fn an_idp_logout_ends_only_its_own_organizations_sessions() {

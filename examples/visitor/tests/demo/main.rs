@@ -17,6 +17,8 @@
 
 #[path = "../../../../crates/samlsp-actix/tests/common/mod.rs"]
 mod common;
+#[path = "../support/idp_logout.rs"]
+mod idp_logout;
 
 use std::path::Path;
 
