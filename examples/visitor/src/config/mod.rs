@@ -141,6 +141,12 @@ pub struct ServerConfig {
     /// Unset: no metrics listener.
     #[serde(default)]
     pub metrics_bind: Option<String>,
+    /// Whether an admin's connection may be added from a metadata URL on a
+    /// loopback, private or link-local address. Off by default (the server
+    /// would otherwise fetch its own network for anyone who can type a URL);
+    /// on where the IdP runs on the same machine or network.
+    #[serde(default)]
+    pub private_metadata_hosts: bool,
 }
 
 fn default_bind() -> String {

@@ -17,6 +17,7 @@
 //! for it by uploading it or naming the IdP's own URL, as with any
 //! IdP-provided metadata fetched over TLS.
 
+pub mod egress;
 pub mod pages;
 pub mod presets;
 pub mod registry;
@@ -72,6 +73,12 @@ pub enum ConnectionError {
     /// The organization has a connection to this entity already.
     #[error("your organization has a connection to {0} already")]
     Duplicate(String),
+    /// The URL's host is (or resolves to) a loopback, private or link-local
+    /// address, which this server does not fetch from (see [`egress`]).
+    #[error(
+        "the metadata URL's host {0} is a private or local address, which this service does not fetch from; upload the metadata XML instead"
+    )]
+    PrivateHost(String),
 }
 
 /// One endpoint, as shown.

@@ -101,6 +101,9 @@ async fn metadata(
     match (url.is_empty(), xml.is_empty()) {
         (false, true) => {
             let url = check_url(url)?;
+            if !state.config.server.private_metadata_hosts {
+                crate::connections::egress::refuse_private_host(&url).await?;
+            }
             let bytes = state
                 .fetcher()
                 .fetch(&url)

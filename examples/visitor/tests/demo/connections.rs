@@ -224,6 +224,22 @@ async fn unusable_input_is_refused_with_the_reason_and_nothing_stored() {
             add_form(&csrf, "X", "entra", "file:///etc/passwd", ""),
             "must be an http:// or https:// URL",
         ),
+        // Server-side request forgery: the server's own network is not
+        // fetched from (the test config leaves private_metadata_hosts off).
+        (
+            add_form(
+                &csrf,
+                "X",
+                "entra",
+                "http://169.254.169.254/latest/meta-data",
+                "",
+            ),
+            "is a private or local address",
+        ),
+        (
+            add_form(&csrf, "X", "entra", "http://127.0.0.1:8080/md", ""),
+            "is a private or local address",
+        ),
         (
             add_form(&csrf, "X", "sharepoint", "", &good),
             "choose one of the presets",
