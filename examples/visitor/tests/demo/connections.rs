@@ -36,6 +36,19 @@ fn wizard_idp() -> TestIdp {
     }
 }
 
+/// Posts the console's add form; asserts it was accepted (303 to the
+/// connection's page) and returns that page's URL and the connection's id.
+async fn add_connection<S>(app: &S, cookie: &str, form: String) -> (String, i64)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = post_form(app, "/admin/connections", form, Some(cookie)).await;
+    assert_eq!(res.status(), 303, "connection added");
+    let page_url = location(&res);
+    let id = page_url.rsplit('/').next().unwrap().parse().unwrap();
+    (page_url, id)
+}
+
 async fn alice<S>(app: &S) -> (String, String)
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
@@ -79,21 +92,12 @@ async fn added_by_xml_the_page_shows_what_was_understood_and_what_to_enter() {
     let (state, app) = demo!();
     let (cookie, csrf) = alice(&app).await;
     let xml = wizard_idp().metadata_xml(None);
-    let res = post_form(
+    let (page_url, _) = add_connection(
         &app,
-        "/admin/connections",
+        &cookie,
         add_form(&csrf, "Acme Entra", "entra", "", &xml),
-        Some(&cookie),
     )
     .await;
-    assert_eq!(res.status(), 303);
-    let page_url = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
     let body = body_of(get(&app, &page_url, Some(&cookie)).await).await;
     for want in [
         "Acme Entra",
@@ -157,21 +161,8 @@ async fn added_by_url_the_metadata_is_fetched_and_the_url_kept() {
     )
     .await;
     let (cookie, csrf) = alice(&app).await;
-    let res = post_form(
-        &app,
-        "/admin/connections",
-        add_form(&csrf, "Okta", "okta", MD_URL, ""),
-        Some(&cookie),
-    )
-    .await;
-    assert_eq!(res.status(), 303);
-    let page_url = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (page_url, _) =
+        add_connection(&app, &cookie, add_form(&csrf, "Okta", "okta", MD_URL, "")).await;
     let body = body_of(get(&app, &page_url, Some(&cookie)).await).await;
     assert!(
         body.contains(MD_URL) && body.contains("https://wizard.acme.test/saml"),
@@ -312,21 +303,8 @@ async fn a_connection_is_enabled_only_after_a_successful_test() {
     let (state, app) = demo!();
     let (cookie, csrf) = alice(&app).await;
     let xml = wizard_idp().metadata_xml(None);
-    let res = post_form(
-        &app,
-        "/admin/connections",
-        add_form(&csrf, "Acme", "keycloak", "", &xml),
-        Some(&cookie),
-    )
-    .await;
-    let page_url = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let id: i64 = page_url.rsplit('/').next().unwrap().parse().unwrap();
+    let (page_url, id) =
+        add_connection(&app, &cookie, add_form(&csrf, "Acme", "keycloak", "", &xml)).await;
     let enable = format!("{page_url}/enable");
     let res = post_form(&app, &enable, format!("csrf_token={csrf}"), Some(&cookie)).await;
     assert_eq!(res.status(), 409);

@@ -262,14 +262,7 @@ where
     );
     let res = post_form(app, "/admin/connections", form, Some(cookie)).await;
     assert_eq!(res.status(), 303, "connection added");
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    location.rsplit('/').next().unwrap().parse().unwrap()
+    location(&res).rsplit('/').next().unwrap().parse().unwrap()
 }
 
 /// Calls `route` as `me`, `{id}` and the form's object fields naming

@@ -31,15 +31,6 @@ where
     test::call_service(app, req).await
 }
 
-fn location_of(res: &ServiceResponse) -> String {
-    res.headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[actix_web::test]
 async fn a_csv_is_previewed_then_applied_in_one_go() {
     let (state, app) = demo!();
@@ -80,7 +71,7 @@ async fn a_csv_is_previewed_then_applied_in_one_go() {
     );
     let res = post_file(&app, &csrf, sheet.as_bytes(), &admin).await;
     assert_eq!(res.status(), 303);
-    let preview_path = location_of(&res);
+    let preview_path = location(&res);
     let before = user_count(&state);
     let preview = get(&app, &preview_path, Some(&admin)).await;
     assert_eq!(preview.status(), 200);
@@ -150,7 +141,7 @@ async fn a_csv_is_previewed_then_applied_in_one_go() {
     // guard rail (50 % > 20 %) until the admin overrides it.
     let sheet = "email,action\nann@acme.test,delete\nbob@acme.test,deactivate\n";
     let res = post_file(&app, &csrf, sheet.as_bytes(), &admin).await;
-    let preview_path = location_of(&res);
+    let preview_path = location(&res);
     let page = body_of(get(&app, &preview_path, Some(&admin)).await).await;
     assert!(
         page.contains("above the limit of 20 %") && page.contains("override_limit"),

@@ -26,21 +26,12 @@ async fn test_sign_in_runs_the_real_flow_then_the_connection_is_enabled_without_
     let (state, app) = demo!();
     let (cookie, csrf) = alice(&app).await;
     let xml = wizard_idp().metadata_xml(None);
-    let res = post_form(
+    let (page_url, id) = add_connection(
         &app,
-        "/admin/connections",
+        &cookie,
         add_form(&csrf, "Acme Wizard", "keycloak", "", &xml),
-        Some(&cookie),
     )
     .await;
-    let page_url = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let id: i64 = page_url.rsplit('/').next().unwrap().parse().unwrap();
     let slug = format!("conn-{id}");
     let wiz = || person("W-wiz", "wiz@acme.test", "Wiz", "Ard", &[]);
 
@@ -140,21 +131,12 @@ async fn another_organizations_test_sign_in_marks_nothing() {
     let (state, app) = demo!();
     let (cookie, csrf) = alice(&app).await;
     let xml = wizard_idp().metadata_xml(None);
-    let res = post_form(
+    let (page_url, id) = add_connection(
         &app,
-        "/admin/connections",
+        &cookie,
         add_form(&csrf, "Acme Wizard", "keycloak", "", &xml),
-        Some(&cookie),
     )
     .await;
-    let page_url = res
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let id: i64 = page_url.rsplit('/').next().unwrap().parse().unwrap();
     let gina = signed_in(
         &app,
         "globex",
