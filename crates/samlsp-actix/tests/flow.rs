@@ -18,8 +18,8 @@ use common::*;
 use samlsp::{Binding, EntityId, SpKeyPair, Url};
 use samlsp_actix::{
     FAILED_TITLE, IdpConfig, IdpOptions, IdpSource, LinkedUser, MapError, MapFuture,
-    MemorySessionStore, Refusal, Saml, SessionSecret, SessionSettings, SignedIn, SpSettings,
-    TenantConfig, UserMapper, VerifiedLogin,
+    MemorySessionStore, Refusal, Saml, SignedIn, SpSettings, TenantConfig, UserMapper,
+    VerifiedLogin,
 };
 
 const SP: &str = "https://visit.test/saml/metadata";
@@ -143,10 +143,7 @@ async fn read_mark(session: actix_session::Session) -> HttpResponse {
 
 macro_rules! app {
     ($saml:expr) => {{
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-            "https://visit.test",
-        );
+        let settings = session_settings("https://visit.test");
         test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))
@@ -848,10 +845,7 @@ async fn verification_is_bounded_and_off_the_worker() {
         .max_concurrent_verifications(1)
         .build()
         .unwrap();
-    let settings = SessionSettings::for_site(
-        SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-        "https://visit.test",
-    );
+    let settings = session_settings("https://visit.test");
     let app = std::rc::Rc::new(
         test::init_service(
             App::new()

@@ -12,8 +12,8 @@ use common::*;
 use samlsp::{EntityId, Url};
 use samlsp_actix::{
     Attribution, FailedSignIn, IdpConfig, IdpOptions, IdpSource, LinkedUser, MapFuture,
-    MemorySessionStore, ObserveFuture, Saml, SessionSecret, SessionSettings, SignInObserver,
-    SpSettings, SucceededSignIn, TenantConfig, UserMapper, VerifiedLogin,
+    MemorySessionStore, ObserveFuture, Saml, SignInObserver, SpSettings, SucceededSignIn,
+    TenantConfig, UserMapper, VerifiedLogin,
 };
 
 const SP: &str = "https://visit.test/saml/metadata";
@@ -74,10 +74,7 @@ fn saml(observer: Arc<Recorder>) -> Saml {
 
 macro_rules! app {
     ($saml:expr) => {{
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-            "https://visit.test",
-        );
+        let settings = session_settings("https://visit.test");
         test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))

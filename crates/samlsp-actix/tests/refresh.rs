@@ -21,8 +21,7 @@ use common::*;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
     IdpConfig, IdpOptions, IdpSource, LinkedUser, MapFuture, MemorySessionStore, MetadataFetcher,
-    MetadataLocation, RefreshReport, Saml, SessionSecret, SessionSettings, SpSettings,
-    TenantConfig, UserMapper, VerifiedLogin,
+    MetadataLocation, RefreshReport, Saml, SpSettings, TenantConfig, UserMapper, VerifiedLogin,
 };
 
 const SP: &str = "https://visit.test/saml/metadata";
@@ -171,10 +170,7 @@ fn rolled_acme(cache_duration: Option<&str>) -> (TestIdp, Vec<u8>) {
 
 macro_rules! app {
     ($saml:expr) => {{
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-            "https://visit.test",
-        );
+        let settings = session_settings("https://visit.test");
         test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))

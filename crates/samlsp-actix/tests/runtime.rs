@@ -18,9 +18,8 @@ use actix_web::{App, HttpResponse, test, web};
 use common::*;
 use samlsp::{EntityId, SpKeyPair, Url};
 use samlsp_actix::{
-    IdpConfig, IdpOptions, IdpSource, LinkedUser, MapFuture, MemorySessionStore, Saml,
-    SessionSecret, SessionSettings, SetupError, SignInError, SignedIn, SpSettings, TenantConfig,
-    TestedLogin, UserMapper, VerifiedLogin,
+    IdpConfig, IdpOptions, IdpSource, LinkedUser, MapFuture, MemorySessionStore, Saml, SetupError,
+    SignInError, SignedIn, SpSettings, TenantConfig, TestedLogin, UserMapper, VerifiedLogin,
 };
 
 const SP: &str = "https://visit.test/saml/metadata";
@@ -87,10 +86,7 @@ async fn tested(session: actix_session::Session) -> HttpResponse {
 
 macro_rules! app {
     ($saml:expr) => {{
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-            "https://visit.test",
-        );
+        let settings = session_settings("https://visit.test");
         test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))

@@ -363,6 +363,15 @@ fn attr_value(xml: &str, name: &str) -> String {
     xml[start..end].to_owned()
 }
 
+/// Session settings for an app under test at `site`, with one fixed test
+/// key everywhere (two apps of one test share their sessions).
+pub fn session_settings(site: &str) -> samlsp_actix::SessionSettings {
+    samlsp_actix::SessionSettings::for_site(
+        samlsp_actix::SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
+        site,
+    )
+}
+
 pub fn location(res: &ServiceResponse) -> String {
     res.headers()
         .get(header::LOCATION)

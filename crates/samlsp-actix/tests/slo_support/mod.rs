@@ -118,10 +118,7 @@ pub async fn logout(req: HttpRequest, session: actix_session::Session) -> HttpRe
 #[macro_export]
 macro_rules! app {
     ($saml:expr) => {{
-        let settings = samlsp_actix::SessionSettings::for_site(
-            samlsp_actix::SessionSecret::from_bytes(&(0u8..64).collect::<Vec<_>>()).unwrap(),
-            "https://visit.test",
-        );
+        let settings = session_settings("https://visit.test");
         actix_web::test::init_service(
             actix_web::App::new()
                 .wrap(settings.middleware(samlsp_actix::MemorySessionStore::default()))

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, HttpResponse, test};
 use common::*;
-use samlsp_actix::{SessionSecret, SessionSettings, UNAVAILABLE_TITLE};
+use samlsp_actix::UNAVAILABLE_TITLE;
 use samlsp_tests::redis_server::RedisServer;
 use samlsp_visitor::config::Config;
 use samlsp_visitor::{AppState, configure, sessions};
@@ -101,10 +101,7 @@ allow_idp_initiated = true
 macro_rules! instance {
     ($redis:expr) => {{
         let state = AppState::build(config($redis), None).unwrap();
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
-            "http://127.0.0.1:8080",
-        );
+        let settings = session_settings("http://127.0.0.1:8080");
         let store = state
             .session_backend(Duration::from_secs(10))
             .await
@@ -322,10 +319,7 @@ async fn a_session_that_cannot_be_saved_is_a_503_page_not_a_500() {
         .session_backend(Duration::from_secs(10))
         .await
         .unwrap();
-    let settings = SessionSettings::for_site(
-        SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
-        "http://127.0.0.1:8080",
-    );
+    let settings = session_settings("http://127.0.0.1:8080");
     let app = test::init_service(
         App::new()
             .wrap(settings.middleware(store))

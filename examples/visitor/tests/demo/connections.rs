@@ -150,10 +150,7 @@ async fn added_by_xml_the_page_shows_what_was_understood_and_what_to_enter() {
 async fn added_by_url_the_metadata_is_fetched_and_the_url_kept() {
     let (state, _) = demo!();
     let state = state.with_fetcher(Arc::new(Served(MD_URL, wizard_idp().metadata_xml(None))));
-    let settings = SessionSettings::for_site(
-        SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
-        "http://127.0.0.1:8080",
-    );
+    let settings = session_settings("http://127.0.0.1:8080");
     let app = test::init_service(
         App::new()
             .wrap(settings.middleware(MemorySessionStore::default()))

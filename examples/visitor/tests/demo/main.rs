@@ -27,7 +27,7 @@ use actix_web::http::header;
 use actix_web::{App, HttpResponse, test};
 use chrono::Utc;
 use common::*;
-use samlsp_actix::{MemorySessionStore, SessionSecret, SessionSettings};
+use samlsp_actix::MemorySessionStore;
 use samlsp_visitor::config::Config;
 use samlsp_visitor::store::{self, NewUser};
 use samlsp_visitor::{AppState, configure};
@@ -112,10 +112,7 @@ macro_rules! demo {
     };
     ($state:expr) => {{
         let state: AppState = $state;
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
-            "http://127.0.0.1:8080",
-        );
+        let settings = session_settings("http://127.0.0.1:8080");
         let app = test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))

@@ -35,10 +35,7 @@ impl Clocked {
 
 macro_rules! app_of {
     ($state:expr) => {{
-        let settings = SessionSettings::for_site(
-            SessionSecret::from_bytes(&(7u8..71).collect::<Vec<_>>()).unwrap(),
-            "http://127.0.0.1:8080",
-        );
+        let settings = session_settings("http://127.0.0.1:8080");
         test::init_service(
             App::new()
                 .wrap(settings.middleware(MemorySessionStore::default()))
