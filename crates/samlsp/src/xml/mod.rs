@@ -2,8 +2,8 @@
 //!
 //! SAML security rests on every component seeing the *same* tree: the signature
 //! verifier, the canonicalizer and the code that reads the assertion. This module
-//! parses once (tokens from `quick-xml`, every well-formedness and namespace rule
-//! enforced here) into an arena that nothing can mutate afterwards. Everything
+//! parses once (its own tokenizer, every well-formedness and namespace rule
+//! enforced in the same pass, see `parse.rs`) into an arena that nothing can mutate afterwards. Everything
 //! later — C14N, signature checks, SAML field access — walks that arena.
 //!
 //! What the tree keeps is what canonicalization needs: element and attribute order,
@@ -54,7 +54,8 @@ pub struct Limits {
     pub max_elements: usize,
     /// Attributes plus namespace declarations on one element. SAML elements carry
     /// at most ~8; 64 bounds the quadratic duplicate check (RUSTSEC-2026-0194 was
-    /// that bug in quick-xml's own check).
+    /// that bug in quick-xml's own check, which an earlier version of this
+    /// parser used).
     pub max_attributes: usize,
     /// Length in bytes of one text node or attribute value. 256 KiB holds a
     /// certificate chain or a large encrypted assertion's CipherValue.

@@ -1,17 +1,28 @@
-//! The hardened parser: `quick-xml` tokenizes; every rule that decides what the
-//! tree *means* (references, normalization, namespaces, limits) is applied here,
-//! so that the one tree the rest of the crate sees is fully determined by this file.
+//! The hardened parser: one pass over the bytes that tokenizes *and* applies
+//! every rule that decides what the tree means (references, normalization,
+//! namespaces, limits), so that the one tree the rest of the crate sees is
+//! fully determined by this file.
+//!
+//! Why a tokenizer of our own rather than a crate's: this parser runs on every
+//! login, before anything is trusted, and with a general-purpose pull parser
+//! (this file used `quick-xml` before) most of its time went into work done
+//! twice: the crate found a tag, then its attributes were iterated and split
+//! again, names checked again here, values scanned again for what needs
+//! normalization. The XML a SAML message may use is a small subset of XML 1.0
+//! — no DTD, hence no entity declarations, no defaulted attributes and no
+//! external anything — so the tokenizer is small: start and end tags with
+//! their attributes, character data with the five predefined entities and
+//! character references, CDATA sections, comments, processing instructions and
+//! the XML declaration. Each byte is classified once, by table, and what it
+//! belongs to is checked in the same pass; a name or value that needs no
+//! normalization stays a span of the input.
 
 use std::collections::HashMap;
-
-use quick_xml::Reader;
-use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
-use quick_xml::events::{BytesStart, Event};
 
 use super::scope::ScopedSlots;
 use super::{
     Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
-    XML_NS, XMLNS_NS, XmlError, is_xml_space,
+    XML_NS, XMLNS_NS, XmlError,
 };
 
 /// Parses untrusted bytes into a [`Document`] under `limits`.
@@ -89,24 +100,190 @@ impl SmallIndex {
 /// Character data being collected for one text node.
 #[derive(Clone, Copy)]
 enum Pending {
-    /// One token that needed no normalization, as written in the input.
+    /// One run that needed no normalization, as written in the input.
     Input(Span),
     /// Copied or normalized into the arena from this offset to its end.
     Arena(usize),
 }
 
-/// One open element: its node and its last child so far (to link the next).
+/// One open element: its node, its last child so far (to link the next) and
+/// its name as written (for the end tag, which must repeat it exactly).
 #[derive(Clone, Copy)]
 struct Open {
     id: NodeId,
     last_child: Option<NodeId>,
+    name: Span,
+}
+
+/// An attribute as scanned: byte ranges of the input.
+struct RawAttribute {
+    key: (usize, usize),
+    value: (usize, usize),
+    /// The value needs no normalization (see [`ATTR_ATTN`]).
+    plain: bool,
+    /// Just after the closing quote.
+    end: usize,
+}
+
+/// Byte classes of character data: [`TEXT_END`] ends a run (markup or a
+/// reference); [`TEXT_ATTN`] does not, but means the run is not kept as
+/// written: `]` (which may start a forbidden `]]>`), CR (line ends are
+/// normalized, XML 1.0 §2.11), a C0 control other than tab and LF
+/// (forbidden, §2.2), and `0xEF`, the lead byte of U+FFFE/U+FFFF.
+const TEXT_END: u8 = 1;
+const TEXT_ATTN: u8 = 2;
+const fn text_class(b: u8) -> u8 {
+    match b {
+        b'<' | b'&' => TEXT_END,
+        b'\t' | b'\n' => 0,
+        b']' | 0..=0x1F | 0xEF => TEXT_ATTN,
+        _ => 0,
+    }
+}
+
+/// Byte classes of attribute values: the two quotes (a value ends at the one
+/// that opened it) and [`ATTR_ATTN`], what makes a value differ from its
+/// normalized form or be refused (XML 1.0 §3.3.3): a reference, `<`, a
+/// whitespace character other than space, another C0 control, `0xEF`.
+const ATTR_DQ: u8 = 1;
+const ATTR_SQ: u8 = 2;
+const ATTR_ATTN: u8 = 4;
+const fn attr_class(b: u8) -> u8 {
+    match b {
+        b'"' => ATTR_DQ,
+        b'\'' => ATTR_SQ,
+        b'&' | b'<' | 0..=0x1F | 0xEF => ATTR_ATTN,
+        _ => 0,
+    }
+}
+
+/// Bytes that end a name in a tag: whitespace, `/`, `>`, `=`, `<` and the
+/// quotes. What lies before is then checked as a QName.
+const fn ends_name(b: u8) -> u8 {
+    matches!(
+        b,
+        b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>' | b'=' | b'<' | b'"' | b'\''
+    ) as u8
+}
+
+/// A 256-entry table of `f(byte)`, evaluated at compile time.
+macro_rules! byte_table {
+    ($f:ident) => {{
+        let mut table = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = $f(i as u8);
+            i += 1;
+        }
+        table
+    }};
+}
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const TEXT_CLASS: [u8; 256] = byte_table!(text_class);
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const ATTR_CLASS: [u8; 256] = byte_table!(attr_class);
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const NAME_END: [u8; 256] = byte_table!(ends_name);
+
+/// `table[b]`; a `u8` is always in range, so the compiler drops the check.
+fn class(table: &[u8; 256], b: u8) -> u8 {
+    table.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// XML whitespace (S, XML 1.0 §2.3) as a byte.
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// The first position at or after `at` that is not whitespace.
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|&b| is_space_byte(b)) {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the name starting at `at` (see [`ends_name`]).
+fn name_end(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|&b| class(&NAME_END, b) == 0) {
+        at += 1;
+    }
+    at
+}
+
+/// `s` clipped for an error message.
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+fn malformed(offset: usize, reason: &str) -> XmlError {
+    XmlError::Malformed {
+        offset,
+        reason: reason.into(),
+    }
+}
+
+/// Scans `name="value"` (or single quotes) starting at `start`, a byte that is
+/// not whitespace. The end of `input` is the end of what may be scanned.
+fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
+    let bytes = input.as_bytes();
+    let key_end = name_end(bytes, start);
+    let mut at = skip_space(bytes, key_end);
+    match bytes.get(at) {
+        Some(b'=') => at += 1,
+        Some(_) => return Err(malformed(at, "attribute without '='")),
+        None => return Err(XmlError::Truncated),
+    }
+    at = skip_space(bytes, at);
+    let quote = match bytes.get(at) {
+        Some(b'"') => ATTR_DQ,
+        Some(b'\'') => ATTR_SQ,
+        Some(_) => return Err(malformed(at, "attribute value without quotes")),
+        None => return Err(XmlError::Truncated),
+    };
+    let value_start = at + 1;
+    let mut i = value_start;
+    let mut plain = true;
+    loop {
+        let Some(&b) = bytes.get(i) else {
+            return Err(XmlError::Truncated);
+        };
+        let c = class(&ATTR_CLASS, b);
+        if c != 0 {
+            if c & quote != 0 {
+                break;
+            }
+            if c & ATTR_ATTN != 0 {
+                plain = false;
+            }
+        }
+        i += 1;
+    }
+    Ok(RawAttribute {
+        key: (start, key_end),
+        value: (value_start, i),
+        plain,
+        end: i + 1,
+    })
 }
 
 struct Parser<'a> {
-    reader: Reader<&'a [u8]>,
     /// The whole input; `strings` starts with a copy of it, so a name or
     /// value that needs no normalization is a span of the input as written.
     input: &'a str,
+    bytes: &'a [u8],
+    /// Where the tokenizer is.
+    pos: usize,
     limits: &'a Limits,
     strings: String,
     /// Interned namespace URIs (spans of `strings`); the index is their [`NsId`].
@@ -132,9 +309,9 @@ struct Parser<'a> {
     /// This element's declarations, bound once all are read.
     pending_decls: Vec<(u32, NsId)>,
     /// Character data not yet turned into a node: text, CDATA and references
-    /// arrive as separate tokens and merge into one node.
+    /// arrive as separate pieces and merge into one node.
     pending: Option<Pending>,
-    /// Scratch buffer for namespace URIs before interning.
+    /// Scratch buffer for namespace URIs that need normalization.
     scratch: String,
     /// The `xml:` namespace, interned up front (the prefix is bound implicitly).
     xml_ns: NsId,
@@ -157,18 +334,10 @@ fn index(n: usize) -> u32 {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str, limits: &'a Limits) -> Self {
-        let mut reader = Reader::from_str(text);
-        let cfg = reader.config_mut();
-        cfg.check_end_names = true;
-        cfg.check_comments = true;
-        cfg.expand_empty_elements = false;
-        cfg.trim_text_start = false;
-        cfg.trim_text_end = false;
-        cfg.allow_dangling_amp = false;
-        cfg.allow_unmatched_ends = false;
         let mut parser = Parser {
-            reader,
             input: text,
+            bytes: text.as_bytes(),
+            pos: 0,
             limits,
             strings: String::with_capacity(text.len() + text.len() / 8),
             namespaces: Vec::with_capacity(8),
@@ -195,128 +364,25 @@ impl<'a> Parser<'a> {
         parser
     }
 
-    fn offset(&self) -> usize {
-        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+    /// `input[start..end]` (empty if out of range, which the scanners, whose
+    /// positions come from the input itself, never produce).
+    fn slice(&self, start: usize, end: usize) -> &'a str {
+        self.input.get(start..end).unwrap_or("")
     }
 
     fn run(mut self) -> Result<Document, XmlError> {
-        let mut first = true;
-        loop {
-            let start_offset = self.offset();
-            let event = match self.reader.read_event() {
-                Ok(e) => e,
-                Err(e) => return Err(self.map_error(e)),
-            };
-            let was_first = std::mem::replace(&mut first, false);
-            match event {
-                Event::Decl(decl) => {
-                    if !was_first || start_offset != 0 {
-                        return Err(XmlError::ReservedPiTarget {
-                            target: "xml".into(),
-                        });
-                    }
-                    let version = decl.version().map_err(|e| self.map_error(e))?;
-                    if &*version != "1.0" {
-                        return Err(XmlError::UnsupportedVersion {
-                            version: version.into_owned(),
-                        });
-                    }
-                    if let Some(enc) = decl.encoding() {
-                        let enc = enc.map_err(|e| XmlError::Malformed {
-                            offset: start_offset,
-                            reason: e.to_string(),
-                        })?;
-                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                            return Err(XmlError::UnsupportedEncoding {
-                                encoding: enc.into_owned(),
-                            });
-                        }
-                    }
-                }
-                Event::DocType(_) => {
-                    return Err(XmlError::DoctypeForbidden {
-                        offset: start_offset,
-                    });
-                }
-                Event::Start(e) => self.start_element(&e, start_offset, false)?,
-                Event::Empty(e) => self.start_element(&e, start_offset, true)?,
-                Event::End(_) => self.end_element()?,
-                Event::Text(t) => {
-                    let raw: &str = &t;
-                    if self.stack.is_empty() {
-                        if !raw.chars().all(is_xml_space) {
-                            return Err(XmlError::ContentAfterRoot {
-                                offset: start_offset,
-                            });
-                        }
-                        continue;
-                    }
-                    // A '>' search (memchr) first: most text has none.
-                    if raw.as_bytes().contains(&b'>') && raw.contains("]]>") {
-                        return Err(XmlError::Malformed {
-                            offset: start_offset,
-                            reason: "']]>' in character data".into(),
-                        });
-                    }
-                    self.text_token(raw, start_offset)?;
-                }
-                Event::CData(c) => {
-                    if self.stack.is_empty() {
-                        return Err(XmlError::ContentAfterRoot {
-                            offset: start_offset,
-                        });
-                    }
-                    let raw: &str = &c;
-                    self.begin_text();
-                    push_normalized_text(&mut self.strings, raw, start_offset)?;
-                    self.check_pending()?;
-                }
-                Event::GeneralRef(r) => {
-                    if self.stack.is_empty() {
-                        return Err(XmlError::ContentAfterRoot {
-                            offset: start_offset,
-                        });
-                    }
-                    let name: &str = &r;
-                    let c = resolve_reference(name)?;
-                    self.begin_text();
-                    self.strings.push(c);
-                    self.check_pending()?;
-                }
-                Event::Comment(c) => {
-                    let raw: &str = &c;
-                    if let Some((i, ch)) = first_invalid_char(raw) {
-                        return Err(XmlError::InvalidCharacter {
-                            code: ch as u32,
-                            offset: start_offset + i,
-                        });
-                    }
-                    self.misc_node(NodeKind::Comment)?;
-                }
-                Event::PI(pi) => {
-                    let target = pi.target();
-                    if target.eq_ignore_ascii_case("xml") {
-                        return Err(XmlError::ReservedPiTarget {
-                            target: target.to_owned(),
-                        });
-                    }
-                    check_ncname_or_name(target, false)?;
-                    self.flush_text()?;
-                    let t0 = self.strings.len();
-                    self.strings.push_str(target);
-                    let t1 = self.strings.len();
-                    push_normalized_text(
-                        &mut self.strings,
-                        pi.content().trim_start(),
-                        start_offset,
-                    )?;
-                    let t2 = self.strings.len();
-                    self.misc_node(NodeKind::Pi {
-                        target: span(t0, t1),
-                        data: span(t1, t2),
-                    })?;
-                }
-                Event::Eof => break,
+        let bytes = self.bytes;
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b'<' => match bytes.get(self.pos + 1) {
+                    Some(b'/') => self.end_tag()?,
+                    Some(b'!') => self.bang()?,
+                    Some(b'?') => self.question_mark()?,
+                    Some(_) => self.start_tag()?,
+                    None => return Err(XmlError::Truncated),
+                },
+                b'&' => self.reference()?,
+                _ => self.text()?,
             }
         }
         if !self.stack.is_empty() {
@@ -336,74 +402,233 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn map_error(&self, e: QxError) -> XmlError {
-        let offset = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
-        match e {
-            QxError::Syntax(
-                SyntaxError::UnclosedTag
-                | SyntaxError::UnclosedComment
-                | SyntaxError::UnclosedCData
-                | SyntaxError::UnclosedPI
-                | SyntaxError::UnclosedXmlDecl
-                | SyntaxError::UnclosedSingleQuotedAttributeValue
-                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
-            ) => XmlError::Truncated,
-            QxError::Syntax(SyntaxError::UnclosedDoctype) => XmlError::DoctypeForbidden { offset },
-            QxError::IllFormed(IllFormedError::MissingEndTag(_)) => XmlError::Truncated,
-            QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-                XmlError::MismatchedEndTag { expected, found }
-            }
-            QxError::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
-                if self.root_closed {
-                    XmlError::ContentAfterRoot { offset }
+    /// Character data up to the next markup or reference.
+    fn text(&mut self) -> Result<(), XmlError> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        if self.stack.is_empty() {
+            // Outside the root only whitespace may appear (XML 1.0 §2.8 Misc).
+            let end = skip_space(bytes, start);
+            return match bytes.get(end) {
+                None | Some(b'<') => {
+                    self.pos = end;
+                    Ok(())
+                }
+                Some(_) => Err(XmlError::ContentAfterRoot { offset: start }),
+            };
+        }
+        let mut i = start;
+        let mut plain = true;
+        while let Some(&b) = bytes.get(i) {
+            let c = class(&TEXT_CLASS, b);
+            if c != 0 {
+                if c & TEXT_END != 0 {
+                    break;
+                }
+                // XML 1.0 §2.4: `]]>` may not appear in character data.
+                if b == b']' {
+                    if bytes.get(i + 1..i + 3) == Some(b"]>".as_slice()) {
+                        return Err(malformed(start, "']]>' in character data"));
+                    }
                 } else {
-                    XmlError::UnmatchedEndTag { name }
+                    plain = false;
                 }
             }
-            QxError::IllFormed(IllFormedError::MissingDoctypeName) => {
-                XmlError::DoctypeForbidden { offset }
-            }
-            other => XmlError::Malformed {
-                offset,
-                reason: other.to_string(),
-            },
+            i += 1;
         }
-    }
-
-    fn str(&self, s: Span) -> &str {
-        self.strings
-            .get(s.start as usize..s.end as usize)
-            .unwrap_or("")
-    }
-
-    /// A span of the input for `s` when `s` is a slice of it (quick-xml hands
-    /// out borrowed slices for names and for values without references).
-    fn input_span(&self, s: &str) -> Option<Span> {
-        let start = (s.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
-        let end = start.checked_add(s.len())?;
-        (end <= self.input.len()).then(|| span(start, end))
-    }
-
-    /// `s` as a span: of the input when it is a slice of it, else copied.
-    fn borrow_or_push(&mut self, s: &str) -> Span {
-        match self.input_span(s) {
-            Some(sp) => sp,
-            None => self.push_str(s),
-        }
-    }
-
-    /// A text token: kept as a span of the input when it is the first piece
-    /// of its node and needs no line-end normalization, else appended.
-    fn text_token(&mut self, raw: &str, offset: usize) -> Result<(), XmlError> {
-        if self.pending.is_none() && text_is_verbatim(raw) {
-            if let Some(sp) = self.input_span(raw) {
-                self.pending = Some(Pending::Input(sp));
-                return self.check_pending();
-            }
+        self.pos = i;
+        let raw = self.slice(start, i);
+        if plain && self.pending.is_none() {
+            self.pending = Some(Pending::Input(span(start, i)));
+            return self.check_pending();
         }
         self.begin_text();
-        push_normalized_text(&mut self.strings, raw, offset)?;
+        push_normalized_text(&mut self.strings, raw, start)?;
         self.check_pending()
+    }
+
+    /// `&name;`: one of the five predefined entities or a character reference.
+    fn reference(&mut self) -> Result<(), XmlError> {
+        let start = self.pos;
+        if self.stack.is_empty() {
+            return Err(XmlError::ContentAfterRoot { offset: start });
+        }
+        let bytes = self.bytes;
+        let mut i = start + 1;
+        loop {
+            match bytes.get(i) {
+                Some(b';') => break,
+                Some(b'<' | b'&') | None => {
+                    return Err(malformed(start, "reference without ';'"));
+                }
+                Some(_) => i += 1,
+            }
+        }
+        let c = resolve_reference(self.slice(start + 1, i))?;
+        self.pos = i + 1;
+        self.begin_text();
+        self.strings.push(c);
+        self.check_pending()
+    }
+
+    /// `<!--`, `<![CDATA[` or a refused `<!DOCTYPE`.
+    fn bang(&mut self) -> Result<(), XmlError> {
+        let start = self.pos;
+        let rest = self.bytes.get(start + 2..).unwrap_or_default();
+        if rest.starts_with(b"--") {
+            return self.comment();
+        }
+        if rest.starts_with(b"[CDATA[") {
+            return self.cdata();
+        }
+        // Any DOCTYPE, whatever its case or content: no DTD is ever read.
+        if rest.first().is_some_and(|b| b.eq_ignore_ascii_case(&b'D')) {
+            return Err(XmlError::DoctypeForbidden { offset: start });
+        }
+        if rest.len() < 7 && (b"--".starts_with(rest) || b"[CDATA[".starts_with(rest)) {
+            return Err(XmlError::Truncated);
+        }
+        Err(malformed(
+            start,
+            "'<!' that starts no comment or CDATA section",
+        ))
+    }
+
+    /// A comment (XML 1.0 §2.5): recorded, never read.
+    fn comment(&mut self) -> Result<(), XmlError> {
+        let body_start = self.pos + 4;
+        let rest = self.input.get(body_start..).unwrap_or("");
+        let Some(len) = rest.find("-->") else {
+            return Err(XmlError::Truncated);
+        };
+        let body = rest.get(..len).unwrap_or("");
+        // `--` may not occur inside, nor may the comment end with `--->`.
+        if let Some(i) = body.find("--") {
+            return Err(malformed(body_start + i, "'--' in a comment"));
+        }
+        if body.ends_with('-') {
+            return Err(malformed(body_start + len - 1, "'--' in a comment"));
+        }
+        if let Some((i, ch)) = first_invalid_char(body) {
+            return Err(XmlError::InvalidCharacter {
+                code: ch as u32,
+                offset: body_start + i,
+            });
+        }
+        self.pos = body_start + len + 3;
+        self.misc_node(NodeKind::Comment)
+    }
+
+    /// A CDATA section (XML 1.0 §2.7): character data taken literally.
+    fn cdata(&mut self) -> Result<(), XmlError> {
+        let start = self.pos;
+        let body_start = start + 9;
+        let rest = self.input.get(body_start..).unwrap_or("");
+        let Some(len) = rest.find("]]>") else {
+            return Err(XmlError::Truncated);
+        };
+        if self.stack.is_empty() {
+            return Err(XmlError::ContentAfterRoot { offset: start });
+        }
+        let body = rest.get(..len).unwrap_or("");
+        self.pos = body_start + len + 3;
+        self.begin_text();
+        push_normalized_text(&mut self.strings, body, body_start)?;
+        self.check_pending()
+    }
+
+    /// A processing instruction (XML 1.0 §2.6), or the XML declaration
+    /// (§2.8), which only the very start of the document may hold.
+    fn question_mark(&mut self) -> Result<(), XmlError> {
+        let start = self.pos;
+        let body_start = start + 2;
+        let rest = self.input.get(body_start..).unwrap_or("");
+        let Some(len) = rest.find("?>") else {
+            return Err(XmlError::Truncated);
+        };
+        let body = rest.get(..len).unwrap_or("");
+        let target_len = body.bytes().position(is_space_byte).unwrap_or(body.len());
+        let target = body.get(..target_len).unwrap_or("");
+        if target == "xml" {
+            if start != 0 {
+                return Err(XmlError::ReservedPiTarget {
+                    target: "xml".into(),
+                });
+            }
+            self.declaration(body_start + 3, body_start + len)?;
+            self.pos = body_start + len + 2;
+            return Ok(());
+        }
+        if target.eq_ignore_ascii_case("xml") {
+            return Err(XmlError::ReservedPiTarget {
+                target: clip(target),
+            });
+        }
+        check_ncname_or_name(target, false)?;
+        self.flush_text()?;
+        let data = body.get(target_len..).unwrap_or("").trim_start();
+        let data_offset = body_start + len - data.len();
+        let t0 = self.strings.len();
+        self.strings.push_str(target);
+        let t1 = self.strings.len();
+        push_normalized_text(&mut self.strings, data, data_offset)?;
+        let t2 = self.strings.len();
+        self.pos = body_start + len + 2;
+        self.misc_node(NodeKind::Pi {
+            target: span(t0, t1),
+            data: span(t1, t2),
+        })
+    }
+
+    /// The pseudo-attributes of `<?xml ...?>` between `start` and `end`:
+    /// `version` first and "1.0", then optionally `encoding` (UTF-8 only)
+    /// and `standalone` (XML 1.0 §2.8, §4.3.3).
+    fn declaration(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        let decl = self.input.get(..end).unwrap_or("");
+        let bytes = decl.as_bytes();
+        let mut at = start;
+        let mut version = None;
+        let mut encoding = None;
+        let mut seen = 0;
+        loop {
+            let next = skip_space(bytes, at);
+            if next >= end {
+                break;
+            }
+            if next == at {
+                return Err(malformed(at, "XML declaration without whitespace"));
+            }
+            let a = scan_attribute(decl, next).map_err(|e| match e {
+                XmlError::Truncated => malformed(next, "unterminated XML declaration value"),
+                other => other,
+            })?;
+            let key = self.slice(a.key.0, a.key.1);
+            let value = self.slice(a.value.0, a.value.1);
+            match (seen, key) {
+                (0, "version") => version = Some(value),
+                (1, "encoding") => encoding = Some(value),
+                (1 | 2, "standalone") => {}
+                _ => return Err(malformed(next, "unexpected XML declaration attribute")),
+            }
+            seen = if key == "standalone" { 3 } else { seen + 1 };
+            at = a.end;
+        }
+        let Some(version) = version else {
+            return Err(malformed(start, "XML declaration without version"));
+        };
+        if version != "1.0" {
+            return Err(XmlError::UnsupportedVersion {
+                version: clip(version),
+            });
+        }
+        if let Some(enc) = encoding {
+            if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                return Err(XmlError::UnsupportedEncoding {
+                    encoding: clip(enc),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Makes the pending text appendable: a span of the input is copied to
@@ -514,18 +739,36 @@ impl<'a> Parser<'a> {
         NsId(id)
     }
 
-    fn push_str(&mut self, s: &str) -> Span {
-        let start = self.strings.len();
-        self.strings.push_str(s);
-        span(start, self.strings.len())
+    /// A span of the input for `s` when `s` is a slice of it.
+    fn input_span(&self, s: &str) -> Option<Span> {
+        let start = (s.as_ptr() as usize).checked_sub(self.input.as_ptr() as usize)?;
+        let end = start.checked_add(s.len())?;
+        (end <= self.input.len()).then(|| span(start, end))
     }
 
-    fn start_element(
-        &mut self,
-        e: &BytesStart<'_>,
-        offset: usize,
-        empty: bool,
-    ) -> Result<(), XmlError> {
+    /// `s` as a span: of the input when it is a slice of it, else copied.
+    fn borrow_or_push(&mut self, s: &str) -> Span {
+        match self.input_span(s) {
+            Some(sp) => sp,
+            None => {
+                let start = self.strings.len();
+                self.strings.push_str(s);
+                span(start, self.strings.len())
+            }
+        }
+    }
+
+    fn str(&self, s: Span) -> &str {
+        self.strings
+            .get(s.start as usize..s.end as usize)
+            .unwrap_or("")
+    }
+
+    /// A start tag or empty-element tag (XML 1.0 §3.1) with its attributes,
+    /// namespace declarations resolved (Namespaces in XML 1.0 §5, §6).
+    fn start_tag(&mut self) -> Result<(), XmlError> {
+        let offset = self.pos;
+        let bytes = self.bytes;
         self.flush_text()?;
         if self.stack.is_empty() && self.root.is_some() {
             return Err(XmlError::MultipleRoots { offset });
@@ -541,10 +784,14 @@ impl<'a> Parser<'a> {
                 limit: self.limits.max_elements,
             });
         }
-        let raw_name: &str = e.name().into_inner();
-        let (prefix, local) = split_qname(raw_name)?;
-        let prefix_span = prefix.map(|p| self.borrow_or_push(p));
-        let local_span = self.borrow_or_push(local);
+        let name_start = offset + 1;
+        let name_stop = name_end(bytes, name_start);
+        if name_stop >= bytes.len() {
+            return Err(XmlError::Truncated);
+        }
+        let (prefix, local) = split_qname(self.slice(name_start, name_stop))?;
+        let prefix_span = prefix.map(|p| span(name_start, name_start + p.len()));
+        let local_span = span(name_stop - local.len(), name_stop);
 
         // One pass over the attributes: declarations apart, others kept with
         // their namespace unresolved until this element's declarations are in
@@ -552,101 +799,41 @@ impl<'a> Parser<'a> {
         let attr_start = self.attributes.len();
         let decl_start = self.ns_decls.len();
         self.pending_decls.clear();
-        let mut attrs = e.attributes();
-        // Duplicates are checked here: on the raw names, then after namespace
-        // resolution (Namespaces in XML §6.3). Both are bounded by the limit.
-        attrs.with_checks(false);
-        for attr in attrs {
+        let mut at = name_stop;
+        let empty = loop {
+            let next = skip_space(bytes, at);
+            match bytes.get(next) {
+                Some(b'>') => {
+                    at = next + 1;
+                    break false;
+                }
+                Some(b'/') => {
+                    if bytes.get(next + 1) == Some(&b'>') {
+                        at = next + 2;
+                        break true;
+                    }
+                    return Err(match bytes.get(next + 1) {
+                        None => XmlError::Truncated,
+                        Some(_) => malformed(next, "'/' not followed by '>' in a tag"),
+                    });
+                }
+                None => return Err(XmlError::Truncated),
+                // XML 1.0 §3.1: attributes are separated by whitespace.
+                Some(_) if next == at => {
+                    return Err(malformed(next, "attribute not preceded by whitespace"));
+                }
+                Some(_) => {}
+            }
             let count = (self.attributes.len() - attr_start) + (self.ns_decls.len() - decl_start);
             if count >= self.limits.max_attributes {
                 return Err(XmlError::TooManyAttributes {
                     limit: self.limits.max_attributes,
                 });
             }
-            let attr = attr.map_err(|err| XmlError::Malformed {
-                offset,
-                reason: err.to_string(),
-            })?;
-            let key: &str = attr.key.into_inner();
-            let decl_prefix = if key == "xmlns" {
-                Some(None)
-            } else {
-                key.strip_prefix("xmlns:").map(Some)
-            };
-            if let Some(p) = decl_prefix {
-                if let Some(p) = p {
-                    check_ncname_or_name(p, true)?;
-                }
-                let mut uri = std::mem::take(&mut self.scratch);
-                uri.clear();
-                normalize_attribute_value(&mut uri, &attr.value, offset)?;
-                if uri.len() > self.limits.max_text_bytes {
-                    return Err(XmlError::TextTooLong {
-                        limit: self.limits.max_text_bytes,
-                    });
-                }
-                check_namespace_binding(p, &uri)?;
-                let taken = self
-                    .ns_decls
-                    .get(decl_start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|d| d.prefix.map(|s| self.str(s)) == p);
-                if taken {
-                    return Err(XmlError::DuplicateAttribute {
-                        name: key.chars().take(64).collect(),
-                    });
-                }
-                let uri_id = self.intern(&uri);
-                self.scratch = uri;
-                let slot = self.prefix_id(p);
-                self.pending_decls.push((slot, uri_id));
-                let prefix = p.map(|p| self.borrow_or_push(p));
-                self.ns_decls.push(NsDecl {
-                    prefix,
-                    uri: uri_id,
-                });
-            } else {
-                let (ap, al) = split_qname(key)?;
-                let taken = self
-                    .attributes
-                    .get(attr_start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|a| {
-                        a.name.prefix.map(|s| self.str(s)) == ap && self.str(a.name.local) == al
-                    });
-                if taken {
-                    return Err(XmlError::DuplicateAttribute {
-                        name: key.chars().take(64).collect(),
-                    });
-                }
-                let prefix = ap.map(|p| self.borrow_or_push(p));
-                let local = self.borrow_or_push(al);
-                let raw_value: &str = &attr.value;
-                let value = match self.input_span(raw_value) {
-                    Some(sp) if attribute_value_is_verbatim(raw_value) => sp,
-                    _ => {
-                        let v0 = self.strings.len();
-                        normalize_attribute_value(&mut self.strings, raw_value, offset)?;
-                        span(v0, self.strings.len())
-                    }
-                };
-                if (value.end - value.start) as usize > self.limits.max_text_bytes {
-                    return Err(XmlError::TextTooLong {
-                        limit: self.limits.max_text_bytes,
-                    });
-                }
-                self.attributes.push(Attribute {
-                    name: QName {
-                        prefix,
-                        local,
-                        ns: None,
-                    },
-                    value,
-                });
-            }
-        }
+            let raw = scan_attribute(self.input, next)?;
+            at = raw.end;
+            self.attribute(&raw, attr_start, decl_start)?;
+        };
 
         self.scope.open();
         for &(slot, uri) in &self.pending_decls {
@@ -708,8 +895,9 @@ impl<'a> Parser<'a> {
         if parent.is_none() {
             self.root = Some(id);
         }
+        self.pos = at;
         if empty {
-            self.pop_scope();
+            self.scope.close();
             if self.stack.is_empty() {
                 self.root_closed = true;
             }
@@ -717,27 +905,138 @@ impl<'a> Parser<'a> {
             self.stack.push(Open {
                 id,
                 last_child: None,
+                name: span(name_start, name_stop),
             });
         }
         Ok(())
     }
 
-    fn end_element(&mut self) -> Result<(), XmlError> {
-        self.flush_text()?;
-        if self.stack.pop().is_none() {
-            return Err(XmlError::UnmatchedEndTag {
-                name: String::new(),
+    /// One scanned attribute of the element being read: a namespace
+    /// declaration, or an attribute kept with its namespace unresolved.
+    fn attribute(
+        &mut self,
+        raw: &RawAttribute,
+        attr_start: usize,
+        decl_start: usize,
+    ) -> Result<(), XmlError> {
+        let key = self.slice(raw.key.0, raw.key.1);
+        let raw_value = self.slice(raw.value.0, raw.value.1);
+        let (key_prefix, key_local) = split_qname(key)?;
+        let decl_prefix = match (key_prefix, key_local) {
+            (None, "xmlns") => Some(None),
+            (Some("xmlns"), p) => Some(Some(p)),
+            _ => None,
+        };
+        if let Some(p) = decl_prefix {
+            // Duplicates are checked here: on the raw names, then after
+            // namespace resolution (Namespaces in XML §6.3). Both are bounded
+            // by the attribute limit.
+            let taken = self
+                .ns_decls
+                .get(decl_start..)
+                .unwrap_or_default()
+                .iter()
+                .any(|d| d.prefix.map(|s| self.str(s)) == p);
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let uri: &str = if raw.plain {
+                raw_value
+            } else {
+                scratch.clear();
+                normalize_attribute_value(&mut scratch, raw_value, raw.value.0)?;
+                &scratch
+            };
+            if uri.len() > self.limits.max_text_bytes {
+                return Err(XmlError::TextTooLong {
+                    limit: self.limits.max_text_bytes,
+                });
+            }
+            check_namespace_binding(p, uri)?;
+            if taken {
+                return Err(XmlError::DuplicateAttribute { name: clip(key) });
+            }
+            let uri_id = self.intern(uri);
+            self.scratch = scratch;
+            let slot = self.prefix_id(p);
+            self.pending_decls.push((slot, uri_id));
+            let prefix = p.map(|p| span(raw.key.1 - p.len(), raw.key.1));
+            self.ns_decls.push(NsDecl {
+                prefix,
+                uri: uri_id,
+            });
+            return Ok(());
+        }
+        let taken = self
+            .attributes
+            .get(attr_start..)
+            .unwrap_or_default()
+            .iter()
+            .any(|a| {
+                a.name.prefix.map(|s| self.str(s)) == key_prefix
+                    && self.str(a.name.local) == key_local
+            });
+        if taken {
+            return Err(XmlError::DuplicateAttribute { name: clip(key) });
+        }
+        let prefix = key_prefix.map(|p| span(raw.key.0, raw.key.0 + p.len()));
+        let local = span(raw.key.1 - key_local.len(), raw.key.1);
+        let value = if raw.plain {
+            span(raw.value.0, raw.value.1)
+        } else {
+            let v0 = self.strings.len();
+            normalize_attribute_value(&mut self.strings, raw_value, raw.value.0)?;
+            span(v0, self.strings.len())
+        };
+        if (value.end - value.start) as usize > self.limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit: self.limits.max_text_bytes,
             });
         }
-        self.pop_scope();
+        self.attributes.push(Attribute {
+            name: QName {
+                prefix,
+                local,
+                ns: None,
+            },
+            value,
+        });
+        Ok(())
+    }
+
+    /// An end tag (XML 1.0 §3.1): the name of the open element, exactly.
+    fn end_tag(&mut self) -> Result<(), XmlError> {
+        let offset = self.pos;
+        let bytes = self.bytes;
+        let name_start = offset + 2;
+        let name_stop = name_end(bytes, name_start);
+        let close = skip_space(bytes, name_stop);
+        match bytes.get(close) {
+            Some(b'>') => {}
+            Some(_) => return Err(malformed(close, "unexpected character in an end tag")),
+            None => return Err(XmlError::Truncated),
+        }
+        let found = self.slice(name_start, name_stop);
+        let Some(open) = self.stack.last() else {
+            return Err(if self.root_closed {
+                XmlError::ContentAfterRoot { offset }
+            } else {
+                XmlError::UnmatchedEndTag { name: clip(found) }
+            });
+        };
+        let expected = self.slice(open.name.start as usize, open.name.end as usize);
+        if found != expected {
+            return Err(XmlError::MismatchedEndTag {
+                expected: expected.to_owned(),
+                found: clip(found),
+            });
+        }
+        self.pos = close + 1;
+        self.flush_text()?;
+        self.stack.pop();
+        self.scope.close();
         if self.stack.is_empty() {
             self.root_closed = true;
         }
         Ok(())
-    }
-
-    fn pop_scope(&mut self) {
-        self.scope.close();
     }
 
     /// The number of a prefix (0: the default namespace), assigned on first use.
@@ -1001,7 +1300,9 @@ fn push_normalized_text(out: &mut String, raw: &str, offset: usize) -> Result<()
 /// True when [`push_normalized_text`] would copy `raw` unchanged and accept
 /// it: no CR to normalize, no C0 control but tab and LF. `0xEF` (the lead byte
 /// of U+F000..U+FFFF, where the forbidden U+FFFE/U+FFFF lie) sends the value
-/// through the full check.
+/// through the full check. (The tokenizer's byte classes decide this as they
+/// scan; the tests check them against this definition.)
+#[cfg(test)]
 fn text_is_verbatim(raw: &str) -> bool {
     raw.bytes()
         .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\n' || b == b'\t')
@@ -1010,6 +1311,7 @@ fn text_is_verbatim(raw: &str) -> bool {
 /// True when [`normalize_attribute_value`] would copy `raw` unchanged and
 /// accept it: no reference, no `<`, no whitespace to replace, no C0 control,
 /// no `0xEF` lead byte (see [`text_is_verbatim`]).
+#[cfg(test)]
 fn attribute_value_is_verbatim(raw: &str) -> bool {
     raw.bytes()
         .all(|b| b >= 0x20 && !matches!(b, b'&' | b'<' | 0xEF))
@@ -1187,6 +1489,163 @@ mod tests {
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    fn malformed_reason(s: &str) -> String {
+        match p(s) {
+            Err(XmlError::Malformed { reason, .. }) => reason,
+            other => panic!("{s:?}: expected Malformed, got {other:?}"),
+        }
+    }
+
+    /// The tokenizer's byte classes keep a run as written exactly when the
+    /// definitions of "needs no normalization" say so.
+    #[test]
+    fn byte_classes_agree_with_the_verbatim_definitions() {
+        for b in 0u8..0x80 {
+            let s = char::from(b).to_string();
+            if !matches!(b, b'<' | b'&' | b']') {
+                assert_eq!(
+                    class(&TEXT_CLASS, b) == 0,
+                    text_is_verbatim(&s),
+                    "text byte {b:#x}"
+                );
+            }
+            if !matches!(b, b'"' | b'\'') {
+                assert_eq!(
+                    class(&ATTR_CLASS, b) & ATTR_ATTN == 0,
+                    attribute_value_is_verbatim(&s),
+                    "attribute byte {b:#x}"
+                );
+            }
+        }
+        // 0xEF leads U+F000..U+FFFF, where the forbidden U+FFFE/U+FFFF lie.
+        assert!(!text_is_verbatim("\u{F000}") && class(&TEXT_CLASS, 0xEF) == TEXT_ATTN);
+        assert!(!attribute_value_is_verbatim("\u{F000}") && class(&ATTR_CLASS, 0xEF) == ATTR_ATTN);
+        for b in 0x80..=0xFF_u8 {
+            if b != 0xEF {
+                assert_eq!(
+                    (class(&TEXT_CLASS, b), class(&ATTR_CLASS, b)),
+                    (0, 0),
+                    "{b:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tags_follow_the_xml_grammar() {
+        // XML 1.0 §3.1: whitespace between attributes, `=`, quotes.
+        for (doc, reason) in [
+            (
+                "<r a=\"1\"b=\"2\"/>",
+                "attribute not preceded by whitespace",
+            ),
+            ("<r a/>", "attribute without '='"),
+            ("<r a=1/>", "attribute value without quotes"),
+            ("<r a=\"1\"/ >", "'/' not followed by '>' in a tag"),
+            ("<r></r x>", "unexpected character in an end tag"),
+        ] {
+            assert_eq!(malformed_reason(doc), reason, "{doc}");
+        }
+        let d = p("<r  a = '1'\n\tb=\"'\" ></r >").unwrap();
+        assert_eq!(
+            (d.root().attr("a"), d.root().attr("b")),
+            (Some("1"), Some("'"))
+        );
+        assert!(matches!(
+            p("<r></R>"),
+            Err(XmlError::MismatchedEndTag { .. })
+        ));
+        assert_eq!(p("<r><ab").err(), Some(XmlError::Truncated));
+        assert_eq!(p("<r a=\"1").err(), Some(XmlError::Truncated));
+        assert_eq!(p("<r a=").err(), Some(XmlError::Truncated));
+        assert_eq!(p("<r><").err(), Some(XmlError::Truncated));
+    }
+
+    #[test]
+    fn the_xml_declaration_is_strict() {
+        // XML 1.0 §2.8: version, then encoding, then standalone.
+        assert!(p("<?xml version='1.0' encoding='utf8' standalone='yes'?><r/>").is_ok());
+        assert!(p("<?xml version=\"1.0\" standalone=\"no\"?>\n<r/>").is_ok());
+        for (doc, reason) in [
+            (
+                "<?xml encoding=\"UTF-8\" version=\"1.0\"?><r/>",
+                "unexpected XML declaration attribute",
+            ),
+            (
+                "<?xml version=\"1.0\" foo=\"x\"?><r/>",
+                "unexpected XML declaration attribute",
+            ),
+            (
+                "<?xml version=\"1.0\"encoding=\"UTF-8\"?><r/>",
+                "XML declaration without whitespace",
+            ),
+            (
+                "<?xml version=\"1.0?><r/>",
+                "unterminated XML declaration value",
+            ),
+            ("<?xml?><r/>", "XML declaration without version"),
+        ] {
+            assert_eq!(malformed_reason(doc), reason, "{doc}");
+        }
+        assert!(matches!(
+            p("<?XML version=\"1.0\"?><r/>"),
+            Err(XmlError::ReservedPiTarget { .. })
+        ));
+        assert!(matches!(
+            p(" <?xml version=\"1.0\"?><r/>"),
+            Err(XmlError::ReservedPiTarget { .. })
+        ));
+    }
+
+    #[test]
+    fn comments_cdata_pis_and_references_follow_the_grammar() {
+        // XML 1.0 §2.5: no `--` inside a comment, none just before `-->`.
+        assert_eq!(
+            malformed_reason("<r><!-- a -- b --></r>"),
+            "'--' in a comment"
+        );
+        assert_eq!(malformed_reason("<r><!-- a ---></r>"), "'--' in a comment");
+        assert_eq!(p("<r><!-- a").err(), Some(XmlError::Truncated));
+        assert_eq!(p("<r><!").err(), Some(XmlError::Truncated));
+        assert_eq!(p("<r><![CDATA[x</r>").err(), Some(XmlError::Truncated));
+        assert_eq!(
+            malformed_reason("<r><!ELEMENT r ANY></r>"),
+            "'<!' that starts no comment or CDATA section"
+        );
+        assert!(matches!(
+            p("<!doctype r><r/>"),
+            Err(XmlError::DoctypeForbidden { .. })
+        ));
+        assert!(matches!(
+            p("<r/><![CDATA[x]]>"),
+            Err(XmlError::ContentAfterRoot { .. })
+        ));
+        assert!(matches!(
+            p("<r/> &amp;"),
+            Err(XmlError::ContentAfterRoot { .. })
+        ));
+        assert_eq!(malformed_reason("<r>&amp</r>"), "reference without ';'");
+        assert_eq!(
+            malformed_reason("<r>a&amp<b/>;</r>"),
+            "reference without ';'"
+        );
+        let d = p("<?pi  data ?><r><!----><?t?><![CDATA[]]>]</r>").unwrap();
+        assert_eq!(d.root().text().as_deref(), Some("]"));
+        assert_eq!(d.prolog.len(), 1);
+        // An offset points at the character itself, in a value as in text.
+        assert_eq!(
+            p("<r a=\"x\u{1}\"/>").err(),
+            Some(XmlError::InvalidCharacter { code: 1, offset: 7 })
+        );
+        assert_eq!(
+            p("<r><![CDATA[\u{1}]]></r>").err(),
+            Some(XmlError::InvalidCharacter {
+                code: 1,
+                offset: 12
+            })
+        );
     }
 
     /// Prefixes and URIs resolve the same below and above the point where
