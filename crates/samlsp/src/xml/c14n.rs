@@ -225,7 +225,9 @@ struct State<'d, 'm> {
     /// Bindings rendered by output ancestors.
     rendered: ScopedMap<Option<&'d str>, &'d str>,
     scratch_decls: Vec<(Option<&'d str>, &'d str)>,
-    scratch_attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str)>,
+    /// Namespace URI, local name, prefix, value, and whether the value is
+    /// written unchanged (see [`super::Attribute::c14n_plain`]).
+    scratch_attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str, bool)>,
     scratch_candidates: Vec<Option<&'d str>>,
     /// Prefixes examined by `namespaces_to_render` (see [`run`]).
     work: usize,
@@ -284,6 +286,7 @@ impl<'d> State<'d, '_> {
                 doc.str(a.name.local),
                 doc.opt_str(a.name.prefix),
                 doc.str(a.value),
+                a.c14n_plain,
             )
         }));
         if !inherited_xml.is_empty() {
@@ -294,14 +297,14 @@ impl<'d> State<'d, '_> {
                 .collect();
             for &(local, value) in inherited_xml {
                 if !own.contains(local) {
-                    attrs.push((XML_NS, local, Some("xml"), value));
+                    attrs.push((XML_NS, local, Some("xml"), value, false));
                 }
             }
         }
         if attrs.len() > 1 {
             attrs.sort_by(|a, b| quick_cmp(a.0, b.0).then_with(|| quick_cmp(a.1, b.1)));
         }
-        for &(_, local, prefix, value) in &attrs {
+        for &(_, local, prefix, value, plain) in &attrs {
             out.byte(b' ');
             if let Some(p) = prefix {
                 out.put(p.as_bytes());
@@ -309,7 +312,11 @@ impl<'d> State<'d, '_> {
             }
             out.put(local.as_bytes());
             out.put(b"=\"");
-            escape_attr(value, out);
+            if plain {
+                out.put(value.as_bytes());
+            } else {
+                escape_attr(value, out);
+            }
             out.byte(b'"');
         }
         self.scratch_attrs = attrs;
@@ -321,7 +328,13 @@ impl<'d> State<'d, '_> {
             }
             match kind {
                 NodeKind::Element(_) => self.element(child, false, &[], out),
-                NodeKind::Text(t) => escape_text(doc.str(*t), out),
+                NodeKind::Text { text, c14n_plain } => {
+                    if *c14n_plain {
+                        out.put(doc.str(*text).as_bytes());
+                    } else {
+                        escape_text(doc.str(*text), out);
+                    }
+                }
                 NodeKind::Pi { .. } => {
                     write_pi(doc, child, out);
                 }
@@ -436,18 +449,66 @@ fn write_pi<S: Sink>(doc: &Document, id: NodeId, out: &mut S) -> bool {
     }
 }
 
-/// C14N 1.0 §2.3 text node escaping.
-fn escape_text<S: Sink>(s: &str, out: &mut S) {
+/// What C14N 1.0 §2.3 writes for a byte of a text node (empty: the byte itself).
+const fn text_escape(b: u8) -> &'static [u8] {
+    match b {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'>' => b"&gt;",
+        b'\r' => b"&#xD;",
+        _ => b"",
+    }
+}
+
+/// What C14N 1.0 §2.3 writes for a byte of an attribute value (empty: the
+/// byte itself).
+const fn attr_escape(b: u8) -> &'static [u8] {
+    match b {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'"' => b"&quot;",
+        b'\t' => b"&#x9;",
+        b'\n' => b"&#xA;",
+        b'\r' => b"&#xD;",
+        _ => b"",
+    }
+}
+
+/// `f(byte)` for every byte, so that the escaping loops below test one table
+/// entry per byte.
+macro_rules! escape_table {
+    ($f:ident) => {{
+        let mut table: [&[u8]; 256] = [b""; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = $f(i as u8);
+            i += 1;
+        }
+        table
+    }};
+}
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const TEXT_ESCAPES: [&[u8]; 256] = escape_table!(text_escape);
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const ATTR_ESCAPES: [&[u8]; 256] = escape_table!(attr_escape);
+
+/// Writes `s` with each byte that has a replacement in `table` replaced, runs
+/// of the others in one piece.
+fn escape<S: Sink>(s: &str, table: &[&[u8]; 256], out: &mut S) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
+        let rep = table.get(usize::from(b)).copied().unwrap_or_default();
+        if rep.is_empty() {
+            continue;
+        }
         out.put(bytes.get(start..i).unwrap_or_default());
         out.put(rep);
         start = i + 1;
@@ -455,25 +516,14 @@ fn escape_text<S: Sink>(s: &str, out: &mut S) {
     out.put(bytes.get(start..).unwrap_or_default());
 }
 
+/// C14N 1.0 §2.3 text node escaping.
+fn escape_text<S: Sink>(s: &str, out: &mut S) {
+    escape(s, &TEXT_ESCAPES, out);
+}
+
 /// C14N 1.0 §2.3 attribute value escaping.
 fn escape_attr<S: Sink>(s: &str, out: &mut S) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'"' => b"&quot;",
-            b'\t' => b"&#x9;",
-            b'\n' => b"&#xA;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.put(bytes.get(start..i).unwrap_or_default());
-        out.put(rep);
-        start = i + 1;
-    }
-    out.put(bytes.get(start..).unwrap_or_default());
+    escape(s, &ATTR_ESCAPES, out);
 }
 
 #[cfg(test)]
@@ -667,6 +717,53 @@ mod tests {
             }
         }
         assert_eq!(checked, 9);
+    }
+
+    /// The parser's "written unchanged" flags hold exactly when escaping
+    /// changes nothing, and are set where they can be.
+    #[test]
+    fn plain_flags_match_the_escaping() {
+        let input = "<r a=\"x\" b='say \"hi\"' c=\"x&amp;y\" d=\"a>b\" e='it&apos;s' f=\"t\tab\">t>x<e>plain</e>a&amp;b<e>cr\r\n</e><e><![CDATA[c]]></e><e>\u{e9}\u{F000}</e></r>";
+        let doc = parse(input.as_bytes(), &Limits::default()).unwrap();
+        let mut plain = Vec::new();
+        for a in &doc.attributes {
+            let value = doc.str(a.value);
+            let mut escaped = Vec::new();
+            escape_attr(value, &mut escaped);
+            if a.c14n_plain {
+                assert_eq!(escaped, value.as_bytes(), "{value:?}");
+            }
+            plain.push((value.to_owned(), a.c14n_plain));
+        }
+        for n in &doc.nodes {
+            if let NodeKind::Text { text, c14n_plain } = n.kind {
+                let value = doc.str(text);
+                let mut escaped = Vec::new();
+                escape_text(value, &mut escaped);
+                if c14n_plain {
+                    assert_eq!(escaped, value.as_bytes(), "{value:?}");
+                }
+                plain.push((value.to_owned(), c14n_plain));
+            }
+        }
+        let expected: Vec<(String, bool)> = [
+            ("x", true),
+            ("say \"hi\"", false),
+            ("x&y", false),
+            ("a>b", true),
+            ("it's", false),
+            ("t ab", false),
+            ("t>x", false),
+            ("plain", true),
+            ("a&b", false),
+            ("cr\n", false),
+            ("c", false),
+            ("\u{e9}\u{F000}", false),
+        ]
+        .iter()
+        .map(|(s, b)| ((*s).to_owned(), *b))
+        .collect();
+        assert_eq!(plain, expected);
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub(crate) struct Attribute {
     pub(crate) name: QName,
     /// The normalized value (XML 1.0 §3.3.3), references resolved.
     pub(crate) value: Span,
+    /// C14N writes the value unchanged: it has none of the characters C14N
+    /// 1.0 §2.3 replaces in attributes (the parser saw every byte of it).
+    pub(crate) c14n_plain: bool,
 }
 
 /// A namespace declaration as written on an element: prefix (`None` for the
@@ -170,7 +173,12 @@ pub(crate) struct ElementData {
 pub(crate) enum NodeKind {
     Element(ElementData),
     /// Character data: text, CDATA sections and references merged.
-    Text(Span),
+    Text {
+        text: Span,
+        /// C14N writes it unchanged: none of the characters C14N 1.0 §2.3
+        /// replaces in text (the parser saw every byte of it).
+        c14n_plain: bool,
+    },
     /// Recorded (it splits text nodes) but its content is never read.
     Comment,
     Pi {
@@ -460,7 +468,7 @@ impl<'d> ElementRef<'d> {
     pub fn has_non_whitespace_text(&self) -> bool {
         let doc = self.doc;
         doc.child_nodes(self.data()).any(|(_, k)| {
-            matches!(k, NodeKind::Text(t) if !doc.str(*t).trim_matches(is_xml_space).is_empty())
+            matches!(k, NodeKind::Text { text: t, .. } if !doc.str(*t).trim_matches(is_xml_space).is_empty())
         })
     }
 
@@ -473,7 +481,7 @@ impl<'d> ElementRef<'d> {
         let mut out = String::new();
         for (_, kind) in self.doc.child_nodes(self.data()) {
             match kind {
-                NodeKind::Text(t) => out.push_str(self.doc.str(*t)),
+                NodeKind::Text { text: t, .. } => out.push_str(self.doc.str(*t)),
                 NodeKind::Element(_) => return None,
                 _ => {}
             }
@@ -487,8 +495,10 @@ impl<'d> ElementRef<'d> {
         let mut single: Option<&'d str> = None;
         for (_, kind) in self.doc.child_nodes(self.data()) {
             match kind {
-                NodeKind::Text(t) if single.is_none() => single = Some(self.doc.str(*t)),
-                NodeKind::Text(_) => return self.text().map(std::borrow::Cow::Owned),
+                NodeKind::Text { text: t, .. } if single.is_none() => {
+                    single = Some(self.doc.str(*t))
+                }
+                NodeKind::Text { .. } => return self.text().map(std::borrow::Cow::Owned),
                 NodeKind::Element(_) => return None,
                 _ => {}
             }

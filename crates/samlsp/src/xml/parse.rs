@@ -100,8 +100,9 @@ impl SmallIndex {
 /// Character data being collected for one text node.
 #[derive(Clone, Copy)]
 enum Pending {
-    /// One run that needed no normalization, as written in the input.
-    Input(Span),
+    /// One run that needed no normalization, as written in the input, and
+    /// whether it has no `>` either (then C14N writes it unchanged).
+    Input(Span, bool),
     /// Copied or normalized into the arena from this offset to its end.
     Arena(usize),
 }
@@ -121,6 +122,8 @@ struct RawAttribute {
     value: (usize, usize),
     /// The value needs no normalization (see [`ATTR_ATTN`]).
     plain: bool,
+    /// It has a `"` (possible between single quotes), which C14N escapes.
+    double_quote: bool,
     /// Just after the closing quote.
     end: usize,
 }
@@ -130,11 +133,14 @@ struct RawAttribute {
 /// written: `]` (which may start a forbidden `]]>`), CR (line ends are
 /// normalized, XML 1.0 §2.11), a C0 control other than tab and LF
 /// (forbidden, §2.2), and `0xEF`, the lead byte of U+FFFE/U+FFFF.
+/// [`TEXT_GT`] is `>`, kept as written but escaped by C14N.
 const TEXT_END: u8 = 1;
 const TEXT_ATTN: u8 = 2;
+const TEXT_GT: u8 = 4;
 const fn text_class(b: u8) -> u8 {
     match b {
         b'<' | b'&' => TEXT_END,
+        b'>' => TEXT_GT,
         b'\t' | b'\n' => 0,
         b']' | 0..=0x1F | 0xEF => TEXT_ATTN,
         _ => 0,
@@ -254,6 +260,7 @@ fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
     let value_start = at + 1;
     let mut i = value_start;
     let mut plain = true;
+    let mut double_quote = false;
     loop {
         let Some(&b) = bytes.get(i) else {
             return Err(XmlError::Truncated);
@@ -266,6 +273,7 @@ fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
             if c & ATTR_ATTN != 0 {
                 plain = false;
             }
+            double_quote |= c & ATTR_DQ != 0;
         }
         i += 1;
     }
@@ -273,6 +281,7 @@ fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
         key: (start, key_end),
         value: (value_start, i),
         plain,
+        double_quote,
         end: i + 1,
     })
 }
@@ -419,6 +428,7 @@ impl<'a> Parser<'a> {
         }
         let mut i = start;
         let mut plain = true;
+        let mut gt = false;
         while let Some(&b) = bytes.get(i) {
             let c = class(&TEXT_CLASS, b);
             if c != 0 {
@@ -430,6 +440,8 @@ impl<'a> Parser<'a> {
                     if bytes.get(i + 1..i + 3) == Some(b"]>".as_slice()) {
                         return Err(malformed(start, "']]>' in character data"));
                     }
+                } else if c & TEXT_GT != 0 {
+                    gt = true;
                 } else {
                     plain = false;
                 }
@@ -439,7 +451,7 @@ impl<'a> Parser<'a> {
         self.pos = i;
         let raw = self.slice(start, i);
         if plain && self.pending.is_none() {
-            self.pending = Some(Pending::Input(span(start, i)));
+            self.pending = Some(Pending::Input(span(start, i), !gt));
             return self.check_pending();
         }
         self.begin_text();
@@ -636,7 +648,7 @@ impl<'a> Parser<'a> {
     fn begin_text(&mut self) {
         match self.pending {
             None => self.pending = Some(Pending::Arena(self.strings.len())),
-            Some(Pending::Input(sp)) => {
+            Some(Pending::Input(sp, _)) => {
                 let start = self.strings.len();
                 let piece = self
                     .input
@@ -652,7 +664,7 @@ impl<'a> Parser<'a> {
     fn check_pending(&self) -> Result<(), XmlError> {
         let len = match self.pending {
             None => 0,
-            Some(Pending::Input(sp)) => (sp.end - sp.start) as usize,
+            Some(Pending::Input(sp, _)) => (sp.end - sp.start) as usize,
             Some(Pending::Arena(start)) => self.strings.len() - start,
         };
         if len > self.limits.max_text_bytes {
@@ -698,10 +710,12 @@ impl<'a> Parser<'a> {
 
     /// Turns pending character data into a text node of the current element.
     fn flush_text(&mut self) -> Result<(), XmlError> {
-        let text = match self.pending.take() {
+        // Text merged from pieces in the arena is escaped by C14N the long
+        // way; one run as written knows whether it needs it.
+        let (text, c14n_plain) = match self.pending.take() {
             None => return Ok(()),
-            Some(Pending::Input(sp)) => sp,
-            Some(Pending::Arena(start)) => span(start, self.strings.len()),
+            Some(Pending::Input(sp, no_gt)) => (sp, no_gt),
+            Some(Pending::Arena(start)) => (span(start, self.strings.len()), false),
         };
         if text.end == text.start {
             return Ok(());
@@ -709,7 +723,7 @@ impl<'a> Parser<'a> {
         let Some(parent) = self.stack.last().map(|o| o.id) else {
             return Ok(());
         };
-        self.push_node(Some(parent), NodeKind::Text(text))?;
+        self.push_node(Some(parent), NodeKind::Text { text, c14n_plain })?;
         Ok(())
     }
 
@@ -979,6 +993,9 @@ impl<'a> Parser<'a> {
         }
         let prefix = key_prefix.map(|p| span(raw.key.0, raw.key.0 + p.len()));
         let local = span(raw.key.1 - key_local.len(), raw.key.1);
+        // As written, the value has no `&`, `<`, tab, LF or CR; with no `"`
+        // either, C14N writes it unchanged (C14N 1.0 §2.3).
+        let c14n_plain = raw.plain && !raw.double_quote;
         let value = if raw.plain {
             span(raw.value.0, raw.value.1)
         } else {
@@ -998,6 +1015,7 @@ impl<'a> Parser<'a> {
                 ns: None,
             },
             value,
+            c14n_plain,
         });
         Ok(())
     }
@@ -1506,7 +1524,7 @@ mod tests {
             let s = char::from(b).to_string();
             if !matches!(b, b'<' | b'&' | b']') {
                 assert_eq!(
-                    class(&TEXT_CLASS, b) == 0,
+                    class(&TEXT_CLASS, b) & TEXT_ATTN == 0,
                     text_is_verbatim(&s),
                     "text byte {b:#x}"
                 );
