@@ -99,7 +99,8 @@ pub fn verify<'d>(
 
     // 5. Signature value over the canonical SignedInfo: the small, strictly
     // shaped part, checked with a trusted key before the large one is touched.
-    let mut buf = Vec::with_capacity(1024);
+    // Sized for the digest's staging block below, which reuses it.
+    let mut buf = Vec::with_capacity(DIGEST_BLOCK);
     c14n::canonicalize(signed_info, &c14n_method, None, &mut buf);
     let signature_value = decode_base64(parts.signature_value, "SignatureValue")?;
     let key_index = check_signature_value(
@@ -113,10 +114,12 @@ pub fn verify<'d>(
 
     // 6. Digest of the element without its signature, canonicalized straight
     // into the digest context.
-    let mut sink = DigestSink::new(digest_alg).ok_or(DsigError::DigestMismatch)?;
+    buf.clear();
+    let mut sink = DigestSink::new(digest_alg, buf).ok_or(DsigError::DigestMismatch)?;
     c14n::canonicalize_into(element, &ref_method, Some(signature), &mut sink);
-    let digest = sink.finish().ok_or(DsigError::DigestMismatch)?;
-    if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, &digest) {
+    let mut digest = [0u8; MAX_DIGEST];
+    let digest = sink.finish(&mut digest).ok_or(DsigError::DigestMismatch)?;
+    if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, digest) {
         return Err(DsigError::DigestMismatch);
     }
 
@@ -135,22 +138,25 @@ pub fn verify<'d>(
 /// the canonical form of the element.
 const DIGEST_BLOCK: usize = 4096;
 
+/// Largest digest of the reference (SHA-512).
+const MAX_DIGEST: usize = 64;
+
 /// A digest context fed by C14N (see [`c14n::Sink`]).
 struct DigestSink {
     ctx: MdCtx,
-    block: [u8; DIGEST_BLOCK],
-    len: usize,
+    /// Staged bytes, never more than [`DIGEST_BLOCK`] (the capacity it is
+    /// given, so staging never reallocates).
+    block: Vec<u8>,
     failed: bool,
 }
 
 impl DigestSink {
-    fn new(alg: DigestAlgorithm) -> Option<Self> {
+    fn new(alg: DigestAlgorithm, block: Vec<u8>) -> Option<Self> {
         let mut ctx = MdCtx::new().ok()?;
         ctx.digest_init(alg.md()).ok()?;
         Some(DigestSink {
             ctx,
-            block: [0; DIGEST_BLOCK],
-            len: 0,
+            block,
             failed: false,
         })
     }
@@ -162,46 +168,39 @@ impl DigestSink {
     }
 
     fn flush(&mut self) {
-        let block = std::mem::take(&mut self.len);
-        let staged = self.block.get(..block).unwrap_or_default();
-        if self.ctx.digest_update(staged).is_err() {
+        if self.ctx.digest_update(&self.block).is_err() {
             self.failed = true;
         }
+        self.block.clear();
     }
 
-    /// The digest, or `None` if OpenSSL failed at any point.
-    fn finish(mut self) -> Option<Vec<u8>> {
+    /// The digest, written to the start of `out`, or `None` if OpenSSL
+    /// failed at any point.
+    fn finish(mut self, out: &mut [u8; MAX_DIGEST]) -> Option<&[u8]> {
         self.flush();
-        let mut digest = vec![0; self.ctx.size()];
-        let n = self.ctx.digest_final(&mut digest).ok()?;
-        digest.truncate(n);
-        (!self.failed).then_some(digest)
+        let out = out.get_mut(..self.ctx.size())?;
+        let n = self.ctx.digest_final(out).ok()?;
+        (!self.failed && n == out.len()).then_some(&*out)
     }
 }
 
 impl c14n::Sink for DigestSink {
     fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > DIGEST_BLOCK {
+        if self.block.len() + bytes.len() > DIGEST_BLOCK {
             self.flush();
             if bytes.len() > DIGEST_BLOCK {
                 self.update(bytes);
                 return;
             }
         }
-        if let Some(dst) = self.block.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
+        self.block.extend_from_slice(bytes);
     }
 
     fn byte(&mut self, b: u8) {
-        if self.len == DIGEST_BLOCK {
+        if self.block.len() >= DIGEST_BLOCK {
             self.flush();
         }
-        if let Some(dst) = self.block.get_mut(self.len) {
-            *dst = b;
-            self.len += 1;
-        }
+        self.block.push(b);
     }
 }
 

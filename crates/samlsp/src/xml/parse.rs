@@ -119,6 +119,8 @@ struct Open {
 /// An attribute as scanned: byte ranges of the input.
 struct RawAttribute {
     key: (usize, usize),
+    /// Position of the colon in the key, if any.
+    colon: Option<usize>,
     value: (usize, usize),
     /// The value needs no normalization (see [`ATTR_ATTN`]).
     plain: bool,
@@ -227,6 +229,59 @@ fn name_end(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// Byte classes for [`scan_qname`]: what may start an NCName, continue it,
+/// separate prefix and local name, and end the name ([`ends_name`]).
+const QN_START: u8 = 1;
+const QN_CHAR: u8 = 2;
+const QN_COLON: u8 = 4;
+const QN_END: u8 = 8;
+const fn qname_class(b: u8) -> u8 {
+    if b == b':' {
+        QN_COLON
+    } else if ends_name(b) != 0 {
+        QN_END
+    } else {
+        name_class(b)
+    }
+}
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const QNAME_CLASS: [u8; 256] = byte_table!(qname_class);
+
+/// The QName starting at `start` (Namespaces in XML 1.0 §4), which ends at
+/// the first byte of [`ends_name`] or the end of `input`: its end and the
+/// position of its colon. An ASCII name is checked as it is scanned; any
+/// other goes through [`split_qname`], which decides exactly as for an
+/// ASCII one.
+fn scan_qname(input: &str, start: usize) -> Result<(usize, Option<usize>), XmlError> {
+    let bytes = input.as_bytes();
+    let at = |i: usize| bytes.get(i).map_or(QN_END, |&b| class(&QNAME_CLASS, b));
+    let mut i = start;
+    let mut colon = None;
+    // One NCName per turn: a start character, name characters, then the
+    // colon (once) or the end.
+    while at(i) & QN_START != 0 {
+        i += 1;
+        while at(i) & QN_CHAR != 0 {
+            i += 1;
+        }
+        let c = at(i);
+        if c & QN_END != 0 {
+            return Ok((i, colon));
+        }
+        if c & QN_COLON == 0 || colon.is_some() {
+            break;
+        }
+        colon = Some(i);
+        i += 1;
+    }
+    let end = name_end(bytes, start);
+    let (prefix, _) = split_qname(input.get(start..end).unwrap_or(""))?;
+    Ok((end, prefix.map(|p| start + p.len())))
+}
+
 /// `s` clipped for an error message.
 fn clip(s: &str) -> String {
     s.chars().take(64).collect()
@@ -243,7 +298,7 @@ fn malformed(offset: usize, reason: &str) -> XmlError {
 /// not whitespace. The end of `input` is the end of what may be scanned.
 fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
     let bytes = input.as_bytes();
-    let key_end = name_end(bytes, start);
+    let (key_end, colon) = scan_qname(input, start)?;
     let mut at = skip_space(bytes, key_end);
     match bytes.get(at) {
         Some(b'=') => at += 1,
@@ -279,6 +334,7 @@ fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
     }
     Ok(RawAttribute {
         key: (start, key_end),
+        colon,
         value: (value_start, i),
         plain,
         double_quote,
@@ -799,13 +855,18 @@ impl<'a> Parser<'a> {
             });
         }
         let name_start = offset + 1;
-        let name_stop = name_end(bytes, name_start);
-        if name_stop >= bytes.len() {
+        if name_end(bytes, name_start) >= bytes.len() {
             return Err(XmlError::Truncated);
         }
-        let (prefix, local) = split_qname(self.slice(name_start, name_stop))?;
-        let prefix_span = prefix.map(|p| span(name_start, name_start + p.len()));
-        let local_span = span(name_stop - local.len(), name_stop);
+        let (name_stop, colon) = scan_qname(self.input, name_start)?;
+        let (prefix, prefix_span, local_span) = match colon {
+            Some(c) => (
+                Some(self.slice(name_start, c)),
+                Some(span(name_start, c)),
+                span(c + 1, name_stop),
+            ),
+            None => (None, None, span(name_start, name_stop)),
+        };
 
         // One pass over the attributes: declarations apart, others kept with
         // their namespace unresolved until this element's declarations are in
@@ -935,7 +996,10 @@ impl<'a> Parser<'a> {
     ) -> Result<(), XmlError> {
         let key = self.slice(raw.key.0, raw.key.1);
         let raw_value = self.slice(raw.value.0, raw.value.1);
-        let (key_prefix, key_local) = split_qname(key)?;
+        let (key_prefix, key_local) = match raw.colon {
+            Some(c) => (Some(self.slice(raw.key.0, c)), self.slice(c + 1, raw.key.1)),
+            None => (None, key),
+        };
         let decl_prefix = match (key_prefix, key_local) {
             (None, "xmlns") => Some(None),
             (Some("xmlns"), p) => Some(Some(p)),
@@ -1507,6 +1571,50 @@ mod tests {
 
     fn p(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    /// The scanner splits and refuses names exactly as "up to the next
+    /// delimiter, then `split_qname`" does, whatever follows the name.
+    #[test]
+    fn scan_qname_agrees_with_split_qname() {
+        let mut names: Vec<String> = [
+            "",
+            ":",
+            "a",
+            "a:",
+            ":a",
+            "a:b",
+            "a:b:c",
+            "a::b",
+            "1a",
+            "é",
+            "aé:b",
+            "a:é",
+            "x.y-z_9:q",
+            "a\u{B7}",
+            "-a",
+            "a:-",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for b in 0u8..128 {
+            let c = char::from(b);
+            names.extend([
+                format!("{c}"),
+                format!("a{c}"),
+                format!("a:{c}b"),
+                format!("{c}:a"),
+            ]);
+        }
+        for name in names {
+            for tail in ["", ">", " x", "/>", "=\"", "é"] {
+                let input = format!("{name}{tail}");
+                let end = name_end(input.as_bytes(), 0);
+                let expected = split_qname(&input[..end]).map(|(p, _)| (end, p.map(str::len)));
+                assert_eq!(scan_qname(&input, 0), expected, "{input:?}");
+            }
+        }
     }
 
     fn malformed_reason(s: &str) -> String {
