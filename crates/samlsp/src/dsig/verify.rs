@@ -466,13 +466,12 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
 fn check_id_unique(element: ElementRef<'_>, id: &str) -> Result<(), DsigError> {
     let doc = element.document();
     let mut seen = 0usize;
-    for el in doc.elements() {
-        for (ns, local, value) in el.attributes() {
-            let id_like = matches!(local, "ID" | "Id" | "id")
-                && (ns.is_none() || local == "Id" || ns == Some(crate::xml::XML_NS));
-            if id_like && value == id {
-                seen += 1;
-            }
+    // Every attribute of the document, in one pass over its arena.
+    for (ns, local, value) in doc.all_attributes() {
+        let id_like = matches!(local, "ID" | "Id" | "id")
+            && (ns.is_none() || local == "Id" || ns == Some(crate::xml::XML_NS));
+        if id_like && value == id {
+            seen += 1;
         }
     }
     if seen != 1 {

@@ -201,7 +201,7 @@ impl ServiceProvider {
             }
             (None, None) => return Err(LogoutError::Unsigned.into()),
         }
-        check_no_stray_messages(root)?;
+        check_no_stray_messages(&doc)?;
 
         // SAML Bindings §3.4.5.2 / §3.5.5.2: a signed message names where it
         // was sent; it must be here.

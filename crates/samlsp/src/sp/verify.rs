@@ -175,7 +175,7 @@ impl ServiceProvider {
                     &self.inner.decryption_policy,
                 )?;
                 decrypted = xml::parse(&plaintext, &self.inner.limits)?;
-                check_no_stray_messages(decrypted.root())?;
+                check_no_stray_messages(&decrypted)?;
                 decrypted.root()
             }
             (a, e) => {
@@ -348,7 +348,7 @@ impl<'d> ResponseParts<'d> {
             }
             last_rank = rank;
         }
-        check_no_stray_messages(root)?;
+        check_no_stray_messages(root.document())?;
         Ok(ResponseParts {
             issuer,
             signature,
@@ -392,35 +392,33 @@ fn message_name(el: ElementRef<'_>) -> Option<&'static str> {
 }
 
 /// One assertion per document: refuses any assertion, encrypted assertion or
-/// SAML protocol message below `root` other than an assertion that is a
-/// direct child of `root` when `root` is a Response (the one trusted position,
-/// SAML Core 2.0 §3.3.3). `Extensions` and `StatusDetail` may hold any
+/// SAML protocol message below the root of `doc` other than an assertion that
+/// is a direct child of the root when the root is a Response (the one trusted
+/// position, SAML Core 2.0 §3.3.3). `Extensions` and `StatusDetail` may hold any
 /// foreign-namespace element, `Advice` may hold assertions (§2.6.1) and
 /// `ds:Object` anything, so schema validation would not catch a twin there;
 /// but an application, a proxy or a log pipeline may read the wrong one
 /// (signature wrapping, SAML Raider XSW7/XSW8). Also applied to a decrypted
 /// assertion, whose root is the trusted position.
 ///
-/// One pre-order walk over the subtree: each element is visited once, so the
-/// cost is linear in the element count, already capped by
-/// [`xml::Limits::max_elements`]; the stack holds at most the pending siblings
-/// of the current path, never more than the element count.
-pub(crate) fn check_no_stray_messages(root: ElementRef<'_>) -> Result<(), ProtocolError> {
+/// One pass over the document's elements in document order (the first
+/// misplaced one is reported), each visited once: the cost is linear in the
+/// element count, already capped by [`xml::Limits::max_elements`].
+pub(crate) fn check_no_stray_messages(doc: &xml::Document) -> Result<(), ProtocolError> {
+    let root = doc.root();
     let root_is_response = root.is(SAMLP_NS, "Response");
-    fn push_children<'d>(
-        stack: &mut Vec<(ElementRef<'d>, ElementRef<'d>)>,
-        parent: ElementRef<'d>,
-    ) {
-        let first = stack.len();
-        stack.extend(parent.children().map(|c| (c, parent)));
-        if let Some(slice) = stack.get_mut(first..) {
-            slice.reverse();
+    // The namespaces of the messages, as this document numbers them: an
+    // element in another one is passed over after comparing numbers.
+    let known = [
+        doc.namespace_id(SAML_NS),
+        doc.namespace_id(SAMLP_NS),
+        doc.namespace_id(SAML1_NS),
+    ];
+    for (el, parent) in doc.elements_below_root() {
+        match el.namespace_id() {
+            Some(ns) if known.contains(&Some(ns)) => {}
+            _ => continue,
         }
-    }
-    // Sized for a SAML response's pending siblings: one allocation usually.
-    let mut stack = Vec::with_capacity(32);
-    push_children(&mut stack, root);
-    while let Some((el, parent)) = stack.pop() {
         if let Some(element) = message_name(el) {
             let trusted = parent == root
                 && root_is_response
@@ -433,7 +431,6 @@ pub(crate) fn check_no_stray_messages(root: ElementRef<'_>) -> Result<(), Protoc
                 });
             }
         }
-        push_children(&mut stack, el);
     }
     Ok(())
 }

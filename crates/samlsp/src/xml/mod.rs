@@ -306,6 +306,50 @@ impl Document {
         Descendants::new(self, self.root)
     }
 
+    /// Every element below the root with its parent, in document order: the
+    /// arena holds nodes in the order the parser met them, so this is one
+    /// pass over it, with no walk.
+    pub(crate) fn elements_below_root(
+        &self,
+    ) -> impl Iterator<Item = (ElementRef<'_>, ElementRef<'_>)> + '_ {
+        self.nodes.iter().enumerate().filter_map(move |(i, n)| {
+            let parent = n.parent?;
+            matches!(n.kind, NodeKind::Element(_)).then(|| {
+                (
+                    ElementRef {
+                        doc: self,
+                        id: NodeId(u32::try_from(i).unwrap_or(u32::MAX)),
+                    },
+                    ElementRef {
+                        doc: self,
+                        id: parent,
+                    },
+                )
+            })
+        })
+    }
+
+    /// Every attribute of every element as (namespace, local name, value),
+    /// in one pass over the arena (no tree walk).
+    pub(crate) fn all_attributes(&self) -> impl Iterator<Item = (Option<&str>, &str, &str)> + '_ {
+        self.attributes.iter().map(|a| {
+            (
+                self.opt_ns(a.name.ns),
+                self.str(a.name.local),
+                self.str(a.value),
+            )
+        })
+    }
+
+    /// The interned number of a namespace URI, if the document uses it: an
+    /// element's namespace is then compared as a number.
+    pub(crate) fn namespace_id(&self, uri: &str) -> Option<NsId> {
+        self.namespaces
+            .iter()
+            .position(|&u| self.str(u) == uri)
+            .map(|i| NsId(u32::try_from(i).unwrap_or(u32::MAX)))
+    }
+
     /// Number of elements (for limits and tests).
     pub fn element_count(&self) -> usize {
         self.nodes
@@ -392,6 +436,11 @@ impl<'d> ElementRef<'d> {
     /// Resolved namespace URI (`None`: no namespace).
     pub fn namespace(&self) -> Option<&'d str> {
         self.doc.opt_ns(self.data().name.ns)
+    }
+
+    /// The interned namespace (see [`Document::namespace_id`]).
+    pub(crate) fn namespace_id(&self) -> Option<NsId> {
+        self.data().name.ns
     }
 
     /// Prefix as written.
