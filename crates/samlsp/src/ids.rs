@@ -1,12 +1,13 @@
 //! Identifiers as types, parsed once.
 
 use std::fmt;
+use std::sync::Arc;
 
 macro_rules! string_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $repr:ty) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name($repr);
 
         impl $name {
             /// The value.
@@ -37,16 +38,20 @@ macro_rules! string_newtype {
 
 string_newtype!(
     /// A SAML entity ID (SAML Core 2.0 §8.3.6): an absolute URI of at most 1024
-    /// characters.
-    EntityId
+    /// characters. Shared, not copied, when cloned: every verified assertion
+    /// carries its IdP's.
+    EntityId,
+    Arc<str>
 );
 string_newtype!(
     /// An endpoint URL of this SP, compared byte for byte.
-    Url
+    Url,
+    String
 );
 string_newtype!(
     /// The ID of an AuthnRequest this SP sent.
-    RequestId
+    RequestId,
+    String
 );
 
 /// Lets a map keyed by entity ID be searched with a claimed (unverified)
@@ -86,7 +91,7 @@ impl EntityId {
         if s.chars().any(char::is_whitespace) {
             return Err(err("contains whitespace"));
         }
-        Ok(EntityId(s))
+        Ok(EntityId(s.into()))
     }
 }
 

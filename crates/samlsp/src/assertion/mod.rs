@@ -4,6 +4,9 @@
 //! An [`Assertion`] can only be built here, from a [`SignedElement`]: every value
 //! it exposes was read from the signed subtree of the same parse tree.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 
 use crate::dsig::SignedElement;
@@ -19,34 +22,100 @@ pub const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 /// Entity NameID format, the only one allowed on an Issuer (Core §8.3.6).
 pub const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
+/// URIs that IdPs repeat in every assertion: name identifier formats (SAML
+/// Core 2.0 §8.3), attribute name formats (§8.2) and the common
+/// authentication context classes (SAML Authn Context 2.0 §3.4). A value
+/// equal to one of them is kept as the constant instead of being copied.
+const KNOWN_URIS: &[&str] = &[
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified",
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    ENTITY_FORMAT,
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:X509",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:Kerberos",
+    "urn:federation:authentication:windows",
+];
+
+/// `value` as one of [`KNOWN_URIS`] when it is one, else copied.
+fn known_or_owned(value: &str) -> Cow<'static, str> {
+    match KNOWN_URIS.iter().find(|k| **k == value) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(value.to_owned()),
+    }
+}
+
+/// Appends `s` to `text`; its range there.
+fn pack(text: &mut String, s: &str) -> (usize, usize) {
+    let start = text.len();
+    text.push_str(s);
+    (start, text.len())
+}
+
+fn unpack(text: &str, range: (usize, usize)) -> &str {
+    text.get(range.0..range.1).unwrap_or("")
+}
+
 /// The subject's name identifier (SAML Core 2.0 §2.2.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NameId {
-    value: String,
-    format: Option<String>,
-    name_qualifier: Option<String>,
-    sp_name_qualifier: Option<String>,
+    /// The value, then the qualifiers that are given: one allocation (they
+    /// are read once per login). Equal NameIDs are packed identically.
+    text: String,
+    value_end: usize,
+    format: Option<Cow<'static, str>>,
+    name_qualifier: Option<(usize, usize)>,
+    sp_name_qualifier: Option<(usize, usize)>,
+}
+
+impl fmt::Debug for NameId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameId")
+            .field("value", &self.value())
+            .field("format", &self.format())
+            .field("name_qualifier", &self.name_qualifier())
+            .field("sp_name_qualifier", &self.sp_name_qualifier())
+            .finish()
+    }
 }
 
 impl NameId {
     /// A NameID read from a verified message (a LogoutRequest) by this
     /// crate's verifier.
     pub(crate) fn read(el: ElementRef<'_>) -> Result<Self, ProtocolError> {
-        let value = simple_text(el, "NameID")?.into_owned();
+        let value = simple_text(el, "NameID")?;
         if value.trim().is_empty() {
             return Err(structure("NameID", "empty"));
         }
+        let name_qualifier = el.attr("NameQualifier");
+        let sp_name_qualifier = el.attr("SPNameQualifier");
+        let mut text = String::with_capacity(
+            value.len()
+                + name_qualifier.map_or(0, str::len)
+                + sp_name_qualifier.map_or(0, str::len),
+        );
+        text.push_str(&value);
+        let value_end = text.len();
+        let name_qualifier = name_qualifier.map(|q| pack(&mut text, q));
+        let sp_name_qualifier = sp_name_qualifier.map(|q| pack(&mut text, q));
         Ok(NameId {
-            value,
-            format: el.attr("Format").map(str::to_owned),
-            name_qualifier: el.attr("NameQualifier").map(str::to_owned),
-            sp_name_qualifier: el.attr("SPNameQualifier").map(str::to_owned),
+            text,
+            value_end,
+            format: el.attr("Format").map(known_or_owned),
+            name_qualifier,
+            sp_name_qualifier,
         })
     }
 
     /// The identifier: all text of the element, comments skipped (never cut).
     pub fn value(&self) -> &str {
-        &self.value
+        unpack(&self.text, (0, self.value_end))
     }
     /// `Format`, when given (unspecified otherwise).
     pub fn format(&self) -> Option<&str> {
@@ -54,31 +123,46 @@ impl NameId {
     }
     /// `NameQualifier`.
     pub fn name_qualifier(&self) -> Option<&str> {
-        self.name_qualifier.as_deref()
+        self.name_qualifier.map(|r| unpack(&self.text, r))
     }
     /// `SPNameQualifier`.
     pub fn sp_name_qualifier(&self) -> Option<&str> {
-        self.sp_name_qualifier.as_deref()
+        self.sp_name_qualifier.map(|r| unpack(&self.text, r))
     }
 }
 
 /// One `saml:Attribute` (SAML Core 2.0 §2.7.3.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Attribute {
-    name: String,
-    friendly_name: Option<String>,
-    name_format: Option<String>,
+    /// `Name`, then `FriendlyName` when given (from `name_end` on): one
+    /// allocation. Equal attributes are packed identically.
+    names: String,
+    name_end: usize,
+    has_friendly_name: bool,
+    name_format: Option<Cow<'static, str>>,
     values: Vec<String>,
+}
+
+impl fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attribute")
+            .field("name", &self.name())
+            .field("friendly_name", &self.friendly_name())
+            .field("name_format", &self.name_format())
+            .field("values", &self.values)
+            .finish()
+    }
 }
 
 impl Attribute {
     /// `Name`.
     pub fn name(&self) -> &str {
-        &self.name
+        unpack(&self.names, (0, self.name_end))
     }
     /// `FriendlyName`.
     pub fn friendly_name(&self) -> Option<&str> {
-        self.friendly_name.as_deref()
+        self.has_friendly_name
+            .then(|| unpack(&self.names, (self.name_end, self.names.len())))
     }
     /// `NameFormat`.
     pub fn name_format(&self) -> Option<&str> {
@@ -94,23 +178,42 @@ impl Attribute {
 
 /// A verified assertion: signature, issuer, audience, recipient, time and
 /// request binding all checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Assertion {
-    id: String,
+    /// The ID, then the SessionIndex when given (from `id_end` on): one
+    /// allocation. Equal assertions are packed identically.
+    ids: String,
+    id_end: usize,
+    has_session_index: bool,
     issuer: EntityId,
     name_id: NameId,
-    session_index: Option<String>,
     authn_instant: DateTime<Utc>,
     session_not_on_or_after: Option<DateTime<Utc>>,
     not_on_or_after: DateTime<Utc>,
-    authn_context_class: Option<String>,
+    authn_context_class: Option<Cow<'static, str>>,
     attributes: Vec<Attribute>,
+}
+
+impl fmt::Debug for Assertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Assertion")
+            .field("id", &self.id())
+            .field("issuer", &self.issuer)
+            .field("name_id", &self.name_id)
+            .field("session_index", &self.session_index())
+            .field("authn_instant", &self.authn_instant)
+            .field("session_not_on_or_after", &self.session_not_on_or_after)
+            .field("not_on_or_after", &self.not_on_or_after)
+            .field("authn_context_class", &self.authn_context_class())
+            .field("attributes", &self.attributes)
+            .finish()
+    }
 }
 
 impl Assertion {
     /// The assertion's ID (for replay caches).
     pub fn id(&self) -> &str {
-        &self.id
+        unpack(&self.ids, (0, self.id_end))
     }
     /// The issuing IdP.
     pub fn issuer(&self) -> &EntityId {
@@ -122,7 +225,8 @@ impl Assertion {
     }
     /// `SessionIndex` of the AuthnStatement (for single logout).
     pub fn session_index(&self) -> Option<&str> {
-        self.session_index.as_deref()
+        self.has_session_index
+            .then(|| unpack(&self.ids, (self.id_end, self.ids.len())))
     }
     /// When the user authenticated.
     pub fn authn_instant(&self) -> DateTime<Utc> {
@@ -147,7 +251,7 @@ impl Assertion {
     }
     /// The first attribute with this `Name`.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name == name)
+        self.attributes.iter().find(|a| a.name() == name)
     }
 }
 
@@ -213,10 +317,7 @@ impl Assertion {
                 found: clip(version),
             });
         }
-        let id = a
-            .attr("ID")
-            .ok_or(structure("Assertion", "no ID"))?
-            .to_owned();
+        let id = a.attr("ID").ok_or(structure("Assertion", "no ID"))?;
         let issue_instant = instant(a, "IssueInstant", "Assertion IssueInstant")?
             .ok_or(structure("Assertion", "no IssueInstant"))?;
         // An assertion from the future would make the lifetime bound below
@@ -231,8 +332,9 @@ impl Assertion {
         let mut issuer = None;
         let mut subject = None;
         let mut conditions = None;
-        let mut authn = Vec::new();
-        let mut attr_statements = Vec::new();
+        // The first AuthnStatement is read; AttributeStatements are read in
+        // a second pass over the children, in order.
+        let mut authn = None;
         let mut last_rank = 0;
         for child in a.children() {
             // SAML Core 2.0 §2.3.3: Issuer, Signature?, Subject?, Conditions?,
@@ -253,8 +355,10 @@ impl Assertion {
                 (Some(SAML_NS), "Issuer") if issuer.is_none() => issuer = Some(child),
                 (Some(SAML_NS), "Subject") if subject.is_none() => subject = Some(child),
                 (Some(SAML_NS), "Conditions") if conditions.is_none() => conditions = Some(child),
-                (Some(SAML_NS), "AuthnStatement") => authn.push(child),
-                (Some(SAML_NS), "AttributeStatement") => attr_statements.push(child),
+                (Some(SAML_NS), "AuthnStatement") => {
+                    authn.get_or_insert(child);
+                }
+                (Some(SAML_NS), "AttributeStatement") => {}
                 // Advice is IdP-supplied context, never read; the signature is
                 // covered by dsig.
                 (Some(SAML_NS), "Advice") | (Some(crate::dsig::DSIG_NS), "Signature") => {}
@@ -281,10 +385,10 @@ impl Assertion {
         let conditions_expiry = check_conditions(conditions, exp)?;
 
         // SAML Profiles §4.1.4.2: at least one AuthnStatement.
-        let authn_statement = *authn.first().ok_or(ProtocolError::NoAuthnStatement)?;
+        let authn_statement = authn.ok_or(ProtocolError::NoAuthnStatement)?;
         let authn_instant = instant(authn_statement, "AuthnInstant", "AuthnInstant")?
             .ok_or(structure("AuthnStatement", "no AuthnInstant"))?;
-        let session_index = authn_statement.attr("SessionIndex").map(str::to_owned);
+        let session_index = authn_statement.attr("SessionIndex");
         let session_not_on_or_after = instant(
             authn_statement,
             "SessionNotOnOrAfter",
@@ -294,11 +398,13 @@ impl Assertion {
             .children_named(SAML_NS, "AuthnContext")
             .next()
             .and_then(|c| c.children_named(SAML_NS, "AuthnContextClassRef").next())
-            .map(|c| simple_text(c, "AuthnContextClassRef").map(std::borrow::Cow::into_owned))
+            .map(|c| simple_text(c, "AuthnContextClassRef").map(|t| known_or_owned(&t)))
             .transpose()?;
 
-        let mut attributes = Vec::new();
-        for statement in attr_statements {
+        let statements = || a.children().filter(|c| c.is(SAML_NS, "AttributeStatement"));
+        let mut attributes =
+            Vec::with_capacity(statements().map(|s| s.element_children().count()).sum());
+        for statement in statements() {
             for attr in statement.children() {
                 if !attr.is(SAML_NS, "Attribute") {
                     // EncryptedAttribute is not supported; refuse rather than drop.
@@ -324,11 +430,18 @@ impl Assertion {
             });
         }
 
+        let mut ids = String::with_capacity(id.len() + session_index.map_or(0, str::len));
+        ids.push_str(id);
+        let id_end = ids.len();
+        if let Some(s) = session_index {
+            ids.push_str(s);
+        }
         Ok(Assertion {
-            id,
+            ids,
+            id_end,
+            has_session_index: session_index.is_some(),
             issuer: exp.idp.clone(),
             name_id,
-            session_index,
             authn_instant,
             session_not_on_or_after,
             not_on_or_after,
@@ -371,12 +484,15 @@ fn check_subject(
     exp: &Expectations<'_>,
 ) -> Result<(NameId, DateTime<Utc>), ProtocolError> {
     let mut name_id = None;
-    let mut confirmations = Vec::new();
+    // The first bearer confirmation decides; its failure is reported as is.
+    let mut bearer = None;
     for child in subject.children() {
         if child.is(SAML_NS, "NameID") && name_id.is_none() {
             name_id = Some(child);
         } else if child.is(SAML_NS, "SubjectConfirmation") {
-            confirmations.push(child);
+            if bearer.is_none() && child.attr("Method") == Some(BEARER) {
+                bearer = Some(child);
+            }
         } else {
             // BaseID/EncryptedID and anything in another namespace: a NameID
             // we cannot read is never replaced by one we guess.
@@ -386,11 +502,7 @@ fn check_subject(
     let name_el = name_id.ok_or(ProtocolError::NoNameId)?;
     let name_id = NameId::read(name_el)?;
 
-    // The first bearer confirmation decides; its failure is reported as is.
-    let bearer = confirmations
-        .into_iter()
-        .find(|c| c.attr("Method") == Some(BEARER))
-        .ok_or(ProtocolError::NoBearerConfirmation)?;
+    let bearer = bearer.ok_or(ProtocolError::NoBearerConfirmation)?;
     let data = bearer
         .children_named(SAML_NS, "SubjectConfirmationData")
         .next()
@@ -469,7 +581,7 @@ fn check_conditions(
             (Some(SAML_NS), "AudienceRestriction") => {
                 restrictions += 1;
                 let mut matched = false;
-                let mut first: Option<String> = None;
+                let mut first = None;
                 for audience in child.children() {
                     if !audience.is(SAML_NS, "Audience") {
                         return Err(structure("AudienceRestriction", "unexpected child element"));
@@ -478,11 +590,11 @@ fn check_conditions(
                     if value == exp.sp.as_str() {
                         matched = true;
                     }
-                    first.get_or_insert_with(|| clip(&value));
+                    first.get_or_insert(value);
                 }
                 if !matched {
                     return Err(ProtocolError::Audience {
-                        found: first.unwrap_or_default(),
+                        found: first.map(|f| clip(&f)).unwrap_or_default(),
                     });
                 }
             }
@@ -499,23 +611,101 @@ fn check_conditions(
 }
 
 fn read_attribute(el: ElementRef<'_>) -> Result<Attribute, ProtocolError> {
-    let name = el
-        .attr("Name")
-        .ok_or(structure("Attribute", "no Name"))?
-        .to_owned();
-    let mut values = Vec::new();
+    let name = el.attr("Name").ok_or(structure("Attribute", "no Name"))?;
+    let mut values = Vec::with_capacity(el.element_children().count());
     for v in el.children() {
         if !v.is(SAML_NS, "AttributeValue") {
             return Err(structure("Attribute", "unexpected child element"));
         }
-        if let Some(text) = v.text() {
-            values.push(text);
+        if let Some(text) = v.text_cow() {
+            values.push(text.into_owned());
         }
     }
+    let friendly_name = el.attr("FriendlyName");
+    let mut names = String::with_capacity(name.len() + friendly_name.map_or(0, str::len));
+    names.push_str(name);
+    let name_end = names.len();
+    if let Some(f) = friendly_name {
+        names.push_str(f);
+    }
     Ok(Attribute {
-        name,
-        friendly_name: el.attr("FriendlyName").map(str::to_owned),
-        name_format: el.attr("NameFormat").map(str::to_owned),
+        names,
+        name_end,
+        has_friendly_name: friendly_name.is_some(),
+        name_format: el.attr("NameFormat").map(known_or_owned),
         values,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{Limits, parse};
+
+    /// Values packed into one string read back whole, with or without the
+    /// optional parts; well-known URIs are the constants, others copies.
+    #[test]
+    fn packed_fields_read_back() {
+        let xml = format!(
+            "<r xmlns:saml=\"{SAML_NS}\">\
+             <saml:NameID Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent\" \
+             NameQualifier=\"idp\" SPNameQualifier=\"sp\">alice</saml:NameID>\
+             <saml:NameID Format=\"urn:x:own\">bob</saml:NameID>\
+             <saml:Attribute Name=\"urn:oid:1\" FriendlyName=\"mail\" \
+             NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:uri\">\
+             <saml:AttributeValue>a@b</saml:AttributeValue><saml:AttributeValue>c<!--x-->d</saml:AttributeValue>\
+             <saml:AttributeValue><saml:NameID>e</saml:NameID></saml:AttributeValue></saml:Attribute>\
+             <saml:Attribute Name=\"groups\"/></r>"
+        );
+        let doc = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        let children: Vec<_> = doc.root().children().collect();
+        let alice = NameId::read(children[0]).unwrap();
+        assert_eq!(
+            (
+                alice.value(),
+                alice.format(),
+                alice.name_qualifier(),
+                alice.sp_name_qualifier()
+            ),
+            (
+                "alice",
+                Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"),
+                Some("idp"),
+                Some("sp")
+            )
+        );
+        assert!(matches!(alice.format, Some(Cow::Borrowed(_))));
+        let bob = NameId::read(children[1]).unwrap();
+        assert_eq!(
+            (
+                bob.value(),
+                bob.format(),
+                bob.name_qualifier(),
+                bob.sp_name_qualifier()
+            ),
+            ("bob", Some("urn:x:own"), None, None)
+        );
+        assert!(matches!(bob.format, Some(Cow::Owned(_))));
+        assert_ne!(alice, bob);
+        assert_eq!(alice, NameId::read(children[0]).unwrap());
+        assert!(format!("{alice:?}").contains("value: \"alice\""));
+
+        let mail = read_attribute(children[2]).unwrap();
+        assert_eq!(
+            (mail.name(), mail.friendly_name(), mail.name_format()),
+            (
+                "urn:oid:1",
+                Some("mail"),
+                Some("urn:oasis:names:tc:SAML:2.0:attrname-format:uri")
+            )
+        );
+        assert_eq!(mail.values(), ["a@b", "cd"]);
+        let groups = read_attribute(children[3]).unwrap();
+        assert_eq!(
+            (groups.name(), groups.friendly_name(), groups.name_format()),
+            ("groups", None, None)
+        );
+        assert!(groups.values().is_empty());
+        assert!(format!("{mail:?}").contains("friendly_name: Some(\"mail\")"));
+    }
 }

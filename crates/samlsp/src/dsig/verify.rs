@@ -83,11 +83,10 @@ pub fn verify<'d>(
 
     // 3. The reference must name this element by its unique ID.
     let id = element.attr("ID").ok_or(DsigError::MissingId)?;
-    let expected_uri = format!("#{id}");
     let found_uri = reference.element.attr("URI").unwrap_or("");
-    if found_uri != expected_uri || id.is_empty() {
+    if found_uri.strip_prefix('#') != Some(id) || id.is_empty() {
         return Err(DsigError::ReferenceUri {
-            expected: truncate(&expected_uri),
+            expected: truncate(&format!("#{id}")),
             found: truncate(found_uri),
         });
     }
@@ -101,7 +100,8 @@ pub fn verify<'d>(
     // shaped part, checked with a trusted key before the large one is touched.
     // Sized for the digest's staging block below, which reuses it.
     let mut buf = Vec::with_capacity(DIGEST_BLOCK);
-    c14n::canonicalize(signed_info, &c14n_method, None, &mut buf);
+    let mut scratch = c14n::Scratch::default();
+    c14n::canonicalize_with(&mut scratch, signed_info, &c14n_method, None, &mut buf);
     let signature_value = decode_base64(parts.signature_value, "SignatureValue")?;
     let key_index = check_signature_value(
         sig_alg,
@@ -116,7 +116,13 @@ pub fn verify<'d>(
     // into the digest context.
     buf.clear();
     let mut sink = DigestSink::new(digest_alg, buf).ok_or(DsigError::DigestMismatch)?;
-    c14n::canonicalize_into(element, &ref_method, Some(signature), &mut sink);
+    c14n::canonicalize_with(
+        &mut scratch,
+        element,
+        &ref_method,
+        Some(signature),
+        &mut sink,
+    );
     let mut digest = [0u8; MAX_DIGEST];
     let digest = sink.finish(&mut digest).ok_or(DsigError::DigestMismatch)?;
     if expected_digest.len() != digest.len() || !memcmp::eq(&expected_digest, digest) {
@@ -277,18 +283,20 @@ impl<'d> SignatureParts<'d> {
             "SignedInfo lacks CanonicalizationMethod",
         )?;
         let sig_method = si.required("SignatureMethod", "SignedInfo lacks SignatureMethod")?;
-        let mut references = Vec::new();
+        let mut first_reference = None;
+        let mut references = 0;
         while let Some(r) = si.optional("Reference") {
-            references.push(r);
+            first_reference.get_or_insert(r);
+            references += 1;
         }
         if si.remaining().is_some() {
             return Err(DsigError::Structure {
                 reason: "unexpected element in SignedInfo",
             });
         }
-        let reference = match references.as_slice() {
-            [one] => *one,
-            other => return Err(DsigError::ReferenceCount { count: other.len() }),
+        let reference = match (first_reference, references) {
+            (Some(one), 1) => one,
+            _ => return Err(DsigError::ReferenceCount { count: references }),
         };
 
         let mut rs = Sequence::of(reference)?;
@@ -406,7 +414,8 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
         });
     };
     let mut seq = Sequence::of(transforms)?;
-    let mut list = Vec::new();
+    let mut list = [None; MAX_TRANSFORMS];
+    let mut count = 0;
     while let Some(t) = seq.optional("Transform") {
         // Unknown algorithms are reported as what they are (XSLT, XPath, ...)
         // before the chain's length or order is judged.
@@ -416,23 +425,24 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
                 algorithm: truncate(uri),
             });
         }
-        list.push(t);
-        if list.len() > MAX_TRANSFORMS {
+        let Some(slot) = list.get_mut(count) else {
             return Err(DsigError::TransformChain {
                 reason: "more than two transforms",
             });
-        }
+        };
+        *slot = Some(t);
+        count += 1;
     }
     if seq.remaining().is_some() {
         return Err(DsigError::Structure {
             reason: "unexpected element in Transforms",
         });
     }
-    match list.as_slice() {
-        [] => Err(DsigError::TransformChain {
+    match list {
+        [None, _] => Err(DsigError::TransformChain {
             reason: "the enveloped-signature transform is missing",
         }),
-        [env, rest @ ..] => {
+        [Some(env), rest] => {
             if env.attr("Algorithm") != Some(ENVELOPED) {
                 return Err(DsigError::TransformChain {
                     reason: "the first transform must be enveloped-signature",
@@ -444,16 +454,13 @@ fn reference_c14n(transforms: Option<ElementRef<'_>>) -> Result<Method, DsigErro
                 });
             }
             match rest {
-                [] => Ok(Method::Inclusive),
-                [c] => {
-                    let uri = required_attr(*c, "Algorithm")?;
-                    c14n_of(*c, uri).unwrap_or(Err(DsigError::TransformChain {
+                None => Ok(Method::Inclusive),
+                Some(c) => {
+                    let uri = required_attr(c, "Algorithm")?;
+                    c14n_of(c, uri).unwrap_or(Err(DsigError::TransformChain {
                         reason: "the second transform must be a canonicalization",
                     }))
                 }
-                _ => Err(DsigError::TransformChain {
-                    reason: "more than two transforms",
-                }),
             }
         }
     }
@@ -551,39 +558,25 @@ fn check_signature_value(
         return Err(DsigError::NoTrustedKeys);
     }
     let wants_rsa = alg_is_rsa(alg);
-    let candidates: Vec<usize> = keys
-        .keys
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| matches!(k.kind, KeyKind::Rsa) == wants_rsa)
-        .map(|(i, _)| i)
-        .collect();
-    if candidates.is_empty() {
+    let is_candidate = |k: &super::TrustedKey| matches!(k.kind, KeyKind::Rsa) == wants_rsa;
+    if !keys.keys.iter().any(is_candidate) {
         return Err(DsigError::NoKeyForAlgorithm);
     }
     // A hinted key that is trusted is tried first; the others follow, so a
     // stale or extra certificate in KeyInfo cannot block a genuine signature.
-    let mut order: Vec<usize> = candidates
-        .iter()
-        .copied()
-        .filter(|&i| {
-            keys.keys
-                .get(i)
-                .and_then(|k| k.cert_der.as_deref())
-                .is_some_and(|der| hints.iter().any(|h| h.as_slice() == der))
-        })
-        .collect();
-    for &i in &candidates {
-        if !order.contains(&i) {
-            order.push(i);
-        }
-    }
-    for i in order {
-        let Some(key) = keys.keys.get(i) else {
-            continue;
-        };
-        if verify_with_key(alg, key, signed_info, value) {
-            return Ok(i);
+    let hinted = |k: &super::TrustedKey| {
+        k.cert_der
+            .as_deref()
+            .is_some_and(|der| hints.iter().any(|h| h.as_slice() == der))
+    };
+    for first_pass in [true, false] {
+        for (i, key) in keys.keys.iter().enumerate() {
+            if is_candidate(key)
+                && hinted(key) == first_pass
+                && verify_with_key(alg, key, signed_info, value)
+            {
+                return Ok(i);
+            }
         }
     }
     // Failure path only: tell "signed by a key we do not know" (an IdP that

@@ -77,7 +77,7 @@ pub fn canonicalize(
     exclude: Option<ElementRef<'_>>,
     out: &mut Vec<u8>,
 ) {
-    canonicalize_into(apex, method, exclude, out);
+    canonicalize_with(&mut Scratch::default(), apex, method, exclude, out);
 }
 
 /// Where canonical bytes go: a buffer ([`canonicalize`]), or straight into a
@@ -99,16 +99,48 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// [`canonicalize`] into any [`Sink`].
-pub(crate) fn canonicalize_into<S: Sink>(
-    apex: ElementRef<'_>,
+/// [`canonicalize`] into any [`Sink`], with the work vectors and namespace
+/// maps of `scratch` (which may come from an earlier canonicalization of the
+/// same document: XML-DSig verification canonicalizes `SignedInfo`, then the
+/// signed element).
+pub(crate) fn canonicalize_with<'d, S: Sink>(
+    scratch: &mut Scratch<'d>,
+    apex: ElementRef<'d>,
     method: &Method,
     exclude: Option<ElementRef<'_>>,
     out: &mut S,
 ) {
     let doc = apex.document();
     let exclude = exclude.map(|e| e.node_id());
-    subtree(doc, apex.node_id(), method, exclude, out);
+    run(doc, apex.node_id(), method, exclude, out, scratch);
+}
+
+/// What one canonicalization works with, kept for the next (see
+/// [`canonicalize_with`]).
+pub(crate) struct Scratch<'d> {
+    /// Namespace bindings in scope.
+    in_scope: ScopedMap<Option<&'d str>, &'d str>,
+    /// Bindings rendered by output ancestors.
+    rendered: ScopedMap<Option<&'d str>, &'d str>,
+    decls: Vec<(Option<&'d str>, &'d str)>,
+    /// Namespace URI, local name, prefix, value, and whether the value is
+    /// written unchanged (see [`super::Attribute::c14n_plain`]).
+    attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str, bool)>,
+    candidates: Vec<Option<&'d str>>,
+}
+
+impl Default for Scratch<'_> {
+    fn default() -> Self {
+        // Sized for SAML elements (a few attributes and declarations each) so
+        // that a canonicalization allocates each once.
+        Scratch {
+            in_scope: ScopedMap::default(),
+            rendered: ScopedMap::default(),
+            decls: Vec::with_capacity(8),
+            attrs: Vec::with_capacity(16),
+            candidates: Vec::with_capacity(16),
+        }
+    }
 }
 
 /// Canonicalizes a whole document, including processing instructions before and
@@ -135,17 +167,18 @@ pub(crate) fn subtree<S: Sink>(
     exclude: Option<NodeId>,
     out: &mut S,
 ) {
-    run(doc, apex, method, exclude, out);
+    run(doc, apex, method, exclude, out, &mut Scratch::default());
 }
 
 /// Canonicalizes and returns the namespace work done: prefixes examined as
 /// candidates for rendering, across all elements.
-fn run<S: Sink>(
-    doc: &Document,
+fn run<'d, S: Sink>(
+    doc: &'d Document,
     apex: NodeId,
     method: &Method,
     exclude: Option<NodeId>,
     out: &mut S,
+    scratch: &mut Scratch<'d>,
 ) -> usize {
     let listed = match method {
         Method::Exclusive { inclusive_prefixes } => {
@@ -153,38 +186,21 @@ fn run<S: Sink>(
         }
         Method::Inclusive => HashSet::new(),
     };
+    scratch.in_scope.clear();
+    scratch.rendered.clear();
     let mut state = State {
         doc,
         inclusive: matches!(method, Method::Inclusive),
         listed,
         exclude,
-        in_scope: ScopedMap::default(),
-        rendered: ScopedMap::default(),
-        // Sized for SAML elements (a few attributes and declarations each) so
-        // that one canonicalization allocates each once.
-        scratch_decls: Vec::with_capacity(8),
-        scratch_attrs: Vec::with_capacity(16),
-        scratch_candidates: Vec::with_capacity(16),
+        s: scratch,
         work: 0,
     };
     // The namespace context of the apex comes from its ancestors, outermost
     // first so that inner declarations shadow outer ones.
-    let mut ancestors = Vec::with_capacity(8);
-    let mut cur = doc.parent(apex);
-    while let Some(a) = cur {
-        ancestors.push(a);
-        cur = doc.parent(a);
-    }
-    state.in_scope.open();
-    for &a in ancestors.iter().rev() {
-        if let Some(data) = doc.element_data(a) {
-            for d in doc.decls_of(data) {
-                state.in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
-            }
-        }
-    }
+    bind_ancestors(doc, doc.parent(apex), &mut state.s.in_scope);
     let inherited = if state.inclusive {
-        inherited_xml_attributes(doc, &ancestors)
+        inherited_xml_attributes(doc, apex)
     } else {
         Vec::new()
     };
@@ -192,15 +208,32 @@ fn run<S: Sink>(
     state.work
 }
 
+/// Binds the declarations of `node` and its ancestors, outermost first. The
+/// recursion is as deep as the element, which the parser's depth limit bounds.
+fn bind_ancestors<'d>(
+    doc: &'d Document,
+    node: Option<NodeId>,
+    in_scope: &mut ScopedMap<Option<&'d str>, &'d str>,
+) {
+    let Some(node) = node else {
+        return;
+    };
+    bind_ancestors(doc, doc.parent(node), in_scope);
+    if let Some(data) = doc.element_data(node) {
+        for d in doc.decls_of(data) {
+            in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
+        }
+    }
+}
+
 /// C14N 1.0 §2.4: attributes in the xml namespace of the apex's ancestors (the
 /// nearest wins) are rendered on the apex unless it has its own.
-fn inherited_xml_attributes<'d>(
-    doc: &'d Document,
-    ancestors: &[NodeId],
-) -> Vec<(&'d str, &'d str)> {
+fn inherited_xml_attributes(doc: &Document, apex: NodeId) -> Vec<(&str, &str)> {
     let mut seen = HashSet::new();
     let mut found: Vec<(&str, &str)> = Vec::new();
-    for &a in ancestors {
+    let mut cur = doc.parent(apex);
+    while let Some(a) = cur {
+        cur = doc.parent(a);
         if let Some(data) = doc.element_data(a) {
             for attr in doc.attributes_of(data) {
                 let local = doc.str(attr.name.local);
@@ -213,27 +246,19 @@ fn inherited_xml_attributes<'d>(
     found
 }
 
-struct State<'d, 'm> {
+struct State<'d, 'm, 's> {
     doc: &'d Document,
     /// C14N 1.0 (every namespace in scope) rather than Exc-C14N.
     inclusive: bool,
     /// Exc-C14N's InclusiveNamespaces PrefixList (`None`: `#default`).
     listed: HashSet<Option<&'m str>>,
     exclude: Option<NodeId>,
-    /// Namespace bindings in scope.
-    in_scope: ScopedMap<Option<&'d str>, &'d str>,
-    /// Bindings rendered by output ancestors.
-    rendered: ScopedMap<Option<&'d str>, &'d str>,
-    scratch_decls: Vec<(Option<&'d str>, &'d str)>,
-    /// Namespace URI, local name, prefix, value, and whether the value is
-    /// written unchanged (see [`super::Attribute::c14n_plain`]).
-    scratch_attrs: Vec<(&'d str, &'d str, Option<&'d str>, &'d str, bool)>,
-    scratch_candidates: Vec<Option<&'d str>>,
+    s: &'s mut Scratch<'d>,
     /// Prefixes examined by `namespaces_to_render` (see [`run`]).
     work: usize,
 }
 
-impl<'d> State<'d, '_> {
+impl<'d> State<'d, '_, '_> {
     fn element<S: Sink>(
         &mut self,
         id: NodeId,
@@ -245,20 +270,20 @@ impl<'d> State<'d, '_> {
             return;
         };
         let doc = self.doc;
-        self.in_scope.open();
+        let in_scope_mark = self.s.in_scope.open();
         for d in doc.decls_of(data) {
-            self.in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
+            self.s.in_scope.bind(doc.opt_str(d.prefix), doc.ns(d.uri));
         }
 
         // Scratch vectors are reused across elements: each is consumed before
         // the recursion into children.
-        let mut decls = std::mem::take(&mut self.scratch_decls);
+        let mut decls = std::mem::take(&mut self.s.decls);
         decls.clear();
         self.namespaces_to_render(data, apex, &mut decls);
         decls.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
-        self.rendered.open();
+        let rendered_mark = self.s.rendered.open();
         for &(p, uri) in &decls {
-            self.rendered.bind(p, uri);
+            self.s.rendered.bind(p, uri);
         }
 
         out.byte(b'<');
@@ -275,10 +300,10 @@ impl<'d> State<'d, '_> {
             escape_attr(uri, out);
             out.byte(b'"');
         }
-        self.scratch_decls = decls;
+        self.s.decls = decls;
 
         // Attributes sort by namespace URI (none first), then local name.
-        let mut attrs = std::mem::take(&mut self.scratch_attrs);
+        let mut attrs = std::mem::take(&mut self.s.attrs);
         attrs.clear();
         attrs.extend(doc.attributes_of(data).iter().map(|a| {
             (
@@ -319,7 +344,7 @@ impl<'d> State<'d, '_> {
             }
             out.byte(b'"');
         }
-        self.scratch_attrs = attrs;
+        self.s.attrs = attrs;
         out.byte(b'>');
 
         for (child, kind) in doc.child_nodes(data) {
@@ -346,8 +371,8 @@ impl<'d> State<'d, '_> {
         data.name.write_qualified(doc, out);
         out.byte(b'>');
 
-        self.in_scope.close();
-        self.rendered.close();
+        self.s.in_scope.close(in_scope_mark);
+        self.s.rendered.close(rendered_mark);
     }
 
     /// The namespace declarations this element must output: those whose in-scope
@@ -368,16 +393,17 @@ impl<'d> State<'d, '_> {
         result: &mut Vec<(Option<&'d str>, &'d str)>,
     ) {
         let doc = self.doc;
-        let mut candidates = std::mem::take(&mut self.scratch_candidates);
+        let mut candidates = std::mem::take(&mut self.s.candidates);
         candidates.clear();
         if apex {
             let listed = &self.listed;
             let inclusive = self.inclusive;
+            // Keys bound more than once are deduplicated with the rest below.
             candidates.extend(
-                self.in_scope
-                    .bindings()
-                    .into_iter()
-                    .map(|(p, _)| *p)
+                self.s
+                    .in_scope
+                    .keys()
+                    .copied()
                     .filter(|p| inclusive || listed.contains(p)),
             );
         } else {
@@ -405,19 +431,19 @@ impl<'d> State<'d, '_> {
             candidates.dedup();
         }
         for &p in &candidates {
-            let uri = match self.in_scope.get(&p) {
+            let uri = match self.s.in_scope.get(&p) {
                 Some(u) => u,
                 None if p.is_none() => "",
                 None => continue,
             };
-            let current = self.rendered.get(&p).unwrap_or("");
+            let current = self.s.rendered.get(&p).unwrap_or("");
             // Both usually come from the document's one interned copy of the
             // URI: the same pointer settles it without comparing the text.
             if !std::ptr::eq(current, uri) && current != uri {
                 result.push((p, uri));
             }
         }
-        self.scratch_candidates = candidates;
+        self.s.candidates = candidates;
     }
 }
 
@@ -705,7 +731,14 @@ mod tests {
         for method in &methods {
             for apex in [0, 1, 30].map(|i| doc.elements().step_by(21).nth(i).unwrap()) {
                 let mut out = Vec::new();
-                let work = run(apex.document(), apex.node_id(), method, None, &mut out);
+                let work = run(
+                    apex.document(),
+                    apex.node_id(),
+                    method,
+                    None,
+                    &mut out,
+                    &mut Scratch::default(),
+                );
                 let bound = linear_bound(apex);
                 assert!(
                     work <= bound,

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use super::scope::ScopedSlots;
+use super::scope::{Mark, ScopedSlots};
 use super::{
     Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
     XML_NS, XMLNS_NS, XmlError,
@@ -114,6 +114,8 @@ struct Open {
     id: NodeId,
     last_child: Option<NodeId>,
     name: Span,
+    /// Where its namespace declarations begin in the scope.
+    scope: Mark,
 }
 
 /// An attribute as scanned: byte ranges of the input.
@@ -371,8 +373,6 @@ struct Parser<'a> {
     /// Prefixes by number minus one (the keys of `prefix_ids`), as spans of
     /// `strings`.
     prefixes: Vec<Span>,
-    /// This element's declarations, bound once all are read.
-    pending_decls: Vec<(u32, NsId)>,
     /// Character data not yet turned into a node: text, CDATA and references
     /// arrive as separate pieces and merge into one node.
     pending: Option<Pending>,
@@ -418,7 +418,6 @@ impl<'a> Parser<'a> {
             scope: ScopedSlots::default(),
             prefix_ids: SmallIndex::default(),
             prefixes: Vec::with_capacity(8),
-            pending_decls: Vec::with_capacity(8),
             pending: None,
             scratch: String::new(),
             xml_ns: NsId(0),
@@ -868,12 +867,13 @@ impl<'a> Parser<'a> {
             None => (None, None, span(name_start, name_stop)),
         };
 
-        // One pass over the attributes: declarations apart, others kept with
-        // their namespace unresolved until this element's declarations are in
-        // scope (they apply to its own name and attributes).
+        // One pass over the attributes: declarations bound in this element's
+        // frame as they are read, others kept with their namespace unresolved
+        // until all declarations are in scope (they apply to the element's
+        // own name and attributes).
         let attr_start = self.attributes.len();
         let decl_start = self.ns_decls.len();
-        self.pending_decls.clear();
+        let scope = self.scope.open();
         let mut at = name_stop;
         let empty = loop {
             let next = skip_space(bytes, at);
@@ -910,10 +910,6 @@ impl<'a> Parser<'a> {
             self.attribute(&raw, attr_start, decl_start)?;
         };
 
-        self.scope.open();
-        for &(slot, uri) in &self.pending_decls {
-            self.scope.bind(slot, uri);
-        }
         if self.scope.declarations() > self.limits.max_namespaces_in_scope {
             return Err(XmlError::TooManyNamespacesInScope {
                 limit: self.limits.max_namespaces_in_scope,
@@ -972,7 +968,7 @@ impl<'a> Parser<'a> {
         }
         self.pos = at;
         if empty {
-            self.scope.close();
+            self.scope.close(scope);
             if self.stack.is_empty() {
                 self.root_closed = true;
             }
@@ -981,6 +977,7 @@ impl<'a> Parser<'a> {
                 id,
                 last_child: None,
                 name: span(name_start, name_stop),
+                scope,
             });
         }
         Ok(())
@@ -1035,7 +1032,7 @@ impl<'a> Parser<'a> {
             let uri_id = self.intern(uri);
             self.scratch = scratch;
             let slot = self.prefix_id(p);
-            self.pending_decls.push((slot, uri_id));
+            self.scope.bind(slot, uri_id);
             let prefix = p.map(|p| span(raw.key.1 - p.len(), raw.key.1));
             self.ns_decls.push(NsDecl {
                 prefix,
@@ -1113,8 +1110,9 @@ impl<'a> Parser<'a> {
         }
         self.pos = close + 1;
         self.flush_text()?;
-        self.stack.pop();
-        self.scope.close();
+        if let Some(open) = self.stack.pop() {
+            self.scope.close(open.scope);
+        }
         if self.stack.is_empty() {
             self.root_closed = true;
         }

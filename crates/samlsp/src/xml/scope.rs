@@ -9,7 +9,9 @@
 //! probe once many bindings are open: entering an element opens a frame, each
 //! declaration overwrites the binding and records what it replaced, and leaving
 //! the element restores those. Every binding is made once and undone once, so a
-//! whole walk is linear in the declarations.
+//! whole walk is linear in the declarations. A frame is the length of the undo
+//! log when it opened ([`Mark`]), which the walker keeps with the element it
+//! is in (a recursion's stack frame, the parser's open-element stack).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -22,6 +24,11 @@ use std::hash::Hash;
 /// (and the switch between them in the middle of a walk).
 const SCAN_LIMIT: usize = 8;
 
+/// Where a frame began: what [`ScopedMap::close`] and [`ScopedSlots::close`]
+/// restore.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark(usize);
+
 /// A prefix -> binding map whose changes are undone frame by frame.
 #[derive(Debug)]
 pub(crate) struct ScopedMap<K, V> {
@@ -31,8 +38,6 @@ pub(crate) struct ScopedMap<K, V> {
     /// Every binding made in an open frame: key, value, and (once the map
     /// exists) the value it replaced there.
     undo: Vec<(K, V, Option<V>)>,
-    /// Length of `undo` when each open frame began.
-    frames: Vec<usize>,
 }
 
 impl<K, V> Default for ScopedMap<K, V> {
@@ -41,16 +46,21 @@ impl<K, V> Default for ScopedMap<K, V> {
         ScopedMap {
             map: None,
             undo: Vec::with_capacity(16),
-            frames: Vec::with_capacity(16),
         }
     }
 }
 
 impl<K: Hash + Eq + Clone, V: Copy> ScopedMap<K, V> {
-    /// Starts the frame of a new element; [`ScopedMap::close`] undoes every
-    /// [`ScopedMap::bind`] made after this.
-    pub(crate) fn open(&mut self) {
-        self.frames.push(self.undo.len());
+    /// Starts the frame of a new element; [`ScopedMap::close`] with the mark
+    /// undoes every [`ScopedMap::bind`] made after this.
+    pub(crate) fn open(&mut self) -> Mark {
+        Mark(self.undo.len())
+    }
+
+    /// Forgets every binding and frame, keeping the allocations.
+    pub(crate) fn clear(&mut self) {
+        self.undo.clear();
+        self.map = None;
     }
 
     /// Binds `key` in the current frame (shadowing an outer binding).
@@ -75,11 +85,9 @@ impl<K: Hash + Eq + Clone, V: Copy> ScopedMap<K, V> {
         }
     }
 
-    /// Ends the innermost frame, restoring the bindings it shadowed.
-    pub(crate) fn close(&mut self) {
-        let Some(mark) = self.frames.pop() else {
-            return;
-        };
+    /// Ends the frame that began at `mark` (the innermost open one),
+    /// restoring the bindings it shadowed.
+    pub(crate) fn close(&mut self, Mark(mark): Mark) {
         let Some(map) = &mut self.map else {
             self.undo.truncate(mark);
             return;
@@ -112,7 +120,21 @@ impl<K: Hash + Eq + Clone, V: Copy> ScopedMap<K, V> {
         }
     }
 
+    /// Every key bound in an open frame, in no particular order; a key
+    /// bound more than once may appear more than once (no allocation).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        let (hashed, scanned) = match &self.map {
+            Some(map) => (Some(map.keys()), None),
+            None => (None, Some(self.undo.iter().map(|(k, _, _)| k))),
+        };
+        hashed
+            .into_iter()
+            .flatten()
+            .chain(scanned.into_iter().flatten())
+    }
+
     /// The bindings in effect, one per key, in no particular order.
+    #[cfg(test)]
     pub(crate) fn bindings(&self) -> Vec<(&K, V)> {
         match &self.map {
             Some(map) => map.iter().map(|(k, v)| (k, *v)).collect(),
@@ -135,7 +157,6 @@ impl<K: Hash + Eq + Clone, V: Copy> ScopedMap<K, V> {
 pub(crate) struct ScopedSlots<V> {
     slots: Vec<Option<V>>,
     undo: Vec<(u32, Option<V>)>,
-    frames: Vec<usize>,
 }
 
 impl<V> Default for ScopedSlots<V> {
@@ -145,15 +166,14 @@ impl<V> Default for ScopedSlots<V> {
         ScopedSlots {
             slots: Vec::with_capacity(8),
             undo: Vec::with_capacity(16),
-            frames: Vec::with_capacity(16),
         }
     }
 }
 
 impl<V: Copy> ScopedSlots<V> {
     /// See [`ScopedMap::open`].
-    pub(crate) fn open(&mut self) {
-        self.frames.push(self.undo.len());
+    pub(crate) fn open(&mut self) -> Mark {
+        Mark(self.undo.len())
     }
 
     /// Binds slot `key` in the current frame.
@@ -169,10 +189,7 @@ impl<V: Copy> ScopedSlots<V> {
     }
 
     /// See [`ScopedMap::close`].
-    pub(crate) fn close(&mut self) {
-        let Some(mark) = self.frames.pop() else {
-            return;
-        };
+    pub(crate) fn close(&mut self, Mark(mark): Mark) {
         while self.undo.len() > mark {
             let Some((key, previous)) = self.undo.pop() else {
                 break;
@@ -200,29 +217,28 @@ mod tests {
     #[test]
     fn close_restores_shadowed_and_removes_new_bindings() {
         let mut s: ScopedMap<&str, u32> = ScopedMap::default();
-        s.open();
+        let outer = s.open();
         s.bind("a", 1);
-        s.open();
+        let inner = s.open();
         s.bind("a", 2);
         s.bind("b", 3);
         s.bind("a", 4);
         assert_eq!((s.get(&"a"), s.get(&"b")), (Some(4), Some(3)));
-        s.close();
+        s.close(inner);
         assert_eq!((s.get(&"a"), s.get(&"b")), (Some(1), None));
-        s.close();
+        s.close(outer);
         assert_eq!(s.get(&"a"), None);
-        s.close();
         assert!(s.bindings().is_empty());
     }
 
     #[test]
     fn hashed_and_scanned_lookups_agree_across_the_threshold() {
         let mut s: ScopedMap<u32, u32> = ScopedMap::default();
-        s.open();
+        let outer = s.open();
         for k in 0..10 {
             s.bind(k, k);
         }
-        s.open();
+        let inner = s.open();
         for k in 5..15 {
             s.bind(k, 100 + k);
         }
@@ -232,28 +248,28 @@ mod tests {
             (Some(4), Some(105), Some(114))
         );
         assert_eq!(s.bindings().len(), 15);
-        s.close();
+        s.close(inner);
         assert_eq!((s.get(&5), s.get(&14)), (Some(5), None));
         assert_eq!(s.bindings().len(), 10);
-        s.close();
+        s.close(outer);
         assert_eq!(s.get(&0), None);
     }
 
     #[test]
     fn slots_close_restores_shadowed_and_clears_new_bindings() {
         let mut s: ScopedSlots<u32> = ScopedSlots::default();
-        s.open();
+        let outer = s.open();
         s.bind(3, 1);
-        s.open();
+        let inner = s.open();
         s.bind(3, 2);
         s.bind(0, 5);
         assert_eq!(
             (s.get(3), s.get(0), s.get(9), s.declarations()),
             (Some(2), Some(5), None, 3)
         );
-        s.close();
+        s.close(inner);
         assert_eq!((s.get(3), s.get(0), s.declarations()), (Some(1), None, 1));
-        s.close();
+        s.close(outer);
         assert_eq!((s.get(3), s.declarations()), (None, 0));
     }
 }
