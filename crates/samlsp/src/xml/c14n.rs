@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 
 use super::scope::ScopedMap;
-use super::{Document, ElementData, ElementRef, NodeId, NodeKind, XML_NS};
+use super::{Document, ElementData, ElementRef, NodeId, NodeKind, XML_NS, find_class};
 
 /// `CanonicalizationMethod` / `Transform` URI of Exclusive C14N 1.0, no comments.
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -525,18 +525,43 @@ const TEXT_ESCAPES: [&[u8]; 256] = escape_table!(text_escape);
 )]
 const ATTR_ESCAPES: [&[u8]; 256] = escape_table!(attr_escape);
 
-/// Writes `s` with each byte that has a replacement in `table` replaced, runs
-/// of the others in one piece.
-fn escape<S: Sink>(s: &str, table: &[&[u8]; 256], out: &mut S) {
+/// 1 for the bytes of a table above that have a replacement (for
+/// [`find_class`]).
+macro_rules! escaped_bytes {
+    ($f:ident) => {{
+        let mut table = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = !$f(i as u8).is_empty() as u8;
+            i += 1;
+        }
+        table
+    }};
+}
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const TEXT_ESCAPED: [u8; 256] = escaped_bytes!(text_escape);
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const evaluation: i < 256, the table's length; `get_mut` is not const"
+)]
+const ATTR_ESCAPED: [u8; 256] = escaped_bytes!(attr_escape);
+
+/// Writes `s` with each byte that has a replacement in `table` replaced
+/// (`escaped` marks them), runs of the others in one piece.
+fn escape<S: Sink>(s: &str, table: &[&[u8]; 256], escaped: &[u8; 256], out: &mut S) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep = table.get(usize::from(b)).copied().unwrap_or_default();
-        if rep.is_empty() {
-            continue;
-        }
+    loop {
+        let i = find_class(bytes, start, escaped);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         out.put(bytes.get(start..i).unwrap_or_default());
-        out.put(rep);
+        out.put(table.get(usize::from(b)).copied().unwrap_or_default());
         start = i + 1;
     }
     out.put(bytes.get(start..).unwrap_or_default());
@@ -544,12 +569,12 @@ fn escape<S: Sink>(s: &str, table: &[&[u8]; 256], out: &mut S) {
 
 /// C14N 1.0 §2.3 text node escaping.
 fn escape_text<S: Sink>(s: &str, out: &mut S) {
-    escape(s, &TEXT_ESCAPES, out);
+    escape(s, &TEXT_ESCAPES, &TEXT_ESCAPED, out);
 }
 
 /// C14N 1.0 §2.3 attribute value escaping.
 fn escape_attr<S: Sink>(s: &str, out: &mut S) {
-    escape(s, &ATTR_ESCAPES, out);
+    escape(s, &ATTR_ESCAPES, &ATTR_ESCAPED, out);
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use super::scope::{Mark, ScopedSlots};
 use super::{
     Attribute, Document, ElementData, Limits, Node, NodeId, NodeKind, NsDecl, NsId, QName, Span,
-    XML_NS, XMLNS_NS, XmlError,
+    XML_NS, XMLNS_NS, XmlError, find_class,
 };
 
 /// Parses untrusted bytes into a [`Document`] under `limits`.
@@ -319,19 +319,18 @@ fn scan_attribute(input: &str, start: usize) -> Result<RawAttribute, XmlError> {
     let mut plain = true;
     let mut double_quote = false;
     loop {
+        i = find_class(bytes, i, &ATTR_CLASS);
         let Some(&b) = bytes.get(i) else {
             return Err(XmlError::Truncated);
         };
         let c = class(&ATTR_CLASS, b);
-        if c != 0 {
-            if c & quote != 0 {
-                break;
-            }
-            if c & ATTR_ATTN != 0 {
-                plain = false;
-            }
-            double_quote |= c & ATTR_DQ != 0;
+        if c & quote != 0 {
+            break;
         }
+        if c & ATTR_ATTN != 0 {
+            plain = false;
+        }
+        double_quote |= c & ATTR_DQ != 0;
         i += 1;
     }
     Ok(RawAttribute {
@@ -484,22 +483,24 @@ impl<'a> Parser<'a> {
         let mut i = start;
         let mut plain = true;
         let mut gt = false;
-        while let Some(&b) = bytes.get(i) {
+        loop {
+            i = find_class(bytes, i, &TEXT_CLASS);
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
             let c = class(&TEXT_CLASS, b);
-            if c != 0 {
-                if c & TEXT_END != 0 {
-                    break;
+            if c & TEXT_END != 0 {
+                break;
+            }
+            // XML 1.0 §2.4: `]]>` may not appear in character data.
+            if b == b']' {
+                if bytes.get(i + 1..i + 3) == Some(b"]>".as_slice()) {
+                    return Err(malformed(start, "']]>' in character data"));
                 }
-                // XML 1.0 §2.4: `]]>` may not appear in character data.
-                if b == b']' {
-                    if bytes.get(i + 1..i + 3) == Some(b"]>".as_slice()) {
-                        return Err(malformed(start, "']]>' in character data"));
-                    }
-                } else if c & TEXT_GT != 0 {
-                    gt = true;
-                } else {
-                    plain = false;
-                }
+            } else if c & TEXT_GT != 0 {
+                gt = true;
+            } else {
+                plain = false;
             }
             i += 1;
         }
@@ -854,10 +855,15 @@ impl<'a> Parser<'a> {
             });
         }
         let name_start = offset + 1;
-        if name_end(bytes, name_start) >= bytes.len() {
-            return Err(XmlError::Truncated);
-        }
-        let (name_stop, colon) = scan_qname(self.input, name_start)?;
+        let (name_stop, colon) = match scan_qname(self.input, name_start) {
+            Ok((stop, _)) if stop >= bytes.len() => return Err(XmlError::Truncated),
+            Ok(found) => found,
+            // A name cut by the end of the input is a truncation first.
+            Err(_) if name_end(bytes, name_start) >= bytes.len() => {
+                return Err(XmlError::Truncated);
+            }
+            Err(e) => return Err(e),
+        };
         let (prefix, prefix_span, local_span) = match colon {
             Some(c) => (
                 Some(self.slice(name_start, c)),
