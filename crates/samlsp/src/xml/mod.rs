@@ -563,11 +563,22 @@ impl<'d> ElementRef<'d> {
 
 impl QName {
     fn write_qualified<S: c14n::Sink>(&self, doc: &Document, out: &mut S) {
-        if let Some(p) = self.prefix {
-            out.put(doc.str(p).as_bytes());
-            out.byte(b':');
+        match self.prefix {
+            // As written in the input: `prefix:local` is one span.
+            Some(p) if p.end + 1 == self.local.start => {
+                let whole = Span {
+                    start: p.start,
+                    end: self.local.end,
+                };
+                out.put(doc.str(whole).as_bytes());
+            }
+            Some(p) => {
+                out.put(doc.str(p).as_bytes());
+                out.byte(b':');
+                out.put(doc.str(self.local).as_bytes());
+            }
+            None => out.put(doc.str(self.local).as_bytes()),
         }
-        out.put(doc.str(self.local).as_bytes());
     }
 }
 

@@ -1092,7 +1092,26 @@ impl<'a> Parser<'a> {
         let offset = self.pos;
         let bytes = self.bytes;
         let name_start = offset + 2;
-        let name_stop = name_end(bytes, name_start);
+        // Usually the end tag repeats the open element's name: compared in
+        // place (that name holds no byte that ends a name, so where it ends
+        // in the input is where a scan would stop).
+        let expected_len = self
+            .stack
+            .last()
+            .map_or(0, |o| (o.name.end - o.name.start) as usize);
+        let expected_end = name_start + expected_len;
+        let name_stop = match self.stack.last() {
+            Some(open)
+                if bytes.get(name_start..expected_end)
+                    == bytes.get(open.name.start as usize..open.name.end as usize)
+                    && bytes
+                        .get(expected_end)
+                        .is_none_or(|&b| class(&NAME_END, b) != 0) =>
+            {
+                expected_end
+            }
+            _ => name_end(bytes, name_start),
+        };
         let close = skip_space(bytes, name_stop);
         match bytes.get(close) {
             Some(b'>') => {}
