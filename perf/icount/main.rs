@@ -7,8 +7,12 @@
 //! below) cancels out. Same inputs and settings as the `verify` criterion bench.
 //!
 //! Usage: `icount <function> <calls>`, function one of `floor`, `floor_pkey_ctx`, `samlsp`,
-//! `samlsp_response_signed`, `samlsp_both_signed`, `samlsp_dsig`.
+//! `samlsp_response_signed`, `samlsp_both_signed`, `samlsp_dsig`, or `hostile:<shape>:<KB>`:
+//! one input of the `hostile` bench (`hostile:deep:100`), so that how its cost grows with
+//! its size is read exactly (`./icount.sh 1 hostile:deep:10 hostile:deep:100 hostile:deep:1000`).
 
+#[path = "../benches/common/hostile_inputs.rs"]
+mod hostile_inputs;
 #[path = "../benches/common/inputs.rs"]
 mod inputs;
 
@@ -65,6 +69,26 @@ fn main() {
                 assert!(inputs::samlsp_dsig(black_box(&xml), &keys));
             }
         }
+        name if name.starts_with("hostile:") => {
+            let mut parts = name.splitn(3, ':').skip(1);
+            let shape_name = parts.next().unwrap_or_else(|| usage());
+            let kb: usize = parts
+                .next()
+                .and_then(|kb| kb.parse().ok())
+                .unwrap_or_else(|| usage());
+            let shape = hostile_inputs::shapes()
+                .into_iter()
+                .find(|s| s.name == shape_name)
+                .unwrap_or_else(|| usage());
+            let b64 = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                hostile_inputs::hostile_response(&shape, kb * 1000),
+            );
+            let sp = hostile_inputs::sp();
+            for _ in 0..calls {
+                black_box(hostile_inputs::verify(&sp, black_box(&b64)));
+            }
+        }
         name => {
             let file = match name {
                 "samlsp" => "resp-assertion-signed.b64",
@@ -85,7 +109,7 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: icount floor|floor_pkey_ctx|samlsp|samlsp_response_signed|samlsp_both_signed|samlsp_dsig <calls>"
+        "usage: icount floor|floor_pkey_ctx|samlsp|samlsp_response_signed|samlsp_both_signed|samlsp_dsig|hostile:<shape>:<KB> <calls>"
     );
     std::process::exit(2)
 }

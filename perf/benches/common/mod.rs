@@ -6,6 +6,8 @@
 
 pub mod cpu;
 
+pub mod hostile_inputs;
+
 pub mod inputs;
 pub use inputs::*;
 
