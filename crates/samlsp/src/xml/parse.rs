@@ -407,7 +407,8 @@ impl<'a> Parser<'a> {
             namespaces: Vec::with_capacity(8),
             ns_index: SmallIndex::default(),
             nodes: Vec::with_capacity(text.len() / 32),
-            attributes: Vec::with_capacity(text.len() / 128),
+            // About one attribute per 100 bytes in SAML messages.
+            attributes: Vec::with_capacity(text.len() / 64),
             ns_decls: Vec::with_capacity(8),
             root: None,
             root_closed: false,
