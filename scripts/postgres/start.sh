@@ -55,7 +55,7 @@ else
 fi
 # The newest server version installed (Debian installs them side by side).
 bin="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
-[ -n "$bin" ] && [ -x "$bin/pg_ctl" ] || die "no PostgreSQL server under /usr/lib/postgresql"
+if [ -z "$bin" ] || [ ! -x "$bin/pg_ctl" ]; then die "no PostgreSQL server under /usr/lib/postgresql"; fi
 
 # 2. Who runs the server: never root.
 as=()
@@ -78,6 +78,7 @@ if [ "${SAMLSP_PG_FRESH:-0}" = 1 ]; then
   say "fresh: removed the data of $dir"
 fi
 if running; then
+  port="$(sed -n 4p "$dir/data/postmaster.pid")"  # the port it was started with
   say "already running on $host:$port (data: $dir/data)"
   url
   exit 0

@@ -50,15 +50,17 @@ def assert_unavailable(demo, page: Page, what: str) -> None:
 
 def from_each_instance(cluster, call, accept, deadline_s: float, what: str) -> dict:
     """Repeats `call()` (one request through nginx) until each instance answered once with a
-    page `accept(page)` takes; a page it does not take is retried until the deadline (an
-    instance that has not reconnected yet). Returns instance -> page."""
+    page `accept(page)` takes; a page it does not take (an instance that has not reconnected
+    yet) is retried until the deadline. Returns instance -> page."""
     pages: dict = {}
     deadline = time.monotonic() + deadline_s
     while set(pages) != set(cluster.instances):
         page = call()
-        if accept(page):
-            pages.setdefault(instance(page), page)
+        if accept(page) and instance(page) not in pages:
+            pages[instance(page)] = page
             continue
+        # Not taken, or that instance again (nginx passes over one it could not reach, for a
+        # while): retried, not in a tight loop.
         assert time.monotonic() < deadline, (
             f"{what}: not from every instance within {deadline_s}s; last HTTP {page.status} "
             f"from {instance(page)}: {page.text[:300]}")
