@@ -270,7 +270,8 @@ class Demo:
                     raise RuntimeError(f"no organization verified the domain of {email}")
                 return c.execute(
                     insert.replace("?", "%s") + " RETURNING id",
-                    (org[0], email, email.lower(), given, family, f"{given} {family}", active, now, now),
+                    (org[0], email, email.lower(), given, family, f"{given} {family}",
+                     1 if active else 0, now, now),
                 ).fetchone()[0]
         c = sqlite3.connect(self.db_path, timeout=10)
         try:
