@@ -80,14 +80,18 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "audit_events",
                 "connections",
             ] {
-                let mut st = c.prepare(&format!(
-                    "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
-                ))?;
-                let n = st.column_count();
-                let mut rows = st.query([org])?;
-                while let Some(r) = rows.next()? {
-                    for i in 0..n {
-                        out.push_str(&format!("{:?}|", r.get_ref(i)?));
+                let rows = c.query_map(
+                    &format!("SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"),
+                    [org],
+                    |r| {
+                        (0..r.len())
+                            .map(|i| r.get::<store::db::Value>(i))
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                )?;
+                for r in rows {
+                    for v in r {
+                        out.push_str(&format!("{v:?}|"));
                     }
                     out.push('\n');
                 }

@@ -210,7 +210,7 @@ async fn assert_refused(res: ServiceResponse, log: &LogCapture, code: &str, titl
 fn user_count(state: &AppState) -> i64 {
     state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT count(*) FROM users", [], |r| r.get(0)))
         .unwrap()
 }
 
@@ -249,12 +249,12 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
     let org: String = state
         .store
         .unscoped(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT o.slug FROM users u JOIN organizations o ON o.id = u.org_id \
                  WHERE u.email_normalized = ?1",
                 [email.to_ascii_lowercase()],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap_or_else(|e| panic!("no user {email}: {e}"));
     in_org(state, &org, |s| {
