@@ -111,10 +111,10 @@ impl Scoped<'_> {
         self.conn.query_map(
             &format!(
                 "SELECT {COLUMNS} FROM audit_events WHERE org_id = ?1 \
-             AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR outcome = ?3) \
-             AND (?4 IS NULL OR code = ?4) AND (?5 IS NULL OR connection = ?5) \
-             AND (?6 IS NULL OR correlation_id = ?6) AND (?7 IS NULL OR at >= ?7) \
-             AND (?8 IS NULL OR id < ?8) \
+             AND (category = ?2 OR ?2 IS NULL) AND (outcome = ?3 OR ?3 IS NULL) \
+             AND (code = ?4 OR ?4 IS NULL) AND (connection = ?5 OR ?5 IS NULL) \
+             AND (correlation_id = ?6 OR ?6 IS NULL) AND (at >= ?7 OR ?7 IS NULL) \
+             AND (id < ?8 OR ?8 IS NULL) \
              ORDER BY id DESC LIMIT ?9"
             ),
             params![
@@ -145,11 +145,13 @@ impl Scoped<'_> {
 impl Store {
     /// Sets the row cap per organization (applied at every insert).
     pub fn set_audit_cap(&self, max_events_per_org: u32) -> Result<(), StoreError> {
-        self.db.run(|c| {
-            c.execute(
-                "UPDATE audit_limits SET max_events_per_org = ?1 WHERE id = 1",
-                params![max_events_per_org.max(1)],
-            )
+        self.sync(|d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE audit_limits SET max_events_per_org = ?1 WHERE id = 1",
+                    params![max_events_per_org.max(1)],
+                )
+            })
         })?;
         Ok(())
     }
@@ -162,18 +164,20 @@ impl Store {
         keep_since: DateTime<Utc>,
         max_events_per_org: u32,
     ) -> Result<usize, StoreError> {
-        self.db.transaction(None, |c| {
-            let old = c.execute(
-                "DELETE FROM audit_events WHERE at < ?1",
-                params![ts(keep_since)],
-            )?;
-            let over = c.execute(
-                "DELETE FROM audit_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
+        self.sync(|d| {
+            d.transaction(None, |c| {
+                let old = c.execute(
+                    "DELETE FROM audit_events WHERE at < ?1",
+                    params![ts(keep_since)],
+                )?;
+                let over = c.execute(
+                    "DELETE FROM audit_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
                  OVER (PARTITION BY org_id ORDER BY id DESC) AS n FROM audit_events) AS ranked \
                  WHERE n > ?1)",
-                params![max_events_per_org.max(1)],
-            )?;
-            Ok(old + over)
+                    params![max_events_per_org.max(1)],
+                )?;
+                Ok(old + over)
+            })
         })
     }
 }

@@ -155,30 +155,32 @@ impl Store {
             .map(|c| format!("c.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        self.db.run(|c| {
-            c.query_map(
-                &format!(
-                    "SELECT o.slug, {cols} FROM connections c \
+        self.sync(|d| {
+            d.run(|c| {
+                c.query_map(
+                    &format!(
+                        "SELECT o.slug, {cols} FROM connections c \
                      JOIN organizations o ON o.id = c.org_id ORDER BY c.id"
-                ),
-                [],
-                |r| {
-                    Ok((
-                        r.get::<String>(0)?,
-                        ConnectionRow {
-                            id: r.get(1)?,
-                            name: r.get(2)?,
-                            preset: r.get(3)?,
-                            metadata_url: r.get(4)?,
-                            metadata_xml: r.get(5)?,
-                            entity_id: r.get(6)?,
-                            created_at: r.get(7)?,
-                            tested_at: r.get(8)?,
-                            enabled_at: r.get(9)?,
-                        },
-                    ))
-                },
-            )
+                    ),
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<String>(0)?,
+                            ConnectionRow {
+                                id: r.get(1)?,
+                                name: r.get(2)?,
+                                preset: r.get(3)?,
+                                metadata_url: r.get(4)?,
+                                metadata_xml: r.get(5)?,
+                                entity_id: r.get(6)?,
+                                created_at: r.get(7)?,
+                                tested_at: r.get(8)?,
+                                enabled_at: r.get(9)?,
+                            },
+                        ))
+                    },
+                )
+            })
         })
     }
 }

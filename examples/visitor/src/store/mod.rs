@@ -185,7 +185,9 @@ impl Store {
 
     /// Connects to PostgreSQL and applies pending migrations.
     pub fn open_postgres(url: &PgUrl, options: &PgOptions) -> Result<Self, StoreError> {
-        Ok(Store::with(Database::postgres(url, options)?))
+        Ok(Store::with(off_runtime(true, || {
+            Database::postgres(url, options)
+        })?))
     }
 
     /// The configured database: PostgreSQL when `database_url` is set,
@@ -300,33 +302,34 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         // Instances starting at once write the same rows: one at a time.
-        self.db
-            .transaction(Some(Lock::Global), |c| orgs::sync(c, orgs, now))
+        self.sync(|d| d.transaction(Some(Lock::Global), |c| orgs::sync(c, orgs, now)))
     }
 
     /// Runs `f` on a connection, outside any organization and transaction:
     /// for tests and operator tools only (clippy's `disallowed-methods`
     /// elsewhere).
-    pub fn unscoped<T>(
+    pub fn unscoped<T: Send>(
         &self,
-        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
-        self.db.run(|c| f(&c))
+        self.sync(|d| d.run(|c| f(&c)))
     }
 
     /// Runs `f` within the organization `slug` (tests and operator tools;
     /// clippy's `disallowed-methods` elsewhere). `None` when no such org.
-    pub fn unscoped_in<T>(
+    pub fn unscoped_in<T: Send>(
         &self,
         slug: &str,
-        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<Option<T>, StoreError> {
-        self.db.transaction(None, |c| {
-            let Some(org) = org_id(c, slug)? else {
-                return Ok(None);
-            };
-            c.lock(Lock::Org(org))?;
-            f(&Scoped { conn: c, org }).map(Some)
+        self.sync(|d| {
+            d.transaction(None, |c| {
+                let Some(org) = org_id(c, slug)? else {
+                    return Ok(None);
+                };
+                c.lock(Lock::Org(org))?;
+                f(&Scoped { conn: c, org }).map(Some)
+            })
         })
     }
 
@@ -334,8 +337,16 @@ impl Store {
     /// directory sync, the `visitor sync` command): not a request's. A
     /// disallowed method for clippy outside those two. `None` when no such org.
     pub fn operator_scope(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
-        self.db
-            .run(|c| Ok(org_id(c, slug)?.map(|org| OrgScope { org })))
+        self.sync(|d| d.run(|c| Ok(org_id(c, slug)?.map(|org| OrgScope { org }))))
+    }
+
+    /// Runs `f` now, on this thread: the store's synchronous methods
+    /// (start-up, operator work, tests). See [`off_runtime`].
+    fn sync<T: Send>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(self.backend() == Backend::Postgres, || f(&self.db))
     }
 
     async fn blocking<T: Send + 'static>(
@@ -357,6 +368,25 @@ impl Store {
     pub fn error_counter(&self) -> prometheus_client::metrics::counter::Counter {
         self.errors.clone()
     }
+}
+
+/// Runs `f`, on another thread when `postgres` and this thread drives an
+/// async runtime (the app's start-up in `actix_web::main`, an async test):
+/// rust-postgres's synchronous client blocks on a runtime of its own,
+/// which cannot start inside another. The async paths of the store run on
+/// actix's blocking pool instead, where it can.
+fn off_runtime<T: Send>(
+    postgres: bool,
+    f: impl FnOnce() -> Result<T, StoreError> + Send,
+) -> Result<T, StoreError> {
+    if !postgres || tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(out) => out,
+        // A panic inside `f` (a test's assertion) stays a panic.
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn org_id(c: Db<'_>, slug: &str) -> Result<Option<i64>, StoreError> {

@@ -253,9 +253,12 @@ impl Store {
         self.blocking(move |d| {
             d.run(|c| {
                 c.execute(
+                    // not_before first: PostgreSQL types ?2 at its first use,
+                    // and `IS NULL` gives none.
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, \
-                     status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE status END, \
-                     not_before = coalesce(?2, not_before) WHERE id = ?1 AND status = 'pending'",
+                     not_before = coalesce(?2, not_before), \
+                     status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE status END \
+                     WHERE id = ?1 AND status = 'pending'",
                     params![id, retry_at.map(ts), error],
                 )
             })?;

@@ -68,46 +68,50 @@ impl Store {
             .fill(&mut secret)
             .map_err(|e| StoreError::Task(format!("random source: {e}")))?;
         let secret = hex(&secret);
-        self.db.run(|c| {
-            let Some(org) = org_id(c, org_slug)? else {
-                return Ok(None);
-            };
-            let id: i64 = c.query_row(
-                "INSERT INTO scim_tokens (org_id, secret_hash, label, created_at) \
+        self.sync(|d| {
+            d.run(|c| {
+                let Some(org) = org_id(c, org_slug)? else {
+                    return Ok(None);
+                };
+                let id: i64 = c.query_row(
+                    "INSERT INTO scim_tokens (org_id, secret_hash, label, created_at) \
                  VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                params![
-                    org,
-                    openssl::sha::sha256(secret.as_bytes()).to_vec(),
-                    label,
-                    ts(now)
-                ],
-                |r| r.get(0),
-            )?;
-            Ok(Some((id, format!("{TOKEN_PREFIX}{id}_{secret}"))))
+                    params![
+                        org,
+                        openssl::sha::sha256(secret.as_bytes()).to_vec(),
+                        label,
+                        ts(now)
+                    ],
+                    |r| r.get(0),
+                )?;
+                Ok(Some((id, format!("{TOKEN_PREFIX}{id}_{secret}"))))
+            })
         })
     }
 
     /// The organization's tokens, oldest first; `None` when no such
     /// organization.
     pub fn scim_tokens(&self, org_slug: &str) -> Result<Option<Vec<ScimToken>>, StoreError> {
-        self.db.run(|c| {
-            let Some(org) = org_id(c, org_slug)? else {
-                return Ok(None);
-            };
-            c.query_map(
-                "SELECT id, label, created_at, revoked_at FROM scim_tokens WHERE org_id = ?1 \
+        self.sync(|d| {
+            d.run(|c| {
+                let Some(org) = org_id(c, org_slug)? else {
+                    return Ok(None);
+                };
+                c.query_map(
+                    "SELECT id, label, created_at, revoked_at FROM scim_tokens WHERE org_id = ?1 \
                  ORDER BY id",
-                [org],
-                |r| {
-                    Ok(ScimToken {
-                        id: r.get(0)?,
-                        label: r.get(1)?,
-                        created_at: r.get(2)?,
-                        revoked_at: r.get(3)?,
-                    })
-                },
-            )
-            .map(Some)
+                    [org],
+                    |r| {
+                        Ok(ScimToken {
+                            id: r.get(0)?,
+                            label: r.get(1)?,
+                            created_at: r.get(2)?,
+                            revoked_at: r.get(3)?,
+                        })
+                    },
+                )
+                .map(Some)
+            })
         })
     }
 
@@ -119,12 +123,14 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = self.db.run(|c| {
-            c.execute(
-                "UPDATE scim_tokens SET revoked_at = ?3 WHERE id = ?2 AND revoked_at IS NULL \
+        let n = self.sync(|d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE scim_tokens SET revoked_at = ?3 WHERE id = ?2 AND revoked_at IS NULL \
                  AND org_id = (SELECT id FROM organizations WHERE slug = ?1)",
-                params![org_slug, id, ts(now)],
-            )
+                    params![org_slug, id, ts(now)],
+                )
+            })
         })?;
         Ok(n == 1)
     }

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// What the wrapper runs: postgres in the background, then waits for its
@@ -53,6 +53,16 @@ pub fn shared() -> &'static TestPostgres {
 /// The URL of a new, empty database on the shared server.
 pub fn fresh_database_url() -> String {
     shared().fresh_database_url()
+}
+
+/// Runs `f` on a thread of its own: the synchronous PostgreSQL client
+/// cannot run on a thread that drives an async runtime (an async test).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 fn fail(what: &str) -> ! {
@@ -192,18 +202,24 @@ impl TestPostgres {
     pub fn fresh_database_url(&self) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let name = format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut admin = ::postgres::Client::connect(&self.url("postgres"), ::postgres::NoTls)
-            .unwrap_or_else(|e| fail(&format!("connect: {e}")));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| fail(&format!("CREATE DATABASE: {e}")));
+        off_runtime(|| {
+            let mut admin = ::postgres::Client::connect(&self.url("postgres"), ::postgres::NoTls)
+                .unwrap_or_else(|e| fail(&format!("connect: {e}")));
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap_or_else(|e| fail(&format!("CREATE DATABASE: {e}")));
+        });
         self.url(&name)
     }
 
     /// Starts the (stopped) server on its port and data; returns once it
     /// accepts connections.
     pub fn start_again(&self) {
-        let mut running = self.running.lock().unwrap();
+        off_runtime(|| self.start_now());
+    }
+
+    fn start_now(&self) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         assert!(running.is_none(), "already running");
         let log = std::fs::File::create(self.dir.join("postgres.log"))
             .unwrap_or_else(|e| fail(&format!("log file: {e}")));
@@ -253,7 +269,12 @@ impl TestPostgres {
 
     /// Stops the server (fast shutdown) and waits until it is gone.
     pub fn stop(&self) {
-        if let Some((mut child, stdin)) = self.running.lock().unwrap().take() {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((mut child, stdin)) = running {
             drop(stdin);
             let _ = child.wait();
         }

@@ -357,6 +357,19 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing a client blocks on its runtime, which cannot run on a
+        // thread that drives another (a store dropped in async code).
+        let idle = std::mem::take(&mut self.state().idle);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|s| {
+                s.spawn(move || drop(idle));
+            });
+        }
+    }
+}
+
 /// A connection out of the pool; back in it when dropped, unless broken.
 pub struct Pooled<'p> {
     conn: Option<PgConn>,
