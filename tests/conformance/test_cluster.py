@@ -60,8 +60,9 @@ def from_each_instance(cluster, call, accept, retry, deadline_s: float, what: st
         if accept(page) and instance(page) not in pages:
             pages[instance(page)] = page
             continue
-        assert accept(page) or retry(page), (
-            f"{what}: HTTP {page.status} from {instance(page)}: {page.visible_text()[:300]}")
+        if not (accept(page) or retry(page)):
+            raise AssertionError(f"{what}: HTTP {page.status} from {instance(page)}: "
+                                 f"{page.visible_text()[:300]}")
         # A page not taken yet, or the same instance again (nginx passes over one it could not
         # reach, for a while): asked again, not in a tight loop.
         assert time.monotonic() < deadline, (
