@@ -336,4 +336,5 @@ mod scim;
 mod scim_refusals;
 mod scim_sessions;
 mod signin;
+mod unavailable;
 mod upload;
