@@ -99,7 +99,11 @@ pub fn sign_in_error_codes() -> &'static [ErrorCode] {
         ),
         c(
             "user_mapping_failed",
-            "the application's user mapping failed (database down?)",
+            "the application's user mapping failed (a database error?)",
+        ),
+        c(
+            "user_mapping_unavailable",
+            "the application's database is unreachable for now (answered 503)",
         ),
         c("session_failed", "the session could not be written"),
         c(
@@ -134,6 +138,7 @@ impl SignInError {
             SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
             SignInError::Refused(_) => "refused",
             SignInError::Mapper(_) => "user_mapping_failed",
+            SignInError::MapperUnavailable(_) => "user_mapping_unavailable",
             SignInError::Session(_) => "session_failed",
             SignInError::OtherBrowser(_) => "browser_mismatch",
             SignInError::Busy { .. } => "busy",
@@ -191,6 +196,10 @@ impl SignInError {
                  details under the same correlation ID. Retry once it is fixed."
                     .to_owned()
             }
+            SignInError::MapperUnavailable(_) => "The application's database could not be \
+                 reached (down, restarting or overloaded); nothing was written. The sign-in \
+                 works again once it is back."
+                .to_owned(),
             SignInError::OtherBrowser(_) => "The response was posted by another browser than \
                  the one that started the sign-in (a blocked or lost cookie, a link opened in \
                  another browser, or a login CSRF attempt). Start the sign-in again in one browser."

@@ -425,6 +425,7 @@ async fn acs_inner(
         Ok(u) => u,
         Err(MapError::Refused(r)) => return Err(fail(SignInError::Refused(r))),
         Err(MapError::Internal(e)) => return Err(fail(SignInError::Mapper(e))),
+        Err(MapError::Unavailable(e)) => return Err(fail(SignInError::MapperUnavailable(e))),
     };
 
     let a = verified.assertion();
@@ -522,6 +523,7 @@ async fn observe(
             let reason = match e {
                 // Our own faults: their text is for the operator's log.
                 SignInError::Mapper(_)
+                | SignInError::MapperUnavailable(_)
                 | SignInError::Session(_)
                 | SignInError::VerificationAborted => {
                     "an internal fault (the operator's log has it)".to_owned()

@@ -341,6 +341,43 @@ email = ["mail"]
         assert!(refused("[server]\nbogus = 1").contains("unknown field `bogus`"));
     }
 
+    /// `VISITOR_DATABASE_URL` selects PostgreSQL; the URL is checked, never
+    /// shown (not in `Debug`, not in the refusal); the pool size is a
+    /// number from the environment too. Unset: SQLite, as before.
+    #[test]
+    fn the_database_url_selects_postgres_and_is_never_shown() {
+        let c = Config::from_toml(MIN, Path::new("."), "t").unwrap();
+        assert!(c.server.database_url.is_none());
+        let e = env(&[
+            (
+                "VISITOR_DATABASE_URL",
+                "postgres://app:s3cret@db.internal/visitor",
+            ),
+            ("VISITOR_DATABASE_POOL_SIZE", "4"),
+        ]);
+        let c = Config::from_toml_with_env(MIN, Path::new("."), "t", &e).unwrap();
+        assert_eq!(
+            c.server.database_url.as_ref().map(|u| u.expose()),
+            Some("postgres://app:s3cret@db.internal/visitor")
+        );
+        assert_eq!(c.server.postgres_options().pool_size, 4);
+        assert!(!format!("{c:?}").contains("s3cret"));
+        for bad in [
+            "mysql://app:s3cret@db/visitor",
+            "postgres://app:s3cret@db:notaport/visitor",
+        ] {
+            let e = env(&[("VISITOR_DATABASE_URL", bad)]);
+            let got = match Config::from_toml_with_env(MIN, Path::new("."), "t", &e) {
+                Err(ConfigError::Parse { reason, .. }) => reason,
+                other => panic!("not refused: {other:?}"),
+            };
+            assert!(got.starts_with("database_url: "), "{got}");
+            assert!(!got.contains("s3cret"), "{got}");
+        }
+        let e = env(&[("VISITOR_DATABASE_POOL_SIZE", "many")]);
+        assert!(Config::from_toml_with_env(MIN, Path::new("."), "t", &e).is_err());
+    }
+
     #[test]
     fn sample_config_for_keycloak_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("visitor.toml");

@@ -27,6 +27,7 @@ mod visits;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 
+pub(crate) use extract::RETRY_AFTER_SECS;
 pub use extract::{AdminUser, AppError, CurrentUser};
 pub use kiosk::{KIOSK_COOKIE, Kiosk};
 

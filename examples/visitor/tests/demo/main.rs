@@ -48,7 +48,18 @@ fn initech() -> TestIdp {
 }
 
 fn config() -> Config {
-    let toml = format!(
+    let toml = config_toml();
+    let mut config = Config::from_toml(&toml, Path::new("."), "test").unwrap();
+    // The whole suite on PostgreSQL: VISITOR_TEST_DATABASE=postgres.
+    if std::env::var("VISITOR_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
+        on_postgres(&mut config);
+    }
+    config
+}
+
+/// The test configuration's TOML.
+fn config_toml() -> String {
+    format!(
         r#"
 [server]
 public_url = "http://127.0.0.1:8080"
@@ -104,13 +115,7 @@ jit_create = false
         initech = initech().metadata_xml(None),
         signing_key = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.key").display(),
         signing_cert = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.crt").display(),
-    );
-    let mut config = Config::from_toml(&toml, Path::new("."), "test").unwrap();
-    // The whole suite on PostgreSQL: VISITOR_TEST_DATABASE=postgres.
-    if std::env::var("VISITOR_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
-        on_postgres(&mut config);
-    }
-    config
+    )
 }
 
 /// The test configuration on a fresh database of the test PostgreSQL server.
@@ -324,6 +329,7 @@ where
     (id, token)
 }
 
+mod binary;
 mod connections;
 mod console;
 mod invitations;
@@ -336,4 +342,5 @@ mod scim;
 mod scim_refusals;
 mod scim_sessions;
 mod signin;
+mod unavailable;
 mod upload;
