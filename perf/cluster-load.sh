@@ -18,7 +18,8 @@
 # SAMLSP_LOAD_RESPONSES (signed per run, default 20000: must exceed what a run can send),
 # SAMLSP_LOAD_PORT (nginx, default 8090), SAMLSP_LOAD_INSTANCE_PORTS (default "8091 8092"),
 # SAMLSP_LOAD_REDIS_PORT (default 6390), SAMLSP_LOAD_PG_PORT (default 5490; a fresh database per
-# run). Installs wrk (Debian) when missing.
+# run), SAMLSP_LOAD_PG_FSYNC (default on; off shows what the commits' flushes to disk cost).
+# Installs wrk (Debian) when missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,7 +59,7 @@ for n in ${SAMLSP_LOAD_INSTANCES:-1 2}; do
   "$ROOT/target/release/acs-load-bodies" "http://127.0.0.1:$PORT" "$COUNT" "$run" | sed 's/^/cluster-load: /'
   SAMLSP_CLUSTER_STATE="$run/cluster" SAMLSP_CLUSTER_PORT="$PORT" \
     SAMLSP_CLUSTER_INSTANCE_PORTS="${IPORTS[*]:0:$n}" SAMLSP_REDIS_PORT="$REDIS_PORT" \
-    SAMLSP_PG_PORT="$PG_PORT" SAMLSP_PG_FSYNC=on \
+    SAMLSP_PG_PORT="$PG_PORT" SAMLSP_PG_FSYNC="${SAMLSP_LOAD_PG_FSYNC:-on}" \
     VISITOR_SESSION_KEY="$(openssl rand -base64 64 | tr -d '\n')" \
     "$ROOT/scripts/cluster/start.sh" "$BIN" --config "$run/visitor.toml" | sed 's/^/cluster-load: /'
   trap 'SAMLSP_CLUSTER_STATE="$run/cluster" "$ROOT/scripts/cluster/stop.sh" >/dev/null' EXIT
@@ -75,9 +76,11 @@ for n in ${SAMLSP_LOAD_INSTANCES:-1 2}; do
   done
   say "[$n] answers by kind in the app log: $(grep -o 'kind="[a-z_]*"' "$run/cluster/visitor.log" | sort | uniq -c | tr -s ' ' | paste -sd, || true)"
   # (The password through the environment, not on a command line.)
-  users="$(PGPASSWORD="$(cat "$run/cluster/postgres/password")" psql -X -At -h 127.0.0.1 -p "$PG_PORT" \
-    -U visitor -d visitor -c 'select count(*) from users' 2>/dev/null || echo '?')"
-  say "[$n] users in the database: $users, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  users="$(PGPASSWORD="$(cat "$run/cluster/postgres/password")" psql -X -At -F ' ' -h 127.0.0.1 \
+    -p "$PG_PORT" -U visitor -d visitor -c "select (select count(*) from users), xact_commit,
+      xact_rollback from pg_stat_database where datname = 'visitor'" 2>/dev/null || echo '? ? ?')"
+  read -r users commits rollbacks <<<"$users"
+  say "[$n] users in the database: $users; PostgreSQL transactions: $commits committed, $rollbacks rolled back; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   SAMLSP_CLUSTER_STATE="$run/cluster" "$ROOT/scripts/cluster/stop.sh" | sed 's/^/cluster-load: /'
   trap - EXIT
 done
