@@ -158,6 +158,7 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
             force_authn: false,
             want_signed_requests: i.want_signed_requests,
             test_only: false,
+            idp_initiated_test_landing: None,
         },
     }
 }
