@@ -171,6 +171,7 @@ impl AppState {
         let store = Store::open(&config.server.database)?;
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
+        store.set_unverified_audit_cap(config.audit.max_unverified_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
         let connections = Registry::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(

@@ -13,10 +13,12 @@
 //!   verification), scoped to its connection's organization;
 //! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
 //!   organization it was made for;
-//! - [`Store::failure_scope`] and [`Store::success_scope`]: the library's
-//!   report of a sign-in outcome ([`samlsp_actix::FailedSignIn`],
-//!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
-//!   its connection's organization, for the audit log.
+//! - [`Store::failure_scope`], [`Store::success_scope`] and
+//!   [`Store::logout_scope`]: the library's report of a sign-in or sign-out
+//!   outcome ([`samlsp_actix::FailedSignIn`],
+//!   [`samlsp_actix::SucceededSignIn`], [`samlsp_actix::FailedLogout`],
+//!   built only by its routes), scoped to its connection's organization,
+//!   for the audit log.
 //!
 //! A reception device has a narrower proof, [`KioskScope`] (one location
 //! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
@@ -38,6 +40,7 @@
 
 pub mod audit;
 pub mod connections;
+pub mod console;
 pub mod directory;
 pub mod identities;
 pub mod kiosks;
@@ -60,6 +63,7 @@ use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, Enabled, NewConnection};
+pub use console::{Changed, ConnectionChange, Notice, NoticeKind, RefreshState};
 pub use directory::{StagedUpload, SyncSnapshot};
 pub use identities::{Identity, IdentityKey};
 pub use kiosks::KioskToken;
@@ -83,6 +87,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0005_directory_sync.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0006_reception.sql")).foreign_key_check(),
         M::up(include_str!("../../migrations/0007_connections.sql")),
+        M::up(include_str!("../../migrations/0008_console.sql")).foreign_key_check(),
     ])
 });
 
@@ -200,6 +205,19 @@ impl Store {
     pub async fn failure_scope(
         &self,
         _failure: &samlsp_actix::FailedSignIn,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        let slug = org_slug.to_owned();
+        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
+            .await
+    }
+
+    /// The scope of a failed sign-out step the library attributed to a
+    /// connection of `org_slug`: for writing its trace (as
+    /// [`Store::failure_scope`]).
+    pub async fn logout_scope(
+        &self,
+        _failure: &samlsp_actix::FailedLogout,
         org_slug: &str,
     ) -> Result<Option<OrgScope>, StoreError> {
         let slug = org_slug.to_owned();
