@@ -297,6 +297,17 @@ impl AppState {
         }
     }
 
+    /// Takes a deleted console connection out of the SAML layer and the
+    /// registry: sign-ins through it fail from now on, and sessions made
+    /// through it end at their next request (they name no organization).
+    pub fn unload_connection(&self, id: i64) {
+        let slug = registry::slug(id);
+        self.connections.remove(&slug);
+        if let Err(e) = self.saml.remove_idp(None, &slug) {
+            tracing::error!(connection_id = id, reason = %e, "connection not unloaded");
+        }
+    }
+
     /// The organization slug of a connection (IdP slug).
     pub fn org_of(&self, idp_slug: &str) -> Option<String> {
         match self.config.org_of(idp_slug) {

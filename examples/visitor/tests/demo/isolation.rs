@@ -389,6 +389,17 @@ async fn no_route_reaches_another_organization() {
         );
     }
     assert_eq!(exercised, 2 * table.len());
+    // No edit, refresh or delete by the other organization's admin reached
+    // the SAML layer: both console connections are still loaded, as added.
+    let loaded = state.saml.identity_providers();
+    for o in [&acme, &globex] {
+        let slug = format!("conn-{}", o.connection);
+        assert!(
+            loaded.iter().any(|i| i.slug == slug && i.test_only),
+            "{slug} of {} unloaded or changed",
+            o.slug
+        );
+    }
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
         for page in [
