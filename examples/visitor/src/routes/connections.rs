@@ -278,6 +278,9 @@ pub(super) async fn render_one(
     let Some((Some(row), last_failure, refresh)) = found else {
         return Ok(not_found());
     };
+    // A failure the last successful test came after is history (its trace
+    // stays in the audit log).
+    let last_failure = last_failure.filter(|f| row.tested_at.as_ref().is_none_or(|t| f.at > *t));
     let remediation = last_failure.as_ref().and_then(|f| {
         f.detail
             .get("remediation")

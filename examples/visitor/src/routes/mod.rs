@@ -204,6 +204,10 @@ pub fn routes() -> Vec<Route> {
         route(get(), "/admin/health", Admin, || {
             web::route().to(console::health)
         }),
+        route(post(), "/admin/health/notices", Admin, || {
+            web::route().to(console::set_notices)
+        })
+        .form("address=alerts%40example.test", &[]),
         route(get(), "/admin/locations", Admin, || {
             web::route().to(admin::locations)
         }),

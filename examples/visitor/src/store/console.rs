@@ -260,8 +260,8 @@ impl Scoped<'_> {
     }
 
     /// Claims the notice `(connection, fingerprint, threshold)`: `true`
-    /// when it was not sent yet, or, with `again_before`, last sent before
-    /// that time (then it is due again). One statement, so two instances
+    /// when it was not sent yet, or, with `again_before`, last sent at or
+    /// before that time (then it is due again). One statement, so two instances
     /// cannot both claim it.
     pub fn claim_notice(
         &self,
@@ -276,7 +276,7 @@ impl Scoped<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (org_id, connection, fingerprint, threshold) DO UPDATE \
              SET sent_at = excluded.sent_at \
-             WHERE ?6 IS NOT NULL AND notices_sent.sent_at < ?6",
+             WHERE ?6 IS NOT NULL AND notices_sent.sent_at <= ?6",
             params![
                 self.org,
                 connection,
@@ -343,8 +343,8 @@ impl Store {
     }
 
     /// Console connections with a metadata URL that are due for a fetch,
-    /// with their organization's slug: last fetched (or added) before
-    /// `ok_before`, or last failed before `failed_before`. The operator's
+    /// with their organization's slug: last fetched (or added) at or before
+    /// `ok_before`, or last failed at or before `failed_before`. The operator's
     /// periodic refresh, across organizations (like
     /// [`Store::all_connections`]; never for a request).
     pub fn connections_to_refresh(
@@ -361,8 +361,8 @@ impl Store {
         let mut st = c.prepare(&format!(
             "SELECT o.slug, {cols} FROM connections c JOIN organizations o ON o.id = c.org_id \
              WHERE c.metadata_url IS NOT NULL \
-             AND ((c.refresh_failed_at IS NULL AND coalesce(c.refreshed_at, c.created_at) < ?1) \
-             OR c.refresh_failed_at < ?2) ORDER BY c.id"
+             AND ((c.refresh_failed_at IS NULL AND coalesce(c.refreshed_at, c.created_at) <= ?1) \
+             OR c.refresh_failed_at <= ?2) ORDER BY c.id"
         ))?;
         let rows = st.query_map(params![ts(ok_before), ts(failed_before)], |r| {
             Ok((r.get(0)?, connection_row(r, 1)?))

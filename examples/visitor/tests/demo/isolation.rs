@@ -79,6 +79,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "scim_tokens",
                 "audit_events",
                 "connections",
+                "notice_settings",
+                "notices_sent",
             ] {
                 let mut st = c.prepare(&format!(
                     "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
