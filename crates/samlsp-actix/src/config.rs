@@ -165,6 +165,12 @@ pub struct IdpOptions {
     /// ignored. Without `test_only` this does nothing: an enabled
     /// connection takes IdP-initiated sign-ins only with
     /// [`IdpOptions::allow_idp_initiated`].
+    ///
+    /// Like any IdP-initiated response, such a test is not bound to the
+    /// browser that posts it: whoever can get the IdP to sign a response
+    /// for this SP can make a signed-in browser post it. That yields a
+    /// report (with that person's NameID) in that browser's session, and
+    /// nothing else: no session, no user mapping.
     pub idp_initiated_test_landing: Option<String>,
 }
 

@@ -303,8 +303,9 @@ impl Store {
     }
 
     /// The scope of an organization named by the operator (the configured
-    /// directory sync, the `visitor sync` command): not a request's. A
-    /// disallowed method for clippy outside those two. `None` when no such org.
+    /// directory sync, the `visitor sync` and `visitor scim-token`
+    /// commands, the server's connection upkeep): not a request's. A
+    /// disallowed method for clippy outside those. `None` when no such org.
     pub fn operator_scope(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
         Ok(org_id(&self.lock(), slug)?.map(|org| OrgScope { org }))
     }
