@@ -168,7 +168,7 @@ impl AppState {
     /// loaded later by [`Saml::refresh`]).
     pub fn build(config: Config, clock: Option<Clock>) -> Result<Self, BuildError> {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
-        let store = Store::open(&config.server.database)?;
+        let store = Store::connect(&config.server)?;
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
         store.set_unverified_audit_cap(config.audit.max_unverified_events_per_org)?;

@@ -276,7 +276,7 @@ pub fn sign_in(
         }
     };
     let Some(user) = s.user(user_id)? else {
-        return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
+        return Err(StoreError::NoRow);
     };
     Ok(Ok((user, resolution, refused_domain)))
 }

@@ -11,10 +11,12 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 9] = [
+const SERVER_ENV: [(&str, &str); 11] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
+    ("database_url", "VISITOR_DATABASE_URL"),
+    ("database_pool_size", "VISITOR_DATABASE_POOL_SIZE"),
     ("session_key", "VISITOR_SESSION_KEY"),
     ("log", "VISITOR_LOG"),
     ("redis_url", "VISITOR_REDIS_URL"),
@@ -115,8 +117,14 @@ fn apply_env(t: &mut Table, env: &HashMap<String, String>) {
             let server = t
                 .entry("server")
                 .or_insert_with(|| Value::Table(Table::new()));
+            // A count is a number in the file; the environment's text is
+            // one when it parses (else the text is refused as a count).
+            let value = match v.parse::<i64>() {
+                Ok(n) if key == "database_pool_size" => Value::Integer(n),
+                _ => Value::String(v.clone()),
+            };
             if let Value::Table(server) = server {
-                server.insert(key.to_owned(), Value::String(v.clone()));
+                server.insert(key.to_owned(), value);
             }
         }
     }

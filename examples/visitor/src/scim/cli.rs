@@ -63,7 +63,7 @@ pub fn run(
     if !config.orgs.iter().any(|o| o.slug == org) {
         return Err(TokenCliError::UnknownOrg(org.to_owned()));
     }
-    let store = Store::open(&config.server.database)?;
+    let store = Store::connect(&config.server)?;
     store.sync_orgs(&config.orgs, now)?;
     let unknown = || TokenCliError::UnknownOrg(org.to_owned());
     // The operator named the organization on the command line.

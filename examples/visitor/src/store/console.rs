@@ -9,8 +9,8 @@
 //! statements run on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
+use super::db::{Lock, Row, params};
 use super::{ConnectionRow, OrgScope, Scoped, Store, StoreError, ts};
 use crate::store::audit::NewAuditRow;
 
@@ -93,7 +93,7 @@ impl NoticeKind {
 const CONNECTION_COLUMNS: &str = "id, name, preset, metadata_url, metadata_xml, entity_id, \
                                   created_at, tested_at, enabled_at";
 
-fn connection_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ConnectionRow> {
+fn connection_row(r: &Row<'_>, at: usize) -> Result<ConnectionRow, StoreError> {
     Ok(ConnectionRow {
         id: r.get(at)?,
         name: r.get(at + 1)?,
@@ -110,14 +110,11 @@ fn connection_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Connecti
 impl Scoped<'_> {
     /// Saves an edited connection.
     pub fn change_connection(&self, id: i64, c: &ConnectionChange) -> Result<Changed, StoreError> {
-        let taken: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM connections WHERE org_id = ?1 AND entity_id = ?2 AND id <> ?3",
-                params![self.org, c.entity_id, id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let taken: Option<i64> = self.conn.query_opt(
+            "SELECT id FROM connections WHERE org_id = ?1 AND entity_id = ?2 AND id <> ?3",
+            params![self.org, c.entity_id, id],
+            |r| r.get(0),
+        )?;
         if taken.is_some() {
             return Ok(Changed::Duplicate);
         }
@@ -189,44 +186,40 @@ impl Scoped<'_> {
 
     /// The refresh outcome of a connection of the organization.
     pub fn connection_refresh_state(&self, id: i64) -> Result<Option<RefreshState>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT refreshed_at, refresh_failed_at, refresh_error FROM connections \
-                 WHERE org_id = ?1 AND id = ?2",
-                params![self.org, id],
-                |r| {
-                    Ok(RefreshState {
-                        refreshed_at: r.get(0)?,
-                        refresh_failed_at: r.get(1)?,
-                        refresh_error: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT refreshed_at, refresh_failed_at, refresh_error FROM connections \
+             WHERE org_id = ?1 AND id = ?2",
+            params![self.org, id],
+            |r| {
+                Ok(RefreshState {
+                    refreshed_at: r.get(0)?,
+                    refresh_failed_at: r.get(1)?,
+                    refresh_error: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// The organization's console connections whose refresh is failing:
     /// `(id, failed at, why)`.
     pub fn failing_connections(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let mut st = self.conn.prepare(
+        self.conn.query_map(
             "SELECT id, refresh_failed_at, coalesce(refresh_error, '') FROM connections \
              WHERE org_id = ?1 AND refresh_failed_at IS NOT NULL ORDER BY id",
-        )?;
-        let rows = st.query_map([self.org], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [self.org],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// The organization's notification address (`None`: its admins).
     pub fn notice_address(&self) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .query_opt(
                 "SELECT address FROM notice_settings WHERE org_id = ?1",
                 [self.org],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
+                |r| r.get::<Option<String>>(0),
+            )?
             .flatten())
     }
 
@@ -248,21 +241,22 @@ impl Scoped<'_> {
     /// `(user id, email)` of the organization's active admins (admins at
     /// its default location) who have an address.
     pub fn org_admin_emails(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let mut st = self.conn.prepare(
+        self.conn.query_map(
             "SELECT u.id, u.email FROM users u \
              JOIN organizations o ON o.id = u.org_id \
              JOIN user_locations ul ON ul.org_id = u.org_id AND ul.user_id = u.id \
              WHERE u.org_id = ?1 AND ul.location_id = o.default_location_id \
              AND ul.role = 'admin' AND u.active = 1 AND u.email <> '' ORDER BY u.id",
-        )?;
-        let rows = st.query_map([self.org], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [self.org],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Claims the notice `(connection, fingerprint, threshold)`: `true`
     /// when it was not sent yet, or, with `again_before`, last sent at or
-    /// before that time (then it is due again). One statement, so two instances
-    /// cannot both claim it.
+    /// before that time (then it is due again; a NULL bound compares as
+    /// false, so without one a sent notice stays sent). One statement, so
+    /// two instances cannot both claim it.
     pub fn claim_notice(
         &self,
         connection: &str,
@@ -276,7 +270,7 @@ impl Scoped<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (org_id, connection, fingerprint, threshold) DO UPDATE \
              SET sent_at = excluded.sent_at \
-             WHERE ?6 IS NOT NULL AND notices_sent.sent_at <= ?6",
+             WHERE notices_sent.sent_at <= ?6",
             params![
                 self.org,
                 connection,
@@ -335,10 +329,14 @@ impl Scoped<'_> {
 impl Store {
     /// Sets the row cap of unverified events per organization.
     pub fn set_unverified_audit_cap(&self, max: u32) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE audit_limits SET max_unverified_per_org = ?1 WHERE id = 1",
-            params![max.max(1)],
-        )?;
+        self.sync(|d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE audit_limits SET max_unverified_per_org = ?1 WHERE id = 1",
+                    params![max.max(1)],
+                )
+            })
+        })?;
         Ok(())
     }
 
@@ -357,34 +355,30 @@ impl Store {
             .map(|c| format!("c.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let c = self.lock();
-        let mut st = c.prepare(&format!(
+        let sql = format!(
             "SELECT o.slug, {cols} FROM connections c JOIN organizations o ON o.id = c.org_id \
              WHERE c.metadata_url IS NOT NULL \
              AND ((c.refresh_failed_at IS NULL AND coalesce(c.refreshed_at, c.created_at) <= ?1) \
              OR c.refresh_failed_at <= ?2) ORDER BY c.id"
-        ))?;
-        let rows = st.query_map(params![ts(ok_before), ts(failed_before)], |r| {
-            Ok((r.get(0)?, connection_row(r, 1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.sync(|d| {
+            d.run(|c| {
+                c.query_map(&sql, params![ts(ok_before), ts(failed_before)], |r| {
+                    Ok((r.get(0)?, connection_row(r, 1)?))
+                })
+            })
+        })
     }
 
     /// Runs `f` within `scope`, in one transaction, on this thread: for
     /// the operator's commands and background tasks, which run outside any
     /// request (a command outside the actix runtime).
-    pub fn scoped_now<T>(
+    pub fn scoped_now<T: Send>(
         &self,
         scope: &OrgScope,
-        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
-        let mut c = self.lock();
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&Scoped {
-            conn: &tx,
-            org: scope.org,
-        })?;
-        tx.commit()?;
-        Ok(out)
+        let org = scope.org;
+        self.sync(|d| d.transaction(Some(Lock::Org(org)), |c| f(&Scoped { conn: c, org })))
     }
 }

@@ -314,11 +314,11 @@ async fn unverified_failures_cannot_push_verified_events_out() {
     let unverified: i64 = state
         .store
         .unscoped(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT count(*) FROM audit_events WHERE unverified = 1",
                 [],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap();
     assert_eq!(unverified, 3);

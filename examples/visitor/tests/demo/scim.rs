@@ -342,7 +342,7 @@ fn scim_token_command_creates_lists_and_revokes() {
     ));
     // Creation and revocation are in Acme's audit log (by the operator,
     // never the secret), and in no one else's; a refused revocation is not.
-    let store = samlsp_visitor::store::Store::open(&c.server.database).unwrap();
+    let store = samlsp_visitor::store::Store::connect(&c.server).unwrap();
     let events = |org: &str| {
         store
             .unscoped_in(org, |s| {
