@@ -158,6 +158,7 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
             force_authn: false,
             want_signed_requests: i.want_signed_requests,
             test_only: false,
+            idp_initiated_test_landing: None,
         },
     }
 }
@@ -170,6 +171,7 @@ impl AppState {
         let store = Store::connect(&config.server)?;
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
+        store.set_unverified_audit_cap(config.audit.max_unverified_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
         let connections = Registry::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(
@@ -292,6 +294,17 @@ impl AppState {
         );
         if let Err(e) = self.saml.put_idp(None, registry::idp_config(row, &preset)) {
             tracing::error!(connection_id = row.id, reason = %e, "connection not loaded");
+        }
+    }
+
+    /// Takes a deleted console connection out of the SAML layer and the
+    /// registry: sign-ins through it fail from now on, and sessions made
+    /// through it end at their next request (they name no organization).
+    pub fn unload_connection(&self, id: i64) {
+        let slug = registry::slug(id);
+        self.connections.remove(&slug);
+        if let Err(e) = self.saml.remove_idp(None, &slug) {
+            tracing::error!(connection_id = id, reason = %e, "connection not unloaded");
         }
     }
 

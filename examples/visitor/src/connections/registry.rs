@@ -53,6 +53,15 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(slug, entry);
     }
+
+    /// Forgets a deleted connection: sessions made through it name no
+    /// organization any more, and end at their next request.
+    pub fn remove(&self, slug: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(slug);
+    }
 }
 
 /// The attribute names a preset reads.
@@ -66,8 +75,23 @@ pub fn names(p: &Preset) -> AttributeNames {
     }
 }
 
+/// The console page of a connection (where its tests land).
+pub fn page(id: i64) -> String {
+    format!("/admin/connections/{id}")
+}
+
 /// The SAML layer's view of a stored connection: its accepted metadata,
 /// the preset's NameID format, and test sign-ins only until enabled.
+///
+/// Until enabled it also takes the IdP's own test button (IdP-initiated),
+/// landing on the connection's page: with Keycloak that is the only way to
+/// see what a client whose Client ID is not our entity ID sends (an
+/// SP-initiated request names our entity ID, so Keycloak never finds that
+/// client), and Entra ID's "Test this application" is IdP-initiated too.
+/// The library takes such a response as a test only into a browser that
+/// is signed in here, and makes no session; the report is shown only on
+/// this page, which only the organization's admins can open (for anyone
+/// else it is 404). After enabling, IdP-initiated sign-in stays off.
 pub fn idp_config(row: &ConnectionRow, preset: &Preset) -> IdpConfig {
     IdpConfig {
         slug: slug(row.id),
@@ -80,6 +104,7 @@ pub fn idp_config(row: &ConnectionRow, preset: &Preset) -> IdpConfig {
         options: IdpOptions {
             name_id_format: Some(preset.name_id_format.to_owned()),
             test_only: row.enabled_at.is_none(),
+            idp_initiated_test_landing: Some(page(row.id)),
             ..IdpOptions::default()
         },
     }

@@ -53,10 +53,16 @@ use crate::store::StoreError;
 /// The PostgreSQL migrations: (version, file). Version 7 is the baseline
 /// equal to SQLite's schema after its 0007; a later one has the number of
 /// its SQLite twin.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    7,
-    include_str!("../../../migrations/postgres/0007_baseline.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        7,
+        include_str!("../../../migrations/postgres/0007_baseline.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/postgres/0008_console.sql"),
+    ),
+];
 
 /// The key class of the store's two-part advisory locks (`'vis1'`); an
 /// organization's lock is the one-part key of its ID, a separate key space
