@@ -198,6 +198,7 @@ async fn main() -> ExitCode {
     );
     samlsp_visitor::audit::spawn_pruner(state.store.clone(), state.config.audit, state.clock());
     samlsp_visitor::notify::notices::upkeep(state.clone(), UPKEEP_EVERY);
+    state.spawn_connection_sync(samlsp_visitor::app::CONNECTION_SYNC_EVERY);
     let metrics_server = match &state.config.server.metrics_bind {
         None => None,
         Some(addr) => {

@@ -23,6 +23,11 @@ pub fn slug(id: i64) -> String {
     format!("{PREFIX}{id}")
 }
 
+/// The row ID a console connection's slug was made from ([`slug`]).
+pub fn id_of(slug: &str) -> Option<i64> {
+    slug.strip_prefix(PREFIX)?.parse().ok()
+}
+
 /// What the mapping needs of a console connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -30,6 +35,31 @@ pub struct Entry {
     pub org: String,
     /// Attribute names, from the preset.
     pub names: AttributeNames,
+    /// What the entry was loaded from ([`version`]): another instance's
+    /// change to the row shows as a different value.
+    pub version: [u8; 32],
+}
+
+/// A digest of everything in a connection's row that the running SAML
+/// layer and the registry are made from, so that an instance can tell
+/// whether its copy is current without comparing the metadata itself.
+pub fn version(org: &str, row: &ConnectionRow) -> [u8; 32] {
+    let mut h = openssl::sha::Sha256::new();
+    for field in [
+        org,
+        &row.name,
+        &row.preset,
+        row.metadata_url.as_deref().unwrap_or(""),
+        &row.metadata_xml,
+        &row.entity_id,
+        row.tested_at.as_deref().unwrap_or(""),
+        row.enabled_at.as_deref().unwrap_or(""),
+    ] {
+        // Length-prefixed: no two different rows hash the same fields.
+        h.update(&(field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    h.finish()
 }
 
 /// The shared table (cheap to clone).
@@ -52,6 +82,16 @@ impl Registry {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(slug, entry);
+    }
+
+    /// The slugs and versions of every loaded connection.
+    pub fn versions(&self) -> HashMap<String, [u8; 32]> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(slug, e)| (slug.clone(), e.version))
+            .collect()
     }
 
     /// Forgets a deleted connection: sessions made through it name no

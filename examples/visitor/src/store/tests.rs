@@ -444,7 +444,11 @@ fn an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends_in(store: Sto
             .await
             .unwrap();
         assert!(
-            store.claim_due(at(10_000), at(10_120)).await.unwrap().is_none(),
+            store
+                .claim_due(at(10_000), at(10_120))
+                .await
+                .unwrap()
+                .is_none(),
             "sent and given-up messages are never claimed"
         );
     });

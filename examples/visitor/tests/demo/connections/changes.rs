@@ -467,3 +467,67 @@ async fn the_idps_own_test_button_reports_on_the_connection_page() {
         "a test makes nobody (Alice is the only user)"
     );
 }
+
+/// Two instances on one database (the cluster): a connection added and
+/// enabled through one is taken over by the other at its next
+/// comparison, and one deleted through one stops signing people in
+/// through the other, whose sessions made through it end.
+#[actix_web::test]
+async fn another_instance_takes_over_added_and_deleted_connections() {
+    let dir = std::env::temp_dir().join(format!("visitor-connsync-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cfg = config();
+    cfg.server.database = dir.join("v.sqlite3");
+    let (a, app_a) = demo!(AppState::build(cfg.clone(), None).unwrap());
+    let (b, app_b) = demo!(AppState::build(cfg, None).unwrap());
+    let (cookie, csrf) = alice(&app_a).await;
+    let (page_url, id) = add_connection(
+        &app_a,
+        &cookie,
+        add_form(
+            &csrf,
+            "Wizard",
+            "keycloak",
+            "",
+            &wizard_idp().metadata_xml(None),
+        ),
+    )
+    .await;
+    enable(&a, id);
+    let login = format!("/saml/login?idp=conn-{id}");
+    assert_eq!(
+        get(&app_b, &login, None).await.status(),
+        400,
+        "not yet at B"
+    );
+
+    let taken = b.sync_connections().unwrap();
+    assert_eq!((taken.loaded, taken.unloaded), (1, 0));
+    let (status, wiz) = real_sign_in(&app_b, id, &wizard_idp()).await;
+    assert_eq!(status, 303, "B signs in through A's connection");
+    let wiz = wiz.unwrap();
+    assert_eq!(get(&app_b, "/me", Some(&wiz)).await.status(), 200);
+    assert_eq!(
+        b.sync_connections().unwrap(),
+        Default::default(),
+        "nothing changed: nothing reloaded"
+    );
+
+    let res = post_form(
+        &app_a,
+        &format!("{page_url}/delete"),
+        format!("csrf_token={csrf}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let gone = b.sync_connections().unwrap();
+    assert_eq!((gone.loaded, gone.unloaded), (0, 1));
+    assert_eq!(get(&app_b, &login, None).await.status(), 400, "gone at B");
+    let res = get(&app_b, "/me", Some(&wiz)).await;
+    assert_eq!(res.status(), 303, "B's session through it ends");
+    assert_eq!(location(&res), "/?notice=deactivated");
+    // A's own change had already been applied at A: nothing to do there.
+    assert_eq!(a.sync_connections().unwrap(), Default::default());
+    let _ = std::fs::remove_dir_all(&dir);
+}
