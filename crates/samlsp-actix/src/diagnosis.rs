@@ -119,6 +119,10 @@ pub fn sign_in_error_codes() -> &'static [ErrorCode] {
             "verification_aborted",
             "the verification task did not complete",
         ),
+        c(
+            "logout_refused",
+            "the IdP answered our LogoutRequest with an error status",
+        ),
     ];
     CODES
 }
@@ -143,6 +147,7 @@ impl SignInError {
             SignInError::OtherBrowser(_) => "browser_mismatch",
             SignInError::Busy { .. } => "busy",
             SignInError::VerificationAborted => "verification_aborted",
+            SignInError::LogoutRefused { .. } => "logout_refused",
         }
     }
 
@@ -204,6 +209,12 @@ impl SignInError {
                  the one that started the sign-in (a blocked or lost cookie, a link opened in \
                  another browser, or a login CSRF attempt). Start the sign-in again in one browser."
                 .to_owned(),
+            SignInError::LogoutRefused { status } => format!(
+                "{idp} answered the sign-out with {}: the person is signed out here, but \
+                 maybe not at the IdP or its other applications. Check the IdP's log, and that \
+                 it knows our SingleLogoutService URL and signing certificate (our metadata).",
+                q(status)
+            ),
             SignInError::Busy { limit } => format!(
                 "More than {limit} responses were being verified at once; the browser may \
                  retry. If this lasts, raise max_concurrent_verifications or look for a flood."

@@ -87,6 +87,14 @@ pub enum SignInError {
     /// the blocking pool (the pool shut down).
     #[error("the verification task did not complete")]
     VerificationAborted,
+    /// The IdP answered our LogoutRequest with a non-success status (SAML
+    /// Core 2.0 §3.2.2.2): its session may go on; ours has ended.
+    #[error("the IdP refused the logout request: {status}")]
+    LogoutRefused {
+        /// The top-level status code, and the second-level one after
+        /// ` / ` when given (clipped by the core).
+        status: String,
+    },
 }
 
 impl SignInError {
@@ -151,6 +159,7 @@ impl SignInError {
             SignInError::OtherBrowser(_) => "browser_mismatch",
             SignInError::Busy { .. } => "busy",
             SignInError::VerificationAborted => "verification_aborted",
+            SignInError::LogoutRefused { .. } => "logout_refused",
         }
     }
 }

@@ -31,6 +31,9 @@ fn own_examples() -> Vec<SignInError> {
             slug: "wizard".into(),
         },
         SignInError::VerificationAborted,
+        SignInError::LogoutRefused {
+            status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+        },
     ]
 }
 

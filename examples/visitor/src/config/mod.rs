@@ -254,8 +254,13 @@ impl TryFrom<RawConfig> for Config {
         if r.idps.is_empty() {
             return Err("no [[idp]] configured".into());
         }
-        if r.audit.retention_days == 0 || r.audit.max_events_per_org == 0 {
-            return Err("audit: retention_days and max_events_per_org must be at least 1".into());
+        if r.audit.retention_days == 0
+            || r.audit.max_events_per_org == 0
+            || r.audit.max_unverified_events_per_org == 0
+        {
+            return Err("audit: retention_days, max_events_per_org and \
+                        max_unverified_events_per_org must be at least 1"
+                .into());
         }
         let mut slugs = HashSet::new();
         for o in &r.orgs {

@@ -156,8 +156,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes events older than `keep_since` and, per organization, all but
-    /// the newest `max_events_per_org`; returns how many went. Operator
+    /// Deletes events older than `keep_since` and, per organization and
+    /// kind (verified, unverified: each has its cap), all but the newest
+    /// `max_events_per_org`; returns how many went. Operator
     /// maintenance across organizations: it only deletes.
     pub fn prune_audit(
         &self,
@@ -172,7 +173,7 @@ impl Store {
                 )?;
                 let over = c.execute(
                     "DELETE FROM audit_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
-                 OVER (PARTITION BY org_id ORDER BY id DESC) AS n FROM audit_events) AS ranked \
+                 OVER (PARTITION BY org_id, unverified ORDER BY id DESC) AS n FROM audit_events) AS ranked \
                  WHERE n > ?1)",
                     params![max_events_per_org.max(1)],
                 )?;

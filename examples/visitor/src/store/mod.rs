@@ -14,10 +14,12 @@
 //!   verification), scoped to its connection's organization;
 //! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
 //!   organization it was made for;
-//! - [`Store::failure_scope`] and [`Store::success_scope`]: the library's
-//!   report of a sign-in outcome ([`samlsp_actix::FailedSignIn`],
-//!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
-//!   its connection's organization, for the audit log.
+//! - [`Store::failure_scope`], [`Store::success_scope`] and
+//!   [`Store::logout_scope`]: the library's report of a sign-in or sign-out
+//!   outcome ([`samlsp_actix::FailedSignIn`],
+//!   [`samlsp_actix::SucceededSignIn`], [`samlsp_actix::FailedLogout`],
+//!   built only by its routes), scoped to its connection's organization,
+//!   for the audit log.
 //!
 //! A reception device has a narrower proof, [`KioskScope`] (one location
 //! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
@@ -39,6 +41,7 @@
 
 pub mod audit;
 pub mod connections;
+pub mod console;
 pub mod db;
 pub mod directory;
 pub mod identities;
@@ -60,6 +63,7 @@ use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, Enabled, NewConnection};
+pub use console::{Changed, ConnectionChange, Notice, NoticeKind, RefreshState};
 pub use db::{Backend, PgOptions, PgUrl};
 use db::{Database, Db, Lock, params};
 pub use directory::{StagedUpload, SyncSnapshot};
@@ -265,6 +269,17 @@ impl Store {
         self.scope_of(org_slug).await
     }
 
+    /// The scope of a failed sign-out step the library attributed to a
+    /// connection of `org_slug`: for writing its trace (as
+    /// [`Store::failure_scope`]).
+    pub async fn logout_scope(
+        &self,
+        _failure: &samlsp_actix::FailedLogout,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        self.scope_of(org_slug).await
+    }
+
     /// The scope of a successful sign-in's organization, from the
     /// library's report of it.
     pub async fn success_scope(
@@ -334,8 +349,9 @@ impl Store {
     }
 
     /// The scope of an organization named by the operator (the configured
-    /// directory sync, the `visitor sync` command): not a request's. A
-    /// disallowed method for clippy outside those two. `None` when no such org.
+    /// directory sync, the `visitor sync` and `visitor scim-token`
+    /// commands, the server's connection upkeep): not a request's. A
+    /// disallowed method for clippy outside those. `None` when no such org.
     pub fn operator_scope(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
         self.sync(|d| d.run(|c| Ok(org_id(c, slug)?.map(|org| OrgScope { org }))))
     }

@@ -197,20 +197,35 @@ impl Scoped<'_> {
 }
 
 impl Store {
-    /// Up to `limit` messages due at `now`, oldest first (the worker's
-    /// read, across organizations: see the module doc).
-    pub async fn due_messages(
+    /// Claims the oldest message due at `now` for one delivery attempt:
+    /// its `not_before` moves to `lease_until` in the same statement, so
+    /// another instance's worker does not see it as due while this one
+    /// tries (the worker's read, across organizations: see the module doc).
+    ///
+    /// Several instances each run a worker on the one database; a plain
+    /// read of what is due would let two of them send the same message.
+    /// The claim is a lease, not a lock: if this process dies before it
+    /// records the outcome, the message is due again at `lease_until` and
+    /// another worker sends it (at least once, never lost). `None` when
+    /// nothing is due, or when another worker claimed the same message
+    /// first (this pass then ends; the next one goes on).
+    pub async fn claim_due(
         &self,
         now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<Due>, StoreError> {
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Due>, StoreError> {
         self.blocking(move |d| {
             d.run(|c| {
-                c.query_map(
-                    "SELECT id, recipient, subject, body_text, body_html, attempts FROM outbox \
+                // One statement: SQLite runs it under its one write lock;
+                // PostgreSQL (READ COMMITTED) re-checks the outer WHERE on
+                // a row another transaction updated first, so a message
+                // both subqueries picked is claimed by one of them only.
+                c.query_opt(
+                    "UPDATE outbox SET not_before = ?2 WHERE id = (SELECT id FROM outbox \
                      WHERE status = 'pending' AND not_before <= ?1 ORDER BY not_before, id \
-                     LIMIT ?2",
-                    params![ts(now), limit],
+                     LIMIT 1) AND status = 'pending' AND not_before <= ?1 \
+                     RETURNING id, recipient, subject, body_text, body_html, attempts",
+                    params![ts(now), ts(lease_until)],
                     |r| {
                         Ok(Due {
                             id: r.get(0)?,

@@ -412,3 +412,122 @@ fn the_sync_lease_admits_one_holder_per_organization_in(store: Store) {
         .unwrap();
     assert!(lease("acme", "c", 1101));
 }
+
+/// The outbox claim: a message claimed by one worker is not due for
+/// another until its lease ends; the oldest goes first; delivered or
+/// given-up messages are never claimed again.
+#[test]
+fn an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends() {
+    each_backend(an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends_in);
+}
+
+fn an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends_in(store: Store) {
+    let t0 = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let at = |s: i64| t0 + chrono::TimeDelta::seconds(s);
+    let ids = queue_messages(&store, 2, t0);
+    actix_web::rt::System::new().block_on(async {
+        let first = store.claim_due(at(0), at(120)).await.unwrap().unwrap();
+        let second = store.claim_due(at(0), at(120)).await.unwrap().unwrap();
+        assert_eq!((first.id, second.id), (ids[0], ids[1]), "oldest first");
+        assert!(
+            store.claim_due(at(60), at(180)).await.unwrap().is_none(),
+            "both are leased until 120"
+        );
+        // The first worker died without a word: its message is due again.
+        let again = store.claim_due(at(120), at(240)).await.unwrap().unwrap();
+        assert_eq!(again.id, ids[0]);
+        store.delivered(ids[0], at(121)).await.unwrap();
+        store
+            .attempt_failed(ids[1], None, "550 gone".into())
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_due(at(10_000), at(10_120))
+                .await
+                .unwrap()
+                .is_none(),
+            "sent and given-up messages are never claimed"
+        );
+    });
+}
+
+/// Several workers claiming at once (threads of one process on the same
+/// pool, as instances on one database) never get the same message.
+#[test]
+fn concurrent_outbox_claims_never_share_a_message() {
+    each_backend(concurrent_outbox_claims_never_share_a_message_in);
+}
+
+fn concurrent_outbox_claims_never_share_a_message_in(store: Store) {
+    let now = Utc::now();
+    let mut queued = queue_messages(&store, 40, now);
+    let claimed = actix_web::rt::System::new().block_on(async {
+        let workers = (0..4).map(|_| {
+            let store = store.clone();
+            actix_web::rt::spawn(async move {
+                let mut mine = Vec::new();
+                // `None` also when another worker won the race for the
+                // same message: stop there, whatever is left is drained
+                // below, one claim at a time.
+                while let Some(m) = store
+                    .claim_due(now, now + chrono::TimeDelta::minutes(2))
+                    .await
+                    .unwrap()
+                {
+                    mine.push(m.id);
+                }
+                mine
+            })
+        });
+        let mut all = Vec::new();
+        for w in workers.collect::<Vec<_>>() {
+            all.extend(w.await.unwrap());
+        }
+        while let Some(m) = store
+            .claim_due(now, now + chrono::TimeDelta::minutes(2))
+            .await
+            .unwrap()
+        {
+            all.push(m.id);
+        }
+        all
+    });
+    let mut claimed = claimed;
+    claimed.sort_unstable();
+    queued.sort_unstable();
+    assert_eq!(claimed, queued, "each message claimed exactly once");
+}
+
+/// Queues `n` messages for one user of a new organization, all due at
+/// `start`, one second apart; their IDs in queueing order.
+fn queue_messages(store: &Store, n: i64, start: DateTime<Utc>) -> Vec<i64> {
+    store
+        .sync_orgs(&[org("acme", "acme.test", "HQ")], start)
+        .unwrap();
+    store
+        .unscoped_in("acme", |s| {
+            let user = s.insert_user(&new_user("bob@acme.test", "Bob"), start)?;
+            (0..n)
+                .map(|i| {
+                    s.queue(
+                        &Outgoing {
+                            kind: OutboxKind::Invite,
+                            user_id: user,
+                            visit_id: None,
+                            recipient: "bob@acme.test".into(),
+                            subject: format!("message {i}"),
+                            text: String::new(),
+                            html: String::new(),
+                            not_before: start + chrono::TimeDelta::seconds(i - n),
+                        },
+                        start,
+                    )
+                })
+                .collect()
+        })
+        .unwrap()
+        .unwrap()
+}

@@ -10,6 +10,7 @@ use samlsp_actix::{FetchFuture, MetadataFetcher};
 
 use super::*;
 
+mod changes;
 mod test_sign_in;
 
 /// Serves one document at one URL; any other URL fails.

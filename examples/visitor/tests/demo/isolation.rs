@@ -79,6 +79,8 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "scim_tokens",
                 "audit_events",
                 "connections",
+                "notice_settings",
+                "notices_sent",
             ] {
                 let rows = c.query_map(
                     &format!("SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"),
@@ -398,6 +400,17 @@ async fn no_route_reaches_another_organization_with(config: Config) {
         );
     }
     assert_eq!(exercised, 2 * table.len());
+    // No edit, refresh or delete by the other organization's admin reached
+    // the SAML layer: both console connections are still loaded, as added.
+    let loaded = state.saml.identity_providers();
+    for o in [&acme, &globex] {
+        let slug = format!("conn-{}", o.connection);
+        assert!(
+            loaded.iter().any(|i| i.slug == slug && i.test_only),
+            "{slug} of {} unloaded or changed",
+            o.slug
+        );
+    }
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
         for page in [

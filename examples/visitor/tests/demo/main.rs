@@ -335,6 +335,7 @@ mod console;
 mod invitations;
 mod isolation;
 mod logout;
+mod notices;
 mod outbox;
 mod pages;
 mod reception;

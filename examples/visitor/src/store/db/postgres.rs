@@ -53,10 +53,16 @@ use crate::store::StoreError;
 /// The PostgreSQL migrations: (version, file). Version 7 is the baseline
 /// equal to SQLite's schema after its 0007; a later one has the number of
 /// its SQLite twin.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    7,
-    include_str!("../../../migrations/postgres/0007_baseline.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        7,
+        include_str!("../../../migrations/postgres/0007_baseline.sql"),
+    ),
+    (
+        8,
+        include_str!("../../../migrations/postgres/0008_console.sql"),
+    ),
+];
 
 /// The key class of the store's two-part advisory locks (`'vis1'`); an
 /// organization's lock is the one-part key of its ID, a separate key space
@@ -253,12 +259,12 @@ impl Pool {
             Tls::On(tls) => self.config.connect(tls.clone()),
         };
         // The client's messages name the host and the user, never the password.
-        let mut client =
-            connected.map_err(|e| StoreError::Unavailable(format!("PostgreSQL: {e}")))?;
+        let mut client = connected
+            .map_err(|e| StoreError::Unavailable(format!("PostgreSQL: {}", describe(&e))))?;
         let ms = self.statement_timeout.as_millis();
         client
             .batch_execute(&format!("SET statement_timeout = {ms}"))
-            .map_err(|e| StoreError::Unavailable(format!("PostgreSQL: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(format!("PostgreSQL: {}", describe(&e))))?;
         Ok(PgConn {
             client: RefCell::new(client),
             statements: RefCell::default(),
@@ -531,18 +537,24 @@ impl PgConn {
             }
             None if closed => {
                 self.broken.set(true);
-                StoreError::Unavailable(format!("PostgreSQL: {e}"))
+                StoreError::Unavailable(format!("PostgreSQL: {}", describe(&e)))
             }
-            None => StoreError::Postgres(match e.source() {
-                Some(cause) => format!("{e}: {cause}"),
-                None => e.to_string(),
-            }),
+            None => StoreError::Postgres(describe(&e)),
         };
         if self.in_tx.get() {
             let first = self.failed.take().unwrap_or_else(|| out.to_string());
             self.failed.set(Some(first));
         }
         out
+    }
+}
+
+/// The client's error with its cause (its Display has only the kind:
+/// "error connecting to server").
+fn describe(e: &::postgres::Error) -> String {
+    match e.source() {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }
 

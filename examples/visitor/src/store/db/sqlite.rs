@@ -22,6 +22,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../../migrations/0005_directory_sync.sql")).foreign_key_check(),
         M::up(include_str!("../../../migrations/0006_reception.sql")).foreign_key_check(),
         M::up(include_str!("../../../migrations/0007_connections.sql")),
+        M::up(include_str!("../../../migrations/0008_console.sql")).foreign_key_check(),
     ])
 });
 
