@@ -51,6 +51,10 @@ echo "== cargo deny (licences, bans, sources)"
 cargo deny --locked check bans licenses sources
 echo "== cargo test"
 cargo test --workspace --locked
+# The store-level tests above already run on both databases; the whole demo suite (every route,
+# the tenant isolation suite among them) once more with PostgreSQL as its store.
+echo "== the demo's tests with PostgreSQL as the store"
+VISITOR_TEST_DATABASE=postgres cargo test -p samlsp-visitor --locked --test demo
 echo "== conformance (Keycloak, pysaml2, Chromium)"
 "$repo/scripts/conformance.sh"
 echo "== conformance through a cluster (two instances, Redis, PostgreSQL, nginx round-robin)"
