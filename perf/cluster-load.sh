@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# ACS logins per second through nginx with one, then two instances of the demo sharing Redis
-# (scripts/cluster/start.sh), bounded in time: each login a distinct IdP-initiated response signed
-# beforehand by the test IdP key (tests/src/bin/acs-load-bodies.rs), replay protection on (in
-# Redis), JIT user mapping in SQLite, the session written to Redis; the 303 is the success.
+# ACS logins per second through nginx with one, then two instances of the demo sharing Redis and
+# PostgreSQL (scripts/cluster/start.sh), bounded in time: each login a distinct IdP-initiated
+# response signed beforehand by the test IdP key (tests/src/bin/acs-load-bodies.rs), replay
+# protection on (in Redis), JIT user mapping in PostgreSQL (fsync on, as in production: each new
+# user is a durable commit), the session written to Redis; the 303 is the success.
 # Prints requests/s, p50/p90/p99, answers other than 303, each instance's RSS before and after,
 # the load average. Figures: docs/PERFORMANCE.md, "Logins through a cluster".
 #
@@ -16,7 +17,9 @@
 # cluster, each with freshly signed responses, RSS after each: default 1),
 # SAMLSP_LOAD_RESPONSES (signed per run, default 20000: must exceed what a run can send),
 # SAMLSP_LOAD_PORT (nginx, default 8090), SAMLSP_LOAD_INSTANCE_PORTS (default "8091 8092"),
-# SAMLSP_LOAD_REDIS_PORT (default 6390). Installs wrk (Debian) when missing.
+# SAMLSP_LOAD_REDIS_PORT (default 6390), SAMLSP_LOAD_PG_PORT (default 5490; a fresh database per
+# run), SAMLSP_LOAD_PG_FSYNC (default on; off shows what the commits' flushes to disk cost).
+# Installs wrk (Debian) when missing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +30,7 @@ COUNT="${SAMLSP_LOAD_RESPONSES:-20000}"
 PORT="${SAMLSP_LOAD_PORT:-8090}"
 read -r -a IPORTS <<<"${SAMLSP_LOAD_INSTANCE_PORTS:-8091 8092}"
 REDIS_PORT="${SAMLSP_LOAD_REDIS_PORT:-6390}"
+PG_PORT="${SAMLSP_LOAD_PG_PORT:-5490}"
 ROUNDS="${SAMLSP_LOAD_ROUNDS:-1}"
 THREADS=2
 say() { printf 'cluster-load: %s\n' "$*"; }
@@ -55,6 +59,7 @@ for n in ${SAMLSP_LOAD_INSTANCES:-1 2}; do
   "$ROOT/target/release/acs-load-bodies" "http://127.0.0.1:$PORT" "$COUNT" "$run" | sed 's/^/cluster-load: /'
   SAMLSP_CLUSTER_STATE="$run/cluster" SAMLSP_CLUSTER_PORT="$PORT" \
     SAMLSP_CLUSTER_INSTANCE_PORTS="${IPORTS[*]:0:$n}" SAMLSP_REDIS_PORT="$REDIS_PORT" \
+    SAMLSP_PG_PORT="$PG_PORT" SAMLSP_PG_FSYNC="${SAMLSP_LOAD_PG_FSYNC:-on}" \
     VISITOR_SESSION_KEY="$(openssl rand -base64 64 | tr -d '\n')" \
     "$ROOT/scripts/cluster/start.sh" "$BIN" --config "$run/visitor.toml" | sed 's/^/cluster-load: /'
   trap 'SAMLSP_CLUSTER_STATE="$run/cluster" "$ROOT/scripts/cluster/stop.sh" >/dev/null' EXIT
@@ -70,7 +75,12 @@ for n in ${SAMLSP_LOAD_INSTANCES:-1 2}; do
     say "[$n] round $round: RSS kB after: $(rss_kb "$run"/cluster/instance-*.pid); logins so far: $(grep -c ' 303 ' "$run/cluster/nginx/access.log")"
   done
   say "[$n] answers by kind in the app log: $(grep -o 'kind="[a-z_]*"' "$run/cluster/visitor.log" | sort | uniq -c | tr -s ' ' | paste -sd, || true)"
-  say "[$n] users in the database: $(sqlite3 "$run/visitor.sqlite3" 'select count(*) from users' 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  # (The password through the environment, not on a command line.)
+  users="$(PGPASSWORD="$(cat "$run/cluster/postgres/password")" psql -X -At -F ' ' -h 127.0.0.1 \
+    -p "$PG_PORT" -U visitor -d visitor -c "select (select count(*) from users), xact_commit,
+      xact_rollback from pg_stat_database where datname = 'visitor'" 2>/dev/null || echo '? ? ?')"
+  read -r users commits rollbacks <<<"$users"
+  say "[$n] users in the database: $users; PostgreSQL transactions: $commits committed, $rollbacks rolled back; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   SAMLSP_CLUSTER_STATE="$run/cluster" "$ROOT/scripts/cluster/stop.sh" | sed 's/^/cluster-load: /'
   trap - EXIT
 done

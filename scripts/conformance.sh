@@ -25,9 +25,10 @@
 # SAMLSP_CONF_DEMO_PORT (8280), SAMLSP_CONF_PYSAML2_PORT (8480), SAMLSP_CONF_SSP_PORT (8580),
 # SAMLSP_CONF_SMTP_PORT (2525: the SMTP sink the demo's mail goes to; the suite starts and stops
 # it), SAMLSP_CACHE (Keycloak cache).
-# SAMLSP_CONF_CLUSTER=1: the demo is two instances sharing Redis behind nginx round-robin
-# (scripts/cluster/start.sh; nginx on SAMLSP_CONF_DEMO_PORT, the instances on
-# SAMLSP_CONF_INSTANCE_PORTS, default "8281 8282", Redis on SAMLSP_CONF_REDIS_PORT, default 6380).
+# SAMLSP_CONF_CLUSTER=1: the demo is two instances sharing Redis and PostgreSQL behind nginx
+# round-robin (scripts/cluster/start.sh; nginx on SAMLSP_CONF_DEMO_PORT, the instances on
+# SAMLSP_CONF_INSTANCE_PORTS, default "8281 8282", Redis on SAMLSP_CONF_REDIS_PORT, default 6380,
+# PostgreSQL on SAMLSP_CONF_PG_PORT, default 5480, fresh at each run, fsync off).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,6 +56,10 @@ since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.
 
 t_all=$(now)
 mkdir -p "$ART"
+# A cluster an interrupted run left behind (its own state directory) is stopped before it goes.
+if [ -f "$ART/cluster/cluster.env" ]; then
+  SAMLSP_CLUSTER_STATE="$ART/cluster" "$repo/scripts/cluster/stop.sh" | sed 's/^/conformance: /'
+fi
 rm -rf "$ART/screenshots" "$ART/browser" "$ART"/*.log "$ART/visitor.sqlite3"* "$ART/env.json" "$ART/mail" "$ART/cluster"
 
 # ---------------------------------------------------------------------------------------------
@@ -82,8 +87,9 @@ apt_install() {
   say "debian: installed ${missing[*]}"
 }
 # chromium: the browser; fonts so pages render text in screenshots; xmlsec1: pysaml2's signer;
-# unzip/curl/openssl: scripts/keycloak (fetch.sh unpacks, start.sh polls) and the session key.
-apt_install chromium fonts-dejavu-core xmlsec1 unzip curl openssl
+# unzip/curl/openssl: scripts/keycloak (fetch.sh unpacks, start.sh polls) and the session key;
+# libpq5: psycopg's PostgreSQL client library (the harness reads a cluster run's database).
+apt_install chromium fonts-dejavu-core xmlsec1 unzip curl openssl libpq5
 
 "$repo/scripts/test-deps.sh"   # the .venv (idempotent; lxml/xmlsec for the other suites)
 if "$VENV/bin/pip" install -q --disable-pip-version-check -r "$CONF/requirements.txt" \
@@ -257,14 +263,31 @@ PYEOF
 if [ "$CLUSTER" = 1 ]; then
   # Two instances behind nginx on the demo's port: the IdPs and the cases see one site.
   CLUSTER_STARTED=1
-  # (start.sh sets each instance's VISITOR_BIND over the one in demo_env.)
-  if ! env "${demo_env[@]}" SAMLSP_CLUSTER_STATE="$ART/cluster" \
-      SAMLSP_CLUSTER_PORT="$DEMO_PORT" SAMLSP_CLUSTER_INSTANCE_PORTS="${SAMLSP_CONF_INSTANCE_PORTS:-8281 8282}" \
-      SAMLSP_REDIS_PORT="${SAMLSP_CONF_REDIS_PORT:-6380}" \
+  # (start.sh sets each instance's VISITOR_BIND over the one in demo_env, and gives them the
+  # PostgreSQL database instead of demo_env's SQLite file.) The cases that stop PostgreSQL or
+  # restart an instance do it as start.sh would, with the values recorded in env.json.
+  cluster_env=(
+    "SAMLSP_CLUSTER_STATE=$ART/cluster" "SAMLSP_CLUSTER_PORT=$DEMO_PORT"
+    "SAMLSP_CLUSTER_INSTANCE_PORTS=${SAMLSP_CONF_INSTANCE_PORTS:-8281 8282}"
+    "SAMLSP_REDIS_PORT=${SAMLSP_CONF_REDIS_PORT:-6380}"
+    "SAMLSP_PG_PORT=${SAMLSP_CONF_PG_PORT:-5480}" "SAMLSP_PG_DIR=$ART/cluster/postgres" "SAMLSP_PG_FSYNC=off"
+  )
+  if ! env "${demo_env[@]}" "${cluster_env[@]}" SAMLSP_PG_FRESH=1 \
       "$repo/scripts/cluster/start.sh" "${demo_cmd[@]}" | sed 's/^/conformance: /'; then
     die "the cluster did not start (scripts/cluster/start.sh)"
   fi
   ln -sf cluster/visitor.log "$ART/visitor.log"
+  # The harness reads the store for evidence; the URL holds the database password (env.json is
+  # the run's private file, like the session key above).
+  DATABASE_URL="$(env "${cluster_env[@]}" "$repo/scripts/postgres/start.sh" | tail -n 1)"
+  "$PY" - "$ART/env.json" "$DATABASE_URL" "${cluster_env[@]}" <<'PYEOF'
+import json, sys
+path, url, envs = sys.argv[1], sys.argv[2], sys.argv[3:]
+d = json.load(open(path))
+d["demo"]["database_url"] = url
+d["cluster"] = {"env": dict(e.split("=", 1) for e in envs), "state": d["artifacts"] + "/cluster"}
+json.dump(d, open(path, "w"), indent=2)
+PYEOF
 else
   env "${demo_env[@]}" setsid "${demo_cmd[@]}" </dev/null >"$ART/visitor.log" 2>&1 &
   DEMO_PID=$!

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what scripts/demo-up.sh started: the visitor app (its process group, from the pid file),
-# the SMTP sink, or with --cluster nginx, the instances and Redis (scripts/cluster/stop.sh), then
+# the SMTP sink, or with --cluster nginx, the instances, Redis and PostgreSQL (scripts/cluster/stop.sh;
+# the database's data stays for the next run), then
 # Keycloak (scripts/keycloak/stop.sh). Exits 0 when nothing was running.
 set -euo pipefail
 

@@ -7,10 +7,11 @@
 #   scripts/demo-up.sh [--fresh] [--cluster]
 #     --fresh:   start the app with an empty database
 #     --cluster: two app instances sharing Redis (pending logins, used assertions, sessions)
-#                and one SQLite file, behind nginx round-robin on 127.0.0.1:8080, no sticky
-#                sessions; each answer names its instance (X-Visitor-Instance). Redis and nginx
-#                are Debian packages (installed when missing), loopback only, data under
-#                target/demo/cluster/ (scripts/cluster/start.sh).
+#                and PostgreSQL (the app's data), behind nginx round-robin on 127.0.0.1:8080, no
+#                sticky sessions; each answer names its instance (X-Visitor-Instance). Redis,
+#                PostgreSQL and nginx are Debian packages (installed when missing), loopback
+#                only, data under target/demo/cluster/ (scripts/cluster/start.sh); the database
+#                is kept between runs (--fresh empties it).
 #
 # Needs: cargo, java (17+), mvn, unzip, curl, python3, openssl, setsid
 # (Debian: apt-get install -y openjdk-17-jre-headless maven unzip curl python3 openssl).
@@ -21,7 +22,7 @@
 # sink's port, default 2525), VISITOR_* (see
 # examples/visitor/README.md), and the SAMLSP_KC_* variables of scripts/keycloak/start.sh
 # (the app's configuration expects Keycloak on port 8180). With --cluster: SAMLSP_DEMO_INSTANCE_PORTS
-# (default "8081 8082"), SAMLSP_REDIS_PORT (default 6380).
+# (default "8081 8082"), SAMLSP_REDIS_PORT (default 6380), SAMLSP_PG_PORT (default 5433).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,7 +44,7 @@ for arg in "$@"; do
   case "$arg" in
     --fresh) FRESH=1 ;;
     --cluster) CLUSTER=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "demo-up.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -115,9 +116,11 @@ if ((CLUSTER)); then
   CLUSTER_STATE="$STATE/cluster"
   rm -rf "$CLUSTER_STATE/redis"  # a fresh Redis with each demo (nothing pending survives anyway)
   echo "demo-up.sh: starting the cluster (scripts/cluster/start.sh, log: $CLUSTER_STATE/visitor.log)"
-  if ! VISITOR_SESSION_KEY="$(cat "$KEYFILE")" VISITOR_DATABASE="${VISITOR_DATABASE:-$DB}" \
+  # The demo's data: fsync on (SAMLSP_PG_FSYNC unset), kept between runs unless --fresh.
+  if ! VISITOR_SESSION_KEY="$(cat "$KEYFILE")" \
       VISITOR_SMTP_PORT="${VISITOR_SMTP_PORT:-$SMTP_PORT}" SAMLSP_CLUSTER_STATE="$CLUSTER_STATE" SAMLSP_CLUSTER_PORT=8080 \
       SAMLSP_CLUSTER_INSTANCE_PORTS="${SAMLSP_DEMO_INSTANCE_PORTS:-8081 8082}" \
+      SAMLSP_PG_PORT="${SAMLSP_PG_PORT:-5433}" SAMLSP_PG_FRESH="$FRESH" SAMLSP_PG_FSYNC=on \
       SAMLSP_CLUSTER_TIMEOUT="$TIMEOUT" "$ROOT/scripts/cluster/start.sh" "$BIN" --config "$CONFIG" \
       | sed 's/^/  /'; then
     echo "demo-up.sh: the cluster did not start; scripts/demo-down.sh cleans up" >&2
@@ -195,6 +198,9 @@ if ((CLUSTER)); then
   Cluster: nginx on $APP_URL alternates between instances a and b (no sticky sessions);
   which one answered: curl -sI $APP_URL/healthz | grep -i x-visitor-instance
   Shared through Redis 127.0.0.1:${SAMLSP_REDIS_PORT:-6380}: pending logins, used assertions, sessions.
-  Both instances use one SQLite file ($DB): the cluster runs on one machine.
+  Shared through PostgreSQL 127.0.0.1:${SAMLSP_PG_PORT:-5433} (database and role visitor, password in
+  $CLUSTER_STATE/postgres/password): everything else; kept between runs (--fresh empties it).
+  Redis or PostgreSQL down: sign-in and the pages that need them answer "temporarily
+  unavailable" (503) until it is back, no restart needed.
 EOF
 fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suites call besides cargo: the xmlsec1 and xmllint
-# commands and OpenLDAP's slapd (Debian packages), a Python venv at <repo>/.venv with pinned
-# lxml and python-xmlsec (the c14n oracle and the dsig fixtures use them),
-# cargo-deny (from crates.io) and the minimum supported Rust toolchain
+# commands, OpenLDAP's slapd, Redis and PostgreSQL (Debian packages), a Python
+# venv at <repo>/.venv with pinned lxml and python-xmlsec (the c14n oracle and
+# the dsig fixtures use them), cargo-deny (from crates.io) and the minimum supported Rust toolchain
 # (the workspace's rust-version, through rustup) for scripts/test.sh.
 #
 # Idempotent: every step checks first and does nothing when already done, so a
@@ -71,9 +71,9 @@ apt_install() { # packages... (installs the missing ones; updates the lists once
 if ! installed slapd; then
   echo "slapd slapd/no_configuration boolean true" | "${sudo_cmd[@]}" debconf-set-selections
 fi
-# redis-server: the shared-store tests start their own, on loopback (the package's own
-#    service is not used).
-apt_install xmlsec1 libxml2-utils slapd ldap-utils redis-server
+# redis-server, postgresql: the shared-store tests and the cluster start their own, on loopback
+#    (scripts/postgres/start.sh runs its own cluster; the packages' services are not used).
+apt_install xmlsec1 libxml2-utils slapd ldap-utils redis-server postgresql
 
 # 2. An interpreter able to make venvs (Debian splits ensurepip into python3-venv).
 if ! command -v "$python" >/dev/null 2>&1; then

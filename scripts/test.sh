@@ -8,7 +8,8 @@
 # against a real Keycloak, a pysaml2 IdP and headless Chromium
 # (scripts/conformance.sh: it installs and starts them itself), and once more the Keycloak
 # SP- and IdP-initiated sign-in and the SP-initiated and back-channel logout cases against the
-# demo as a cluster (two instances sharing Redis behind nginx round-robin).
+# demo as a cluster (two instances sharing Redis and PostgreSQL behind nginx round-robin), with
+# the cluster's fault cases (PostgreSQL restarted, an instance killed in the middle of a sign-in).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -50,8 +51,12 @@ echo "== cargo deny (licences, bans, sources)"
 cargo deny --locked check bans licenses sources
 echo "== cargo test"
 cargo test --workspace --locked
+# The store-level tests above already run on both databases; the whole demo suite (every route,
+# the tenant isolation suite among them) once more with PostgreSQL as its store.
+echo "== the demo's tests with PostgreSQL as the store"
+VISITOR_TEST_DATABASE=postgres cargo test -p samlsp-visitor --locked --test demo
 echo "== conformance (Keycloak, pysaml2, Chromium)"
 "$repo/scripts/conformance.sh"
-echo "== conformance through a cluster (two instances, Redis, nginx round-robin)"
+echo "== conformance through a cluster (two instances, Redis, PostgreSQL, nginx round-robin)"
 SAMLSP_CONF_CLUSTER=1 "$repo/scripts/conformance.sh" -k \
-  "test_acme_sp_initiated_redirect_encrypted_email_jit or test_globex_sp_initiated_post_persistent_jit or test_globex_idp_initiated or test_keycloak_sp_initiated_logout or test_keycloak_back_channel_logout"
+  "test_acme_sp_initiated_redirect_encrypted_email_jit or test_globex_sp_initiated_post_persistent_jit or test_globex_idp_initiated or test_keycloak_sp_initiated_logout or test_keycloak_back_channel_logout or test_cluster_"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stops what scripts/cluster/start.sh started in $SAMLSP_CLUSTER_STATE: nginx, the instances,
-# then Redis (each by the process group recorded in its pid file). Exits 0 when nothing ran.
+# Redis (each by the process group recorded in its pid file), then PostgreSQL (pg_ctl stop on the
+# data directory recorded in cluster.env; its data stays). Exits 0 when nothing ran.
 set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${SAMLSP_CLUSTER_STATE:?set SAMLSP_CLUSTER_STATE}"
 stopped=()
 for pidfile in "$STATE/nginx.pid" "$STATE"/instance-*.pid "$STATE/redis.pid"; do
@@ -15,4 +17,10 @@ for pidfile in "$STATE/nginx.pid" "$STATE"/instance-*.pid "$STATE/redis.pid"; do
   fi
   rm -f "$pidfile"
 done
+if [ -f "$STATE/cluster.env" ]; then
+  # shellcheck disable=SC1091
+  source "$STATE/cluster.env"
+  out="$(SAMLSP_PG_DIR="$CLUSTER_PG_DIR" "$ROOT/scripts/postgres/stop.sh")"
+  [[ "$out" == "postgres: stopped"* ]] && stopped+=(postgres)
+fi
 echo "cluster: stopped ${stopped[*]:-nothing (not running)}"

@@ -147,6 +147,39 @@ pub struct IdpOptions {
     /// set up. A real sign-in, SP- or IdP-initiated, is refused with
     /// [`crate::SignInError::ConnectionNotEnabled`].
     pub test_only: bool,
+    /// While [`IdpOptions::test_only`], also take IdP-initiated test
+    /// sign-ins, and land them at this path (a path on this site): the
+    /// test button of many IdPs is IdP-initiated (Microsoft Entra ID's
+    /// "Test this application", Keycloak's IdP-initiated SSO URL, an Okta
+    /// app tile), and so are some misconfigurations one wants to see
+    /// (Keycloak sends the Audience of the client the admin typed, which
+    /// an SP-initiated request, found by our entity ID, never reaches).
+    ///
+    /// The response is verified as any other. It then becomes a test
+    /// ([`crate::TestedLogin`] in the browser's session, no user mapping,
+    /// no session made) only when this browser is signed in here already
+    /// (an application can then show the report to the admin who set the
+    /// connection up, and to nobody else); otherwise it is refused with
+    /// [`crate::SignInError::ConnectionNotEnabled`], like any real
+    /// sign-in through a connection being set up. Its RelayState is
+    /// ignored. Without `test_only` this does nothing: an enabled
+    /// connection takes IdP-initiated sign-ins only with
+    /// [`IdpOptions::allow_idp_initiated`].
+    ///
+    /// Like any IdP-initiated response, such a test is not bound to the
+    /// browser that posts it: whoever can get the IdP to sign a response
+    /// for this SP can make a signed-in browser post it. That yields a
+    /// report (with that person's NameID) in that browser's session, and
+    /// nothing else: no session, no user mapping.
+    pub idp_initiated_test_landing: Option<String>,
+}
+
+impl IdpOptions {
+    /// Whether the core accepts unsolicited responses from this IdP: for
+    /// real sign-ins, or for IdP-initiated tests while being set up.
+    pub(crate) fn accepts_unsolicited(&self) -> bool {
+        self.allow_idp_initiated || (self.test_only && self.idp_initiated_test_landing.is_some())
+    }
 }
 
 /// One identity provider of a tenant.

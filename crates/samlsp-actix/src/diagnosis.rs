@@ -99,7 +99,11 @@ pub fn sign_in_error_codes() -> &'static [ErrorCode] {
         ),
         c(
             "user_mapping_failed",
-            "the application's user mapping failed (database down?)",
+            "the application's user mapping failed (a database error?)",
+        ),
+        c(
+            "user_mapping_unavailable",
+            "the application's database is unreachable for now (answered 503)",
         ),
         c("session_failed", "the session could not be written"),
         c(
@@ -114,6 +118,10 @@ pub fn sign_in_error_codes() -> &'static [ErrorCode] {
         c(
             "verification_aborted",
             "the verification task did not complete",
+        ),
+        c(
+            "logout_refused",
+            "the IdP answered our LogoutRequest with an error status",
         ),
     ];
     CODES
@@ -134,10 +142,12 @@ impl SignInError {
             SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
             SignInError::Refused(_) => "refused",
             SignInError::Mapper(_) => "user_mapping_failed",
+            SignInError::MapperUnavailable(_) => "user_mapping_unavailable",
             SignInError::Session(_) => "session_failed",
             SignInError::OtherBrowser(_) => "browser_mismatch",
             SignInError::Busy { .. } => "busy",
             SignInError::VerificationAborted => "verification_aborted",
+            SignInError::LogoutRefused { .. } => "logout_refused",
         }
     }
 
@@ -191,10 +201,20 @@ impl SignInError {
                  details under the same correlation ID. Retry once it is fixed."
                     .to_owned()
             }
+            SignInError::MapperUnavailable(_) => "The application's database could not be \
+                 reached (down, restarting or overloaded); nothing was written. The sign-in \
+                 works again once it is back."
+                .to_owned(),
             SignInError::OtherBrowser(_) => "The response was posted by another browser than \
                  the one that started the sign-in (a blocked or lost cookie, a link opened in \
                  another browser, or a login CSRF attempt). Start the sign-in again in one browser."
                 .to_owned(),
+            SignInError::LogoutRefused { status } => format!(
+                "{idp} answered the sign-out with {}: the person is signed out here, but \
+                 maybe not at the IdP or its other applications. Check the IdP's log, and that \
+                 it knows our SingleLogoutService URL and signing certificate (our metadata).",
+                q(status)
+            ),
             SignInError::Busy { limit } => format!(
                 "More than {limit} responses were being verified at once; the browser may \
                  retry. If this lasts, raise max_concurrent_verifications or look for a flood."

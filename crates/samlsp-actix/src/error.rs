@@ -61,9 +61,13 @@ pub enum SignInError {
     /// The application's user mapping refused this person.
     #[error("refused by the application: {} ({})", .0.code, .0.title)]
     Refused(Refusal),
-    /// The application's user mapping failed (database down, ...).
+    /// The application's user mapping failed (a database error, ...).
     #[error("user mapping failed: {0}")]
     Mapper(String),
+    /// The application's user mapping could not reach its database for now
+    /// ([`crate::MapError::Unavailable`]): answered 503 with `Retry-After`.
+    #[error("user mapping failed, its database is unavailable: {0}")]
+    MapperUnavailable(String),
     /// The session could not be written.
     #[error("session: {0}")]
     Session(String),
@@ -83,6 +87,14 @@ pub enum SignInError {
     /// the blocking pool (the pool shut down).
     #[error("the verification task did not complete")]
     VerificationAborted,
+    /// The IdP answered our LogoutRequest with a non-success status (SAML
+    /// Core 2.0 §3.2.2.2): its session may go on; ours has ended.
+    #[error("the IdP refused the logout request: {status}")]
+    LogoutRefused {
+        /// The top-level status code, and the second-level one after
+        /// ` / ` when given (clipped by the core).
+        status: String,
+    },
 }
 
 impl SignInError {
@@ -90,12 +102,14 @@ impl SignInError {
     /// (a shared store such as Redis is down): the sign-in was refused
     /// because it could not be checked, and will work again once the store
     /// is back. Answered 503 with `Retry-After`, logged at `error`.
+    /// The application's database, reached through its user mapping,
+    /// counts too.
     pub fn is_store_unavailable(&self) -> bool {
         matches!(
             self,
             SignInError::Saml(samlsp::Error::Tracking(
                 samlsp::TrackingError::Unavailable { .. }
-            ))
+            )) | SignInError::MapperUnavailable(_)
         )
     }
 
@@ -140,10 +154,12 @@ impl SignInError {
             SignInError::IssuerNotInTenant => "issuer_not_in_tenant",
             SignInError::Refused(_) => "refused",
             SignInError::Mapper(_) => "mapper",
+            SignInError::MapperUnavailable(_) => "mapper_unavailable",
             SignInError::Session(_) => "session",
             SignInError::OtherBrowser(_) => "browser_mismatch",
             SignInError::Busy { .. } => "busy",
             SignInError::VerificationAborted => "verification_aborted",
+            SignInError::LogoutRefused { .. } => "logout_refused",
         }
     }
 }
@@ -334,6 +350,29 @@ mod tests {
         assert_eq!(
             res.headers().get(actix_web::http::header::RETRY_AFTER),
             Some(&actix_web::http::header::HeaderValue::from_static("1"))
+        );
+    }
+
+    /// The application's database out of reach ([`crate::MapError::Unavailable`])
+    /// is the same 503; any other mapper fault stays the 500.
+    #[test]
+    fn an_unreachable_application_database_is_a_503_other_mapper_faults_a_500() {
+        let e = SignInError::MapperUnavailable("PostgreSQL: connection refused".into());
+        assert!(e.is_store_unavailable());
+        assert_eq!(e.kind(), "mapper_unavailable");
+        let f = SignInFailure::log(e, "acs", None);
+        assert_eq!(f.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            f.error_response()
+                .headers()
+                .contains_key(actix_web::http::header::RETRY_AFTER)
+        );
+        let f = SignInFailure::log(SignInError::Mapper("constraint".into()), "acs", None);
+        assert_eq!(f.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !f.error_response()
+                .headers()
+                .contains_key(actix_web::http::header::RETRY_AFTER)
         );
     }
 

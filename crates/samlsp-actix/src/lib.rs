@@ -58,7 +58,9 @@
 //!   ([`ReturnTo`]); RelayState is never a URL.
 //! - A replayed assertion is refused ([`samlsp::ReplayCache`]).
 //! - IdP-initiated sign-in only from IdPs configured with
-//!   [`IdpOptions::allow_idp_initiated`].
+//!   [`IdpOptions::allow_idp_initiated`] (and, as a test sign-in that signs
+//!   nobody in, through a connection being set up with
+//!   [`IdpOptions::idp_initiated_test_landing`]).
 //! - Failures show one fixed page with a correlation ID; the log gets the
 //!   reason ([`SignInError::kind`]), never the assertion or key material.
 //! - The session is renewed (new ID, old state dropped) at sign-in and
@@ -102,7 +104,10 @@ pub use error::{
 pub use fetch::{FetchError, MAX_REDIRECTS};
 pub use health::{CertificateStatus, IdpStatus};
 pub use logout::{LogoutOutcome, start_logout};
-pub use observe::{Attribution, FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn};
+pub use observe::{
+    Attribution, FailedLogout, FailedSignIn, LogoutStep, ObserveFuture, SignInObserver,
+    SucceededSignIn,
+};
 pub use refresh::{FetchFuture, HttpFetcher, MetadataFetcher};
 pub use return_to::{MAX_RETURN_TO_BYTES, ReturnTo};
 pub use routes::configure;

@@ -27,8 +27,9 @@ use samlsp::{
 };
 
 use crate::error::{SignInError, SignInFailure};
+use crate::observe::{Attribution, FailedLogout, LogoutStep};
 use crate::routes::{TenantIndex, param, post_form_response, query_params, tenant};
-use crate::saml::Saml;
+use crate::saml::{Saml, TenantState};
 use crate::user::SignedIn;
 
 /// How a sign-out ended: the `logout` query parameter of the signed-out
@@ -155,7 +156,58 @@ pub fn start_logout(req: &HttpRequest, session: &Session) -> HttpResponse {
         Err(e) => {
             let f = SignInFailure::log(e.into(), "logout", user.tenant());
             tracing::warn!(correlation_id = %f.correlation_id(), "signed out locally; the IdP logout could not be started");
+            if let Some(observer) = saml.inner.observer.clone() {
+                let t = saml
+                    .inner
+                    .tenants
+                    .iter()
+                    .find(|t| t.config.slug.as_deref() == user.tenant());
+                let seen = LogoutSeen {
+                    step: LogoutStep::Start,
+                    // Our own step, for a session a verified sign-in made.
+                    connection: Some((user.idp_slug().to_owned(), Attribution::Verified)),
+                    user_id: Some(user.user_id().to_owned()),
+                    failure: None,
+                };
+                let failure = seen.report(saml, t, &f);
+                // Not async here: the observer runs just after the answer.
+                actix_web::rt::spawn(async move { observer.logout_failed(&failure).await });
+            }
             signed_out(saml, LogoutOutcome::Local)
+        }
+    }
+}
+
+/// What `…/slo` learned on the way, for the observer.
+struct LogoutSeen {
+    step: LogoutStep,
+    connection: Option<(String, Attribution)>,
+    user_id: Option<String>,
+    /// A failure logged but answered with a page of its own (a refused
+    /// answer to our LogoutRequest ends at the signed-out page).
+    failure: Option<SignInFailure>,
+}
+
+impl LogoutSeen {
+    fn attribute(&mut self, t: &TenantState, entity_id: &str, how: Attribution) {
+        if let Some(i) = t.idp_by_entity_id(entity_id) {
+            self.connection = Some((i.config.slug.clone(), how));
+        }
+    }
+
+    fn report(&self, saml: &Saml, t: Option<&TenantState>, f: &SignInFailure) -> FailedLogout {
+        let e = f.error();
+        let slug = self.connection.as_ref().map(|(s, _)| s.as_str());
+        FailedLogout {
+            at: saml.now(),
+            correlation_id: f.correlation_id().to_owned(),
+            step: self.step,
+            tenant: t.and_then(|t| t.config.slug.clone()),
+            connection: self.connection.clone(),
+            user_id: self.user_id.clone(),
+            code: e.code(),
+            reason: crate::routes::public_reason(e),
+            remediation: e.remediation(&crate::routes::remediation_context(t, slug)),
         }
     }
 }
@@ -255,6 +307,16 @@ impl Received {
         }
     }
 
+    /// The RelayState, unverified (only to find our pending request).
+    fn relay_state(&self) -> Option<String> {
+        match self {
+            Received::Redirect(q) => query_params(q)
+                .ok()
+                .and_then(|p| param(&p, "RelayState").map(str::to_owned)),
+            Received::PostRequest(_, rs) | Received::PostResponse(_, rs) => rs.clone(),
+        }
+    }
+
     /// True for a LogoutResponse (an answer to our request).
     fn is_response(&self) -> bool {
         match self {
@@ -273,15 +335,48 @@ pub(crate) async fn slo(
     session: Session,
     body: web::Bytes,
 ) -> Result<HttpResponse, SignInFailure> {
-    let t = tenant(&saml, &idx)
+    let mut seen = LogoutSeen {
+        step: LogoutStep::IdpRequest,
+        connection: None,
+        user_id: None,
+        failure: None,
+    };
+    let result = slo_inner(&req, &saml, &idx, &session, &body, &mut seen).await;
+    if let Some(observer) = saml.inner.observer.clone() {
+        let failure = match (&result, &seen.failure) {
+            (Err(f), _) | (Ok(_), Some(f)) => Some(f),
+            (Ok(_), None) => None,
+        };
+        if let Some(f) = failure {
+            let report = seen.report(&saml, tenant(&saml, &idx), f);
+            observer.logout_failed(&report).await;
+        }
+    }
+    result
+}
+
+async fn slo_inner(
+    req: &HttpRequest,
+    saml: &Saml,
+    idx: &TenantIndex,
+    session: &Session,
+    body: &[u8],
+    seen: &mut LogoutSeen,
+) -> Result<HttpResponse, SignInFailure> {
+    let t = tenant(saml, idx)
         .ok_or_else(|| SignInFailure::log(SignInError::TenantUnavailable, "slo", None))?;
     let label = t.label().to_owned();
     let fail = |e: SignInError| SignInFailure::log(e, "slo", Some(&label));
-    let received =
-        Received::read(&req, &body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
-    let is_response = received.is_response();
-    let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
     let now = saml.now();
+    let received = Received::read(req, body).map_err(|e| fail(SignInError::MalformedRequest(e)))?;
+    let is_response = received.is_response();
+    if is_response {
+        seen.step = LogoutStep::IdpAnswer;
+    } else if let Some(u) = SignedIn::from_session(session, now) {
+        // Until the message verifies: the browser's own session.
+        seen.connection = Some((u.idp_slug().to_owned(), Attribution::Session));
+    }
+    let sp = t.sp().ok_or_else(|| fail(SignInError::TenantUnavailable))?;
     let permit = saml
         .inner
         .verifications
@@ -295,65 +390,95 @@ pub(crate) async fn slo(
     let requests = saml.inner.requests.clone();
     let replay = saml.inner.replay.clone();
     let sp_for_block = sp.clone();
-    let received_logout = web::block(move || {
+    let (received_logout, pending_idp) = web::block(move || {
         let _permit = permit;
-        sp_for_block.receive_logout(received.message(), now, requests.as_ref(), replay.as_ref())
+        // An answer names our pending LogoutRequest by its RelayState:
+        // peeked before it is taken, to attribute a refused answer.
+        let pending_idp = if received.is_response() {
+            received
+                .relay_state()
+                .as_deref()
+                .and_then(samlsp::RelayStateToken::parse)
+                .and_then(|token| requests.peek(&token, now).ok().flatten())
+                .map(|p| p.idp().to_string())
+        } else {
+            None
+        };
+        let verified = sp_for_block.receive_logout(
+            received.message(),
+            now,
+            requests.as_ref(),
+            replay.as_ref(),
+        );
+        (verified, pending_idp)
     })
     .await
     .map_err(|_| fail(SignInError::VerificationAborted))?;
+    if let Some(idp) = &pending_idp {
+        seen.attribute(t, idp, Attribution::PendingRequest);
+    }
 
     let verified = match received_logout {
         Ok(v) => v,
         // Our own sign-out already ended the local session: the person is
         // told the IdP part failed, the log says why.
         Err(e) if is_response => {
-            fail(e.into());
-            return Ok(signed_out(&saml, LogoutOutcome::IdpFailed));
+            seen.failure = Some(fail(e.into()));
+            return Ok(signed_out(saml, LogoutOutcome::IdpFailed));
         }
         Err(e) => return Err(fail(e.into())),
     };
     match verified {
         ReceivedLogout::Response(r) => {
+            seen.attribute(t, r.issuer().as_str(), Attribution::Verified);
             let outcome = match r.status() {
                 LogoutStatus::Success => LogoutOutcome::Idp,
                 LogoutStatus::PartialLogout => LogoutOutcome::IdpPartial,
                 LogoutStatus::Failed { code, second_level } => {
                     tracing::warn!(tenant = %label, idp = %r.issuer(), code = ?code, second_level = ?second_level, "the IdP refused our LogoutRequest");
+                    let status = match second_level {
+                        Some(s) => format!("{code} / {s}"),
+                        None => code.to_string(),
+                    };
+                    seen.failure = Some(fail(SignInError::LogoutRefused { status }));
                     LogoutOutcome::IdpFailed
                 }
             };
             tracing::info!(tenant = %label, idp = %r.issuer(), outcome = outcome.as_str(), "LogoutResponse received");
-            Ok(signed_out(&saml, outcome))
+            Ok(signed_out(saml, outcome))
         }
         ReceivedLogout::Request(request) => {
+            seen.attribute(t, request.issuer().as_str(), Attribution::Verified);
             let reply = match request.end_sessions(saml.inner.sessions.as_ref(), now) {
                 Ok(ended) => {
                     let until = now + saml.inner.max_session;
                     let current =
-                        SignedIn::from_session(&session, now).and_then(|u| u.local_session_id());
-                    let mut failed = false;
+                        SignedIn::from_session(session, now).and_then(|u| u.local_session_id());
+                    let mut failed = None;
                     for sid in &ended {
                         if let Err(e) = saml.inner.sessions.revoke(sid, until, now) {
                             tracing::error!(tenant = %label, reason = %e, "could not mark a session ended");
-                            failed = true;
+                            failed = Some(e);
                         }
                         if current.as_ref() == Some(sid) {
                             session.purge();
                         }
                     }
                     tracing::info!(tenant = %label, idp = %request.issuer(), sessions = ended.len(), "IdP-initiated logout: sessions ended");
-                    if failed {
-                        LogoutReply::Failed
-                    } else {
-                        LogoutReply::Success
+                    match failed {
+                        Some(e) => {
+                            seen.failure = Some(fail(Error::from(e).into()));
+                            LogoutReply::Failed
+                        }
+                        None => LogoutReply::Success,
                     }
                 }
                 Err(Error::Logout(LogoutError::UnknownPrincipal)) => {
-                    fail(Error::from(LogoutError::UnknownPrincipal).into());
+                    seen.failure = Some(fail(Error::from(LogoutError::UnknownPrincipal).into()));
                     LogoutReply::UnknownPrincipal
                 }
                 Err(e) => {
-                    fail(e.into());
+                    seen.failure = Some(fail(e.into()));
                     LogoutReply::Failed
                 }
             };

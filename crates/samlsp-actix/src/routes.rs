@@ -384,11 +384,25 @@ async fn acs_inner(
         .idp_by_entity_id(assertion.issuer().as_str())
         .ok_or_else(|| fail(SignInError::IssuerNotInTenant))?;
     seen.attribute(&idp_state.config.slug, Attribution::Verified);
-    if idp_state.config.options.test_only && !test {
+    // An IdP-initiated test (see `IdpOptions::idp_initiated_test_landing`):
+    // only into a browser signed in here already, so the report reaches
+    // someone the application can check, and lands where it says, never
+    // where the response's RelayState says.
+    let options = &idp_state.config.options;
+    let idp_initiated_test = match (&options.idp_initiated_test_landing, idp_initiated) {
+        (Some(landing), true) if options.test_only => SignedIn::from_session(session, now)
+            .map(|_| ReturnTo::parse_or(Some(landing), &saml.inner.default_return)),
+        _ => None,
+    };
+    if options.test_only && !test && idp_initiated_test.is_none() {
         return Err(fail(SignInError::ConnectionNotEnabled {
             slug: idp_state.config.slug.clone(),
         }));
     }
+    let (test, return_to) = match idp_initiated_test {
+        Some(landing) => (true, landing),
+        None => (test, return_to),
+    };
     if test {
         // A test: the report for the admin, no user mapping, no session.
         TestedLogin::new(
@@ -402,6 +416,7 @@ async fn acs_inner(
         tracing::info!(
             tenant = t.label(),
             idp = %idp_state.config.slug,
+            idp_initiated,
             "test sign-in verified (no session)"
         );
         let mut res = HttpResponse::build(StatusCode::SEE_OTHER)
@@ -425,6 +440,7 @@ async fn acs_inner(
         Ok(u) => u,
         Err(MapError::Refused(r)) => return Err(fail(SignInError::Refused(r))),
         Err(MapError::Internal(e)) => return Err(fail(SignInError::Mapper(e))),
+        Err(MapError::Unavailable(e)) => return Err(fail(SignInError::MapperUnavailable(e))),
     };
 
     let a = verified.assertion();
@@ -519,15 +535,7 @@ async fn observe(
         Err(f) => {
             let e = f.error();
             let ctx = remediation_context(t, seen.connection.as_ref().map(|c| c.0.as_str()));
-            let reason = match e {
-                // Our own faults: their text is for the operator's log.
-                SignInError::Mapper(_)
-                | SignInError::Session(_)
-                | SignInError::VerificationAborted => {
-                    "an internal fault (the operator's log has it)".to_owned()
-                }
-                _ => e.to_string(),
-            };
+            let reason = public_reason(e);
             let failure = FailedSignIn {
                 at,
                 correlation_id: f.correlation_id().to_owned(),
@@ -545,8 +553,25 @@ async fn observe(
     result
 }
 
+/// The failure's message for an application's records: our own faults'
+/// texts are for the operator's log only.
+pub(crate) fn public_reason(e: &SignInError) -> String {
+    match e {
+        SignInError::Mapper(_)
+        | SignInError::MapperUnavailable(_)
+        | SignInError::Session(_)
+        | SignInError::VerificationAborted => {
+            "an internal fault (the operator's log has it)".to_owned()
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// What a remediation may say: the tenant's SP and the connection's IdP.
-fn remediation_context(t: Option<&TenantState>, connection: Option<&str>) -> RemediationContext {
+pub(crate) fn remediation_context(
+    t: Option<&TenantState>,
+    connection: Option<&str>,
+) -> RemediationContext {
     let Some(t) = t else {
         return RemediationContext::default();
     };

@@ -469,7 +469,7 @@ fn brings_new_key(before: &[Vec<u8>], idp: &IdentityProvider) -> bool {
 /// Applies the per-IdP options on top of what metadata (or code) says.
 fn apply_options(idp: IdentityProvider, config: &IdpConfig) -> IdentityProvider {
     let o = &config.options;
-    let mut idp = idp.allow_unsolicited(o.allow_idp_initiated);
+    let mut idp = idp.allow_unsolicited(o.accepts_unsolicited());
     if let Some(b) = o.binding {
         idp = idp.preferred_binding(b);
     }

@@ -12,7 +12,10 @@
 //!
 //! A connection with [`crate::IdpOptions::test_only`] takes only these:
 //! anything else through it is refused with
-//! [`crate::SignInError::ConnectionNotEnabled`].
+//! [`crate::SignInError::ConnectionNotEnabled`]. With
+//! [`crate::IdpOptions::idp_initiated_test_landing`] it also takes the
+//! IdP's own test button (an IdP-initiated response), into a browser that
+//! is signed in here already, and the report lands at that path.
 
 use actix_session::Session;
 use chrono::{DateTime, Utc};

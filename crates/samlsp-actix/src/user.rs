@@ -79,8 +79,12 @@ pub struct Refusal {
 pub enum MapError {
     /// A decision: this person may not sign in (shown as a clear page, 403).
     Refused(Refusal),
-    /// A fault (database unavailable, ...): the fixed failure page, 500.
+    /// A fault (a database error, ...): the fixed failure page, 500.
     Internal(String),
+    /// The application's database cannot be reached for now: the
+    /// "temporarily unavailable" page, 503 with `Retry-After`. Nothing was
+    /// written; the person signs in again once it is back.
+    Unavailable(String),
 }
 
 /// The future a [`UserMapper`] returns.

@@ -257,3 +257,110 @@ async fn runtime_changes_are_checked() {
             .any(|c| c.code == "connection_not_enabled")
     );
 }
+
+/// `idp_initiated_test_landing`: the IdP's own test button (an
+/// IdP-initiated response) through a connection being set up is a test,
+/// but only into a browser signed in here, landing where the option says;
+/// a wrong one fails on its own check (not as unsolicited); an enabled
+/// connection without `allow_idp_initiated` refuses it as before.
+#[actix_web::test]
+async fn idp_initiated_tests_reach_only_a_signed_in_browser() {
+    let log = LogCapture::default();
+    let _g = log.install();
+    let mapper = Arc::new(Mapper::default());
+    let saml = saml(mapper.clone());
+    let app = app!(saml);
+    let options = IdpOptions {
+        test_only: true,
+        idp_initiated_test_landing: Some("/tested".into()),
+        ..IdpOptions::default()
+    };
+    saml.put_idp(None, idp_config(&wizard(), "wizard", options.clone()))
+        .unwrap();
+    let unsolicited = |name_id: &str, audience: &str| {
+        let spec = ResponseSpec::new(audience, ACS, name_id).person(name_id, "Wiz", "Ard", &[]);
+        acs_body(&wizard().response(&spec), Some("/evil"))
+    };
+
+    // Not signed in here: refused like any real sign-in, no report.
+    let res = post_form(&app, "/saml/acs", unsolicited("w1", SP), None).await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        log.lines()
+            .iter()
+            .any(|l| l.contains("connection_not_enabled"))
+    );
+
+    // Signed in here (through another connection): a test.
+    let (_, req) = login(&app, "idp=acme").await;
+    let req = req.unwrap();
+    let r = TestIdp::acme()
+        .response(&ResponseSpec::new(SP, ACS, "admin@acme.test").in_response_to(&req.id));
+    let res = post_form(
+        &app,
+        "/saml/acs",
+        acs_body(&r, Some(&req.relay_state)),
+        req.cookie().as_deref(),
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let admin = cookie_pair(&set_cookie(&res, "id").unwrap());
+    mapper.0.lock().unwrap().clear();
+
+    // The wrong Audience fails as that, not as "unsolicited".
+    log.clear();
+    let res = post_form(
+        &app,
+        "/saml/acs",
+        unsolicited("w2", "https://elsewhere.test/sp"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        log.lines().iter().any(|l| l.contains("audience_mismatch")),
+        "{:?}",
+        log.lines()
+    );
+
+    let res = post_form(&app, "/saml/acs", unsolicited("w3", SP), Some(&admin)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        location(&res),
+        "/tested",
+        "the option's path, not the RelayState"
+    );
+    let body = String::from_utf8(
+        test::read_body(get(&app, "/tested", Some(&admin)).await)
+            .await
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        body.starts_with("wizard|https://wizard.test/saml|w3|"),
+        "{body}"
+    );
+    assert!(mapper.0.lock().unwrap().is_empty(), "no user mapping");
+    let me = get(&app, "/me", Some(&admin)).await;
+    assert_eq!(
+        String::from_utf8(test::read_body(me).await.to_vec()).unwrap(),
+        "admin@acme.test",
+        "the browser's own session is untouched"
+    );
+
+    // Enabled (no allow_idp_initiated): IdP-initiated is refused again.
+    log.clear();
+    let enabled = IdpOptions {
+        test_only: false,
+        ..options
+    };
+    saml.put_idp(None, idp_config(&wizard(), "wizard", enabled))
+        .unwrap();
+    let res = post_form(&app, "/saml/acs", unsolicited("w4", SP), Some(&admin)).await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        log.lines()
+            .iter()
+            .any(|l| l.contains("unsolicited_not_allowed"))
+    );
+}

@@ -50,6 +50,20 @@ pub struct AppState {
     random: RandomFn,
 }
 
+/// How often an instance compares its console connections with the
+/// database ([`AppState::sync_connections`]): the longest a connection
+/// deleted through another instance keeps working here.
+pub const CONNECTION_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What [`AppState::sync_connections`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionSync {
+    /// Connections (re)loaded: new or changed in the database.
+    pub loaded: usize,
+    /// Connections taken out: deleted from the database.
+    pub unloaded: usize,
+}
+
 /// Fetches IdP metadata for connections added by URL in the console.
 #[derive(Clone)]
 struct FetcherFn(Arc<dyn MetadataFetcher + Send + Sync>);
@@ -158,6 +172,7 @@ fn idp_config(i: &IdpSettings) -> IdpConfig {
             force_authn: false,
             want_signed_requests: i.want_signed_requests,
             test_only: false,
+            idp_initiated_test_landing: None,
         },
     }
 }
@@ -167,9 +182,10 @@ impl AppState {
     /// loaded later by [`Saml::refresh`]).
     pub fn build(config: Config, clock: Option<Clock>) -> Result<Self, BuildError> {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(Utc::now));
-        let store = Store::open(&config.server.database)?;
+        let store = Store::connect(&config.server)?;
         store.sync_orgs(&config.orgs, clock())?;
         store.set_audit_cap(config.audit.max_events_per_org)?;
+        store.set_unverified_audit_cap(config.audit.max_unverified_events_per_org)?;
         let metrics = Arc::new(crate::metrics::Metrics::new(store.error_counter()));
         let connections = Registry::default();
         let observer = Arc::new(crate::audit::AuditObserver::new(
@@ -288,10 +304,72 @@ impl AppState {
             Entry {
                 org: org.to_owned(),
                 names: registry::names(&preset),
+                version: registry::version(org, row),
             },
         );
         if let Err(e) = self.saml.put_idp(None, registry::idp_config(row, &preset)) {
             tracing::error!(connection_id = row.id, reason = %e, "connection not loaded");
+        }
+    }
+
+    /// Brings this instance's console connections in line with the
+    /// database: loads the ones added or changed elsewhere, unloads the
+    /// deleted ones. Several instances share one database; each keeps its
+    /// own running SAML layer, changed at once only by its own console
+    /// requests, so without this a connection deleted through one instance
+    /// would keep signing people in through another until it restarted.
+    /// Run every few seconds ([`CONNECTION_SYNC_EVERY`]).
+    pub fn sync_connections(&self) -> Result<ConnectionSync, StoreError> {
+        let rows = self.store.all_connections()?;
+        let mut loaded = self.connections.versions();
+        let mut out = ConnectionSync::default();
+        for (org, row) in &rows {
+            let slug = registry::slug(row.id);
+            if loaded.remove(&slug) != Some(registry::version(org, row)) {
+                self.load_connection(org, row);
+                out.loaded += 1;
+            }
+        }
+        for slug in loaded.keys() {
+            if let Some(id) = registry::id_of(slug) {
+                self.unload_connection(id);
+                out.unloaded += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs [`AppState::sync_connections`] every `every`, on the blocking
+    /// pool (the store is synchronous), for good.
+    pub fn spawn_connection_sync(&self, every: std::time::Duration) {
+        let state = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(every);
+            loop {
+                tick.tick().await;
+                let s = state.clone();
+                match actix_web::web::block(move || s.sync_connections()).await {
+                    Ok(Ok(c)) if c != ConnectionSync::default() => tracing::info!(
+                        loaded = c.loaded,
+                        unloaded = c.unloaded,
+                        "connections changed by another instance taken over"
+                    ),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(reason = %e, "connections not compared"),
+                    Err(e) => tracing::warn!(reason = %e, "connections not compared"),
+                }
+            }
+        });
+    }
+
+    /// Takes a deleted console connection out of the SAML layer and the
+    /// registry: sign-ins through it fail from now on, and sessions made
+    /// through it end at their next request (they name no organization).
+    pub fn unload_connection(&self, id: i64) {
+        let slug = registry::slug(id);
+        self.connections.remove(&slug);
+        if let Err(e) = self.saml.remove_idp(None, &slug) {
+            tracing::error!(connection_id = id, reason = %e, "connection not unloaded");
         }
     }
 

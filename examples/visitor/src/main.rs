@@ -26,6 +26,10 @@ const REDIS_START_WAIT: Duration = Duration::from_secs(15);
 const WORKERS: usize = 2;
 /// How often the outbox is looked at for messages due.
 const OUTBOX_EVERY: Duration = Duration::from_secs(2);
+/// How often console connections due for a refresh from their URL, and
+/// notices due to organizations' admins (certificates expiring, refreshes
+/// failing), are looked for.
+const UPKEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// The visitor-management demo app (SAML sign-in through samlsp-actix).
 #[derive(Debug, Parser)]
@@ -193,6 +197,8 @@ async fn main() -> ExitCode {
         state.clock(),
     );
     samlsp_visitor::audit::spawn_pruner(state.store.clone(), state.config.audit, state.clock());
+    samlsp_visitor::notify::notices::upkeep(state.clone(), UPKEEP_EVERY);
+    state.spawn_connection_sync(samlsp_visitor::app::CONNECTION_SYNC_EVERY);
     let metrics_server = match &state.config.server.metrics_bind {
         None => None,
         Some(addr) => {

@@ -147,7 +147,11 @@ impl UserMapper for JitMapper {
             let asserted = Asserted::from_assertion(login.assertion(), &rules.names);
             let policy = rules.policy.clone();
             let now = (self.clock)();
-            let internal = |e: StoreError| MapError::Internal(e.to_string());
+            // A database that cannot be reached is the 503 page, not the 500.
+            let internal = |e: StoreError| match e {
+                e if e.is_unavailable() => MapError::Unavailable(e.to_string()),
+                e => MapError::Internal(e.to_string()),
+            };
             let Some(scope) = self
                 .store
                 .login_scope(login, &rules.org)
@@ -276,7 +280,7 @@ pub fn sign_in(
         }
     };
     let Some(user) = s.user(user_id)? else {
-        return Err(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows));
+        return Err(StoreError::NoRow);
     };
     Ok(Ok((user, resolution, refused_domain)))
 }

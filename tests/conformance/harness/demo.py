@@ -1,6 +1,7 @@
-"""The demo app (examples/visitor) as the suite sees it: its SAML routes, its pages, its SQLite
-store (read for evidence, written only to seed accounts that "an administrator created"), its
-log (the exact reason behind each "Sign-in failed" reference), and a restart."""
+"""The demo app (examples/visitor) as the suite sees it: its SAML routes, its pages, its store
+(read for evidence, written only to seed accounts that "an administrator created": the SQLite
+file of a single demo, or the PostgreSQL database of a cluster run), its log (the exact reason
+behind each "Sign-in failed" reference), and a restart."""
 
 from __future__ import annotations
 
@@ -108,6 +109,8 @@ class Demo:
         self.url = env.demo_url
         self.log = pathlib.Path(d["log"])
         self.db_path = pathlib.Path(d["database"])
+        # A cluster run's instances share a PostgreSQL database instead of the SQLite file.
+        self.database_url = d.get("database_url")
         self.pidfile = pathlib.Path(d["pidfile"])
         self.cmd = d["cmd"]
         self.proc_env = d["env"]
@@ -222,38 +225,63 @@ class Demo:
 
     # -- store --------------------------------------------------------------------------------
 
-    def db(self) -> sqlite3.Connection:
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        """Rows of a read-only query written with `?` placeholders, on either store."""
+        if self.database_url:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.database_url, row_factory=dict_row, connect_timeout=10) as c:
+                c.read_only = True
+                return c.execute(sql.replace("?", "%s"), params).fetchall()
         c = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
         c.row_factory = sqlite3.Row
-        return c
+        try:
+            return [dict(r) for r in c.execute(sql, params)]
+        finally:
+            c.close()
 
     def user_by_email(self, email: str) -> dict | None:
-        with self.db() as c:
-            r = c.execute("SELECT * FROM users WHERE email_normalized = ?", (email.lower(),)).fetchone()
-            return dict(r) if r else None
+        rows = self._rows("SELECT * FROM users WHERE email_normalized = ?", (email.lower(),))
+        return rows[0] if rows else None
 
     def identities_of(self, user_id: int) -> list[dict]:
-        with self.db() as c:
-            return [dict(r) for r in c.execute(
-                "SELECT idp_entity_id, name_id, name_id_format, created_at, last_login_at "
-                "FROM identities WHERE user_id = ? ORDER BY id", (user_id,))]
+        return self._rows(
+            "SELECT idp_entity_id, name_id, name_id_format, created_at, last_login_at "
+            "FROM identities WHERE user_id = ? ORDER BY id", (user_id,))
 
     def seed_user(self, email: str, given: str, family: str, active: bool = True) -> int:
         """An account an administrator created by hand (source 'manual'), before any sign-in, in
         the organization that verified the email's domain."""
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        domain = email.lower().rsplit("@", 1)[-1]
+        insert = (
+            "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, "
+            "display_name, role, active, source, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'host', ?, 'manual', ?, ?)"
+        )
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url, connect_timeout=10) as c:  # one transaction
+                c.execute("DELETE FROM users WHERE email_normalized = %s", (email.lower(),))
+                org = c.execute("SELECT org_id FROM org_domains WHERE domain = %s", (domain,)).fetchone()
+                if org is None:
+                    raise RuntimeError(f"no organization verified the domain of {email}")
+                return c.execute(
+                    insert.replace("?", "%s") + " RETURNING id",
+                    (org[0], email, email.lower(), given, family, f"{given} {family}",
+                     1 if active else 0, now, now),
+                ).fetchone()[0]
         c = sqlite3.connect(self.db_path, timeout=10)
         try:
             with c:
                 c.execute("DELETE FROM users WHERE email_normalized = ?", (email.lower(),))
-                org = c.execute("SELECT org_id FROM org_domains WHERE domain = ?",
-                                (email.lower().rsplit("@", 1)[-1],)).fetchone()
+                org = c.execute("SELECT org_id FROM org_domains WHERE domain = ?", (domain,)).fetchone()
                 if org is None:
                     raise RuntimeError(f"no organization verified the domain of {email}")
                 cur = c.execute(
-                    "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, "
-                    "display_name, role, active, source, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'host', ?, 'manual', ?, ?)",
+                    insert,
                     (org[0], email, email.lower(), given, family, f"{given} {family}",
                      1 if active else 0, now, now),
                 )

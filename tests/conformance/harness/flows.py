@@ -29,6 +29,7 @@ class IdpRefused(AssertionError):
 @dataclasses.dataclass
 class Flow:
     browser: Browser
+    login_page: Page | None = None  # the SP's answer to GET /saml/login (headers: which instance)
     request_binding: str | None = None  # "redirect" | "post" | None (IdP-initiated)
     request_xml: bytes | None = None
     request_signed: bool | None = None
@@ -62,6 +63,7 @@ def start_sp_initiated(browser: Browser, login_url: str) -> Flow:
     """GET the demo's login route and follow it to the IdP's login page."""
     flow = Flow(browser=browser)
     first = browser.get(login_url, follow=False)
+    flow.login_page = first
     if first.status in (302, 303) and "SAMLRequest=" in first.headers.get("Location", ""):
         loc = first.headers["Location"]
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))

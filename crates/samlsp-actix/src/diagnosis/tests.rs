@@ -23,6 +23,7 @@ fn own_examples() -> Vec<SignInError> {
             message: "Ask your administrator.".into(),
         }),
         SignInError::Mapper("database is locked".into()),
+        SignInError::MapperUnavailable("PostgreSQL: connection refused".into()),
         SignInError::Session("cookie too large".into()),
         SignInError::OtherBrowser(BindingCookie::Missing),
         SignInError::Busy { limit: 4 },
@@ -30,6 +31,9 @@ fn own_examples() -> Vec<SignInError> {
             slug: "wizard".into(),
         },
         SignInError::VerificationAborted,
+        SignInError::LogoutRefused {
+            status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+        },
     ]
 }
 

@@ -57,6 +57,15 @@ pub fn key(name: &str) -> SpKeyPair {
 /// Acme with SingleLogoutService endpoints (Redirect and POST); Globex
 /// without any.
 pub fn saml(clock: Arc<Mutex<DateTime<Utc>>>) -> Saml {
+    saml_observed(clock, None, None)
+}
+
+/// [`saml`], with a sign-in observer and another request store.
+pub fn saml_observed(
+    clock: Arc<Mutex<DateTime<Utc>>>,
+    observer: Option<Arc<dyn samlsp_actix::SignInObserver>>,
+    requests: Option<Arc<dyn samlsp::RequestStore>>,
+) -> Saml {
     let acme = TestIdp::acme();
     let with_slo = acme
         .identity_provider()
@@ -68,7 +77,7 @@ pub fn saml(clock: Arc<Mutex<DateTime<Utc>>>) -> Saml {
         source: IdpSource::Static(idp),
         options: IdpOptions::default(),
     };
-    Saml::builder(Arc::new(Mapper))
+    let mut b = Saml::builder(Arc::new(Mapper))
         .tenant(TenantConfig {
             slug: None,
             sp: SpSettings::new(EntityId::new(SP).unwrap(), Url::new(ACS).unwrap())
@@ -78,9 +87,14 @@ pub fn saml(clock: Arc<Mutex<DateTime<Utc>>>) -> Saml {
                 config("globex", TestIdp::globex().identity_provider()),
             ],
         })
-        .clock(Arc::new(move || *clock.lock().unwrap()))
-        .build()
-        .unwrap()
+        .clock(Arc::new(move || *clock.lock().unwrap()));
+    if let Some(o) = observer {
+        b = b.observer(o);
+    }
+    if let Some(r) = requests {
+        b = b.request_store(r);
+    }
+    b.build().unwrap()
 }
 
 /// Acme's side of the protocol: this library configured as the IdP, with

@@ -30,6 +30,15 @@
 //! Per organization, the newest `max_events_per_org` rows (enforced by the
 //! database at every insert), and nothing older than `retention_days`
 //! ([`prune`], run by a background task on the app's clock).
+//!
+//! An event whose organization was named by something anyone can send (a
+//! failure attributed by the Issuer a response claims, by a login link or
+//! a pending request anyone can start, by the session of the browser a
+//! logout message arrived in: [`Event::unverified`]) is counted apart,
+//! against the smaller `max_unverified_events_per_org`: a flood of posts
+//! naming an organization's IdP pushes out only earlier such events, never
+//! the organization's verified ones (its sign-ins, its admins' actions,
+//! failures of verified messages).
 
 mod export;
 mod observer;
@@ -135,6 +144,7 @@ pub struct Event {
     code: Option<String>,
     correlation_id: Option<String>,
     detail: serde_json::Map<String, serde_json::Value>,
+    unverified: bool,
 }
 
 /// Clipped to `max` characters, control characters (newlines included)
@@ -164,7 +174,20 @@ impl Event {
             code: None,
             correlation_id: None,
             detail: serde_json::Map::new(),
+            unverified: false,
         }
+    }
+
+    /// Marks the event as attributed to the organization on evidence
+    /// anyone can forge (see the module doc): kept under its own cap.
+    pub fn unverified(mut self) -> Self {
+        self.unverified = true;
+        self
+    }
+
+    /// Whether [`Event::unverified`] marked it.
+    pub fn is_unverified(&self) -> bool {
+        self.unverified
     }
 
     /// Who did it (`user:<id>`, `idp:<connection>`, `scim`, ...).
@@ -219,9 +242,33 @@ impl Event {
             .detail("remediation", f.remediation());
         if let Some((slug, how)) = f.connection() {
             e = e.connection(slug).detail("attribution", how.as_str());
+            if how != samlsp_actix::Attribution::Verified {
+                e = e.unverified();
+            }
         }
         if let Some(d) = f.verification() {
             e = e.detail("verification_ms", d.as_millis().to_string());
+        }
+        e
+    }
+
+    /// A failed step of Single Logout as the library reported it: code,
+    /// reason, remediation, attribution, correlation ID, step.
+    pub fn sign_out_failed(f: &samlsp_actix::FailedLogout) -> Self {
+        let mut e = Event::new(f.at(), Category::SignIn, "sign_out_failed", Outcome::Failed)
+            .code(f.code())
+            .correlation_id(f.correlation_id())
+            .detail("step", f.step().as_str())
+            .detail("reason", f.reason())
+            .detail("remediation", f.remediation());
+        if let Some(u) = f.user_id() {
+            e = e.actor(format!("user:{u}"));
+        }
+        if let Some((slug, how)) = f.connection() {
+            e = e.connection(slug).detail("attribution", how.as_str());
+            if how != samlsp_actix::Attribution::Verified {
+                e = e.unverified();
+            }
         }
         e
     }
@@ -240,9 +287,9 @@ impl Event {
 }
 
 /// Writes `event` in the organization of `s`, in its transaction.
-pub fn record(s: &Scoped<'_>, event: &Event) -> Result<i64, StoreError> {
+pub fn record(s: &Scoped<'_>, event: &Event) -> Result<(), StoreError> {
     let detail = serde_json::Value::Object(event.detail.clone()).to_string();
-    s.insert_audit(&NewAuditRow {
+    let row = NewAuditRow {
         at: event.at,
         category: event.category.as_str(),
         action: event.action,
@@ -252,7 +299,12 @@ pub fn record(s: &Scoped<'_>, event: &Event) -> Result<i64, StoreError> {
         code: event.code.as_deref(),
         correlation_id: event.correlation_id.as_deref(),
         detail: &detail,
-    })
+    };
+    if event.unverified {
+        s.insert_unverified_audit(&row)
+    } else {
+        s.insert_audit(&row).map(|_| ())
+    }
 }
 
 /// `[audit]`: how much of the log is kept.
@@ -263,6 +315,9 @@ pub struct AuditPolicy {
     pub retention_days: u32,
     /// Per organization, only the newest this many are kept (default 10000).
     pub max_events_per_org: u32,
+    /// Per organization, only the newest this many unverified events are
+    /// kept, apart from the others (default 1000; see the module doc).
+    pub max_unverified_events_per_org: u32,
     /// How often the pruning task runs, in seconds (default 600).
     pub prune_every_seconds: u32,
 }
@@ -272,6 +327,7 @@ impl Default for AuditPolicy {
         AuditPolicy {
             retention_days: 90,
             max_events_per_org: 10_000,
+            max_unverified_events_per_org: 1_000,
             prune_every_seconds: 600,
         }
     }

@@ -1,11 +1,12 @@
 //! The app's [`SignInObserver`]: every sign-in outcome is counted, and,
 //! when it is attributed to a connection, written to that connection's
-//! organization's audit log (the failure trace an admin reads).
+//! organization's audit log (the failure trace an admin reads); so is
+//! every failed step of Single Logout.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use samlsp_actix::{FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn};
+use samlsp_actix::{FailedLogout, FailedSignIn, ObserveFuture, SignInObserver, SucceededSignIn};
 
 use super::{Event, record};
 use crate::config::Config;
@@ -81,6 +82,16 @@ impl SignInObserver for AuditObserver {
             };
             let scope = self.store.success_scope(s, &org).await.ok().flatten();
             self.write(scope, Event::signed_in(s)).await;
+        })
+    }
+
+    fn logout_failed<'a>(&'a self, f: &'a FailedLogout) -> ObserveFuture<'a> {
+        Box::pin(async move {
+            let Some(org) = f.connection().and_then(|(c, _)| self.org_of(c)) else {
+                return;
+            };
+            let scope = self.store.logout_scope(f, &org).await.ok().flatten();
+            self.write(scope, Event::sign_out_failed(f)).await;
         })
     }
 }

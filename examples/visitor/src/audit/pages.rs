@@ -111,6 +111,16 @@ pub struct Health<'a> {
     pub layout: Layout<'a>,
     /// The connections.
     pub connections: &'a [ConnectionHealth],
+    /// The notification address set on the console.
+    pub notice_address: Option<String>,
+    /// Where notices go without one: the organization's admins.
+    pub admins: Vec<String>,
+    /// Why the last change of the address was refused.
+    pub error: Option<&'static str>,
+    /// A notice that it was saved.
+    pub saved: bool,
+    /// CSRF token for the form.
+    pub csrf: &'a str,
 }
 
 /// Days-left of a certificate, as a level and words (warn at 30 and 7 days).

@@ -114,8 +114,20 @@ pub struct ServerConfig {
     pub bind: String,
     /// The URL browsers use. `https://` turns on `Secure` cookies.
     pub public_url: PublicUrl,
-    /// SQLite file (`:memory:` for tests).
+    /// SQLite file (`:memory:` for tests); unused when `database_url` is set.
     pub database: PathBuf,
+    /// PostgreSQL instead of the SQLite file, for several instances behind
+    /// a load balancer (prefer `VISITOR_DATABASE_URL`: it may hold a
+    /// password, and is never shown).
+    #[serde(default)]
+    pub database_url: Option<crate::store::PgUrl>,
+    /// PostgreSQL connections of this instance at most.
+    #[serde(default = "default_pool_size")]
+    pub database_pool_size: u16,
+    /// Longest PostgreSQL statement (and wait for an organization's lock),
+    /// in seconds.
+    #[serde(default = "default_statement_timeout")]
+    pub database_statement_timeout_secs: u16,
     /// Session cookie key (prefer `VISITOR_SESSION_KEY`).
     #[serde(default)]
     pub session_key: Option<SessionKey>,
@@ -147,6 +159,27 @@ pub struct ServerConfig {
     /// on where the IdP runs on the same machine or network.
     #[serde(default)]
     pub private_metadata_hosts: bool,
+}
+
+fn default_pool_size() -> u16 {
+    10
+}
+fn default_statement_timeout() -> u16 {
+    15
+}
+
+impl ServerConfig {
+    /// The PostgreSQL pool's settings (the connect timeout is the URL's
+    /// `connect_timeout`, 5 seconds when it has none).
+    pub fn postgres_options(&self) -> crate::store::PgOptions {
+        crate::store::PgOptions {
+            pool_size: usize::from(self.database_pool_size.max(1)),
+            statement_timeout: std::time::Duration::from_secs(u64::from(
+                self.database_statement_timeout_secs.max(1),
+            )),
+            ..Default::default()
+        }
+    }
 }
 
 fn default_bind() -> String {
@@ -221,8 +254,13 @@ impl TryFrom<RawConfig> for Config {
         if r.idps.is_empty() {
             return Err("no [[idp]] configured".into());
         }
-        if r.audit.retention_days == 0 || r.audit.max_events_per_org == 0 {
-            return Err("audit: retention_days and max_events_per_org must be at least 1".into());
+        if r.audit.retention_days == 0
+            || r.audit.max_events_per_org == 0
+            || r.audit.max_unverified_events_per_org == 0
+        {
+            return Err("audit: retention_days, max_events_per_org and \
+                        max_unverified_events_per_org must be at least 1"
+                .into());
         }
         let mut slugs = HashSet::new();
         for o in &r.orgs {

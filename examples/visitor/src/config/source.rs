@@ -11,10 +11,12 @@ use toml::{Table, Value};
 use super::{Config, ConfigError};
 
 /// `[server]` keys the environment may set, and their variables.
-const SERVER_ENV: [(&str, &str); 9] = [
+const SERVER_ENV: [(&str, &str); 11] = [
     ("bind", "VISITOR_BIND"),
     ("public_url", "VISITOR_PUBLIC_URL"),
     ("database", "VISITOR_DATABASE"),
+    ("database_url", "VISITOR_DATABASE_URL"),
+    ("database_pool_size", "VISITOR_DATABASE_POOL_SIZE"),
     ("session_key", "VISITOR_SESSION_KEY"),
     ("log", "VISITOR_LOG"),
     ("redis_url", "VISITOR_REDIS_URL"),
@@ -115,8 +117,14 @@ fn apply_env(t: &mut Table, env: &HashMap<String, String>) {
             let server = t
                 .entry("server")
                 .or_insert_with(|| Value::Table(Table::new()));
+            // A count is a number in the file; the environment's text is
+            // one when it parses (else the text is refused as a count).
+            let value = match v.parse::<i64>() {
+                Ok(n) if key == "database_pool_size" => Value::Integer(n),
+                _ => Value::String(v.clone()),
+            };
             if let Value::Table(server) = server {
-                server.insert(key.to_owned(), Value::String(v.clone()));
+                server.insert(key.to_owned(), value);
             }
         }
     }
@@ -331,6 +339,43 @@ email = ["mail"]
             );
         }
         assert!(refused("[server]\nbogus = 1").contains("unknown field `bogus`"));
+    }
+
+    /// `VISITOR_DATABASE_URL` selects PostgreSQL; the URL is checked, never
+    /// shown (not in `Debug`, not in the refusal); the pool size is a
+    /// number from the environment too. Unset: SQLite, as before.
+    #[test]
+    fn the_database_url_selects_postgres_and_is_never_shown() {
+        let c = Config::from_toml(MIN, Path::new("."), "t").unwrap();
+        assert!(c.server.database_url.is_none());
+        let e = env(&[
+            (
+                "VISITOR_DATABASE_URL",
+                "postgres://app:s3cret@db.internal/visitor",
+            ),
+            ("VISITOR_DATABASE_POOL_SIZE", "4"),
+        ]);
+        let c = Config::from_toml_with_env(MIN, Path::new("."), "t", &e).unwrap();
+        assert_eq!(
+            c.server.database_url.as_ref().map(|u| u.expose()),
+            Some("postgres://app:s3cret@db.internal/visitor")
+        );
+        assert_eq!(c.server.postgres_options().pool_size, 4);
+        assert!(!format!("{c:?}").contains("s3cret"));
+        for bad in [
+            "mysql://app:s3cret@db/visitor",
+            "postgres://app:s3cret@db:notaport/visitor",
+        ] {
+            let e = env(&[("VISITOR_DATABASE_URL", bad)]);
+            let got = match Config::from_toml_with_env(MIN, Path::new("."), "t", &e) {
+                Err(ConfigError::Parse { reason, .. }) => reason,
+                other => panic!("not refused: {other:?}"),
+            };
+            assert!(got.starts_with("database_url: "), "{got}");
+            assert!(!got.contains("s3cret"), "{got}");
+        }
+        let e = env(&[("VISITOR_DATABASE_POOL_SIZE", "many")]);
+        assert!(Config::from_toml_with_env(MIN, Path::new("."), "t", &e).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod egress;
 pub mod pages;
 pub mod presets;
+pub mod refresh;
 pub mod registry;
 
 use chrono::{DateTime, Utc};

@@ -3,12 +3,13 @@
 use askama::Template;
 
 use super::presets::Preset;
+use super::refresh::Refreshed;
 use super::{OurValues, Understood};
 #[allow(unused_imports)] // the layout template names `Nav`
 use crate::pages::{Layout, Nav};
 use samlsp_actix::TestedLogin;
 
-use crate::store::{AuditRow, ConnectionRow};
+use crate::store::{AuditRow, ConnectionRow, RefreshState};
 
 /// The form as given (kept when it is shown again with an error).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -74,8 +75,65 @@ pub struct Show<'a> {
     /// The last failed sign-in through it (code; its trace has the
     /// remediation).
     pub last_failure: Option<AuditRow>,
+    /// That failure's remediation, shown with it.
+    pub remediation: Option<String>,
     /// The test sign-in link.
     pub test_href: String,
+    /// The last fetches from its URL.
+    pub refresh: RefreshState,
+    /// What "Refresh now" just did.
+    pub refreshed: Option<Refreshed>,
+}
+
+/// The form of an edit (kept when it is shown again with an error).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct EditForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf_token: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Preset key.
+    #[serde(default)]
+    pub preset: String,
+    /// Metadata URL (the current one: the copy is kept; another one: it
+    /// is fetched).
+    #[serde(default)]
+    pub metadata_url: String,
+    /// New metadata XML (replaces the copy; the URL must then be empty).
+    #[serde(default)]
+    pub metadata_xml: String,
+}
+
+/// Editing a connection: name, preset, metadata.
+#[derive(Debug, Template)]
+#[template(path = "admin_connection_edit.html")]
+pub struct Edit<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The connection as stored.
+    pub row: &'a ConnectionRow,
+    /// The form as given.
+    pub form: &'a EditForm,
+    /// The presets to choose from.
+    pub presets: &'a [Preset],
+    /// Why the last edit was refused.
+    pub error: Option<String>,
+    /// CSRF token for the form.
+    pub csrf: &'a str,
+}
+
+/// Asks before deleting a connection.
+#[derive(Debug, Template)]
+#[template(path = "admin_connection_delete.html")]
+pub struct Delete<'a> {
+    /// Around the content.
+    pub layout: Layout<'a>,
+    /// The connection.
+    pub row: &'a ConnectionRow,
+    /// CSRF token for the form.
+    pub csrf: &'a str,
 }
 
 /// A successful test sign-in, as shown: the verified NameID, the

@@ -1,5 +1,7 @@
 //! Messages to people: a host told that their visitor checked in, a
-//! provisioned user invited to sign in.
+//! provisioned user invited to sign in, an organization's admins told that
+//! an IdP certificate expires soon or its metadata cannot be refreshed
+//! ([`notices`]).
 //!
 //! Why an outbox rather than sending from the request: a slow or failing
 //! mail server must never block or fail a check-in, and a restart must not
@@ -20,6 +22,7 @@
 
 pub mod compose;
 pub mod invite;
+pub mod notices;
 mod smtp;
 mod worker;
 

@@ -82,6 +82,12 @@ impl std::fmt::Debug for Worker {
 /// Messages handled per pass (the next pass takes the rest).
 const BATCH: i64 = 50;
 
+/// How long a claimed message is hidden from the other instances' workers
+/// while this one delivers it: far longer than one SMTP exchange (each of
+/// its steps times out after 10 s), short enough that a message whose
+/// worker died goes out soon after.
+const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
 impl Worker {
     /// A worker on `store`'s outbox, with the default [`Backoff`].
     pub fn new(store: Store, notifier: Arc<dyn Notifier>, clock: Clock) -> Self {
@@ -109,7 +115,11 @@ impl Worker {
     /// Delivers what is due now.
     pub async fn run_once(&self) -> Result<RunReport, StoreError> {
         let mut report = RunReport::default();
-        for m in self.store.due_messages((self.clock)(), BATCH).await? {
+        for _ in 0..BATCH {
+            let now = (self.clock)();
+            let Some(m) = self.store.claim_due(now, now + CLAIM_LEASE).await? else {
+                break;
+            };
             let email = Email {
                 to: m.recipient,
                 subject: m.subject,

@@ -16,6 +16,7 @@ use super::{
 use crate::app::AppState;
 use crate::audit::{self, Category, Event, Outcome};
 use crate::connections::pages::{self as p, AddForm};
+use crate::connections::refresh::Refreshed;
 use crate::connections::registry;
 use crate::connections::{ConnectionError, OurValues, Understood, check_name, check_url, presets};
 use crate::pages::{self, Nav};
@@ -25,7 +26,7 @@ use crate::store::{AuditFilter, Enabled, NewConnection};
 const UNTESTED: &str =
     "connection_untested: run a successful test sign-in before enabling this connection.";
 
-fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
+pub(super) fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
     if u.0.org_admin {
         Ok(u.0)
     } else {
@@ -34,7 +35,7 @@ fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
 }
 
 /// What the admin enters at the IdP: the shared service provider's values.
-fn ours(state: &AppState) -> OurValues {
+pub(super) fn ours(state: &AppState) -> OurValues {
     let public = &state.config.server.public_url;
     let certificate = state
         .saml
@@ -92,7 +93,7 @@ pub(super) async fn list(
 }
 
 /// The metadata from the form: fetched from the URL, or as pasted.
-async fn metadata(
+pub(super) async fn metadata(
     state: &AppState,
     form: &AddForm,
 ) -> Result<(Option<String>, Vec<u8>), ConnectionError> {
@@ -116,6 +117,18 @@ async fn metadata(
     }
 }
 
+/// Whether another connection of this service has the entity ID: the
+/// shared SP tells IdPs apart by entity ID (the core refuses two with one);
+/// a duplicate of the organization's own console connection is named by
+/// the store instead.
+pub(super) fn taken_elsewhere(state: &AppState, entity_id: &str, own_org: &str) -> bool {
+    state.saml.identity_providers().into_iter().any(|i| {
+        i.entity_id.as_deref() == Some(entity_id)
+            && !(i.slug.starts_with(registry::PREFIX)
+                && state.org_of(&i.slug).as_deref() == Some(own_org))
+    })
+}
+
 /// Checks the form and reads the metadata; the connection to store.
 async fn accept(
     state: &AppState,
@@ -126,15 +139,7 @@ async fn accept(
     let preset = presets::by_key(&form.preset).ok_or(ConnectionError::UnknownPreset)?;
     let (metadata_url, bytes) = metadata(state, form).await?;
     let understood = Understood::read(&bytes, state.now())?;
-    // The shared SP tells IdPs apart by entity ID (the core refuses two
-    // with one); a duplicate of the organization's own console connection
-    // is named by the store instead.
-    let taken = state.saml.identity_providers().into_iter().any(|i| {
-        i.entity_id.as_deref() == Some(understood.entity_id.as_str())
-            && !(i.slug.starts_with(registry::PREFIX)
-                && state.org_of(&i.slug).as_deref() == Some(own_org))
-    });
-    if taken {
+    if taken_elsewhere(state, &understood.entity_id, own_org) {
         return Err(ConnectionError::Taken(understood.entity_id));
     }
     let metadata_xml =
@@ -225,12 +230,13 @@ pub(super) async fn add(
     }
 }
 
-async fn render_one(
+pub(super) async fn render_one(
     state: &AppState,
     u: &CurrentUser,
     id: i64,
     status: StatusCode,
     notice: Option<&'static str>,
+    refreshed: Option<Refreshed>,
 ) -> Result<HttpResponse, AppError> {
     let slug = registry::slug(id);
     // This browser's test sign-in through this connection, if it just ran
@@ -262,13 +268,25 @@ async fn render_one(
                         .detail("connection_id", id.to_string()),
                 )?;
             }
+            // Sign-in and sign-out failures alike (both are in category
+            // sign_in).
             let last_failure = s.audit_events(&failures, 1)?.into_iter().next();
-            Ok(Some((s.connection(id)?, last_failure)))
+            let refresh = s.connection_refresh_state(id)?.unwrap_or_default();
+            Ok(Some((s.connection(id)?, last_failure, refresh)))
         })
         .await?;
-    let Some((Some(row), last_failure)) = found else {
+    let Some((Some(row), last_failure, refresh)) = found else {
         return Ok(not_found());
     };
+    // A failure the last successful test came after is history (its trace
+    // stays in the audit log).
+    let last_failure = last_failure.filter(|f| row.tested_at.as_ref().is_none_or(|t| f.at > *t));
+    let remediation = last_failure.as_ref().and_then(|f| {
+        f.detail
+            .get("remediation")
+            .and_then(|r| r.as_str())
+            .map(str::to_owned)
+    });
     let preset = presets::by_key(&row.preset);
     let report = report.map(|t| p::Report::new(&t, preset.as_ref()));
     let understood =
@@ -285,7 +303,10 @@ async fn render_one(
         csrf: &csrf,
         report,
         last_failure,
+        remediation,
         test_href: format!("/saml/login?idp={slug}&test=1&return_to=/admin/connections/{id}"),
+        refresh,
+        refreshed,
     };
     Ok(pages::respond(status, &page))
 }
@@ -302,7 +323,7 @@ pub(super) async fn show(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    render_one(&state, &u, id, StatusCode::OK, None).await
+    render_one(&state, &u, id, StatusCode::OK, None, None).await
 }
 
 /// Enables a connection; refused (409, `connection_untested`) before a
@@ -357,7 +378,7 @@ pub(super) async fn enable(
         }
         Enabled::NotFound => Ok(not_found()),
         Enabled::Untested => {
-            Ok(render_one(&state, &u, id, StatusCode::CONFLICT, Some(UNTESTED)).await?)
+            Ok(render_one(&state, &u, id, StatusCode::CONFLICT, Some(UNTESTED), None).await?)
         }
     }
 }

@@ -10,12 +10,12 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
-use samlsp_actix::{csrf_token, sign_in_error_codes};
+use samlsp_actix::{csrf_token, sign_in_error_codes, verify_csrf};
 
 use super::{AdminUser, AppError, CurrentUser, forbidden, layout, not_found, path_id};
 use crate::app::AppState;
 use crate::audit::pages::{self as p, AuditQuery, CertLine, ConnectionHealth};
-use crate::audit::{Category, Format, export};
+use crate::audit::{self, Category, Event, Format, Outcome, export};
 use crate::pages::{self, Nav};
 use crate::store::AuditFilter;
 
@@ -220,7 +220,73 @@ pub(super) async fn health(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let org = state.store.scoped(&u.scope, |s| s.org()).await?;
+    render_health(&state, &u, StatusCode::OK, None, false).await
+}
+
+/// The notification address form.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct NoticeForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    #[serde(default)]
+    address: String,
+}
+
+/// Sets (or, empty, clears) where the organization's connection notices
+/// go; an admin action in the audit log.
+pub(super) async fn set_notices(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    form: web::Form<NoticeForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    verify_csrf(&admin.0.session, form.csrf_token.as_deref())?;
+    let u = match org_admin(admin) {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let address = match form.address.trim() {
+        "" => None,
+        a => match crate::reception::email_field(a) {
+            Some(a) => Some(a),
+            None => {
+                let e = "Enter one email address, or nothing for the organization's admins.";
+                return Ok(
+                    render_health(&state, &u, StatusCode::BAD_REQUEST, Some(e), false).await?,
+                );
+            }
+        },
+    };
+    let now = state.now();
+    let by = u.user.id;
+    state
+        .store
+        .scoped(&u.scope, move |s| {
+            s.set_notice_address(address.as_deref(), now)?;
+            audit::record(
+                s,
+                &Event::new(now, Category::Admin, "notice_address_set", Outcome::Ok)
+                    .actor(format!("user:{by}"))
+                    .detail("address", address.as_deref().unwrap_or("(the admins)")),
+            )
+        })
+        .await
+        .map_err(AppError::from)?;
+    Ok(render_health(&state, &u, StatusCode::OK, None, true).await?)
+}
+
+async fn render_health(
+    state: &AppState,
+    u: &CurrentUser,
+    status: StatusCode,
+    error: Option<&'static str>,
+    saved: bool,
+) -> Result<HttpResponse, AppError> {
+    let (org, notice_address, admins) = state
+        .store
+        .scoped(&u.scope, |s| {
+            Ok((s.org()?, s.notice_address()?, s.org_admin_emails()?))
+        })
+        .await?;
     let now = state.now();
     let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let connections: Vec<ConnectionHealth> = state
@@ -258,8 +324,13 @@ pub(super) async fn health(
         .collect();
     let csrf = csrf_token(&u.session)?;
     let page = p::Health {
-        layout: layout(&state, "Connection health", Nav::Admin, &u, &csrf),
+        layout: layout(state, "Connection health", Nav::Admin, u, &csrf),
         connections: &connections,
+        notice_address,
+        admins: admins.into_iter().map(|(_, e)| e).collect(),
+        error,
+        saved,
+        csrf: &csrf,
     };
-    Ok(pages::respond(StatusCode::OK, &page))
+    Ok(pages::respond(status, &page))
 }

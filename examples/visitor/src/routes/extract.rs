@@ -13,22 +13,62 @@ use super::{forbidden, see_other};
 use crate::app::AppState;
 use crate::store::{OrgScope, StoreError, User};
 
-/// An error page for faults (the reason goes to the log, not the page).
+/// An error page for faults (the reason goes to the log, not the page):
+/// 500, or 503 with `Retry-After` when the database cannot be reached for
+/// now (nothing was written: the transaction did not commit).
 #[derive(Debug)]
-pub struct AppError(pub(super) String);
+pub struct AppError {
+    reason: String,
+    unavailable: bool,
+}
+
+/// Seconds a client waits before it retries when the database is
+/// unavailable (RFC 9110 §10.2.3): about a PostgreSQL restart.
+pub(crate) const RETRY_AFTER_SECS: &str = "10";
+
+impl AppError {
+    /// A fault: the 500 page.
+    pub(super) fn internal(reason: impl Into<String>) -> Self {
+        AppError {
+            reason: reason.into(),
+            unavailable: false,
+        }
+    }
+}
 
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("internal error")
+        f.write_str(if self.unavailable {
+            "temporarily unavailable"
+        } else {
+            "internal error"
+        })
     }
 }
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
+        if self.unavailable {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(reason = %self.0, "request failed");
+        tracing::error!(reason = %self.reason, "request failed");
+        if self.unavailable {
+            let mut res = samlsp_actix::html::page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "<p>The service is temporarily unavailable: nothing was changed. Please try \
+                 again in a minute.</p><p><a href=\"/\">Start page</a></p>",
+            );
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+            return res;
+        }
         samlsp_actix::html::page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",
@@ -39,25 +79,31 @@ impl ResponseError for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError(e.to_string())
+        AppError {
+            unavailable: e.is_unavailable(),
+            reason: e.to_string(),
+        }
     }
 }
 
 impl From<crate::directory::RunError> for AppError {
     fn from(e: crate::directory::RunError) -> Self {
-        AppError(e.to_string())
+        match e {
+            crate::directory::RunError::Store(e) => e.into(),
+            e => AppError::internal(e.to_string()),
+        }
     }
 }
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError(e.to_string())
+        AppError::internal(e.to_string())
     }
 }
 
 impl From<samlsp_actix::CsrfError> for AppError {
     fn from(e: samlsp_actix::CsrfError) -> Self {
-        AppError(e.to_string())
+        AppError::internal(e.to_string())
     }
 }
 
@@ -122,7 +168,7 @@ impl FromRequest for CurrentUser {
         let session = req.get_session();
         Box::pin(async move {
             let signed_in = signed?;
-            let state = state.ok_or_else(|| AppError("no app state".into()))?;
+            let state = state.ok_or_else(|| AppError::internal("no app state"))?;
             // The session's connection names the organization; the user
             // must be in it.
             let Some(org) = state.org_of(signed_in.idp_slug()) else {

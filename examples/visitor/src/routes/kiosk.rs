@@ -116,7 +116,7 @@ impl FromRequest for Kiosk {
         let session = req.get_session();
         let peer = peer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError("no app state".into()))?;
+            let state = state.ok_or_else(|| AppError::internal("no app state"))?;
             let scope = kiosk_of(&state, token.as_deref(), &peer).await?;
             Ok(Kiosk { scope, session })
         })
@@ -154,7 +154,7 @@ pub(super) async fn start(
         .finish();
     let mut res = see_other("/kiosk");
     res.add_cookie(&cookie)
-        .map_err(|e| AppError(format!("kiosk cookie: {e}")))?;
+        .map_err(|e| AppError::internal(format!("kiosk cookie: {e}")))?;
     Ok(res)
 }
 

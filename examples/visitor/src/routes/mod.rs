@@ -15,6 +15,7 @@
 
 mod account;
 mod admin;
+mod connection_edits;
 mod connections;
 mod console;
 mod directory;
@@ -27,6 +28,7 @@ mod visits;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, web};
 
+pub(crate) use extract::RETRY_AFTER_SECS;
 pub use extract::{AdminUser, AppError, CurrentUser};
 pub use kiosk::{KIOSK_COOKIE, Kiosk};
 
@@ -179,9 +181,34 @@ pub fn routes() -> Vec<Route> {
             web::route().to(connections::enable)
         })
         .id(Object::Connection),
+        route(get(), "/admin/connections/{id}/edit", Admin, || {
+            web::route().to(connection_edits::edit_form)
+        })
+        .id(Object::Connection),
+        route(post(), "/admin/connections/{id}/edit", Admin, || {
+            web::route().to(connection_edits::edit)
+        })
+        .id(Object::Connection)
+        .form("name=Renamed&preset=generic", &[]),
+        route(post(), "/admin/connections/{id}/refresh", Admin, || {
+            web::route().to(connection_edits::refresh_now)
+        })
+        .id(Object::Connection),
+        route(get(), "/admin/connections/{id}/delete", Admin, || {
+            web::route().to(connection_edits::delete_form)
+        })
+        .id(Object::Connection),
+        route(post(), "/admin/connections/{id}/delete", Admin, || {
+            web::route().to(connection_edits::delete)
+        })
+        .id(Object::Connection),
         route(get(), "/admin/health", Admin, || {
             web::route().to(console::health)
         }),
+        route(post(), "/admin/health/notices", Admin, || {
+            web::route().to(console::set_notices)
+        })
+        .form("address=alerts%40example.test", &[]),
         route(get(), "/admin/locations", Admin, || {
             web::route().to(admin::locations)
         }),

@@ -125,7 +125,7 @@ pub(super) async fn add_kiosk(
             not_found()
         });
     }
-    let secret = KioskSecret::from_random(state.random_32().map_err(AppError)?);
+    let secret = KioskSecret::from_random(state.random_32().map_err(AppError::internal)?);
     let (hash, now, by, name) = (secret.hash(), state.now(), u.user.id, label.clone());
     let made = state
         .store

@@ -1,12 +1,16 @@
 //! `visitor scim-token <org>`: the operator's side of the tokens (make one,
 //! list them, revoke one), on the database the configuration names
-//! (`VISITOR_DATABASE` included).
+//! (`VISITOR_DATABASE` included). Creation and revocation are in the
+//! organization's audit log (category `token`, actor `operator`): the
+//! command runs outside any request, so it writes through the operator's
+//! scope of the organization it was given.
 
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use samlsp::RandomSource;
 
+use crate::audit::{self, Category, Event, Outcome};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -59,14 +63,32 @@ pub fn run(
     if !config.orgs.iter().any(|o| o.slug == org) {
         return Err(TokenCliError::UnknownOrg(org.to_owned()));
     }
-    let store = Store::open(&config.server.database)?;
+    let store = Store::connect(&config.server)?;
     store.sync_orgs(&config.orgs, now)?;
     let unknown = || TokenCliError::UnknownOrg(org.to_owned());
+    // The operator named the organization on the command line.
+    #[allow(clippy::disallowed_methods)]
+    let scope = store.operator_scope(org)?.ok_or_else(unknown)?;
+    let audited = |action: &'static str, id: i64, label: Option<&str>| {
+        let mut e = Event::new(now, Category::Token, action, Outcome::Ok)
+            .actor("operator")
+            .detail("scim_credential", id.to_string());
+        if let Some(l) = label {
+            e = e.detail("label", l);
+        }
+        store.scoped_now(&scope, |s| audit::record(s, &e))
+    };
     match action {
         TokenAction::Create { label } => {
             let (id, token) = store
                 .create_scim_token(org, label, now, random)?
                 .ok_or_else(unknown)?;
+            if let Err(e) = audited("scim_token_created", id, Some(label)) {
+                // A token nobody can find in the log must not work: it was
+                // not shown yet, so revoking it loses nothing.
+                store.revoke_scim_token(org, id, now)?;
+                return Err(e.into());
+            }
             writeln!(out, "{token}")?;
             tracing::info!(org = %org, token_id = id, "SCIM token created");
         }
@@ -85,6 +107,7 @@ pub fn run(
                     id: *id,
                 });
             }
+            audited("scim_token_revoked", *id, None)?;
             writeln!(out, "revoked token {id} of {org}")?;
         }
     }

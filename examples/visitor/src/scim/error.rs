@@ -75,6 +75,10 @@ pub enum ScimError {
     /// A fault (database); the reason is logged, not sent.
     #[error("internal error")]
     Internal(String),
+    /// The database cannot be reached for now; nothing was written. 503 with
+    /// `Retry-After` (RFC 9110 §15.6.4): the client retries later.
+    #[error("temporarily unavailable; retry later")]
+    Unavailable(String),
 }
 
 impl ScimError {
@@ -103,7 +107,11 @@ impl ScimError {
 
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
-        ScimError::Internal(e.to_string())
+        if e.is_unavailable() {
+            ScimError::Unavailable(e.to_string())
+        } else {
+            ScimError::Internal(e.to_string())
+        }
     }
 }
 
@@ -117,13 +125,14 @@ impl ResponseError for ScimError {
             ScimError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ScimError::Uniqueness(_) => StatusCode::CONFLICT,
             ScimError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ScimError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match self {
-            ScimError::Internal(reason) => {
+            ScimError::Internal(reason) | ScimError::Unavailable(reason) => {
                 tracing::error!(reason = %reason, "SCIM request failed");
             }
             // Debug formatting escapes what a client put in the detail.
@@ -144,6 +153,9 @@ impl ResponseError for ScimError {
         if matches!(self, ScimError::Unauthorized) {
             // RFC 6750 §3: the scheme, and the realm the token is for.
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scim\""));
+        }
+        if matches!(self, ScimError::Unavailable(_)) {
+            res.insert_header((header::RETRY_AFTER, crate::routes::RETRY_AFTER_SECS));
         }
         res.body(body.to_string())
     }

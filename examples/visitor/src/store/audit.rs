@@ -2,10 +2,9 @@
 //! What may be written is decided by [`crate::audit::Event`]; this module
 //! only stores it, scoped like every other organization table.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, params};
 use super::{Scoped, Store, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -68,7 +67,7 @@ pub(crate) struct NewAuditRow<'a> {
 const COLUMNS: &str =
     "id, at, category, action, outcome, actor, connection, code, correlation_id, detail";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+fn row(r: &Row<'_>) -> Result<AuditRow, StoreError> {
     let detail: String = r.get(9)?;
     Ok(AuditRow {
         id: r.get(0)?,
@@ -87,9 +86,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
 impl Scoped<'_> {
     /// Appends an event (the row cap is applied by the database).
     pub(crate) fn insert_audit(&self, e: &NewAuditRow<'_>) -> Result<i64, StoreError> {
-        self.conn.execute(
+        self.conn.query_row(
             "INSERT INTO audit_events (org_id, at, category, action, outcome, actor, connection, \
-             code, correlation_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             code, correlation_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             RETURNING id",
             params![
                 self.org,
                 ts(e.at),
@@ -102,84 +102,83 @@ impl Scoped<'_> {
                 e.correlation_id,
                 e.detail
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// Events matching `f`, newest first, at most `limit`.
     pub fn audit_events(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM audit_events WHERE org_id = ?1 \
-             AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR outcome = ?3) \
-             AND (?4 IS NULL OR code = ?4) AND (?5 IS NULL OR connection = ?5) \
-             AND (?6 IS NULL OR correlation_id = ?6) AND (?7 IS NULL OR at >= ?7) \
-             AND (?8 IS NULL OR id < ?8) \
+        self.conn.query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM audit_events WHERE org_id = ?1 \
+             AND (category = ?2 OR ?2 IS NULL) AND (outcome = ?3 OR ?3 IS NULL) \
+             AND (code = ?4 OR ?4 IS NULL) AND (connection = ?5 OR ?5 IS NULL) \
+             AND (correlation_id = ?6 OR ?6 IS NULL) AND (at >= ?7 OR ?7 IS NULL) \
+             AND (id < ?8 OR ?8 IS NULL) \
              ORDER BY id DESC LIMIT ?9"
-        ))?;
-        let rows = st
-            .query_map(
-                params![
-                    self.org,
-                    f.category,
-                    f.outcome,
-                    f.code,
-                    f.connection,
-                    f.correlation_id,
-                    f.since.map(ts),
-                    f.before_id,
-                    limit
-                ],
-                row,
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            ),
+            params![
+                self.org,
+                f.category,
+                f.outcome,
+                f.code,
+                f.connection,
+                f.correlation_id,
+                f.since.map(ts),
+                f.before_id,
+                limit
+            ],
+            row,
+        )
     }
 
     /// One event of this organization.
     pub fn audit_event(&self, id: i64) -> Result<Option<AuditRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM audit_events WHERE org_id = ?1 AND id = ?2"),
-                params![self.org, id],
-                row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!("SELECT {COLUMNS} FROM audit_events WHERE org_id = ?1 AND id = ?2"),
+            params![self.org, id],
+            row,
+        )
     }
 }
 
 impl Store {
     /// Sets the row cap per organization (applied at every insert).
     pub fn set_audit_cap(&self, max_events_per_org: u32) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE audit_limits SET max_events_per_org = ?1 WHERE id = 1",
-            params![max_events_per_org.max(1)],
-        )?;
+        self.sync(|d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE audit_limits SET max_events_per_org = ?1 WHERE id = 1",
+                    params![max_events_per_org.max(1)],
+                )
+            })
+        })?;
         Ok(())
     }
 
-    /// Deletes events older than `keep_since` and, per organization, all but
-    /// the newest `max_events_per_org`; returns how many went. Operator
+    /// Deletes events older than `keep_since` and, per organization and
+    /// kind (verified, unverified: each has its cap), all but the newest
+    /// `max_events_per_org`; returns how many went. Operator
     /// maintenance across organizations: it only deletes.
     pub fn prune_audit(
         &self,
         keep_since: DateTime<Utc>,
         max_events_per_org: u32,
     ) -> Result<usize, StoreError> {
-        let mut c = self.lock();
-        {
-            let tx = c.transaction()?;
-            let old = tx.execute(
-                "DELETE FROM audit_events WHERE at < ?1",
-                params![ts(keep_since)],
-            )?;
-            let over = tx.execute(
-                "DELETE FROM audit_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
-                 OVER (PARTITION BY org_id ORDER BY id DESC) AS n FROM audit_events) WHERE n > ?1)",
-                params![max_events_per_org.max(1)],
-            )?;
-            tx.commit()?;
-            Ok(old + over)
-        }
+        self.sync(|d| {
+            d.transaction(None, |c| {
+                let old = c.execute(
+                    "DELETE FROM audit_events WHERE at < ?1",
+                    params![ts(keep_since)],
+                )?;
+                let over = c.execute(
+                    "DELETE FROM audit_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() \
+                 OVER (PARTITION BY org_id, unverified ORDER BY id DESC) AS n FROM audit_events) AS ranked \
+                 WHERE n > ?1)",
+                    params![max_events_per_org.max(1)],
+                )?;
+                Ok(old + over)
+            })
+        })
     }
 }

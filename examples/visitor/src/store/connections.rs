@@ -3,10 +3,9 @@
 //! metadata is acceptable is decided in [`crate::connections`]; this module
 //! only stores it, scoped like every other organization table.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, params};
 use super::{Scoped, Store, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// One stored connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +59,7 @@ pub enum Enabled {
 const COLUMNS: &str = "id, name, preset, metadata_url, metadata_xml, entity_id, created_at, \
                        tested_at, enabled_at";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConnectionRow> {
+fn row(r: &Row<'_>) -> Result<ConnectionRow, StoreError> {
     Ok(ConnectionRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -82,10 +81,10 @@ impl Scoped<'_> {
         c: &NewConnection,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let n = self.conn.execute(
+        self.conn.query_opt(
             "INSERT INTO connections (org_id, name, preset, metadata_url, metadata_xml, \
              entity_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-             ON CONFLICT (org_id, entity_id) DO NOTHING",
+             ON CONFLICT (org_id, entity_id) DO NOTHING RETURNING id",
             params![
                 self.org,
                 c.name,
@@ -95,29 +94,26 @@ impl Scoped<'_> {
                 c.entity_id,
                 ts(now)
             ],
-        )?;
-        Ok((n == 1).then(|| self.conn.last_insert_rowid()))
+            |r| r.get(0),
+        )
     }
 
     /// The organization's connections, oldest first.
     pub fn connections(&self) -> Result<Vec<ConnectionRow>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM connections WHERE org_id = ?1 ORDER BY id"
-        ))?;
-        let rows = st.query_map([self.org], row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            &format!("SELECT {COLUMNS} FROM connections WHERE org_id = ?1 ORDER BY id"),
+            [self.org],
+            row,
+        )
     }
 
     /// One connection of the organization.
     pub fn connection(&self, id: i64) -> Result<Option<ConnectionRow>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM connections WHERE org_id = ?1 AND id = ?2"),
-                params![self.org, id],
-                row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!("SELECT {COLUMNS} FROM connections WHERE org_id = ?1 AND id = ?2"),
+            params![self.org, id],
+            row,
+        )
     }
 
     /// Records a successful test sign-in; `false` when there is no such
@@ -159,29 +155,32 @@ impl Store {
             .map(|c| format!("c.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let c = self.lock();
-        {
-            let mut st = c.prepare(&format!(
-                "SELECT o.slug, {cols} FROM connections c \
-                 JOIN organizations o ON o.id = c.org_id ORDER BY c.id"
-            ))?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    ConnectionRow {
-                        id: r.get(1)?,
-                        name: r.get(2)?,
-                        preset: r.get(3)?,
-                        metadata_url: r.get(4)?,
-                        metadata_xml: r.get(5)?,
-                        entity_id: r.get(6)?,
-                        created_at: r.get(7)?,
-                        tested_at: r.get(8)?,
-                        enabled_at: r.get(9)?,
+        self.sync(|d| {
+            d.run(|c| {
+                c.query_map(
+                    &format!(
+                        "SELECT o.slug, {cols} FROM connections c \
+                     JOIN organizations o ON o.id = c.org_id ORDER BY c.id"
+                    ),
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<String>(0)?,
+                            ConnectionRow {
+                                id: r.get(1)?,
+                                name: r.get(2)?,
+                                preset: r.get(3)?,
+                                metadata_url: r.get(4)?,
+                                metadata_xml: r.get(5)?,
+                                entity_id: r.get(6)?,
+                                created_at: r.get(7)?,
+                                tested_at: r.get(8)?,
+                                enabled_at: r.get(9)?,
+                            },
+                        ))
                     },
-                ))
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        }
+                )
+            })
+        })
     }
 }

@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::params;
 use super::{Scoped, StoreError, ts};
 use crate::directory::{Field, Plan, Record, RecordError, SourceKind};
+use chrono::{DateTime, Utc};
 
 /// What the engine reads of an organization.
 #[derive(Debug, Clone)]
@@ -61,16 +60,18 @@ impl Scoped<'_> {
         let by_name: HashMap<&str, i64> =
             locations.iter().map(|l| (l.name.as_str(), l.id)).collect();
         let default_id = self.default_location_id()?;
-        let mut insert_user = self.conn.prepare_cached(
-            "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, \
-             display_name, role, active, default_location_id, source, external_id, created_at, \
-             updated_at, user_name, user_name_normalized, email_type) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?2, ?3, 'work')",
-        )?;
-        let mut grant = self.conn.prepare_cached(
-            "INSERT INTO user_locations (org_id, user_id, location_id, role) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, location_id) DO NOTHING",
-        )?;
+        let insert_user = "INSERT INTO users (org_id, email, email_normalized, given_name, \
+             family_name, display_name, role, active, default_location_id, source, external_id, \
+             created_at, updated_at, user_name, user_name_normalized, email_type) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?2, ?3, 'work') \
+             RETURNING id";
+        let grant = |user: i64, location: i64, role: &str| {
+            self.conn.execute(
+                "INSERT INTO user_locations (org_id, user_id, location_id, role) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, location_id) DO NOTHING",
+                params![self.org, user, location, role],
+            )
+        };
         let mut created = Vec::with_capacity(plan.creates.len());
         for c in &plan.creates {
             let home = c
@@ -78,20 +79,23 @@ impl Scoped<'_> {
                 .as_deref()
                 .and_then(|l| by_name.get(l).copied())
                 .or(default_id);
-            insert_user.execute(params![
-                self.org,
-                c.email,
-                c.normalized,
-                c.given_name,
-                c.family_name,
-                c.display_name,
-                c.role.as_str(),
-                home,
-                source.as_str(),
-                c.external_id,
-                at
-            ])?;
-            let id = self.conn.last_insert_rowid();
+            let id: i64 = self.conn.query_row(
+                insert_user,
+                params![
+                    self.org,
+                    c.email,
+                    c.normalized,
+                    c.given_name,
+                    c.family_name,
+                    c.display_name,
+                    c.role.as_str(),
+                    home,
+                    source.as_str(),
+                    c.external_id,
+                    at
+                ],
+                |r| r.get(0),
+            )?;
             created.push(id);
             for l in &locations {
                 let role = if Some(l.id) == home {
@@ -99,7 +103,7 @@ impl Scoped<'_> {
                 } else {
                     "host"
                 };
-                grant.execute(params![self.org, id, l.id, role])?;
+                grant(id, l.id, role)?;
             }
         }
         for u in &plan.updates {
@@ -120,7 +124,7 @@ impl Scoped<'_> {
                     Field::ExternalId => self.set_column(u.user_id, "external_id", to)?,
                     Field::Location => {
                         if let Some(l) = by_name.get(to) {
-                            grant.execute(params![self.org, u.user_id, l, "host"])?;
+                            grant(u.user_id, *l, "host")?;
                             self.set_default_location(u.user_id, *l)?;
                             // The role column is the role at the default location.
                             self.conn.execute(
@@ -162,11 +166,10 @@ impl Scoped<'_> {
         column: &'static str,
         value: &str,
     ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(&format!(
-                "UPDATE users SET {column} = ?3 WHERE org_id = ?1 AND id = ?2"
-            ))?
-            .execute(params![self.org, user_id, value])?;
+        self.conn.execute(
+            &format!("UPDATE users SET {column} = ?3 WHERE org_id = ?1 AND id = ?2"),
+            params![self.org, user_id, value],
+        )?;
         Ok(())
     }
 
@@ -179,9 +182,9 @@ impl Scoped<'_> {
         read_errors: &[RecordError],
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        self.conn.execute(
+        self.conn.query_row(
             "INSERT INTO sync_uploads (org_id, uploaded_by, file_name, records, read_errors, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![
                 self.org,
                 by,
@@ -190,21 +193,18 @@ impl Scoped<'_> {
                 to_json(read_errors),
                 ts(now)
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// A staged spreadsheet of the organization.
     pub fn staged_upload(&self, id: i64) -> Result<Option<StagedUpload>, StoreError> {
-        let row: Option<(i64, String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT id, file_name, records, read_errors FROM sync_uploads \
-                 WHERE org_id = ?1 AND id = ?2",
-                params![self.org, id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
+        let row: Option<(i64, String, String, String)> = self.conn.query_opt(
+            "SELECT id, file_name, records, read_errors FROM sync_uploads \
+             WHERE org_id = ?1 AND id = ?2",
+            params![self.org, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
         Ok(row.and_then(|(id, file_name, records, errors)| {
             Some(StagedUpload {
                 id,

@@ -2,10 +2,9 @@
 //! NameID format) within the organization of the connection, and what
 //! their last sign-in said.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, params};
 use super::{Scoped, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// The key of a person at an IdP (SAML Core 2.0 §8.3.7: a persistent
 /// NameID is unique per IdP and format, not across IdPs).
@@ -38,7 +37,7 @@ pub struct Identity {
     pub last_attributes: String,
 }
 
-fn identity_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Identity> {
+fn identity_row(r: &Row<'_>) -> Result<Identity, StoreError> {
     Ok(Identity {
         user_id: r.get(0)?,
         idp_entity_id: r.get(1)?,
@@ -56,27 +55,26 @@ const IDENTITY_COLUMNS: &str =
 impl Scoped<'_> {
     /// The identity with this key in the organization.
     pub fn identity(&self, key: &IdentityKey) -> Result<Option<Identity>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND \
-                     idp_entity_id = ?2 AND name_id = ?3 AND name_id_format = ?4"
-                ),
-                params![self.org, key.idp_entity_id, key.name_id, key.name_id_format],
-                identity_row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!(
+                "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND \
+                 idp_entity_id = ?2 AND name_id = ?3 AND name_id_format = ?4"
+            ),
+            params![self.org, key.idp_entity_id, key.name_id, key.name_id_format],
+            identity_row,
+        )
     }
 
     /// All identities of a user of the organization.
     pub fn identities_of(&self, user_id: i64) -> Result<Vec<Identity>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND user_id = ?2 \
-             ORDER BY created_at, id"
-        ))?;
-        let rows = st.query_map(params![self.org, user_id], identity_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            &format!(
+                "SELECT {IDENTITY_COLUMNS} FROM identities WHERE org_id = ?1 AND user_id = ?2 \
+                 ORDER BY created_at, id"
+            ),
+            params![self.org, user_id],
+            identity_row,
+        )
     }
 
     /// Links an identity to a user of the organization.

@@ -2,10 +2,9 @@
 //! its locations (only the SHA-256 is stored, see [`super::reception`]),
 //! listed, revoked.
 
-use chrono::{DateTime, Utc};
-use rusqlite::params;
-
+use super::db::params;
 use super::{Scoped, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// A kiosk token as listed to its organization's admins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,19 +37,21 @@ impl Scoped<'_> {
         if self.location(location_id)?.is_none() {
             return Ok(None);
         }
-        self.conn.execute(
-            "INSERT INTO kiosk_tokens (org_id, location_id, label, token_hash, created_by, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                self.org,
-                location_id,
-                label,
-                token_hash.as_slice(),
-                created_by,
-                ts(now)
-            ],
-        )?;
-        Ok(Some(self.conn.last_insert_rowid()))
+        self.conn
+            .query_row(
+                "INSERT INTO kiosk_tokens (org_id, location_id, label, token_hash, created_by, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                params![
+                    self.org,
+                    location_id,
+                    label,
+                    token_hash.as_slice(),
+                    created_by,
+                    ts(now)
+                ],
+                |r| r.get(0),
+            )
+            .map(Some)
     }
 
     /// Revokes a kiosk token of the organization (at once: the next request
@@ -75,21 +76,24 @@ impl Scoped<'_> {
     }
 
     fn kiosks_where(&self, condition: &str, p: i64) -> Result<Vec<KioskToken>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT k.id, k.location_id, l.name, k.label, k.created_at, k.revoked_at \
-             FROM kiosk_tokens k JOIN locations l ON l.id = k.location_id AND l.org_id = k.org_id \
-             WHERE k.org_id = ?1 {condition} ORDER BY l.name, k.label, k.id LIMIT 500"
-        ))?;
-        let rows = st.query_map(params![self.org, p], |r| {
-            Ok(KioskToken {
-                id: r.get(0)?,
-                location_id: r.get(1)?,
-                location: r.get(2)?,
-                label: r.get(3)?,
-                created_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            &format!(
+                "SELECT k.id, k.location_id, l.name, k.label, k.created_at, k.revoked_at \
+                 FROM kiosk_tokens k JOIN locations l ON l.id = k.location_id \
+                 AND l.org_id = k.org_id \
+                 WHERE k.org_id = ?1 {condition} ORDER BY l.name, k.label, k.id LIMIT 500"
+            ),
+            params![self.org, p],
+            |r| {
+                Ok(KioskToken {
+                    id: r.get(0)?,
+                    location_id: r.get(1)?,
+                    location: r.get(2)?,
+                    label: r.get(3)?,
+                    created_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                })
+            },
+        )
     }
 }

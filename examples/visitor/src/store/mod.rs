@@ -1,5 +1,6 @@
-//! The SQLite store: one connection, the schema's migrations, and the one
-//! API every request goes through.
+//! The store: the one API every request goes through, over SQLite (one
+//! file, the default) or PostgreSQL (shared by several instances), with the
+//! same schema and the same SQL ([`db`]).
 //!
 //! # Every query scoped, in one place
 //! Organizations are tenants. Their rows (users, identities, locations,
@@ -13,10 +14,12 @@
 //!   verification), scoped to its connection's organization;
 //! - [`Store::scim_scope`]: a valid SCIM bearer token, scoped to the
 //!   organization it was made for;
-//! - [`Store::failure_scope`] and [`Store::success_scope`]: the library's
-//!   report of a sign-in outcome ([`samlsp_actix::FailedSignIn`],
-//!   [`samlsp_actix::SucceededSignIn`], built only by its routes), scoped to
-//!   its connection's organization, for the audit log.
+//! - [`Store::failure_scope`], [`Store::success_scope`] and
+//!   [`Store::logout_scope`]: the library's report of a sign-in or sign-out
+//!   outcome ([`samlsp_actix::FailedSignIn`],
+//!   [`samlsp_actix::SucceededSignIn`], [`samlsp_actix::FailedLogout`],
+//!   built only by its routes), scoped to its connection's organization,
+//!   for the audit log.
 //!
 //! A reception device has a narrower proof, [`KioskScope`] (one location
 //! of one organization, from a live kiosk token, [`Store::kiosk`]), and a
@@ -38,6 +41,8 @@
 
 pub mod audit;
 pub mod connections;
+pub mod console;
+pub mod db;
 pub mod directory;
 pub mod identities;
 pub mod kiosks;
@@ -51,15 +56,16 @@ pub mod users;
 pub mod visits;
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
-use rusqlite_migration::{M, Migrations};
 use samlsp_actix::{SignedIn, VerifiedLogin};
 
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, Enabled, NewConnection};
+pub use console::{Changed, ConnectionChange, Notice, NoticeKind, RefreshState};
+pub use db::{Backend, PgOptions, PgUrl};
+use db::{Database, Db, Lock, params};
 pub use directory::{StagedUpload, SyncSnapshot};
 pub use identities::{Identity, IdentityKey};
 pub use kiosks::KioskToken;
@@ -72,39 +78,78 @@ pub use sync_history::{NewRun, Outcome, SyncRun, SyncRunDetail, Trigger};
 pub use users::{LocationRole, NewUser, User};
 pub use visits::{Host, NewVisit, Visit};
 
-/// The schema, in order. `PRAGMA user_version` counts those applied, as it
-/// did before this crate managed them, so existing databases carry on.
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![
-        M::up(include_str!("../../migrations/0001_init.sql")),
-        M::up(include_str!("../../migrations/0002_organizations.sql")).foreign_key_check(),
-        M::up(include_str!("../../migrations/0003_scim.sql")).foreign_key_check(),
-        M::up(include_str!("../../migrations/0004_audit.sql")),
-        M::up(include_str!("../../migrations/0005_directory_sync.sql")).foreign_key_check(),
-        M::up(include_str!("../../migrations/0006_reception.sql")).foreign_key_check(),
-        M::up(include_str!("../../migrations/0007_connections.sql")),
-    ])
-});
-
 /// A database failure (a fault, not a decision).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database cannot be reached or is overloaded for now (PostgreSQL
+    /// down or restarting, out of connections, a statement timeout, SQLite
+    /// locked by another process): the app answers 503 and the caller may
+    /// retry. Nothing was written. Never holds a password or a URL.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// SQLite said no.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// PostgreSQL said no (severity, SQLSTATE and message; not the DETAIL,
+    /// which repeats row values).
+    #[error("database: {0}")]
+    Postgres(String),
+    /// A statement failed inside a PostgreSQL transaction and the code went
+    /// on; the whole transaction was rolled back (PostgreSQL aborts it at
+    /// the first error, SQLite would have kept the other statements).
+    #[error("database: transaction rolled back after an earlier error: {0}")]
+    Aborted(String),
+    /// A query that must find a row found none.
+    #[error("database: no row found")]
+    NoRow,
+    /// A column did not hold what the code reads from it.
+    #[error("database: column {index}: {reason}")]
+    Column {
+        /// 0-based.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
     /// The schema could not be brought up to date.
     #[error("database migration: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+    Migration(String),
+    /// The database settings were refused (never repeats the URL).
+    #[error("database settings: {0}")]
+    Config(String),
     /// The blocking pool is gone (shutdown).
     #[error("database task: {0}")]
     Task(String),
 }
 
-/// Shared handle to the database (one connection; SQLite serialises writes
-/// anyway, and every call is short).
+impl StoreError {
+    /// A passing fault: answer 503 with Retry-After, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            // Another process held the write lock past the busy timeout.
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable(format!("SQLite: {e}"))
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl From<rusqlite_migration::Error> for StoreError {
+    fn from(e: rusqlite_migration::Error) -> Self {
+        StoreError::Migration(e.to_string())
+    }
+}
+
+/// Shared handle to the database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    db: Arc<Database>,
     /// Failed operations (the metrics' `visitor_store_errors_total`).
     errors: prometheus_client::metrics::counter::Counter,
 }
@@ -121,7 +166,7 @@ pub struct OrgScope {
 /// A connection (in a transaction) bound to one organization: the only way
 /// to read or write organization data.
 pub struct Scoped<'c> {
-    conn: &'c Connection,
+    conn: Db<'c>,
     org: i64,
 }
 
@@ -137,25 +182,37 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
 }
 
 impl Store {
-    /// Opens (creating) the database and applies pending migrations.
+    /// Opens (creating) the SQLite database and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = if path.as_os_str() == ":memory:" {
-            Connection::open_in_memory()?
-        } else {
-            if let Some(dir) = path.parent() {
-                // Best effort: Connection::open reports a missing folder.
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let c = Connection::open(path)?;
-            c.pragma_update(None, "journal_mode", "WAL")?;
-            c
-        };
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut conn)?;
-        Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
+        Ok(Store::with(Database::sqlite(path)?))
+    }
+
+    /// Connects to PostgreSQL and applies pending migrations.
+    pub fn open_postgres(url: &PgUrl, options: &PgOptions) -> Result<Self, StoreError> {
+        Ok(Store::with(off_runtime(true, || {
+            Database::postgres(url, options)
+        })?))
+    }
+
+    /// The configured database: PostgreSQL when `database_url` is set,
+    /// else the SQLite file `database`.
+    pub fn connect(server: &crate::config::ServerConfig) -> Result<Self, StoreError> {
+        match &server.database_url {
+            Some(url) => Store::open_postgres(url, &server.postgres_options()),
+            None => Store::open(&server.database),
+        }
+    }
+
+    fn with(db: Database) -> Self {
+        Store {
+            db: Arc::new(db),
             errors: Default::default(),
-        })
+        }
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
     }
 
     /// The scope of a signed-in session, with its user as stored now
@@ -171,14 +228,23 @@ impl Store {
             return Ok(None);
         };
         let slug = org_slug.to_owned();
-        self.blocking(move |c| {
-            let Some(org) = org_id(c, &slug)? else {
-                return Ok(None);
-            };
-            let s = Scoped { conn: c, org };
-            Ok(s.user(id)?.map(|u| (OrgScope { org }, u)))
+        self.blocking(move |d| {
+            d.run(|c| {
+                let Some(org) = org_id(c, &slug)? else {
+                    return Ok(None);
+                };
+                let s = Scoped { conn: c, org };
+                Ok(s.user(id)?.map(|u| (OrgScope { org }, u)))
+            })
         })
         .await
+    }
+
+    /// The organization `slug`, as a scope (`None` when not in the database).
+    async fn scope_of(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
+        let slug = slug.to_owned();
+        self.blocking(move |d| d.run(|c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org }))))
+            .await
     }
 
     /// The scope of a verified login: its connection's organization,
@@ -188,9 +254,7 @@ impl Store {
         _login: &VerifiedLogin,
         org_slug: &str,
     ) -> Result<Option<OrgScope>, StoreError> {
-        let slug = org_slug.to_owned();
-        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
-            .await
+        self.scope_of(org_slug).await
     }
 
     /// The scope of a failed sign-in the library attributed to a connection
@@ -202,9 +266,18 @@ impl Store {
         _failure: &samlsp_actix::FailedSignIn,
         org_slug: &str,
     ) -> Result<Option<OrgScope>, StoreError> {
-        let slug = org_slug.to_owned();
-        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
-            .await
+        self.scope_of(org_slug).await
+    }
+
+    /// The scope of a failed sign-out step the library attributed to a
+    /// connection of `org_slug`: for writing its trace (as
+    /// [`Store::failure_scope`]).
+    pub async fn logout_scope(
+        &self,
+        _failure: &samlsp_actix::FailedLogout,
+        org_slug: &str,
+    ) -> Result<Option<OrgScope>, StoreError> {
+        self.scope_of(org_slug).await
     }
 
     /// The scope of a successful sign-in's organization, from the
@@ -214,32 +287,24 @@ impl Store {
         _success: &samlsp_actix::SucceededSignIn,
         org_slug: &str,
     ) -> Result<Option<OrgScope>, StoreError> {
-        let slug = org_slug.to_owned();
-        self.blocking(move |c| Ok(org_id(c, &slug)?.map(|org| OrgScope { org })))
-            .await
+        self.scope_of(org_slug).await
     }
 
     /// Runs `f` within `scope`, in one transaction (committed when `f`
-    /// returns `Ok`), on actix's blocking pool.
+    /// returns `Ok`), on actix's blocking pool. On PostgreSQL the
+    /// transaction first takes the organization's advisory lock: one
+    /// transaction per organization at a time, so every read-then-write in
+    /// `f` sees no other writer of that organization in between (as with
+    /// SQLite's single writer), while organizations do not wait for each
+    /// other.
     pub async fn scoped<T: Send + 'static>(
         &self,
         scope: &OrgScope,
         f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let org = scope.org;
-        self.blocking(move |c| {
-            // IMMEDIATE: the write lock is taken at BEGIN, where the busy
-            // timeout applies. Several processes share the file in the
-            // cluster demo; a deferred transaction that reads and then
-            // writes fails at once ("database is locked") when another
-            // process wrote in between (SQLite, "Transactions", BEGIN
-            // IMMEDIATE; WAL mode's SQLITE_BUSY_SNAPSHOT).
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&Scoped { conn: &tx, org })?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        self.blocking(move |d| d.transaction(Some(Lock::Org(org)), |c| f(&Scoped { conn: c, org })))
+            .await
     }
 
     /// Writes the configured organizations: names, verified domains (the
@@ -251,52 +316,61 @@ impl Store {
         orgs: &[crate::config::OrgConfig],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut c = self.lock();
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        orgs::sync(&tx, orgs, now)?;
-        tx.commit()?;
-        Ok(())
+        // Instances starting at once write the same rows: one at a time.
+        self.sync(|d| d.transaction(Some(Lock::Global), |c| orgs::sync(c, orgs, now)))
     }
 
-    /// Runs `f` on the raw connection, outside any organization: for tests
-    /// and operator tools only (clippy's `disallowed-methods` elsewhere).
-    pub fn unscoped<T>(
+    /// Runs `f` on a connection, outside any organization and transaction:
+    /// for tests and operator tools only (clippy's `disallowed-methods`
+    /// elsewhere).
+    pub fn unscoped<T: Send>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
-        f(&mut self.lock())
+        self.sync(|d| d.run(|c| f(&c)))
     }
 
     /// Runs `f` within the organization `slug` (tests and operator tools;
     /// clippy's `disallowed-methods` elsewhere). `None` when no such org.
-    pub fn unscoped_in<T>(
+    pub fn unscoped_in<T: Send>(
         &self,
         slug: &str,
-        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Scoped<'_>) -> Result<T, StoreError> + Send,
     ) -> Result<Option<T>, StoreError> {
-        let mut c = self.lock();
-        let tx = c.transaction()?;
-        let Some(org) = org_id(&tx, slug)? else {
-            return Ok(None);
-        };
-        let out = f(&Scoped { conn: &tx, org })?;
-        tx.commit()?;
-        Ok(Some(out))
+        self.sync(|d| {
+            d.transaction(None, |c| {
+                let Some(org) = org_id(c, slug)? else {
+                    return Ok(None);
+                };
+                c.lock(Lock::Org(org))?;
+                f(&Scoped { conn: c, org }).map(Some)
+            })
+        })
     }
 
     /// The scope of an organization named by the operator (the configured
-    /// directory sync, the `visitor sync` command): not a request's. A
-    /// disallowed method for clippy outside those two. `None` when no such org.
+    /// directory sync, the `visitor sync` and `visitor scim-token`
+    /// commands, the server's connection upkeep): not a request's. A
+    /// disallowed method for clippy outside those. `None` when no such org.
     pub fn operator_scope(&self, slug: &str) -> Result<Option<OrgScope>, StoreError> {
-        Ok(org_id(&self.lock(), slug)?.map(|org| OrgScope { org }))
+        self.sync(|d| d.run(|c| Ok(org_id(c, slug)?.map(|org| OrgScope { org }))))
+    }
+
+    /// Runs `f` now, on this thread: the store's synchronous methods
+    /// (start-up, operator work, tests). See [`off_runtime`].
+    fn sync<T: Send>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        off_runtime(self.backend() == Backend::Postgres, || f(&self.db))
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = self.clone();
-        let out = actix_web::web::block(move || f(&mut store.lock()))
+        let db = self.db.clone();
+        let out = actix_web::web::block(move || f(&db))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))
             .and_then(|r| r);
@@ -310,39 +384,37 @@ impl Store {
     pub fn error_counter(&self) -> prometheus_client::metrics::counter::Counter {
         self.errors.clone()
     }
-
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic inside a closure would have rolled back its transaction
-        // (Transaction rolls back on drop), so the connection is usable.
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
-fn org_id(c: &Connection, slug: &str) -> Result<Option<i64>, StoreError> {
-    Ok(c.query_row(
+/// Runs `f`, on another thread when `postgres` and this thread drives an
+/// async runtime (the app's start-up in `actix_web::main`, an async test):
+/// rust-postgres's synchronous client blocks on a runtime of its own,
+/// which cannot start inside another. The async paths of the store run on
+/// actix's blocking pool instead, where it can.
+fn off_runtime<T: Send>(
+    postgres: bool,
+    f: impl FnOnce() -> Result<T, StoreError> + Send,
+) -> Result<T, StoreError> {
+    if !postgres || tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(out) => out,
+        // A panic inside `f` (a test's assertion) stays a panic.
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+fn org_id(c: Db<'_>, slug: &str) -> Result<Option<i64>, StoreError> {
+    c.query_opt(
         "SELECT id FROM organizations WHERE slug = ?1",
         params![slug],
         |r| r.get(0),
     )
-    .optional()?)
-}
-
-/// Applies the migrations not yet applied, with foreign keys off while
-/// tables are rebuilt (each migration that rebuilds checks them before it
-/// commits), then on.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.pragma_update(None, "foreign_keys", "OFF")?;
-    let before = MIGRATIONS.current_version(conn)?;
-    MIGRATIONS.to_latest(conn)?;
-    let after = MIGRATIONS.current_version(conn)?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    if before != after {
-        tracing::info!(from = %before, to = %after, "database migrated");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
-mod tests;
+#[path = "../../tests/support/postgres.rs"]
+pub(crate) mod test_postgres;
+#[cfg(test)]
+pub(crate) mod tests;

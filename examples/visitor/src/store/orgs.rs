@@ -1,10 +1,9 @@
 //! Organizations: their settings, verified domains and locations.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
-
+use super::db::{Db, Lock, Row, params};
 use super::{Scoped, StoreError, ts};
 use crate::config::OrgConfig;
+use chrono::{DateTime, Utc};
 
 /// An organization's settings, as shown to its admins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,11 +30,7 @@ pub struct Location {
 }
 
 /// Writes the configured organizations (see [`super::Store::sync_orgs`]).
-pub(super) fn sync(
-    c: &Connection,
-    orgs: &[OrgConfig],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub(super) fn sync(c: Db<'_>, orgs: &[OrgConfig], now: DateTime<Utc>) -> Result<(), StoreError> {
     c.execute("DELETE FROM org_domains", [])?;
     for o in orgs {
         let mut id = super::org_id(c, &o.slug)?;
@@ -51,14 +46,16 @@ pub(super) fn sync(
         }
         let id = match id {
             Some(id) => id,
-            None => {
-                c.execute(
-                    "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?2, ?3)",
-                    params![o.slug, o.name, ts(now)],
-                )?;
-                c.last_insert_rowid()
-            }
+            None => c.query_row(
+                "INSERT INTO organizations (slug, name, created_at) VALUES (?1, ?2, ?3) \
+                 RETURNING id",
+                params![o.slug, o.name, ts(now)],
+                |r| r.get(0),
+            )?,
         };
+        // Its own transactions wait for this one (PostgreSQL; SQLite has
+        // one writer anyway).
+        c.lock(Lock::Org(id))?;
         c.execute(
             "UPDATE organizations SET name = ?2 WHERE id = ?1",
             params![id, o.name],
@@ -96,12 +93,11 @@ impl Scoped<'_> {
             [self.org],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let mut st = self
-            .conn
-            .prepare("SELECT domain FROM org_domains WHERE org_id = ?1 ORDER BY domain")?;
-        let domains = st
-            .query_map([self.org], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let domains = self.conn.query_map(
+            "SELECT domain FROM org_domains WHERE org_id = ?1 ORDER BY domain",
+            [self.org],
+            |r| r.get(0),
+        )?;
         Ok(OrgInfo {
             slug,
             name,
@@ -112,51 +108,48 @@ impl Scoped<'_> {
 
     /// The organization's default location.
     pub fn default_location_id(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT default_location_id FROM organizations WHERE id = ?1",
             [self.org],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// The organization's locations, by name.
     pub fn locations(&self) -> Result<Vec<Location>, StoreError> {
-        let mut st = self.conn.prepare(
+        self.conn.query_map(
             "SELECT l.id, l.name, l.id = o.default_location_id FROM locations l \
              JOIN organizations o ON o.id = l.org_id WHERE l.org_id = ?1 ORDER BY l.name, l.id",
-        )?;
-        let rows = st.query_map([self.org], location_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [self.org],
+            location_row,
+        )
     }
 
     /// A location of the organization.
     pub fn location(&self, id: i64) -> Result<Option<Location>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT l.id, l.name, l.id = o.default_location_id FROM locations l \
-                 JOIN organizations o ON o.id = l.org_id WHERE l.org_id = ?1 AND l.id = ?2",
-                params![self.org, id],
-                location_row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT l.id, l.name, l.id = o.default_location_id FROM locations l \
+             JOIN organizations o ON o.id = l.org_id WHERE l.org_id = ?1 AND l.id = ?2",
+            params![self.org, id],
+            location_row,
+        )
     }
 
     /// Adds a location; `None` when the organization has one of that name.
     pub fn add_location(&self, name: &str, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
-        let n = self.conn.execute(
+        self.conn.query_opt(
             "INSERT INTO locations (org_id, name, created_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (org_id, name) DO NOTHING",
+             ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
             params![self.org, name, ts(now)],
-        )?;
-        Ok((n == 1).then(|| self.conn.last_insert_rowid()))
+            |r| r.get(0),
+        )
     }
 }
 
-fn location_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Location> {
+fn location_row(r: &Row<'_>) -> Result<Location, StoreError> {
     Ok(Location {
         id: r.get(0)?,
         name: r.get(1)?,
-        is_default: r.get::<_, Option<bool>>(2)?.unwrap_or(false),
+        is_default: r.get::<Option<bool>>(2)?.unwrap_or(false),
     })
 }

@@ -9,10 +9,9 @@
 //! process, it reads rendered messages of every organization and changes
 //! only their delivery state, never organization data.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
-
+use super::db::{Db, params};
 use super::{Scoped, Store, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// Why a message is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,14 +92,15 @@ pub enum InvitePolicy {
 }
 
 pub(super) fn queue(
-    c: &Connection,
+    c: Db<'_>,
     org: i64,
     m: &Outgoing,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    c.execute(
+    c.query_row(
         "INSERT INTO outbox (org_id, kind, user_id, visit_id, recipient, subject, body_text, \
-         body_html, not_before, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         body_html, not_before, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         RETURNING id",
         params![
             org,
             m.kind.as_str(),
@@ -113,8 +113,8 @@ pub(super) fn queue(
             ts(m.not_before),
             ts(now)
         ],
-    )?;
-    Ok(c.last_insert_rowid())
+        |r| r.get(0),
+    )
 }
 
 impl Scoped<'_> {
@@ -134,23 +134,20 @@ impl Scoped<'_> {
     }
 
     fn delivery(&self, condition: &str, id: i64) -> Result<Option<Delivery>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT status, sent_at, attempts FROM outbox WHERE org_id = ?1 AND \
-                     {condition} ORDER BY id DESC LIMIT 1"
-                ),
-                params![self.org, id],
-                |r| {
-                    Ok(Delivery {
-                        status: r.get(0)?,
-                        sent_at: r.get(1)?,
-                        attempts: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!(
+                "SELECT status, sent_at, attempts FROM outbox WHERE org_id = ?1 AND \
+                 {condition} ORDER BY id DESC LIMIT 1"
+            ),
+            params![self.org, id],
+            |r| {
+                Ok(Delivery {
+                    status: r.get(0)?,
+                    sent_at: r.get(1)?,
+                    attempts: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// The organization's invitation policy.
@@ -200,41 +197,61 @@ impl Scoped<'_> {
 }
 
 impl Store {
-    /// Up to `limit` messages due at `now`, oldest first (the worker's
-    /// read, across organizations: see the module doc).
-    pub async fn due_messages(
+    /// Claims the oldest message due at `now` for one delivery attempt:
+    /// its `not_before` moves to `lease_until` in the same statement, so
+    /// another instance's worker does not see it as due while this one
+    /// tries (the worker's read, across organizations: see the module doc).
+    ///
+    /// Several instances each run a worker on the one database; a plain
+    /// read of what is due would let two of them send the same message.
+    /// The claim is a lease, not a lock: if this process dies before it
+    /// records the outcome, the message is due again at `lease_until` and
+    /// another worker sends it (at least once, never lost). `None` when
+    /// nothing is due, or when another worker claimed the same message
+    /// first (this pass then ends; the next one goes on).
+    pub async fn claim_due(
         &self,
         now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<Due>, StoreError> {
-        self.blocking(move |c| {
-            let mut st = c.prepare(
-                "SELECT id, recipient, subject, body_text, body_html, attempts FROM outbox \
-                 WHERE status = 'pending' AND not_before <= ?1 ORDER BY not_before, id LIMIT ?2",
-            )?;
-            let rows = st.query_map(params![ts(now), limit], |r| {
-                Ok(Due {
-                    id: r.get(0)?,
-                    recipient: r.get(1)?,
-                    subject: r.get(2)?,
-                    text: r.get(3)?,
-                    html: r.get(4)?,
-                    attempts: r.get(5)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Due>, StoreError> {
+        self.blocking(move |d| {
+            d.run(|c| {
+                // One statement: SQLite runs it under its one write lock;
+                // PostgreSQL (READ COMMITTED) re-checks the outer WHERE on
+                // a row another transaction updated first, so a message
+                // both subqueries picked is claimed by one of them only.
+                c.query_opt(
+                    "UPDATE outbox SET not_before = ?2 WHERE id = (SELECT id FROM outbox \
+                     WHERE status = 'pending' AND not_before <= ?1 ORDER BY not_before, id \
+                     LIMIT 1) AND status = 'pending' AND not_before <= ?1 \
+                     RETURNING id, recipient, subject, body_text, body_html, attempts",
+                    params![ts(now), ts(lease_until)],
+                    |r| {
+                        Ok(Due {
+                            id: r.get(0)?,
+                            recipient: r.get(1)?,
+                            subject: r.get(2)?,
+                            text: r.get(3)?,
+                            html: r.get(4)?,
+                            attempts: r.get(5)?,
+                        })
+                    },
+                )
+            })
         })
         .await
     }
 
     /// Records the delivery of message `id`.
     pub async fn delivered(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.blocking(move |c| {
-            c.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, \
-                 last_error = NULL WHERE id = ?1 AND status = 'pending'",
-                params![id, ts(now)],
-            )?;
+        self.blocking(move |d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, \
+                     last_error = NULL WHERE id = ?1 AND status = 'pending'",
+                    params![id, ts(now)],
+                )
+            })?;
             Ok(())
         })
         .await
@@ -248,13 +265,18 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
         error: String,
     ) -> Result<(), StoreError> {
-        self.blocking(move |c| {
-            c.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, \
-                 status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE status END, \
-                 not_before = coalesce(?2, not_before) WHERE id = ?1 AND status = 'pending'",
-                params![id, retry_at.map(ts), error],
-            )?;
+        self.blocking(move |d| {
+            d.run(|c| {
+                c.execute(
+                    // not_before first: PostgreSQL types ?2 at its first use,
+                    // and `IS NULL` gives none.
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, \
+                     not_before = coalesce(?2, not_before), \
+                     status = CASE WHEN ?2 IS NULL THEN 'failed' ELSE status END \
+                     WHERE id = ?1 AND status = 'pending'",
+                    params![id, retry_at.map(ts), error],
+                )
+            })?;
             Ok(())
         })
         .await

@@ -15,12 +15,11 @@
 //! notification. A revoked token, or one of another organization, finds
 //! nothing. Admins make and revoke tokens through [`super::kiosks`].
 
-use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
-
+use super::db::{Db, Lock, params};
 use super::outbox::{self, Outgoing};
 use super::users::shown_name;
 use super::{Store, StoreError, ts};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Proof that the caller is a kiosk at one location of one organization;
 /// made only by [`Store::kiosk`] from a live token.
@@ -96,7 +95,7 @@ pub struct CheckedIn {
 
 /// A connection (in a transaction) bound to one kiosk's location.
 pub struct Desk<'c> {
-    conn: &'c Connection,
+    conn: Db<'c>,
     org: i64,
     location: i64,
 }
@@ -113,20 +112,21 @@ impl std::fmt::Debug for Desk<'_> {
 impl Store {
     /// The scope of a live (not revoked) kiosk token, by its SHA-256.
     pub async fn kiosk(&self, token_hash: [u8; 32]) -> Result<Option<KioskScope>, StoreError> {
-        self.blocking(move |c| {
-            Ok(c.query_row(
-                "SELECT org_id, location_id, id FROM kiosk_tokens \
-                 WHERE token_hash = ?1 AND revoked_at IS NULL",
-                params![token_hash.as_slice()],
-                |r| {
-                    Ok(KioskScope {
-                        org: r.get(0)?,
-                        location: r.get(1)?,
-                        kiosk: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.blocking(move |d| {
+            d.run(|c| {
+                c.query_opt(
+                    "SELECT org_id, location_id, id FROM kiosk_tokens \
+                     WHERE token_hash = ?1 AND revoked_at IS NULL",
+                    params![token_hash.as_slice()],
+                    |r| {
+                        Ok(KioskScope {
+                            org: r.get(0)?,
+                            location: r.get(1)?,
+                            kiosk: r.get(2)?,
+                        })
+                    },
+                )
+            })
         })
         .await
     }
@@ -138,15 +138,16 @@ impl Store {
         f: impl FnOnce(&Desk<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (org, location) = (scope.org, scope.location);
-        self.blocking(move |c| {
-            let tx = c.transaction()?;
-            let out = f(&Desk {
-                conn: &tx,
-                org,
-                location,
-            })?;
-            tx.commit()?;
-            Ok(out)
+        // The organization's lock, as Store::scoped: a check-in reads then
+        // writes the organization's visits.
+        self.blocking(move |d| {
+            d.transaction(Some(Lock::Org(org)), |c| {
+                f(&Desk {
+                    conn: c,
+                    org,
+                    location,
+                })
+            })
         })
         .await
     }
@@ -155,12 +156,12 @@ impl Store {
 impl Desk<'_> {
     /// The location's and its organization's names.
     pub fn names(&self) -> Result<(String, String), StoreError> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT l.name, o.name FROM locations l JOIN organizations o ON o.id = l.org_id \
              WHERE l.org_id = ?1 AND l.id = ?2",
             params![self.org, self.location],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        )
     }
 
     /// Active (not deleted) users with access to this location whose
@@ -168,50 +169,59 @@ impl Desk<'_> {
     /// not searched), by name.
     pub fn hosts(&self, term: &str, limit: i64) -> Result<Vec<DeskHost>, StoreError> {
         let pattern = format!("%{}%", super::visits::like_escape(term));
-        let mut st = self.conn.prepare(concat!(
-            "SELECT u.id, ",
-            shown_name!(),
-            " AS shown FROM users u \
-             JOIN user_locations ul ON ul.user_id = u.id AND ul.org_id = u.org_id \
-             WHERE u.org_id = ?1 AND ul.location_id = ?2 AND u.active = 1 \
-             AND u.deleted_at IS NULL \
-             AND (u.display_name LIKE ?3 ESCAPE '\\' OR u.given_name LIKE ?3 ESCAPE '\\' \
-             OR u.family_name LIKE ?3 ESCAPE '\\') \
-             ORDER BY shown COLLATE NOCASE, u.id LIMIT ?4",
-        ))?;
-        let rows = st.query_map(params![self.org, self.location, pattern, limit], |r| {
-            Ok(DeskHost {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // LIKE is case-insensitive (ASCII) in SQLite, not in PostgreSQL:
+        // both sides lower-cased, the same in both.
+        self.conn.query_map(
+            concat!(
+                "SELECT u.id, ",
+                shown_name!(),
+                " FROM users u \
+                 JOIN user_locations ul ON ul.user_id = u.id AND ul.org_id = u.org_id \
+                 WHERE u.org_id = ?1 AND ul.location_id = ?2 AND u.active = 1 \
+                 AND u.deleted_at IS NULL \
+                 AND (lower(u.display_name) LIKE lower(?3) ESCAPE '\\' \
+                 OR lower(u.given_name) LIKE lower(?3) ESCAPE '\\' \
+                 OR lower(u.family_name) LIKE lower(?3) ESCAPE '\\') \
+                 ORDER BY lower(",
+                shown_name!(),
+                "), u.id LIMIT ?4"
+            ),
+            params![self.org, self.location, pattern, limit],
+            |r| {
+                Ok(DeskHost {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            },
+        )
     }
 
     /// Today's pre-registrations at this location whose visitor's name or
     /// email is exactly `who` (case-insensitive), not cancelled, with an
     /// active host.
     pub fn registrations(&self, who: &str, today: NaiveDate) -> Result<Vec<DeskVisit>, StoreError> {
-        let mut st = self.conn.prepare(concat!(
-            "SELECT v.id, v.visitor_name, ",
-            shown_name!(),
-            ", v.checked_in_at FROM visits v \
-             JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
-             WHERE v.org_id = ?1 AND v.location_id = ?2 AND v.expected_on = ?3 \
-             AND v.cancelled_at IS NULL AND u.active = 1 AND u.deleted_at IS NULL \
-             AND (lower(v.visitor_email) = lower(?4) OR lower(v.visitor_name) = lower(?4)) \
-             ORDER BY v.id LIMIT 5",
-        ))?;
         let day = today.format("%Y-%m-%d").to_string();
-        let rows = st.query_map(params![self.org, self.location, day, who], |r| {
-            Ok(DeskVisit {
-                id: r.get(0)?,
-                visitor_name: r.get(1)?,
-                host_name: r.get(2)?,
-                checked_in_at: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            concat!(
+                "SELECT v.id, v.visitor_name, ",
+                shown_name!(),
+                ", v.checked_in_at FROM visits v \
+                 JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
+                 WHERE v.org_id = ?1 AND v.location_id = ?2 AND v.expected_on = ?3 \
+                 AND v.cancelled_at IS NULL AND u.active = 1 AND u.deleted_at IS NULL \
+                 AND (lower(v.visitor_email) = lower(?4) OR lower(v.visitor_name) = lower(?4)) \
+                 ORDER BY v.id LIMIT 5",
+            ),
+            params![self.org, self.location, day, who],
+            |r| {
+                Ok(DeskVisit {
+                    id: r.get(0)?,
+                    visitor_name: r.get(1)?,
+                    host_name: r.get(2)?,
+                    checked_in_at: r.get(3)?,
+                })
+            },
+        )
     }
 
     /// Checks in today's pre-registration `visit_id` at this location.
@@ -223,15 +233,12 @@ impl Desk<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<CheckedIn>, StoreError> {
         let day = now.date_naive().format("%Y-%m-%d").to_string();
-        let found: Option<(i64, bool)> = self
-            .conn
-            .query_row(
-                "SELECT host_user_id, checked_in_at IS NOT NULL FROM visits WHERE org_id = ?1 \
-                 AND location_id = ?2 AND id = ?3 AND expected_on = ?4 AND cancelled_at IS NULL",
-                params![self.org, self.location, visit_id, day],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let found: Option<(i64, bool)> = self.conn.query_opt(
+            "SELECT host_user_id, checked_in_at IS NOT NULL FROM visits WHERE org_id = ?1 \
+             AND location_id = ?2 AND id = ?3 AND expected_on = ?4 AND cancelled_at IS NULL",
+            params![self.org, self.location, visit_id, day],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let Some((host, already)) = found else {
             return Ok(None);
         };
@@ -255,10 +262,10 @@ impl Desk<'_> {
             return Ok(None);
         }
         // No one signed in registered it: the host stands as its registrant.
-        self.conn.execute(
+        let id = self.conn.query_row(
             "INSERT INTO visits (org_id, visitor_name, visitor_email, visitor_company, \
              host_user_id, location_id, expected_on, registered_by, created_at, checked_in_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5, ?8, ?8) RETURNING id",
             params![
                 self.org,
                 w.name,
@@ -269,8 +276,8 @@ impl Desk<'_> {
                 now.date_naive().format("%Y-%m-%d").to_string(),
                 ts(now)
             ],
+            |r| r.get(0),
         )?;
-        let id = self.conn.last_insert_rowid();
         self.checked_in(id, true)
     }
 
@@ -280,42 +287,39 @@ impl Desk<'_> {
     }
 
     fn hosts_here(&self, user_id: i64) -> Result<bool, StoreError> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM users u JOIN user_locations ul \
              ON ul.user_id = u.id AND ul.org_id = u.org_id \
              WHERE u.org_id = ?1 AND u.id = ?2 AND ul.location_id = ?3 AND u.active = 1 \
              AND u.deleted_at IS NULL)",
             params![self.org, user_id, self.location],
             |r| r.get(0),
-        )?)
+        )
     }
 
     fn checked_in(&self, visit_id: i64, new: bool) -> Result<Option<CheckedIn>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                concat!(
-                    "SELECT v.id, v.visitor_name, v.visitor_company, u.id, ",
-                    shown_name!(),
-                    ", u.email, l.name FROM visits v \
-                     JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
-                     JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id \
-                     WHERE v.org_id = ?1 AND v.id = ?2"
-                ),
-                params![self.org, visit_id],
-                |r| {
-                    Ok(CheckedIn {
-                        visit_id: r.get(0)?,
-                        visitor_name: r.get(1)?,
-                        company: r.get(2)?,
-                        host_id: r.get(3)?,
-                        host_name: r.get(4)?,
-                        host_email: r.get(5)?,
-                        location: r.get(6)?,
-                        new,
-                    })
-                },
-            )
-            .optional()?)
+        self.conn.query_opt(
+            concat!(
+                "SELECT v.id, v.visitor_name, v.visitor_company, u.id, ",
+                shown_name!(),
+                ", u.email, l.name FROM visits v \
+                 JOIN users u ON u.id = v.host_user_id AND u.org_id = v.org_id \
+                 JOIN locations l ON l.id = v.location_id AND l.org_id = v.org_id \
+                 WHERE v.org_id = ?1 AND v.id = ?2"
+            ),
+            params![self.org, visit_id],
+            |r| {
+                Ok(CheckedIn {
+                    visit_id: r.get(0)?,
+                    visitor_name: r.get(1)?,
+                    company: r.get(2)?,
+                    host_id: r.get(3)?,
+                    host_name: r.get(4)?,
+                    host_email: r.get(5)?,
+                    location: r.get(6)?,
+                    new,
+                })
+            },
+        )
     }
 }

@@ -12,9 +12,9 @@
 //! [`Store::scim_scope`] is the only place that makes one from a token.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use samlsp::RandomSource;
 
+use super::db::params;
 use super::{OrgScope, Store, StoreError, org_id, ts};
 
 /// What every token starts with (so it can be recognised in a leak scan).
@@ -68,44 +68,51 @@ impl Store {
             .fill(&mut secret)
             .map_err(|e| StoreError::Task(format!("random source: {e}")))?;
         let secret = hex(&secret);
-        let c = self.lock();
-        let Some(org) = org_id(&c, org_slug)? else {
-            return Ok(None);
-        };
-        c.execute(
-            "INSERT INTO scim_tokens (org_id, secret_hash, label, created_at) \
-             VALUES (?1, ?2, ?3, ?4)",
-            params![
-                org,
-                openssl::sha::sha256(secret.as_bytes()).to_vec(),
-                label,
-                ts(now)
-            ],
-        )?;
-        let id = c.last_insert_rowid();
-        Ok(Some((id, format!("{TOKEN_PREFIX}{id}_{secret}"))))
+        self.sync(|d| {
+            d.run(|c| {
+                let Some(org) = org_id(c, org_slug)? else {
+                    return Ok(None);
+                };
+                let id: i64 = c.query_row(
+                    "INSERT INTO scim_tokens (org_id, secret_hash, label, created_at) \
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                    params![
+                        org,
+                        openssl::sha::sha256(secret.as_bytes()).to_vec(),
+                        label,
+                        ts(now)
+                    ],
+                    |r| r.get(0),
+                )?;
+                Ok(Some((id, format!("{TOKEN_PREFIX}{id}_{secret}"))))
+            })
+        })
     }
 
     /// The organization's tokens, oldest first; `None` when no such
     /// organization.
     pub fn scim_tokens(&self, org_slug: &str) -> Result<Option<Vec<ScimToken>>, StoreError> {
-        let c = self.lock();
-        let Some(org) = org_id(&c, org_slug)? else {
-            return Ok(None);
-        };
-        let mut st = c.prepare(
-            "SELECT id, label, created_at, revoked_at FROM scim_tokens WHERE org_id = ?1 \
-             ORDER BY id",
-        )?;
-        let rows = st.query_map([org], |r| {
-            Ok(ScimToken {
-                id: r.get(0)?,
-                label: r.get(1)?,
-                created_at: r.get(2)?,
-                revoked_at: r.get(3)?,
+        self.sync(|d| {
+            d.run(|c| {
+                let Some(org) = org_id(c, org_slug)? else {
+                    return Ok(None);
+                };
+                c.query_map(
+                    "SELECT id, label, created_at, revoked_at FROM scim_tokens WHERE org_id = ?1 \
+                 ORDER BY id",
+                    [org],
+                    |r| {
+                        Ok(ScimToken {
+                            id: r.get(0)?,
+                            label: r.get(1)?,
+                            created_at: r.get(2)?,
+                            revoked_at: r.get(3)?,
+                        })
+                    },
+                )
+                .map(Some)
             })
-        })?;
-        Ok(Some(rows.collect::<Result<_, _>>()?))
+        })
     }
 
     /// Revokes a token of the organization: refused from its next request
@@ -116,12 +123,15 @@ impl Store {
         id: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let c = self.lock();
-        let n = c.execute(
-            "UPDATE scim_tokens SET revoked_at = ?3 WHERE id = ?2 AND revoked_at IS NULL \
-             AND org_id = (SELECT id FROM organizations WHERE slug = ?1)",
-            params![org_slug, id, ts(now)],
-        )?;
+        let n = self.sync(|d| {
+            d.run(|c| {
+                c.execute(
+                    "UPDATE scim_tokens SET revoked_at = ?3 WHERE id = ?2 AND revoked_at IS NULL \
+                 AND org_id = (SELECT id FROM organizations WHERE slug = ?1)",
+                    params![org_slug, id, ts(now)],
+                )
+            })
+        })?;
         Ok(n == 1)
     }
 
@@ -132,15 +142,15 @@ impl Store {
             return Ok(None);
         };
         let presented_hash = openssl::sha::sha256(secret.as_bytes());
-        self.blocking(move |c| {
-            let row: Option<(i64, Vec<u8>)> = c
-                .query_row(
+        self.blocking(move |d| {
+            let row: Option<(i64, Vec<u8>)> = d.run(|c| {
+                c.query_opt(
                     "SELECT org_id, secret_hash FROM scim_tokens \
                      WHERE id = ?1 AND revoked_at IS NULL",
                     [id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .optional()?;
+            })?;
             Ok(row.and_then(|(org, stored)| {
                 (stored.len() == presented_hash.len()
                     && openssl::memcmp::eq(&stored, &presented_hash))

@@ -2,12 +2,10 @@
 //! stable order, and the writes of a create, a replace and a delete. The
 //! rules (what a client may set, which domains) live in `crate::scim`.
 
-use chrono::{DateTime, Utc};
-use rusqlite::params_from_iter;
-use rusqlite::types::Value;
-
+use super::db::{Value, params};
 use super::users::{USER_COLUMNS, user_row};
 use super::{NewUser, Scoped, StoreError, User, ts};
+use chrono::{DateTime, Utc};
 
 /// One `eq` comparison of a SCIM filter, as the store can answer it; a
 /// query matches users meeting all of them (RFC 7644 §3.4.2.2 `and`).
@@ -69,7 +67,7 @@ impl Scoped<'_> {
         count: i64,
     ) -> Result<(i64, Vec<User>), StoreError> {
         let mut condition = String::from("u.org_id = ?1 AND u.deleted_at IS NULL");
-        let mut values = vec![Value::Integer(self.org)];
+        let mut values = vec![Value::I64(self.org)];
         for t in terms {
             let mut push = |sql: &str, v: Value| {
                 values.push(v);
@@ -77,42 +75,48 @@ impl Scoped<'_> {
             };
             match t {
                 UserMatch::UserName(v) => {
-                    push(" AND u.user_name_normalized = ?", v.to_lowercase().into());
+                    push(
+                        " AND u.user_name_normalized = ?",
+                        Value::Text(v.to_lowercase()),
+                    );
                 }
-                UserMatch::ExternalId(v) => push(" AND u.external_id = ?", v.clone().into()),
-                UserMatch::Id(v) => push(" AND u.id = ?", (*v).into()),
+                UserMatch::ExternalId(v) => push(" AND u.external_id = ?", Value::Text(v.clone())),
+                UserMatch::Id(v) => push(" AND u.id = ?", Value::I64(*v)),
                 UserMatch::Email { value, work } => {
                     push(
                         " AND u.email_type IS NOT NULL AND u.email_normalized = ?",
-                        value.to_ascii_lowercase().into(),
+                        Value::Text(value.to_ascii_lowercase()),
                     );
                     if *work {
                         condition.push_str(" AND lower(u.email_type) = 'work'");
                     }
                 }
-                UserMatch::Nothing => condition.push_str(" AND 0"),
+                UserMatch::Nothing => condition.push_str(" AND 1 = 0"),
             }
         }
         let total: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM users u WHERE {condition}"),
-            params_from_iter(values.iter()),
+            values.as_slice(),
             |r| r.get(0),
         )?;
         if count == 0 {
             return Ok((total, Vec::new()));
         }
         let n = values.len();
-        values.push(Value::Integer(count));
-        values.push(Value::Integer(offset));
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-             ON l.id = u.default_location_id WHERE {condition} ORDER BY u.id \
-             LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ))?;
-        let rows = st.query_map(params_from_iter(values.iter()), user_row)?;
-        Ok((total, rows.collect::<Result<_, _>>()?))
+        values.push(Value::I64(count));
+        values.push(Value::I64(offset));
+        let users = self.conn.query_map(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
+                 ON l.id = u.default_location_id WHERE {condition} ORDER BY u.id \
+                 LIMIT ?{} OFFSET ?{}",
+                n + 1,
+                n + 2
+            ),
+            values.as_slice(),
+            user_row,
+        )?;
+        Ok((total, users))
     }
 
     /// Another user (not `except`) with this userName, email or
@@ -127,10 +131,10 @@ impl Scoped<'_> {
             Ok(self.conn.query_row(
                 &format!(
                     "SELECT count(*) FROM users WHERE org_id = ?1 AND {column} = ?2 \
-                     AND id IS NOT ?3"
+                     AND id IS DISTINCT FROM ?3"
                 ),
-                rusqlite::params![self.org, v, except],
-                |r| r.get::<_, i64>(0),
+                params![self.org, v, except],
+                |r| r.get::<i64>(0),
             )? > 0)
         };
         if taken("user_name_normalized", &f.user_name.to_lowercase())? {
@@ -197,7 +201,7 @@ impl Scoped<'_> {
              email_normalized = ?6, email_type = ?7, given_name = ?8, family_name = ?9, \
              display_name = ?10, external_id = ?11, updated_at = ?12 \
              WHERE org_id = ?1 AND id = ?2",
-            rusqlite::params![
+            params![
                 self.org,
                 id,
                 f.user_name,
@@ -237,7 +241,7 @@ impl Scoped<'_> {
             "UPDATE users SET deleted_at = ?3, user_name = ?4, user_name_normalized = ?4, \
              email = ?4, email_normalized = ?4, external_id = NULL \
              WHERE org_id = ?1 AND id = ?2",
-            rusqlite::params![self.org, id, ts(now), gone],
+            params![self.org, id, ts(now), gone],
         )?;
         Ok(true)
     }
@@ -246,7 +250,7 @@ impl Scoped<'_> {
         // The composite foreign key refuses another organization's location.
         self.conn.execute(
             "UPDATE users SET default_location_id = ?3 WHERE org_id = ?1 AND id = ?2",
-            rusqlite::params![self.org, id, location],
+            params![self.org, id, location],
         )?;
         Ok(())
     }
@@ -261,7 +265,10 @@ mod tests {
     /// harness seeds accounts in SQL) still makes complete rows.
     #[test]
     fn a_row_inserted_without_a_user_name_gets_its_email() {
-        let store = Store::open(std::path::Path::new(":memory:")).unwrap();
+        super::super::tests::each_backend(a_row_inserted_without_a_user_name_gets_its_email_in);
+    }
+
+    fn a_row_inserted_without_a_user_name_gets_its_email_in(store: Store) {
         let (name, normalized, ty): (String, String, String) = store
             .unscoped(|c| {
                 c.execute_batch(
@@ -269,11 +276,11 @@ mod tests {
                      INSERT INTO users (org_id, email, email_normalized, display_name, source,
                        created_at, updated_at) VALUES (2, 'Al@O.test', 'al@o.test', 'Al', 'ldap', 't', 't');",
                 )?;
-                Ok(c.query_row(
+                c.query_row(
                     "SELECT user_name, user_name_normalized, email_type FROM users",
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?)
+                )
             })
             .unwrap();
         assert_eq!(

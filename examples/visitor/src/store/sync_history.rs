@@ -2,12 +2,11 @@
 //! spreadsheet sync, with who started it, how it ended, its counts and the
 //! first records it could not use.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, params};
 use super::directory::to_json;
 use super::{Scoped, StoreError, ts};
 use crate::directory::{Plan, RecordError, SourceKind};
+use chrono::{DateTime, Utc};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +111,7 @@ const RUN_COLUMNS: &str = "r.id, r.source, r.trigger, u.display_name, r.outcome,
      r.records, r.created, r.updated, r.deactivated, r.reactivated, r.locations_created, \
      r.errors, r.message";
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SyncRun> {
+fn run_row(r: &Row<'_>) -> Result<SyncRun, StoreError> {
     Ok(SyncRun {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -144,11 +143,12 @@ impl Scoped<'_> {
         let p = r.plan;
         let sample: Vec<&RecordError> = p.errors.iter().take(ERROR_SAMPLE).collect();
         let sample = to_json(&sample);
-        self.conn.execute(
+        self.conn.query_row(
             "INSERT INTO sync_runs (org_id, source, trigger, triggered_by, outcome, started_at, \
              finished_at, records, created, updated, deactivated, reactivated, \
              locations_created, left_alone, errors, message, error_sample) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+             RETURNING id",
             params![
                 self.org,
                 r.source.as_str(),
@@ -168,37 +168,40 @@ impl Scoped<'_> {
                 r.message,
                 sample
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )
     }
 
     /// The latest runs, newest first.
     pub fn sync_runs(&self, limit: usize) -> Result<Vec<SyncRun>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs r \
-             LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
-             WHERE r.org_id = ?1 ORDER BY r.id DESC LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![self.org, limit as i64], run_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM sync_runs r \
+                 LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
+                 WHERE r.org_id = ?1 ORDER BY r.id DESC LIMIT ?2"
+            ),
+            params![self.org, limit as i64],
+            run_row,
+        )
     }
 
     /// One run of the organization, with its error sample.
     pub fn sync_run(&self, id: i64) -> Result<Option<SyncRunDetail>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {RUN_COLUMNS}, r.error_sample FROM sync_runs r \
-             LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
-             WHERE r.org_id = ?1 AND r.id = ?2"
-        ))?;
-        Ok(st
-            .query_row(params![self.org, id], |r| {
+        self.conn.query_opt(
+            &format!(
+                "SELECT {RUN_COLUMNS}, r.error_sample FROM sync_runs r \
+                 LEFT JOIN users u ON u.org_id = r.org_id AND u.id = r.triggered_by \
+                 WHERE r.org_id = ?1 AND r.id = ?2"
+            ),
+            params![self.org, id],
+            |r| {
                 let sample: String = r.get(14)?;
                 Ok(SyncRunDetail {
                     run: run_row(r)?,
                     errors: serde_json::from_str(&sample).unwrap_or_default(),
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 
     /// When the last run of `source` that reached the source started
@@ -206,12 +209,11 @@ impl Scoped<'_> {
     pub fn last_sync_run(&self, source: SourceKind) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .query_opt(
                 "SELECT max(started_at) FROM sync_runs WHERE org_id = ?1 AND source = ?2",
                 params![self.org, source.as_str()],
                 |r| r.get(0),
-            )
-            .optional()?
+            )?
             .flatten())
     }
 }

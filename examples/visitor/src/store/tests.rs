@@ -1,9 +1,27 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 use std::path::Path;
 
+use rusqlite::Connection;
+
+use super::db::{Db, migrate_sqlite};
 use super::*;
 use crate::config::OrgConfig;
 use crate::linking::Domain;
+
+/// Runs `test` on a new, empty store of each backend: SQLite in memory,
+/// then a fresh database on the test PostgreSQL server.
+pub(crate) fn each_backend(test: impl Fn(Store)) {
+    eprintln!("backend: SQLite");
+    test(Store::open(Path::new(":memory:")).unwrap());
+    eprintln!("backend: PostgreSQL");
+    test(postgres_store());
+}
+
+/// A store on a fresh database of the test PostgreSQL server.
+pub(crate) fn postgres_store() -> Store {
+    let url = PgUrl::parse(&super::test_postgres::fresh_database_url()).unwrap();
+    Store::open_postgres(&url, &PgOptions::default()).unwrap()
+}
 
 fn org(slug: &str, domain: &str, location: &str) -> OrgConfig {
     OrgConfig {
@@ -31,7 +49,7 @@ fn new_user(email: &str, name: &str) -> NewUser {
     }
 }
 
-fn count(c: &Connection, table: &str) -> i64 {
+fn count(c: &Db<'_>, table: &str) -> i64 {
     c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
         .unwrap()
 }
@@ -41,13 +59,17 @@ fn migrations_are_valid_and_apply_once() {
     // Not `Migrations::validate`: it runs with the bundled SQLite's default
     // foreign_keys=ON, while `migrate` turns them off for table rebuilds.
     let mut c = Connection::open_in_memory().unwrap();
-    migrate(&mut c).unwrap();
-    migrate(&mut c).unwrap();
+    migrate_sqlite(&mut c).unwrap();
+    migrate_sqlite(&mut c).unwrap();
     let v: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
         .count();
     assert_eq!(usize::try_from(v).unwrap(), files);
 }
@@ -165,7 +187,10 @@ fn single_company_data_moves_into_one_organization() {
 /// found, absent from lists, unchanged.
 #[test]
 fn scoped_methods_never_reach_another_organization() {
-    let store = Store::open(Path::new(":memory:")).unwrap();
+    each_backend(scoped_methods_never_reach_another_organization_in);
+}
+
+fn scoped_methods_never_reach_another_organization_in(store: Store) {
     let now = chrono::Utc::now();
     store
         .sync_orgs(
@@ -235,12 +260,17 @@ fn scoped_methods_never_reach_another_organization() {
             s.set_role(b_user, "admin")?;
             s.set_last_login(b_user, now)?;
             s.touch_identity(&key, "[\"x\"]", now)?;
-            // The database refuses an identity for another org's user.
-            assert!(s.insert_identity(b_user, &key, "[]", now).is_err());
-            Ok(())
+            Ok(a_user)
         })
         .unwrap()
         .unwrap();
+    // The database refuses an identity for another org's user (the whole
+    // transaction fails; on PostgreSQL nothing after it would run).
+    assert!(
+        store
+            .unscoped_in("a", |s| s.insert_identity(b_user, &key, "[]", now))
+            .is_err()
+    );
     store
         .unscoped_in("b", |s| {
             let bea = s.user(b_user)?.unwrap();
@@ -265,23 +295,27 @@ fn scoped_methods_never_reach_another_organization() {
 
 #[test]
 fn a_domain_has_one_organization_in_the_database_too() {
-    let store = Store::open(Path::new(":memory:")).unwrap();
-    let err = store
-        .sync_orgs(
-            &[org("a", "x.test", "A"), org("b", "x.test", "B")],
-            chrono::Utc::now(),
-        )
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("UNIQUE constraint failed: org_domains.domain"),
-        "{err}"
-    );
+    each_backend(|store| {
+        let err = store
+            .sync_orgs(
+                &[org("a", "x.test", "A"), org("b", "x.test", "B")],
+                chrono::Utc::now(),
+            )
+            .unwrap_err();
+        let unique = match store.backend() {
+            Backend::Sqlite => "UNIQUE constraint failed: org_domains.domain",
+            Backend::Postgres => "unique constraint \"org_domains_pkey\"",
+        };
+        assert!(err.to_string().contains(unique), "{err}");
+    });
 }
 
 #[test]
 fn email_unique_case_insensitively_within_an_organization() {
-    let store = Store::open(Path::new(":memory:")).unwrap();
+    each_backend(email_unique_case_insensitively_within_an_organization_in);
+}
+
+fn email_unique_case_insensitively_within_an_organization_in(store: Store) {
     let now = chrono::Utc::now();
     store
         .sync_orgs(&[org("a", "a.test", "A"), org("b", "b.test", "B")], now)
@@ -309,7 +343,10 @@ fn email_unique_case_insensitively_within_an_organization() {
 
 #[test]
 fn like_wildcards_are_literal() {
-    let store = Store::open(Path::new(":memory:")).unwrap();
+    each_backend(like_wildcards_are_literal_in);
+}
+
+fn like_wildcards_are_literal_in(store: Store) {
     let now = chrono::Utc::now();
     store.sync_orgs(&[org("a", "a.test", "A")], now).unwrap();
     let names = store
@@ -343,7 +380,10 @@ fn like_wildcards_are_literal() {
 /// organizations do not share one.
 #[test]
 fn the_sync_lease_admits_one_holder_per_organization() {
-    let store = Store::open(Path::new(":memory:")).unwrap();
+    each_backend(the_sync_lease_admits_one_holder_per_organization_in);
+}
+
+fn the_sync_lease_admits_one_holder_per_organization_in(store: Store) {
     store
         .sync_orgs(
             &[
@@ -371,4 +411,123 @@ fn the_sync_lease_admits_one_holder_per_organization() {
         .unscoped_in("acme", |s| s.release_sync_lease("b"))
         .unwrap();
     assert!(lease("acme", "c", 1101));
+}
+
+/// The outbox claim: a message claimed by one worker is not due for
+/// another until its lease ends; the oldest goes first; delivered or
+/// given-up messages are never claimed again.
+#[test]
+fn an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends() {
+    each_backend(an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends_in);
+}
+
+fn an_outbox_message_is_claimed_by_one_worker_until_its_lease_ends_in(store: Store) {
+    let t0 = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let at = |s: i64| t0 + chrono::TimeDelta::seconds(s);
+    let ids = queue_messages(&store, 2, t0);
+    actix_web::rt::System::new().block_on(async {
+        let first = store.claim_due(at(0), at(120)).await.unwrap().unwrap();
+        let second = store.claim_due(at(0), at(120)).await.unwrap().unwrap();
+        assert_eq!((first.id, second.id), (ids[0], ids[1]), "oldest first");
+        assert!(
+            store.claim_due(at(60), at(180)).await.unwrap().is_none(),
+            "both are leased until 120"
+        );
+        // The first worker died without a word: its message is due again.
+        let again = store.claim_due(at(120), at(240)).await.unwrap().unwrap();
+        assert_eq!(again.id, ids[0]);
+        store.delivered(ids[0], at(121)).await.unwrap();
+        store
+            .attempt_failed(ids[1], None, "550 gone".into())
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_due(at(10_000), at(10_120))
+                .await
+                .unwrap()
+                .is_none(),
+            "sent and given-up messages are never claimed"
+        );
+    });
+}
+
+/// Several workers claiming at once (threads of one process on the same
+/// pool, as instances on one database) never get the same message.
+#[test]
+fn concurrent_outbox_claims_never_share_a_message() {
+    each_backend(concurrent_outbox_claims_never_share_a_message_in);
+}
+
+fn concurrent_outbox_claims_never_share_a_message_in(store: Store) {
+    let now = Utc::now();
+    let mut queued = queue_messages(&store, 40, now);
+    let claimed = actix_web::rt::System::new().block_on(async {
+        let workers = (0..4).map(|_| {
+            let store = store.clone();
+            actix_web::rt::spawn(async move {
+                let mut mine = Vec::new();
+                // `None` also when another worker won the race for the
+                // same message: stop there, whatever is left is drained
+                // below, one claim at a time.
+                while let Some(m) = store
+                    .claim_due(now, now + chrono::TimeDelta::minutes(2))
+                    .await
+                    .unwrap()
+                {
+                    mine.push(m.id);
+                }
+                mine
+            })
+        });
+        let mut all = Vec::new();
+        for w in workers.collect::<Vec<_>>() {
+            all.extend(w.await.unwrap());
+        }
+        while let Some(m) = store
+            .claim_due(now, now + chrono::TimeDelta::minutes(2))
+            .await
+            .unwrap()
+        {
+            all.push(m.id);
+        }
+        all
+    });
+    let mut claimed = claimed;
+    claimed.sort_unstable();
+    queued.sort_unstable();
+    assert_eq!(claimed, queued, "each message claimed exactly once");
+}
+
+/// Queues `n` messages for one user of a new organization, all due at
+/// `start`, one second apart; their IDs in queueing order.
+fn queue_messages(store: &Store, n: i64, start: DateTime<Utc>) -> Vec<i64> {
+    store
+        .sync_orgs(&[org("acme", "acme.test", "HQ")], start)
+        .unwrap();
+    store
+        .unscoped_in("acme", |s| {
+            let user = s.insert_user(&new_user("bob@acme.test", "Bob"), start)?;
+            (0..n)
+                .map(|i| {
+                    s.queue(
+                        &Outgoing {
+                            kind: OutboxKind::Invite,
+                            user_id: user,
+                            visit_id: None,
+                            recipient: "bob@acme.test".into(),
+                            subject: format!("message {i}"),
+                            text: String::new(),
+                            html: String::new(),
+                            not_before: start + chrono::TimeDelta::seconds(i - n),
+                        },
+                        start,
+                    )
+                })
+                .collect()
+        })
+        .unwrap()
+        .unwrap()
 }

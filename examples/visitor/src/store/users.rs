@@ -1,10 +1,9 @@
 //! Users of an organization, their locations and roles, and the profile
 //! changes a sign-in makes.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, ToValue, params};
 use super::{Scoped, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// A user row, with the default location's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +64,7 @@ pub(super) const USER_COLUMNS: &str = concat!(
      u.sessions_not_before, u.user_name, u.email_type, u.updated_at, u.display_name <> ''"
 );
 
-pub(super) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn user_row(r: &Row<'_>) -> Result<User, StoreError> {
     Ok(User {
         id: r.get(0)?,
         email: r.get(1)?,
@@ -73,7 +72,7 @@ pub(super) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         family_name: r.get(3)?,
         display_name: r.get(4)?,
         role: r.get(5)?,
-        active: r.get::<_, i64>(6)? == 1,
+        active: r.get::<i64>(6)? == 1,
         default_location: r.get(7)?,
         source: r.get(8)?,
         external_id: r.get(9)?,
@@ -119,23 +118,16 @@ pub struct LocationRole {
 
 impl Scoped<'_> {
     /// The one user matching `condition` (a trusted SQL fragment with `?2`).
-    fn user_where(
-        &self,
-        condition: &str,
-        param: impl rusqlite::ToSql,
-    ) -> Result<Option<User>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-                     ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
-                     AND {condition}"
-                ),
-                params![self.org, param],
-                user_row,
-            )
-            .optional()?)
+    fn user_where(&self, condition: &str, param: impl ToValue) -> Result<Option<User>, StoreError> {
+        self.conn.query_opt(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
+                 ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
+                 AND {condition}"
+            ),
+            params![self.org, param],
+            user_row,
+        )
     }
 
     /// A user of the organization, by ID.
@@ -150,13 +142,15 @@ impl Scoped<'_> {
 
     /// Every user of the organization, by name.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
-             ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
-             ORDER BY u.display_name COLLATE NOCASE, u.id"
-        ))?;
-        let rows = st.query_map([self.org], user_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn.query_map(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN locations l \
+                 ON l.id = u.default_location_id WHERE u.org_id = ?1 AND u.deleted_at IS NULL \
+                 ORDER BY lower(u.display_name), u.id"
+            ),
+            [self.org],
+            user_row,
+        )
     }
 
     /// Inserts a user at the organization's default location (admin there
@@ -175,11 +169,12 @@ impl Scoped<'_> {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let default_id = self.default_location_id()?;
-        self.conn.execute(
+        let id: i64 = self.conn.query_row(
             "INSERT INTO users (org_id, email, email_normalized, given_name, family_name, \
              display_name, role, active, default_location_id, source, external_id, created_at, \
              updated_at, user_name, user_name_normalized, email_type) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14) \
+             RETURNING id",
             params![
                 self.org,
                 u.email,
@@ -196,8 +191,8 @@ impl Scoped<'_> {
                 user_name.to_lowercase(),
                 email_type,
             ],
+            |r| r.get(0),
         )?;
-        let id = self.conn.last_insert_rowid();
         // Seeds: the admin group makes admins at the default location,
         // hosts elsewhere; an org admin grants more.
         for loc in self.locations()? {
@@ -289,19 +284,19 @@ impl Scoped<'_> {
 
     /// Location access of a user, by location name.
     pub fn user_locations(&self, user_id: i64) -> Result<Vec<LocationRole>, StoreError> {
-        let mut st = self.conn.prepare(
+        self.conn.query_map(
             "SELECT l.id, l.name, ul.role FROM user_locations ul \
              JOIN locations l ON l.id = ul.location_id AND l.org_id = ul.org_id \
              WHERE ul.org_id = ?1 AND ul.user_id = ?2 ORDER BY l.name, l.id",
-        )?;
-        let rows = st.query_map(params![self.org, user_id], |r| {
-            Ok(LocationRole {
-                location_id: r.get(0)?,
-                location: r.get(1)?,
-                role: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![self.org, user_id],
+            |r| {
+                Ok(LocationRole {
+                    location_id: r.get(0)?,
+                    location: r.get(1)?,
+                    role: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// Sets the names and the last sign-in.

@@ -1,10 +1,9 @@
 //! The host directory and visits of an organization.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Row, params};
 use super::users::shown_name;
 use super::{Scoped, StoreError, ts};
+use chrono::{DateTime, Utc};
 
 /// A row of the host directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +75,7 @@ const VISIT_COLUMNS: &str = concat!(
      v.checked_in_at, v.visitor_company, n.status, n.sent_at"
 );
 
-fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+fn visit_row(r: &Row<'_>) -> Result<Visit, StoreError> {
     Ok(Visit {
         id: r.get(0)?,
         visitor_name: r.get(1)?,
@@ -115,27 +114,38 @@ impl Scoped<'_> {
     /// case-insensitive), by name.
     pub fn hosts(&self, query: &str, limit: i64) -> Result<Vec<Host>, StoreError> {
         let pattern = format!("%{}%", like_escape(query.trim()));
-        let mut st = self.conn.prepare(concat!(
-            "SELECT u.id, ",
-            shown_name!(),
-            " AS shown, u.email, l.name, u.role FROM users u \
-             LEFT JOIN locations l ON l.id = u.default_location_id \
-             WHERE u.org_id = ?1 AND u.active = 1 AND u.deleted_at IS NULL \
-             AND (shown LIKE ?2 ESCAPE '\\' \
-             OR u.email LIKE ?2 ESCAPE '\\' OR u.given_name LIKE ?2 ESCAPE '\\' \
-             OR u.family_name LIKE ?2 ESCAPE '\\') \
-             ORDER BY shown COLLATE NOCASE, u.id LIMIT ?3",
-        ))?;
-        let rows = st.query_map(params![self.org, pattern, limit], |r| {
-            Ok(Host {
-                id: r.get(0)?,
-                display_name: r.get(1)?,
-                email: r.get(2)?,
-                default_location: r.get(3)?,
-                role: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // LIKE is case-insensitive (ASCII) in SQLite, not in PostgreSQL:
+        // both sides lower-cased, the same in both. PostgreSQL knows no
+        // select-list alias in WHERE or in an ORDER BY expression, hence
+        // the name's expression three times.
+        self.conn.query_map(
+            concat!(
+                "SELECT u.id, ",
+                shown_name!(),
+                ", u.email, l.name, u.role FROM users u \
+                 LEFT JOIN locations l ON l.id = u.default_location_id \
+                 WHERE u.org_id = ?1 AND u.active = 1 AND u.deleted_at IS NULL \
+                 AND (lower(",
+                shown_name!(),
+                ") LIKE lower(?2) ESCAPE '\\' \
+                 OR lower(u.email) LIKE lower(?2) ESCAPE '\\' \
+                 OR lower(u.given_name) LIKE lower(?2) ESCAPE '\\' \
+                 OR lower(u.family_name) LIKE lower(?2) ESCAPE '\\') \
+                 ORDER BY lower(",
+                shown_name!(),
+                "), u.id LIMIT ?3"
+            ),
+            params![self.org, pattern, limit],
+            |r| {
+                Ok(Host {
+                    id: r.get(0)?,
+                    display_name: r.get(1)?,
+                    email: r.get(2)?,
+                    default_location: r.get(3)?,
+                    role: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// Registers a visit at the host's default location. `None` when the
@@ -145,20 +155,18 @@ impl Scoped<'_> {
         v: &NewVisit,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let host: Option<(bool, Option<i64>)> = self
-            .conn
-            .query_row(
-                "SELECT active, default_location_id FROM users WHERE org_id = ?1 AND id = ?2",
-                params![self.org, v.host_user_id],
-                |r| Ok((r.get::<_, i64>(0)? == 1, r.get(1)?)),
-            )
-            .optional()?;
+        let host: Option<(bool, Option<i64>)> = self.conn.query_opt(
+            "SELECT active, default_location_id FROM users WHERE org_id = ?1 AND id = ?2",
+            params![self.org, v.host_user_id],
+            |r| Ok((r.get::<i64>(0)? == 1, r.get(1)?)),
+        )?;
         let Some((true, location)) = host else {
             return Ok(None);
         };
-        self.conn.execute(
+        self.conn.query_row(
             "INSERT INTO visits (org_id, visitor_name, visitor_email, host_user_id, location_id, \
-             expected_on, registered_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             expected_on, registered_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             RETURNING id",
             params![
                 self.org,
                 v.visitor_name,
@@ -169,50 +177,46 @@ impl Scoped<'_> {
                 v.registered_by,
                 ts(now)
             ],
-        )?;
-        Ok(Some(self.conn.last_insert_rowid()))
+            |r| r.get(0),
+        )
+        .map(Some)
     }
 
     /// Visits not cancelled expected on or after `from`, by date then
     /// visitor.
     pub fn expected_visits(&self, from: chrono::NaiveDate) -> Result<Vec<Visit>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on >= ?2 \
-             AND v.cancelled_at IS NULL \
-             ORDER BY v.expected_on, v.visitor_name COLLATE NOCASE, v.id LIMIT 500"
-        ))?;
-        let rows = st.query_map(
+        self.conn.query_map(
+            &format!(
+                "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on >= ?2 \
+                 AND v.cancelled_at IS NULL \
+                 ORDER BY v.expected_on, lower(v.visitor_name), v.id LIMIT 500"
+            ),
             params![self.org, from.format("%Y-%m-%d").to_string()],
             visit_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     /// Visits not cancelled of one day, by location then visitor (the
     /// admin's reception overview).
     pub fn visits_on(&self, day: chrono::NaiveDate) -> Result<Vec<Visit>, StoreError> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on = ?2 \
-             AND v.cancelled_at IS NULL \
-             ORDER BY l.name, v.visitor_name COLLATE NOCASE, v.id LIMIT 500"
-        ))?;
-        let rows = st.query_map(
+        self.conn.query_map(
+            &format!(
+                "SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.expected_on = ?2 \
+                 AND v.cancelled_at IS NULL \
+                 ORDER BY l.name NULLS FIRST, lower(v.visitor_name), v.id LIMIT 500"
+            ),
             params![self.org, day.format("%Y-%m-%d").to_string()],
             visit_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     /// A visit of the organization.
     pub fn visit(&self, id: i64) -> Result<Option<Visit>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.id = ?2"),
-                params![self.org, id],
-                visit_row,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!("SELECT {VISIT_COLUMNS} {VISIT_FROM} WHERE v.org_id = ?1 AND v.id = ?2"),
+            params![self.org, id],
+            visit_row,
+        )
     }
 
     /// Cancels a visit of the organization. False when no such visit.

@@ -10,6 +10,7 @@ use samlsp_actix::{FetchFuture, MetadataFetcher};
 
 use super::*;
 
+mod changes;
 mod test_sign_in;
 
 /// Serves one document at one URL; any other URL fails.
@@ -83,7 +84,7 @@ fn add_form(csrf: &str, name: &str, preset: &str, url: &str, xml: &str) -> Strin
 fn connection_count(state: &AppState) -> i64 {
     state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM connections", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT count(*) FROM connections", [], |r| r.get(0)))
         .unwrap()
 }
 
@@ -311,10 +312,10 @@ async fn a_connection_is_enabled_only_after_a_successful_test() {
     assert_eq!(row.enabled_at, None);
     // The schema refuses it too, whatever the code path.
     let direct = state.store.unscoped(|c| {
-        Ok(c.execute(
+        c.execute(
             "UPDATE connections SET enabled_at = '2026-01-01T00:00:00Z' WHERE id = ?1",
             [id],
-        )?)
+        )
     });
     assert!(direct.is_err(), "{direct:?}");
     // After a successful test: enabled.

@@ -253,12 +253,91 @@ async fn the_log_is_bounded_by_count_and_age() {
     let policy = AuditPolicy {
         retention_days: 25,
         max_events_per_org: 3,
+        max_unverified_events_per_org: 2,
         prune_every_seconds: 60,
     };
     let deleted = audit::prune(&state.store, &policy, t0 + chrono::Duration::days(30)).unwrap();
     assert_eq!(deleted, 3);
     let left = |org| in_org(&state, org, |s| s.audit_events(&AuditFilter::default(), 10)).len();
     assert_eq!((left("acme"), left("globex")), (0, 1));
+}
+
+/// Failures anyone can attribute to an organization (a response naming
+/// its IdP as Issuer, unverified) have their own, smaller cap: a flood of
+/// them pushes out only earlier ones, never the verified events.
+#[actix_web::test]
+async fn unverified_failures_cannot_push_verified_events_out() {
+    let (state, app) = demo!();
+    state.store.set_audit_cap(5).unwrap();
+    state.store.set_unverified_audit_cap(3).unwrap();
+    // Verified: Alice's sign-in and four admin actions.
+    signed_in(&app, "acme", &TestIdp::acme(), admin("acme")).await;
+    in_org(&state, "acme", |s| {
+        for n in 0..4 {
+            audit::record(
+                s,
+                &Event::new(Utc::now(), Category::Admin, "role_set", Outcome::Ok)
+                    .detail("n", n.to_string()),
+            )?;
+        }
+        Ok(())
+    });
+    // A flood of unsolicited responses signed by nobody we trust, naming
+    // Acme's IdP: each is a failure trace attributed by the claimed Issuer.
+    let forger = TestIdp {
+        key_file: "testdata/keys/sp-rsa2048.key",
+        cert_file: "testdata/keys/sp-rsa2048.crt",
+        ..TestIdp::acme()
+    };
+    for n in 0..20 {
+        let r = forger.response(&person(&format!("X-{n}"), "x@acme.test", "X", "Y", &[]));
+        let res = post_form(&app, "/saml/acs", acs_body(&r, None), None).await;
+        assert_eq!(res.status(), 400);
+    }
+    let rows = in_org(&state, "acme", |s| {
+        s.audit_events(&AuditFilter::default(), 100)
+    });
+    let claimed = rows
+        .iter()
+        .filter(|r| r.detail["attribution"] == "claimed_issuer")
+        .count();
+    assert_eq!(claimed, 3, "the unverified cap");
+    assert_eq!(
+        rows.iter().filter(|r| r.action == "role_set").count(),
+        4,
+        "every admin action kept"
+    );
+    assert!(
+        rows.iter().any(|r| r.action == "signed_in"),
+        "the sign-in kept"
+    );
+    let unverified: i64 = state
+        .store
+        .unscoped(|c| {
+            c.query_row(
+                "SELECT count(*) FROM audit_events WHERE unverified = 1",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(unverified, 3);
+
+    // Verified events keep their own cap, whatever the unverified do.
+    in_org(&state, "acme", |s| {
+        audit::record(
+            s,
+            &Event::new(Utc::now(), Category::Admin, "role_set", Outcome::Ok).detail("n", "4"),
+        )
+    });
+    let rows = in_org(&state, "acme", |s| {
+        s.audit_events(&AuditFilter::default(), 100)
+    });
+    assert_eq!(rows.len(), 5 + 3);
+    assert!(
+        !rows.iter().any(|r| r.action == "signed_in"),
+        "the oldest verified went"
+    );
 }
 
 #[actix_web::test]

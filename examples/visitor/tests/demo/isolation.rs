@@ -79,15 +79,21 @@ fn org_rows(state: &AppState, slug: &str) -> String {
                 "scim_tokens",
                 "audit_events",
                 "connections",
+                "notice_settings",
+                "notices_sent",
             ] {
-                let mut st = c.prepare(&format!(
-                    "SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"
-                ))?;
-                let n = st.column_count();
-                let mut rows = st.query([org])?;
-                while let Some(r) = rows.next()? {
-                    for i in 0..n {
-                        out.push_str(&format!("{:?}|", r.get_ref(i)?));
+                let rows = c.query_map(
+                    &format!("SELECT * FROM {t} WHERE org_id = ?1 ORDER BY 1, 2"),
+                    [org],
+                    |r| {
+                        (0..r.len())
+                            .map(|i| r.get::<store::db::Value>(i))
+                            .collect::<Result<Vec<_>, _>>()
+                    },
+                )?;
+                for r in rows {
+                    for v in r {
+                        out.push_str(&format!("{v:?}|"));
                     }
                     out.push('\n');
                 }
@@ -306,9 +312,14 @@ where
     (status, body_of(res).await)
 }
 
-#[actix_web::test]
-async fn no_route_reaches_another_organization() {
-    let (state, app) = demo!();
+on_both_backends!(
+    no_route_reaches_another_organization,
+    no_route_reaches_another_organization_on_postgres,
+    no_route_reaches_another_organization_with
+);
+
+async fn no_route_reaches_another_organization_with(config: Config) {
+    let (state, app) = demo!(AppState::build(config, None).unwrap());
     let acme = set_up(&app, &state, true).await;
     let globex = set_up(&app, &state, false).await;
     let table = routes();
@@ -389,6 +400,17 @@ async fn no_route_reaches_another_organization() {
         );
     }
     assert_eq!(exercised, 2 * table.len());
+    // No edit, refresh or delete by the other organization's admin reached
+    // the SAML layer: both console connections are still loaded, as added.
+    let loaded = state.saml.identity_providers();
+    for o in [&acme, &globex] {
+        let slug = format!("conn-{}", o.connection);
+        assert!(
+            loaded.iter().any(|i| i.slug == slug && i.test_only),
+            "{slug} of {} unloaded or changed",
+            o.slug
+        );
+    }
     // And each sees their own: the lists are not empty by accident.
     for me in [&acme, &globex] {
         for page in [
@@ -411,14 +433,19 @@ async fn no_route_reaches_another_organization() {
     }
 }
 
+on_both_backends!(
+    pre_hijack_by_a_foreign_email_at_refresh_fails,
+    pre_hijack_by_a_foreign_email_at_refresh_fails_on_postgres,
+    pre_hijack_by_a_foreign_email_at_refresh_fails_with
+);
+
 /// The pre-hijack: a Globex person's IdP sends an Acme address at a later
 /// sign-in; it is not adopted, and Acme's real owner of that address gets
 /// their own account at their first sign-in.
-#[actix_web::test]
-async fn pre_hijack_by_a_foreign_email_at_refresh_fails() {
+async fn pre_hijack_by_a_foreign_email_at_refresh_fails_with(config: Config) {
     let log = LogCapture::default();
     let _g = log.install();
-    let (state, app) = demo!();
+    let (state, app) = demo!(AppState::build(config, None).unwrap());
     let globex = TestIdp::globex();
     signed_in(
         &app,
@@ -460,9 +487,14 @@ async fn pre_hijack_by_a_foreign_email_at_refresh_fails() {
     );
 }
 
-#[actix_web::test]
-async fn hosts_cannot_administer_nor_act_on_others_visits() {
-    let (state, app) = demo!();
+on_both_backends!(
+    hosts_cannot_administer_nor_act_on_others_visits,
+    hosts_cannot_administer_nor_act_on_others_visits_on_postgres,
+    hosts_cannot_administer_nor_act_on_others_visits_with
+);
+
+async fn hosts_cannot_administer_nor_act_on_others_visits_with(config: Config) {
+    let (state, app) = demo!(AppState::build(config, None).unwrap());
     let acme = set_up(&app, &state, true).await; // Alice (admin) registered a visit for Bob
     let alice = user_by_email(&state, "alice@acme.test").id;
     let bob = signed_in(
@@ -537,9 +569,14 @@ async fn hosts_cannot_administer_nor_act_on_others_visits() {
     );
 }
 
-#[actix_web::test]
-async fn an_admin_deactivating_a_user_ends_their_sessions() {
-    let (state, app) = demo!();
+on_both_backends!(
+    an_admin_deactivating_a_user_ends_their_sessions,
+    an_admin_deactivating_a_user_ends_their_sessions_on_postgres,
+    an_admin_deactivating_a_user_ends_their_sessions_with
+);
+
+async fn an_admin_deactivating_a_user_ends_their_sessions_with(config: Config) {
+    let (state, app) = demo!(AppState::build(config, None).unwrap());
     let acme = set_up(&app, &state, true).await;
     let bob_id = acme.user;
     let bob = signed_in(

@@ -19,6 +19,8 @@
 mod common;
 #[path = "../support/idp_logout.rs"]
 mod idp_logout;
+#[path = "../support/postgres.rs"]
+mod test_postgres;
 
 use std::path::Path;
 
@@ -46,7 +48,18 @@ fn initech() -> TestIdp {
 }
 
 fn config() -> Config {
-    let toml = format!(
+    let toml = config_toml();
+    let mut config = Config::from_toml(&toml, Path::new("."), "test").unwrap();
+    // The whole suite on PostgreSQL: VISITOR_TEST_DATABASE=postgres.
+    if std::env::var("VISITOR_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
+        on_postgres(&mut config);
+    }
+    config
+}
+
+/// The test configuration's TOML.
+fn config_toml() -> String {
+    format!(
         r#"
 [server]
 public_url = "http://127.0.0.1:8080"
@@ -102,8 +115,34 @@ jit_create = false
         initech = initech().metadata_xml(None),
         signing_key = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.key").display(),
         signing_cert = samlsp_tests::repo_file("testdata/keys/sp-rsa2048.crt").display(),
-    );
-    Config::from_toml(&toml, Path::new("."), "test").unwrap()
+    )
+}
+
+/// The test configuration on a fresh database of the test PostgreSQL server.
+fn postgres_config() -> Config {
+    let mut config = config();
+    on_postgres(&mut config);
+    config
+}
+
+fn on_postgres(config: &mut Config) {
+    let url = test_postgres::fresh_database_url();
+    config.server.database_url = Some(store::PgUrl::parse(&url).unwrap());
+}
+
+/// A test on SQLite (`$sqlite`) and on PostgreSQL (`$postgres`): `$body`
+/// takes the configuration.
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[actix_web::test]
+        async fn $sqlite() {
+            $body(config()).await
+        }
+        #[actix_web::test]
+        async fn $postgres() {
+            $body(postgres_config()).await
+        }
+    };
 }
 
 macro_rules! demo {
@@ -210,15 +249,15 @@ async fn assert_refused(res: ServiceResponse, log: &LogCapture, code: &str, titl
 fn user_count(state: &AppState) -> i64 {
     state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT count(*) FROM users", [], |r| r.get(0)))
         .unwrap()
 }
 
 /// Runs `f` in the organization `org` (test set-up and inspection).
-fn in_org<T>(
+fn in_org<T: Send>(
     state: &AppState,
     org: &str,
-    f: impl FnOnce(&store::Scoped<'_>) -> Result<T, store::StoreError>,
+    f: impl FnOnce(&store::Scoped<'_>) -> Result<T, store::StoreError> + Send,
 ) -> T {
     state
         .store
@@ -249,12 +288,12 @@ fn user_by_email(state: &AppState, email: &str) -> store::User {
     let org: String = state
         .store
         .unscoped(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT o.slug FROM users u JOIN organizations o ON o.id = u.org_id \
                  WHERE u.email_normalized = ?1",
                 [email.to_ascii_lowercase()],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap_or_else(|e| panic!("no user {email}: {e}"));
     in_org(state, &org, |s| {
@@ -290,11 +329,13 @@ where
     (id, token)
 }
 
+mod binary;
 mod connections;
 mod console;
 mod invitations;
 mod isolation;
 mod logout;
+mod notices;
 mod outbox;
 mod pages;
 mod reception;
@@ -302,4 +343,5 @@ mod scim;
 mod scim_refusals;
 mod scim_sessions;
 mod signin;
+mod unavailable;
 mod upload;

@@ -188,8 +188,8 @@ async fn queued_and_retried_messages_survive_a_restart() {
         let w = Worker::new(state.store.clone(), down, clock.clock());
         assert_eq!(w.run_once().await.unwrap(), report(0, 2, 0));
     }
-    // A new process: the same file, a working server, the retry time reached.
-    let store = Store::open(&path).unwrap();
+    // A new process: the same database, a working server, the retry time reached.
+    let store = Store::connect(&cfg.server).unwrap();
     let mail = Arc::new(Outbox::default());
     let worker = Worker::new(store, mail.clone(), clock.clock());
     assert_eq!(

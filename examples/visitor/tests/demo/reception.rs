@@ -160,12 +160,12 @@ async fn no_token_a_bad_or_revoked_token_opens_nothing() {
     let events: Vec<(String, String)> = state
         .store
         .unscoped(|c| {
-            let mut st = c.prepare(
+            c.query_map(
                 "SELECT action, detail FROM audit_events \
                  WHERE action LIKE 'kiosk_link_%' ORDER BY id",
-            )?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
         .unwrap();
     let actions: Vec<&str> = events.iter().map(|(a, _)| a.as_str()).collect();
@@ -174,7 +174,7 @@ async fn no_token_a_bad_or_revoked_token_opens_nothing() {
     // The database holds the token's hash, never the token.
     let stored: Vec<u8> = state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT token_hash FROM kiosk_tokens", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT token_hash FROM kiosk_tokens", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(stored.len(), 32);
     assert!(!String::from_utf8_lossy(&stored).contains(&desk.token));
@@ -193,7 +193,7 @@ async fn kiosk_tokens_come_from_the_injected_generator() {
     assert_eq!(desk.token, "5a".repeat(32));
     let stored: Vec<u8> = state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT token_hash FROM kiosk_tokens", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT token_hash FROM kiosk_tokens", [], |r| r.get(0)))
         .unwrap();
     assert_eq!(stored, openssl::sha::sha256("5a".repeat(32).as_bytes()));
     // A generator that fails makes no token.
@@ -414,7 +414,7 @@ async fn kiosks_and_token_attempts_are_rate_limited() {
 pub(super) fn outbox_rows(state: &AppState) -> i64 {
     state
         .store
-        .unscoped(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+        .unscoped(|c| c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)))
         .unwrap()
 }
 

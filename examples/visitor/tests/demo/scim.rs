@@ -340,5 +340,36 @@ fn scim_token_command_creates_lists_and_revokes() {
         call("nope", TokenAction::List),
         Err(TokenCliError::UnknownOrg(_))
     ));
+    // Creation and revocation are in Acme's audit log (by the operator,
+    // never the secret), and in no one else's; a refused revocation is not.
+    let store = samlsp_visitor::store::Store::connect(&c.server).unwrap();
+    let events = |org: &str| {
+        store
+            .unscoped_in(org, |s| {
+                s.audit_events(
+                    &store::AuditFilter {
+                        category: Some("token".into()),
+                        ..Default::default()
+                    },
+                    10,
+                )
+            })
+            .unwrap()
+            .unwrap()
+    };
+    let acme = events("acme");
+    let actions: Vec<&str> = acme.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["scim_token_revoked", "scim_token_created"]);
+    for e in &acme {
+        assert_eq!(e.actor.as_deref(), Some("operator"));
+        assert_eq!(e.detail["scim_credential"], "1");
+        assert!(
+            !e.detail
+                .to_string()
+                .contains(token.rsplit('_').next().unwrap())
+        );
+    }
+    assert_eq!(acme[1].detail["label"], "Entra ID");
+    assert!(events("globex").is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }

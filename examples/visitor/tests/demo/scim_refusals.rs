@@ -225,11 +225,11 @@ async fn tokens_missing_bad_or_revoked_get_401() {
     let stored: Vec<u8> = state
         .store
         .unscoped(|c| {
-            Ok(c.query_row(
+            c.query_row(
                 "SELECT secret_hash FROM scim_tokens WHERE id = ?1",
                 [id],
                 |r| r.get(0),
-            )?)
+            )
         })
         .unwrap();
     let secret = good.rsplit('_').next().unwrap();

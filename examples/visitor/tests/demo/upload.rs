@@ -167,11 +167,11 @@ async fn a_csv_is_previewed_then_applied_in_one_go() {
     let events: Vec<(String, String, String)> = state
         .store
         .unscoped(|c| {
-            let mut st = c.prepare(
+            c.query_map(
                 "SELECT action, outcome, actor FROM audit_events WHERE category = 'sync' ORDER BY id",
-            )?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
         })
         .unwrap();
     let alice = format!("user:{}", user_by_email(&state, "alice@acme.test").id);
@@ -227,11 +227,7 @@ async fn only_org_admins_upload_and_bad_files_are_refused_whole() {
     );
     let n = state
         .store
-        .unscoped(|c| {
-            Ok(c.query_row("SELECT count(*) FROM sync_uploads", [], |r| {
-                r.get::<_, i64>(0)
-            })?)
-        })
+        .unscoped(|c| c.query_row("SELECT count(*) FROM sync_uploads", [], |r| r.get::<i64>(0)))
         .unwrap();
     assert_eq!(n, 0, "nothing staged");
     // Acme has no directory configured: "pull now" says so.

@@ -20,9 +20,14 @@ fn blank_ids(v: &Value, ids: &[String]) -> String {
     t
 }
 
-#[actix_web::test]
-async fn no_scim_route_reaches_another_organization() {
-    let (state, app) = demo!();
+on_both_backends!(
+    no_scim_route_reaches_another_organization,
+    no_scim_route_reaches_another_organization_on_postgres,
+    no_scim_route_reaches_another_organization_with
+);
+
+async fn no_scim_route_reaches_another_organization_with(config: Config) {
+    let (state, app) = demo!(AppState::build(config, None).unwrap());
     let (a, b) = (token(&state, "acme"), token(&state, "globex"));
     let ann = json!({
         "userName": "ann.scim@acme.test", "externalId": "acme-ext-1", "displayName": "Ann Acmescim",
