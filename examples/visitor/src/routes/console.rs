@@ -12,7 +12,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use samlsp_actix::{csrf_token, sign_in_error_codes, verify_csrf};
 
-use super::{AdminUser, AppError, CurrentUser, forbidden, layout, not_found, path_id};
+use super::connections::org_admin;
+use super::{AdminUser, AppError, CurrentUser, layout, not_found, path_id};
 use crate::app::AppState;
 use crate::audit::pages::{self as p, AuditQuery, CertLine, ConnectionHealth};
 use crate::audit::{self, Category, Event, Format, Outcome, export};
@@ -27,14 +28,6 @@ const EXPORT_ROWS: i64 = 10_000;
 /// Longest filter value, in bytes: the longest stored field (128
 /// characters of the accepted ASCII set).
 const MAX_FILTER: usize = 128;
-
-fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
-    if u.0.org_admin {
-        Ok(u.0)
-    } else {
-        Err(forbidden())
-    }
-}
 
 /// A filter value: trimmed, non-empty, short, of `[A-Za-z0-9_.:-]`.
 fn value(v: &Option<String>) -> Result<Option<String>, ()> {
