@@ -17,9 +17,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use samlsp_actix::{csrf_token, verify_csrf};
+use samlsp_actix::csrf_token;
 
-use super::connections::{metadata, org_admin, render_one, taken_elsewhere};
+use super::connections::{connection_change, metadata, org_admin, render_one, taken_elsewhere};
 use super::{AdminUser, AppError, CsrfOnly, CurrentUser, layout, not_found, path_id, see_other};
 use crate::app::AppState;
 use crate::audit::{self, Category, Event, Outcome};
@@ -148,12 +148,8 @@ pub(super) async fn edit(
     let Ok(form) = serde_urlencoded::from_bytes::<EditForm>(&body) else {
         return Ok(HttpResponse::BadRequest().finish());
     };
-    verify_csrf(&admin.0.session, form.csrf_token.as_deref())?;
-    let Some(id) = path_id(&id) else {
-        return Ok(not_found());
-    };
-    let u = match org_admin(admin) {
-        Ok(u) => u,
+    let (u, id) = match connection_change(admin, &id, form.csrf_token.as_deref())? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
     let Some((org, row)) = own(&state, &u, id).await? else {
@@ -233,12 +229,8 @@ pub(super) async fn refresh_now(
     id: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    verify_csrf(&admin.0.session, form.csrf_token.as_deref())?;
-    let Some(id) = path_id(&id) else {
-        return Ok(not_found());
-    };
-    let u = match org_admin(admin) {
-        Ok(u) => u,
+    let (u, id) = match connection_change(admin, &id, form.csrf_token.as_deref())? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
     let Some((org, row)) = own(&state, &u, id).await? else {
@@ -284,12 +276,8 @@ pub(super) async fn delete(
     id: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    verify_csrf(&admin.0.session, form.csrf_token.as_deref())?;
-    let Some(id) = path_id(&id) else {
-        return Ok(not_found());
-    };
-    let u = match org_admin(admin) {
-        Ok(u) => u,
+    let (u, id) = match connection_change(admin, &id, form.csrf_token.as_deref())? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
     let now = state.now();

@@ -34,6 +34,21 @@ pub(super) fn org_admin(u: AdminUser) -> Result<CurrentUser, HttpResponse> {
     }
 }
 
+/// The start of an admin's change to one connection: the form's CSRF
+/// token (refused otherwise), the path's ID (404 when it is none), an
+/// organization admin (403 otherwise).
+pub(super) fn connection_change(
+    admin: AdminUser,
+    id: &str,
+    csrf: Option<&str>,
+) -> Result<Result<(CurrentUser, i64), HttpResponse>, actix_web::Error> {
+    verify_csrf(&admin.0.session, csrf)?;
+    let Some(id) = path_id(id) else {
+        return Ok(Err(not_found()));
+    };
+    Ok(org_admin(admin).map(|u| (u, id)))
+}
+
 /// What the admin enters at the IdP: the shared service provider's values.
 pub(super) fn ours(state: &AppState) -> OurValues {
     let public = &state.config.server.public_url;
@@ -334,12 +349,8 @@ pub(super) async fn enable(
     id: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    verify_csrf(&admin.0.session, form.csrf_token.as_deref())?;
-    let Some(id) = path_id(&id) else {
-        return Ok(not_found());
-    };
-    let u = match org_admin(admin) {
-        Ok(u) => u,
+    let (u, id) = match connection_change(admin, &id, form.csrf_token.as_deref())? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
     let now = state.now();
